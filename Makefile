@@ -1,0 +1,60 @@
+# meshcanary — the two user commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+NPX := npx --no-install
+FILTER_SRC := $(shell find filter -name '*.ts' 2>/dev/null)
+TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
+
+.PHONY: all build wasm ts gen check-gen lint fmt typecheck test test-only demo bench clean deps
+
+all: build
+
+# Install dependencies on a fresh clone (no-op when the lock file has not changed).
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+deps: node_modules/.package-lock.json
+
+build: deps wasm ts
+
+wasm: build/meshcanary.wasm
+build/meshcanary.wasm: $(FILTER_SRC) asconfig.json node_modules/.package-lock.json
+	@mkdir -p build
+	$(NPX) asc filter/index.ts --target release
+
+ts: build/js/.stamp
+build/js/.stamp: $(TS_SRC) tsconfig.json tsconfig.build.json node_modules/.package-lock.json
+	$(NPX) tsc -p tsconfig.build.json
+	@touch $@
+
+# Regenerate the TypeScript for proto/ (committed; check-gen fails when it is stale).
+gen: deps
+	$(NPX) buf generate
+
+check-gen: deps
+	@rm -rf build/gen-check && mkdir -p build/gen-check
+	@$(NPX) buf generate --template '{"version":"v2","inputs":[{"directory":"proto"}],"plugins":[{"local":"protoc-gen-es","out":"build/gen-check","opt":"target=ts,import_extension=js"}]}'
+	@diff -r controller/gen build/gen-check || { echo "controller/gen is stale: run 'make gen'"; exit 1; }
+
+lint: deps
+	$(NPX) biome check .
+
+fmt: deps
+	$(NPX) biome check --write .
+
+typecheck: deps
+	$(NPX) tsc --noEmit -p tsconfig.json
+
+test: build lint typecheck check-gen test-only
+
+test-only:
+	$(NPX) vitest run
+
+demo: build
+	node bin/meshcanary.js demo
+
+bench: build
+	node build/js/bench/run.js
+
+clean:
+	rm -rf build

@@ -1,0 +1,91 @@
+/**
+ * The TypeScript side of the filter's latency/metric sketch (DESIGN §3, proto Sketch):
+ * a sparse DDSketch-style log-bucketed histogram. Bucket i holds v with gamma^(i-1) < v <= gamma^i;
+ * values below 1 go to the zero bucket. Pure data + functions; mergeable and subtractable (deltas).
+ */
+
+/** Bucket growth factor; relative error (gamma-1)/(gamma+1) < 1%. Same constant as filter/sketch.ts. */
+export const GAMMA = 1.0202;
+const LN_GAMMA = Math.log(GAMMA);
+
+/** A sketch as plain data. `buckets` maps bucket index to count (only non-zero entries). */
+export interface Sketch {
+  count: number;
+  zeroCount: number;
+  sum: number;
+  buckets: Map<number, number>;
+}
+
+export function emptySketch(): Sketch {
+  return { count: 0, zeroCount: 0, sum: 0, buckets: new Map() };
+}
+
+/** Bucket index for a value >= 1. */
+export function bucketIndex(value: number): number {
+  return Math.ceil(Math.log(value) / LN_GAMMA);
+}
+
+/** The value reported for a bucket: the point with equal relative error to both edges. */
+export function bucketValue(index: number): number {
+  return (2 * GAMMA ** index) / (GAMMA + 1);
+}
+
+export function record(s: Sketch, value: number, times = 1): void {
+  s.count += times;
+  s.sum += value * times;
+  if (value < 1) {
+    s.zeroCount += times;
+    return;
+  }
+  const i = bucketIndex(value);
+  s.buckets.set(i, (s.buckets.get(i) ?? 0) + times);
+}
+
+/** a + b, as a new sketch. */
+export function merge(a: Sketch, b: Sketch): Sketch {
+  const out: Sketch = { count: a.count + b.count, zeroCount: a.zeroCount + b.zeroCount, sum: a.sum + b.sum, buckets: new Map(a.buckets) };
+  for (const [i, c] of b.buckets) out.buckets.set(i, (out.buckets.get(i) ?? 0) + c);
+  return out;
+}
+
+/**
+ * later - earlier, for cumulative sketches of one reporter instance. Returns an error value
+ * (not a throw) when any count would go negative: cumulative totals never shrink.
+ */
+export function subtract(later: Sketch, earlier: Sketch): Sketch | Error {
+  if (later.count < earlier.count || later.zeroCount < earlier.zeroCount) {
+    return new Error(`sketch count went backwards (${earlier.count} -> ${later.count})`);
+  }
+  const buckets = new Map<number, number>();
+  for (const [i, c] of later.buckets) {
+    const d = c - (earlier.buckets.get(i) ?? 0);
+    if (d < 0) return new Error(`sketch bucket ${i} went backwards`);
+    if (d > 0) buckets.set(i, d);
+  }
+  for (const [i, c] of earlier.buckets) {
+    if (!later.buckets.has(i) && c > 0) return new Error(`sketch bucket ${i} disappeared`);
+  }
+  return { count: later.count - earlier.count, zeroCount: later.zeroCount - earlier.zeroCount, sum: later.sum - earlier.sum, buckets };
+}
+
+/** Quantile q in [0,1] by nearest rank (rank ceil(q*count), at least 1); NaN for an empty sketch. */
+export function quantile(s: Sketch, q: number): number {
+  if (s.count === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil(q * s.count));
+  if (rank <= s.zeroCount) return 0;
+  let seen = s.zeroCount;
+  for (const i of [...s.buckets.keys()].sort((x, y) => x - y)) {
+    seen += s.buckets.get(i)!;
+    if (seen >= rank) return bucketValue(i);
+  }
+  return bucketValue(Math.max(...s.buckets.keys()));
+}
+
+/** Number of recorded values above `threshold` (bucket resolution: buckets wholly above it). */
+export function countAbove(s: Sketch, threshold: number): number {
+  if (threshold < 1) return s.count - s.zeroCount;
+  const cut = bucketIndex(threshold);
+  let n = 0;
+  for (const [i, c] of s.buckets) if (i > cut) n += c;
+  return n;
+}

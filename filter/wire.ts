@@ -1,0 +1,100 @@
+// Plain data mirroring proto/meshcanary/v1/telemetry.proto for the filter side.
+// filter/report.ts encodes Report and decodes Directive from/to these classes;
+// filter/tally.ts produces VariantTotals; filter/config.ts turns a Directive into a routing table.
+// Pure AssemblyScript: no host imports.
+
+/** Sparse log-bucketed sketch (see controller/telemetry/sketch.ts for the definition). */
+export class SketchData {
+  count: u64 = 0;
+  zeroCount: u64 = 0;
+  sum: f64 = 0;
+  /** Strictly ascending bucket indexes. */
+  indexes: Array<i32> = new Array<i32>();
+  /** Counts, parallel to indexes. */
+  counts: Array<u64> = new Array<u64>();
+}
+
+export class MetricTotalsData {
+  name: string = "";
+  count: u64 = 0;
+  sum: f64 = 0;
+  sketch: SketchData = new SketchData();
+}
+
+export class VariantTotalsData {
+  canary: string = "";
+  variant: string = "";
+  requests: u64 = 0;
+  statusNone: u64 = 0;
+  status1xx: u64 = 0;
+  status2xx: u64 = 0;
+  status3xx: u64 = 0;
+  status4xx: u64 = 0;
+  status5xx: u64 = 0;
+  failures: u64 = 0;
+  latencyUs: SketchData = new SketchData();
+  responseBytes: u64 = 0;
+  metrics: Array<MetricTotalsData> = new Array<MetricTotalsData>();
+}
+
+export class ReporterData {
+  pod: string = "";
+  namespace: string = "";
+  workload: string = "";
+  instanceId: string = "";
+  startTimeUnixMs: i64 = 0;
+  filterVersion: string = "";
+}
+
+export class CounterEntry {
+  key: string = "";
+  value: u64 = 0;
+}
+
+export class ReportData {
+  reporter: ReporterData = new ReporterData();
+  seq: u64 = 0;
+  sentUnixMs: i64 = 0;
+  totals: Array<VariantTotalsData> = new Array<VariantTotalsData>();
+  routingVersion: u64 = 0;
+  counters: Array<CounterEntry> = new Array<CounterEntry>();
+}
+
+export class VariantData {
+  name: string = "";
+  weightBp: u32 = 0;
+}
+
+export class PinData {
+  header: string = "";
+  cookie: string = "";
+  requireToken: bool = false;
+}
+
+export class StickyData {
+  header: string = "";
+  cookie: string = "";
+}
+
+export class ResponseMetricData {
+  name: string = "";
+  header: string = "";
+}
+
+export class RouteData {
+  host: string = "";
+  aliases: Array<string> = new Array<string>();
+  canary: string = "";
+  variants: Array<VariantData> = new Array<VariantData>();
+  pin: PinData = new PinData();
+  sticky: StickyData = new StickyData();
+  cohort: string = "";
+  metrics: Array<ResponseMetricData> = new Array<ResponseMetricData>();
+  failureCodes: Array<u32> = new Array<u32>();
+}
+
+export class DirectiveData {
+  version: u64 = 0;
+  routes: Array<RouteData> = new Array<RouteData>();
+  reportIntervalMs: u32 = 0;
+}
