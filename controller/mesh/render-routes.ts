@@ -1,0 +1,135 @@
+/**
+ * Renders the routes a canary owns and the destinations it puts on the target route.
+ *
+ * A rendered route is the target route with three things replaced:
+ * - `name`: "meshcanary-<canary name>-<variant>" (pins: "…-pin-<variant>", "…-pin-cookie-<variant>");
+ * - `match`: each of the target's match clauses AND the variant (or pin) header, so a marked request
+ *   only leaves the target route's path/method/authority scope it would have matched anyway;
+ * - `route`: one destination, the variant's subset (port and per-destination headers copied from
+ *   the target's destination for the host).
+ * Everything else (timeout, retries, headers, rewrite, corsPolicy, fault, mirror…) is copied as is:
+ * a marked request must behave exactly as the unmarked one except for the subset, and faults or
+ * mirrors then apply to stable and canary alike, which keeps their comparison fair.
+ */
+import { percentWeights } from "./percent-weights.js";
+import type { HttpMatch, HttpRoute, MeshIntent, RouteDestination } from "./types.js";
+import { DEFAULT_VARIANT_HEADER } from "./types.js";
+import { canaryName } from "./validate-intent.js";
+
+/** Prefix of every route name a canary owns. */
+export function ownedPrefix(canary: string): string {
+  return `meshcanary-${canaryName(canary)}-`;
+}
+
+/** True when the destination's host is `host`, allowing short vs fully qualified names. */
+export function sameHost(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+}
+
+/** The routes a canary owns, in order: variant header routes, then pin header, then pin cookie. */
+export function renderOwnedRoutes(
+  target: HttpRoute,
+  template: RouteDestination,
+  intent: MeshIntent,
+): HttpRoute[] | { error: string } {
+  const prefix = ownedPrefix(intent.canary);
+  const variantHeader = intent.variantHeader ?? DEFAULT_VARIANT_HEADER;
+  const routes: HttpRoute[] = [];
+  const kinds: Array<{
+    suffix: string;
+    header: string;
+    value: (variant: string) => string;
+    regex?: boolean;
+  }> = [{ suffix: "", header: variantHeader, value: (v) => v }];
+  if (intent.pins?.header) kinds.push({ suffix: "pin-", header: intent.pins.header, value: (v) => v });
+  if (intent.pins?.cookie) {
+    const cookie = escapeRegex(intent.pins.cookie);
+    kinds.push({
+      suffix: "pin-cookie-",
+      header: "cookie",
+      value: (v) => `^(.*;\\s*)?${cookie}=${v}(;.*)?$`,
+      regex: true,
+    });
+  }
+  for (const kind of kinds) {
+    for (const w of intent.weights) {
+      const match = withHeader(target.match, kind.header, kind.value(w.variant), kind.regex ?? false);
+      if ("error" in match) return match;
+      routes.push({
+        name: `${prefix}${kind.suffix}${w.variant}`,
+        match,
+        ...routeSettings(target),
+        route: [destination(template, intent.host, w.subset, undefined)],
+      });
+    }
+  }
+  return routes;
+}
+
+/** The target route's weighted destinations (the fallback for requests the filter did not mark). */
+export function renderWeightedDestinations(
+  template: RouteDestination,
+  intent: MeshIntent,
+): RouteDestination[] {
+  const percents = percentWeights(intent.weights.map((w) => w.weightBp));
+  return intent.weights
+    .map((w, i) => destination(template, intent.host, w.subset, percents[i]))
+    .filter((d) => (d.weight ?? 0) > 0);
+}
+
+/** The target route's destinations after promotion: everything to one subset. */
+export function renderFinalDestinations(
+  template: RouteDestination,
+  host: string,
+  subset: string,
+): RouteDestination[] {
+  return [destination(template, host, subset, undefined)];
+}
+
+function destination(
+  template: RouteDestination,
+  host: string,
+  subset: string,
+  weight: number | undefined,
+): RouteDestination {
+  const d: RouteDestination = {
+    ...template,
+    destination: { ...template.destination, host: template.destination.host ?? host, subset },
+  };
+  if (weight === undefined) delete d.weight;
+  else d.weight = weight;
+  return d;
+}
+
+/** The target route without the fields a rendered route replaces. */
+function routeSettings(target: HttpRoute): HttpRoute {
+  const settings = { ...target };
+  delete settings.name;
+  delete settings.match;
+  delete settings.route;
+  return settings;
+}
+
+function withHeader(
+  matches: HttpMatch[] | undefined,
+  header: string,
+  value: string,
+  regex: boolean,
+): HttpMatch[] | { error: string } {
+  const condition = regex ? { regex: value } : { exact: value };
+  const clauses: HttpMatch[] = matches && matches.length > 0 ? matches : [{}];
+  const out: HttpMatch[] = [];
+  for (const [i, m] of clauses.entries()) {
+    if (m.headers?.[header] !== undefined) {
+      return {
+        error: `target route match[${i}] already matches header "${header}"; cannot add the meshcanary condition`,
+      };
+    }
+    out.push({ ...m, headers: { ...(m.headers ?? {}), [header]: condition } } as HttpMatch);
+  }
+  return out;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,124 @@
+/**
+ * Open-loop load generator with a population of sticky users: each request carries one user's id
+ * in a header, at a target rate (with an optional linear ramp). It records what each user was
+ * served (the app's `x-app-version`), so stickiness can be checked from outside the proxy.
+ */
+import { Agent, request } from "node:http";
+
+export interface LoadOptions {
+  /** Proxy (sidecar) address requests are sent to, e.g. http://127.0.0.1:15001. */
+  target: string;
+  /** Host header naming the service, e.g. reviews.default.svc.cluster.local. */
+  authority: string;
+  /** Requests per second once ramped up. */
+  rps: number;
+  /** Number of distinct users; each request picks one at random. */
+  users: number;
+  /** Header carrying the user id (the Canary's sticky key). */
+  userHeader?: string;
+  /** Ramp from 0 to `rps` over this many milliseconds. */
+  rampMs?: number;
+  /** Path requested; default "/". */
+  path?: string;
+  /** Requests allowed in flight before new ones are dropped (counted, not queued). */
+  maxInFlight?: number;
+}
+
+/** Outcomes by the version that answered ("none" when no response arrived). */
+export interface LoadStats {
+  sent: number;
+  dropped: number;
+  byVersion: Map<string, { requests: number; failures: number }>;
+  /** Users whose version changed, by transition "from->to" (e.g. "v2->v1" is a canary->stable flip). */
+  transitions: Map<string, number>;
+}
+
+export interface LoadGenerator {
+  stats(): LoadStats;
+  /** Change the rate while running. */
+  setRate(rps: number): void;
+  stop(): Promise<void>;
+}
+
+const TICK_MS = 20;
+
+export function startLoad(opts: LoadOptions): LoadGenerator {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const userHeader = opts.userHeader ?? "x-user-id";
+  const maxInFlight = opts.maxInFlight ?? 256;
+  const url = new URL(opts.path ?? "/", opts.target);
+  const byVersion = new Map<string, { requests: number; failures: number }>();
+  const servedBy = new Map<number, string>();
+  const transitions = new Map<string, number>();
+  let rps = opts.rps;
+  let sent = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  let credit = 0;
+  const started = Date.now();
+
+  const record = (user: number, version: string, failed: boolean): void => {
+    const entry = byVersion.get(version) ?? { requests: 0, failures: 0 };
+    entry.requests++;
+    if (failed) entry.failures++;
+    byVersion.set(version, entry);
+    if (version === "none") return;
+    const before = servedBy.get(user);
+    if (before !== undefined && before !== version) {
+      const key = `${before}->${version}`;
+      transitions.set(key, (transitions.get(key) ?? 0) + 1);
+    }
+    servedBy.set(user, version);
+  };
+
+  const fire = (): void => {
+    const user = Math.floor(Math.random() * opts.users);
+    inFlight++;
+    sent++;
+    const req = request(
+      url,
+      { agent, method: "GET", headers: { host: opts.authority, [userHeader]: `user-${user}` } },
+      (res) => {
+        res.resume();
+        res.on("end", () => {
+          inFlight--;
+          const version = String(res.headers["x-app-version"] ?? "none");
+          record(user, version, (res.statusCode ?? 0) >= 500);
+        });
+      },
+    );
+    req.on("error", () => {
+      inFlight--;
+      record(user, "none", true);
+    });
+    req.end();
+  };
+
+  const timer = setInterval(() => {
+    const ramp = opts.rampMs ? Math.min(1, (Date.now() - started) / opts.rampMs) : 1;
+    credit += (rps * ramp * TICK_MS) / 1000;
+    while (credit >= 1) {
+      credit--;
+      if (inFlight >= maxInFlight) dropped++;
+      else fire();
+    }
+  }, TICK_MS);
+
+  return {
+    stats: () => ({
+      sent,
+      dropped,
+      byVersion: new Map([...byVersion].map(([k, v]) => [k, { ...v }])),
+      transitions: new Map(transitions),
+    }),
+    setRate: (next) => {
+      rps = next;
+    },
+    stop: async () => {
+      clearInterval(timer);
+      const deadline = Date.now() + 5000;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      agent.destroy();
+    },
+  };
+}
