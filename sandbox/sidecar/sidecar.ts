@@ -16,7 +16,7 @@ import {
   type Http2ServerResponse,
 } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { ResponseFlag } from "../host/abi.js";
 import type { Headers, HttpStream, ProxyWasmHost } from "../host/index.js";
 import { type RequestView, routeRequest, type VirtualServiceSpec } from "./virtual-service-router.js";
@@ -46,7 +46,14 @@ export interface Sidecar {
 }
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
-type AnyResponse = ServerResponse | Http2ServerResponse;
+/** The part of an HTTP/1 or HTTP/2 compatibility response the proxy uses. */
+interface AnyResponse {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: Record<string, string | string[]>): unknown;
+  write(chunk: Uint8Array): unknown;
+  end(body: Uint8Array): unknown;
+  destroy(): unknown;
+}
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -58,6 +65,7 @@ const HOP_BY_HOP = new Set([
   "host",
 ]);
 const HTTP2_PREFACE = "PRI * HTTP/2.0";
+const EMPTY = new Uint8Array();
 
 function requestHeaders(req: AnyRequest): Headers {
   const authority = String(req.headers[":authority"] ?? req.headers.host ?? "");
@@ -172,7 +180,7 @@ class Exchange {
         this.res.write(chunk);
       });
       up.on("end", () => {
-        this.res.end();
+        this.res.end(EMPTY);
         this.finish(status, 0);
       });
       up.on("error", () => this.abort(status, ResponseFlag.UpstreamRemoteReset));

@@ -1,0 +1,355 @@
+/**
+ * The rollout state machine: advance(state, observation, now) → { state, actions }. Pure and total.
+ *
+ * Rules (the tests in test/rollout/ are the table of them):
+ * - A new revision restarts any phase at Initializing with 0% canary. Commands come next, then the
+ *   phase's own rule; an operator's command therefore wins over an analysis verdict in the same tick.
+ * - Initializing waits for the mesh (VirtualService, subsets), then starts step 0.
+ * - A step sets its weight (new routing version) and its clock starts only when the mesh confirms
+ *   that version; analysis restarts then (resetAnalysis). After the step's hold time
+ *   (max(minStepDuration, pause)) its gate decides: `analysis` needs a pass; `approval` pauses for
+ *   `approve`; `time` moves on. An analysis still inconclusive after maxStepDuration pauses for
+ *   approval (thin data never fails and never promotes by itself); without maxStepDuration it holds.
+ * - An analysis fail in Progressing or Paused → RollingBack (0% canary at once) → RolledBack when the
+ *   mesh confirms. `abort` → Aborted with 0% canary, at once.
+ * - After the last step: `promote` plans go Promoting (100% canary) → Succeeded when confirmed;
+ *   Succeeded means the target route sends all traffic to the canary subset. `report` plans (abTest)
+ *   go straight to Succeeded with 0% canary and the comparison report in status.
+ * - `promote` (Progressing, Paused) skips the remaining steps and analysis; `pause` (Progressing)
+ *   → Paused(manual), `resume` undoes it; `approve` releases Paused(approval). A command that does not
+ *   apply in the current phase changes nothing but a Warning event.
+ * - Every transition goes to status history, an Event and a webhook action; status is written
+ *   only when it changed.
+ */
+import type { Condition, Phase } from "../spec/schema.js";
+import { rfc3339, statusFromState, variants } from "./status.js";
+import type { Action, AnalysisResult, Command, Observation, RolloutState } from "./types.js";
+
+/** How many transitions status.history keeps. */
+export const HISTORY_LIMIT = 20;
+
+const TERMINAL: ReadonlySet<Phase> = new Set(["Succeeded", "RolledBack", "Aborted"]);
+
+/** A tick in progress: the next state being built and the actions so far. */
+interface Tick {
+  s: RolloutState;
+  obs: Observation;
+  now: number;
+  actions: Action[];
+}
+
+export function advance(
+  state: RolloutState,
+  obs: Observation,
+  now: number,
+): { state: RolloutState; actions: Action[] } {
+  const t: Tick = { s: structuredClone(state), obs, now, actions: [] };
+  observeRevision(t);
+  if (obs.generation !== undefined) t.s.observedGeneration = obs.generation;
+  observeConditions(t);
+  if (obs.command !== undefined) applyCommand(t, obs.command);
+  PHASE_RULES[t.s.phase](t);
+  setCondition(t, readyCondition(t.s));
+  const before = JSON.stringify(statusFromState(state));
+  const after = statusFromState(t.s);
+  if (JSON.stringify(after) !== before) t.actions.push({ kind: "writeStatus", patch: after });
+  return { state: t.s, actions: t.actions };
+}
+
+function observeRevision(t: Tick): void {
+  const revision = t.obs.revision;
+  if (revision === undefined || revision === t.s.revision) return;
+  const previous = t.s.revision;
+  t.s.revision = revision;
+  if (previous === undefined) return;
+  if (t.s.weightBp !== 0) setWeights(t, 0, `new revision ${revision}`);
+  Object.assign(t.s, { step: 0, stepStartedAt: undefined, pausedBy: undefined, report: undefined });
+  t.s.analysisState = undefined;
+  transition(t, "Initializing", `new revision ${revision} replaces ${previous}; restarting`);
+}
+
+const PHASE_RULES: Record<Phase, (t: Tick) => void> = {
+  Initializing: initializing,
+  Progressing: progressing,
+  Paused: paused,
+  Promoting: (t) => whenConfirmed(t, "Succeeded", "all traffic goes to the canary subset"),
+  RollingBack: (t) => whenConfirmed(t, "RolledBack", "all traffic is back on the stable subset"),
+  Succeeded: () => {},
+  RolledBack: () => {},
+  Aborted: () => {},
+};
+
+function initializing(t: Tick): void {
+  const { plan } = t.s;
+  if (plan.unsupported !== undefined) {
+    if (t.s.message !== plan.unsupported) {
+      t.s.message = plan.unsupported;
+      event(t, "Warning", "StrategyNotSupported", plan.unsupported);
+    }
+    return;
+  }
+  const mesh = t.obs.meshReady;
+  if (mesh === true) {
+    startStep(t, 0, "mesh ready");
+    return;
+  }
+  if (mesh !== undefined) t.s.message = `waiting for the mesh: missing ${mesh.missing.join(", ")}`;
+  else if (t.s.message === "") t.s.message = "waiting for the mesh to be ready";
+}
+
+function progressing(t: Tick): void {
+  if (failed(t)) return;
+  if (!stepClockRunning(t)) return;
+  const step = t.s.plan.steps[t.s.step]!;
+  const elapsed = t.now - t.s.stepStartedAt!;
+  if (elapsed < step.holdMs) {
+    t.s.message = `${stepLabel(t.s)}: holding until ${rfc3339(t.s.stepStartedAt! + step.holdMs)}`;
+    decide(t, "hold", "minimum step time not reached");
+    return;
+  }
+  if (step.gate === "time") {
+    completeStep(t, "step time elapsed");
+    return;
+  }
+  if (step.gate === "approval") {
+    pause(t, "approval", `${stepLabel(t.s)} awaits approval`);
+    return;
+  }
+  const analysis = t.obs.analysis;
+  if (analysis?.verdict === "pass") {
+    decide(t, "advance", analysis.reason);
+    completeStep(t, `analysis passed: ${analysis.reason}`);
+    return;
+  }
+  const max = t.s.plan.maxStepMs;
+  const why = analysis === undefined ? "no analysis yet" : `analysis inconclusive: ${analysis.reason}`;
+  if (max !== undefined && elapsed >= max) {
+    decide(t, "pause", why);
+    pause(t, "approval", `${stepLabel(t.s)}: ${why} after maxStepDuration; approve to continue or abort`);
+    return;
+  }
+  t.s.message = `${stepLabel(t.s)}: waiting, ${why}`;
+  decide(t, "hold", why);
+}
+
+function paused(t: Tick): void {
+  if (failed(t)) return;
+  stepClockRunning(t);
+}
+
+/** Starts the step clock once the mesh confirms the step's routing version; true while it runs. */
+function stepClockRunning(t: Tick): boolean {
+  if (t.s.stepStartedAt !== undefined) return true;
+  const applied = t.obs.weightsApplied?.version ?? -1;
+  if (applied < t.s.routingVersion) {
+    if (t.s.phase === "Progressing") {
+      t.s.message = `${stepLabel(t.s)}: waiting for routing version ${t.s.routingVersion} to reach the mesh`;
+    }
+    return false;
+  }
+  t.s.stepStartedAt = t.now;
+  t.s.analysisState = undefined;
+  t.actions.push({ kind: "resetAnalysis", step: t.s.step, reason: `${stepLabel(t.s)} in force` });
+  if (t.s.phase === "Progressing") t.s.message = `${stepLabel(t.s)}: analysing`;
+  return t.s.phase === "Progressing";
+}
+
+/** An analysis fail rolls back; true when it did. */
+function failed(t: Tick): boolean {
+  const analysis = t.obs.analysis;
+  if (analysis?.verdict !== "fail") return false;
+  decide(t, "rollback", analysis.reason);
+  rollBack(t, `analysis failed: ${analysis.reason}`);
+  return true;
+}
+
+function whenConfirmed(t: Tick, next: Phase, what: string): void {
+  const applied = t.obs.weightsApplied?.version ?? -1;
+  if (applied >= t.s.routingVersion)
+    transition(t, next, `routing version ${t.s.routingVersion} in force: ${what}`);
+}
+
+function startStep(t: Tick, index: number, why: string): void {
+  const step = t.s.plan.steps[index]!;
+  Object.assign(t.s, { step: index, stepStartedAt: undefined, pausedBy: undefined });
+  setWeights(t, step.weightBp, `step ${index + 1}: ${why}`);
+  transition(t, "Progressing", `${stepLabel(t.s)}: ${why}`);
+  t.s.message = `${stepLabel(t.s)}: waiting for routing version ${t.s.routingVersion} to reach the mesh`;
+}
+
+function completeStep(t: Tick, why: string): void {
+  const next = t.s.step + 1;
+  if (next < t.s.plan.steps.length) {
+    startStep(t, next, why);
+    return;
+  }
+  if (t.s.plan.finish === "promote") {
+    promote(t, `all steps done: ${why}`);
+    return;
+  }
+  finishWithReport(t, why);
+}
+
+function promote(t: Tick, why: string): void {
+  t.s.pausedBy = undefined;
+  setWeights(t, 10000, `promote: ${why}`);
+  transition(t, "Promoting", why);
+}
+
+function rollBack(t: Tick, why: string): void {
+  t.s.pausedBy = undefined;
+  setWeights(t, 0, `roll back: ${why}`);
+  transition(t, "RollingBack", why);
+}
+
+function finishWithReport(t: Tick, why: string): void {
+  const last = t.obs.analysis ?? decisionAsAnalysis(t.s);
+  t.s.report = {
+    strategy: t.s.plan.strategy,
+    weightBp: t.s.weightBp,
+    startedAt: t.s.stepStartedAt === undefined ? undefined : rfc3339(t.s.stepStartedAt),
+    finishedAt: rfc3339(t.now),
+    verdict: last?.verdict ?? "inconclusive",
+    reason: last?.reason ?? "no analysis was reported",
+    checks: last?.checks ?? [],
+  };
+  setWeights(t, 0, `test finished: ${why}`);
+  transition(t, "Succeeded", `test finished (${why}); report in status.report, traffic back on stable`);
+}
+
+function decisionAsAnalysis(s: RolloutState): AnalysisResult | undefined {
+  const d = s.lastDecision;
+  if (d === undefined) return undefined;
+  const verdict = d.action === "advance" ? "pass" : d.action === "rollback" ? "fail" : "inconclusive";
+  return { verdict, reason: d.reason, checks: d.checks };
+}
+
+function pause(t: Tick, by: "approval" | "manual", why: string): void {
+  t.s.pausedBy = by;
+  transition(t, "Paused", why);
+}
+
+function applyCommand(t: Tick, command: Command): void {
+  const { phase, pausedBy } = t.s;
+  const active = phase === "Progressing" || phase === "Paused";
+  if (command === "abort" && !TERMINAL.has(phase)) {
+    abort(t);
+    return;
+  }
+  if (command === "promote" && active) {
+    promote(t, "promoted by operator");
+    return;
+  }
+  if (command === "approve" && phase === "Paused" && pausedBy === "approval") {
+    t.s.pausedBy = undefined;
+    completeStep(t, "approved by operator");
+    return;
+  }
+  if (command === "pause" && phase === "Progressing") {
+    pause(t, "manual", "paused by operator");
+    return;
+  }
+  if (command === "resume" && phase === "Paused" && pausedBy === "manual") {
+    t.s.pausedBy = undefined;
+    transition(t, "Progressing", "resumed by operator");
+    return;
+  }
+  const where = pausedBy === undefined ? phase : `${phase} (${pausedBy})`;
+  event(t, "Warning", "CommandIgnored", `${command} does not apply in phase ${where}`);
+}
+
+function abort(t: Tick): void {
+  t.s.pausedBy = undefined;
+  if (t.s.weightBp !== 0) setWeights(t, 0, "aborted by operator");
+  transition(t, "Aborted", "aborted by operator; all traffic on the stable subset");
+}
+
+function setWeights(t: Tick, canaryBp: number, reason: string): void {
+  t.s.weightBp = canaryBp;
+  t.s.routingVersion += 1;
+  t.actions.push({ kind: "setWeights", version: t.s.routingVersion, variants: variants(canaryBp), reason });
+}
+
+function transition(t: Tick, to: Phase, reason: string): void {
+  const from = t.s.phase;
+  t.s.phase = to;
+  t.s.message = reason;
+  const entry = { at: rfc3339(t.now), from, to, step: t.s.step, weightBp: t.s.weightBp, reason };
+  t.s.history = [...t.s.history, entry].slice(-HISTORY_LIMIT);
+  const bad = to === "RollingBack" || to === "RolledBack" || to === "Aborted";
+  event(t, bad ? "Warning" : "Normal", to, reason);
+  t.actions.push({
+    kind: "webhook",
+    event: to,
+    step: t.s.step,
+    canaryWeight: t.s.weightBp / 100,
+    message: reason,
+  });
+}
+
+function event(t: Tick, type: "Normal" | "Warning", reason: string, message: string): void {
+  t.actions.push({ kind: "event", type, reason, message });
+}
+
+/** Records the decision taken on an analysis verdict, when it differs from the last one recorded. */
+function decide(t: Tick, action: string, reason: string): void {
+  const checks = t.obs.analysis?.checks ?? [];
+  const last = t.s.lastDecision;
+  const key = (a: string, r: string, c: typeof checks) =>
+    JSON.stringify([a, r, c.map((x) => [x.name, x.verdict])]);
+  if (last !== undefined && key(last.action, last.reason, last.checks) === key(action, reason, checks))
+    return;
+  t.s.lastDecision = { at: rfc3339(t.now), action, reason, checks };
+}
+
+function observeConditions(t: Tick): void {
+  const mesh = t.obs.meshReady;
+  if (mesh !== undefined) {
+    const missing = mesh === true ? "" : mesh.missing.join(", ");
+    setCondition(t, {
+      type: "VirtualServiceReady",
+      ...(mesh === true ? { status: "True", reason: "Ready" } : { status: "False", reason: "Missing" }),
+      message: mesh === true ? "VirtualService and subsets present" : `missing ${missing}`,
+    });
+  }
+  const analysis = t.obs.analysis;
+  if (analysis !== undefined) {
+    if (analysis.state !== undefined) t.s.analysisState = analysis.state;
+    const status = analysis.verdict === "pass" ? "True" : analysis.verdict === "fail" ? "False" : "Unknown";
+    const reason = { pass: "Pass", fail: "Fail", inconclusive: "Inconclusive" }[analysis.verdict];
+    setCondition(t, { type: "AnalysisPassing", status, reason, message: analysis.reason });
+  }
+}
+
+function readyCondition(s: RolloutState): Omit<Condition, "lastTransitionTime"> {
+  const message = s.message;
+  switch (s.phase) {
+    case "Initializing":
+      return {
+        type: "Ready",
+        status: "False",
+        reason: s.plan.unsupported ? "StrategyNotSupported" : "Initializing",
+        message,
+      };
+    case "RollingBack":
+    case "RolledBack":
+    case "Aborted":
+      return { type: "Ready", status: "False", reason: s.phase, message };
+    default:
+      return { type: "Ready", status: "True", reason: s.phase, message };
+  }
+}
+
+/** Sets a condition; lastTransitionTime changes only when its status does. */
+function setCondition(t: Tick, next: Omit<Condition, "lastTransitionTime">): void {
+  const current = t.s.conditions.find((c) => c.type === next.type);
+  const since =
+    current !== undefined && current.status === next.status ? current.lastTransitionTime : rfc3339(t.now);
+  const condition = { ...next, lastTransitionTime: since };
+  const others = t.s.conditions.filter((c) => c.type !== next.type);
+  t.s.conditions = [...others, condition].sort((a, b) => a.type.localeCompare(b.type));
+}
+
+function stepLabel(s: RolloutState): string {
+  return `step ${s.step + 1}/${s.plan.steps.length} at ${s.weightBp / 100}%`;
+}

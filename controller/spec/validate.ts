@@ -1,0 +1,212 @@
+/**
+ * Validation of a Canary: the schema's structural checks (TypeBox over schema.ts) followed by the
+ * semantic rules a JSON schema cannot express. Every error names its field path and the bad value.
+ */
+import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
+import { Value } from "@sinclair/typebox/value";
+import { parseDuration } from "./durations.js";
+import { type AnalysisCheck, type Canary, CanarySchema, type CanarySpec } from "./schema.js";
+
+/** One problem in a Canary, e.g. `{ path: "spec.strategy.canary.steps[2].weight", message: "..." }`. */
+export interface SpecError {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; canary: Canary } | { ok: false; errors: SpecError[] };
+
+/** Validates a parsed Canary object (as read from YAML or the API). */
+export function validateCanary(obj: unknown): ValidationResult {
+  const structural = structuralErrors(obj);
+  if (structural.length > 0) return { ok: false, errors: structural };
+  const canary = obj as Canary;
+  const semantic = specErrors(canary.spec, "spec");
+  return semantic.length > 0 ? { ok: false, errors: semantic } : { ok: true, canary };
+}
+
+function structuralErrors(obj: unknown): SpecError[] {
+  const seen = new Set<string>();
+  const errors: SpecError[] = [];
+  for (const error of Value.Errors(CanarySchema, obj)) {
+    const path = dottedPath(error.path);
+    // TypeBox reports a missing property twice (required, then wrong type); keep the first.
+    if (seen.has(path)) continue;
+    seen.add(path);
+    errors.push({ path, message: describe(error) });
+  }
+  return errors;
+}
+
+/** "/spec/steps/2/weight" → "spec.steps[2].weight". */
+export function dottedPath(pointer: string): string {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const part = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    out += /^\d+$/.test(part) ? `[${part}]` : out === "" ? part : `.${part}`;
+  }
+  return out === "" ? "(root)" : out;
+}
+
+function describe(error: ValueError): string {
+  const got = `got ${show(error.value)}`;
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return "is required";
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `unknown field, ${got}`;
+    case ValueErrorType.Union: {
+      const options = (error.schema.anyOf as Array<{ const?: unknown }>).map((s) => show(s.const));
+      return `must be one of ${options.join(", ")}, ${got}`;
+    }
+    default:
+      return `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}, ${got}`;
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Semantic rules over a structurally valid spec; `at` is the spec's own path (e.g. "spec"). */
+export function specErrors(spec: CanarySpec, at: string): SpecError[] {
+  const errors: SpecError[] = [];
+  const add = (path: string, message: string) => errors.push({ path: `${at}.${path}`, message });
+  const duration = (path: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const parsed = parseDuration(text);
+    if (!parsed.ok) add(path, parsed.error);
+    return parsed.ok ? parsed.ms : undefined;
+  };
+
+  if (spec.stable.subset === spec.canary.subset) {
+    add("canary.subset", `must differ from stable.subset, got ${show(spec.canary.subset)} for both`);
+  }
+  strategyErrors(spec, add, duration);
+  const sticky = spec.sticky;
+  if (sticky !== undefined && (sticky.header === undefined) === (sticky.cookie === undefined)) {
+    add("sticky", `must set exactly one of header, cookie, got ${show(sticky)}`);
+  }
+  distinct(
+    (spec.metrics ?? []).map((m) => m.name),
+    (i, name) => add(`metrics[${i}].name`, `duplicate metric name ${show(name)}`),
+  );
+  distinct(
+    (spec.webhooks ?? []).map((w) => w.name),
+    (i, name) => add(`webhooks[${i}].name`, `duplicate webhook name ${show(name)}`),
+  );
+  analysisErrors(spec, add, duration);
+  return errors;
+}
+
+type Add = (path: string, message: string) => void;
+type Duration = (path: string, text: string | undefined) => number | undefined;
+
+function strategyErrors(spec: CanarySpec, add: Add, duration: Duration): void {
+  const strategy = spec.strategy;
+  const chosen = Object.keys(strategy).filter((k) => strategy[k as keyof typeof strategy] !== undefined);
+  if (chosen.length !== 1) {
+    add("strategy", `must set exactly one of canary, blueGreen, abTest, shadow, got ${show(chosen)}`);
+  }
+  let previous = 0;
+  (strategy.canary?.steps ?? []).forEach((step, i) => {
+    if (!isBasisPoints(step.weight)) {
+      add(
+        `strategy.canary.steps[${i}].weight`,
+        `must have at most 2 decimals (basis points), got ${step.weight}`,
+      );
+    }
+    if (step.weight < previous) {
+      add(
+        `strategy.canary.steps[${i}].weight`,
+        `must not be below the previous step's ${previous}, got ${step.weight}`,
+      );
+    }
+    previous = Math.max(previous, step.weight);
+    duration(`strategy.canary.steps[${i}].pause.duration`, step.pause?.duration);
+  });
+  const blueGreen = strategy.blueGreen;
+  if (blueGreen !== undefined) {
+    duration("strategy.blueGreen.previewDuration", blueGreen.previewDuration);
+    if (blueGreen.previewDuration === undefined && blueGreen.approval !== true) {
+      add("strategy.blueGreen", `needs previewDuration or approval: true, got ${show(blueGreen)}`);
+    }
+  }
+  const abTest = strategy.abTest;
+  if (abTest !== undefined) {
+    if (!isBasisPoints(abTest.weight)) {
+      add("strategy.abTest.weight", `must have at most 2 decimals (basis points), got ${abTest.weight}`);
+    }
+    duration("strategy.abTest.duration", abTest.duration);
+  }
+  duration("strategy.shadow.duration", strategy.shadow?.duration);
+}
+
+function analysisErrors(spec: CanarySpec, add: Add, duration: Duration): void {
+  const analysis = spec.analysis;
+  if (analysis === undefined) return;
+  const min = duration("analysis.minStepDuration", analysis.minStepDuration);
+  const max = duration("analysis.maxStepDuration", analysis.maxStepDuration);
+  if (max !== undefined && max < (min ?? 30_000)) {
+    add(
+      "analysis.maxStepDuration",
+      `must not be shorter than minStepDuration, got ${show(analysis.maxStepDuration)}`,
+    );
+  }
+  const metricNames = new Set((spec.metrics ?? []).map((m) => m.name));
+  const checks = analysis.checks ?? [];
+  checks.forEach((check, i) => {
+    checkErrors(check, `analysis.checks[${i}]`, metricNames, add);
+    duration(`analysis.checks[${i}].sustainedFor`, check.sustainedFor);
+  });
+  distinct(checks.map(checkName), (i, name) =>
+    add(`analysis.checks[${i}].name`, `duplicate check name ${show(name)}`),
+  );
+}
+
+function checkErrors(check: AnalysisCheck, at: string, metricNames: Set<string>, add: Add): void {
+  const kinds = (["failureRate", "latency", "metric"] as const).filter((k) => check[k] !== undefined);
+  if (kinds.length !== 1) {
+    add(at, `must set exactly one of failureRate, latency, metric, got ${show(kinds)}`);
+    return;
+  }
+  if (
+    check.failureRate &&
+    check.failureRate.max === undefined &&
+    check.failureRate.maxIncrease === undefined
+  ) {
+    add(`${at}.failureRate`, `must set max or maxIncrease, got ${show(check.failureRate)}`);
+  }
+  if (check.latency && check.latency.maxMs === undefined && check.latency.maxRatio === undefined) {
+    add(`${at}.latency`, `must set maxMs or maxRatio, got ${show(check.latency)}`);
+  }
+  const metric = check.metric;
+  if (metric && metric.maxRatio === undefined && metric.maxPerMinute === undefined) {
+    add(`${at}.metric`, `must set maxRatio or maxPerMinute, got ${show(metric)}`);
+  }
+  if (metric && !metricNames.has(metric.name)) {
+    add(`${at}.metric.name`, `must name an entry of spec.metrics, got ${show(metric.name)}`);
+  }
+}
+
+/** The name a check shows in status: its own, else one derived from its kind. */
+export function checkName(check: AnalysisCheck): string {
+  if (check.name !== undefined) return check.name;
+  if (check.latency)
+    return `latency-p${String(Math.round(check.latency.quantile * 1000) / 10).replace(".", "")}`;
+  if (check.metric) return `metric-${check.metric.name}`;
+  return "failure-rate";
+}
+
+function isBasisPoints(percent: number): boolean {
+  return Math.abs(percent * 100 - Math.round(percent * 100)) < 1e-6;
+}
+
+function distinct(values: string[], onDuplicate: (index: number, value: string) => void): void {
+  const seen = new Set<string>();
+  values.forEach((value, i) => {
+    if (seen.has(value)) onDuplicate(i, value);
+    seen.add(value);
+  });
+}

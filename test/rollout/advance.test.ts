@@ -1,0 +1,312 @@
+import { describe, expect, it } from "vitest";
+import { advance, HISTORY_LIMIT } from "../../controller/rollout/advance.js";
+import { planRollout } from "../../controller/rollout/plan.js";
+import { stateFromStatus } from "../../controller/rollout/status.js";
+import type { Action, Command, Observation, RolloutState } from "../../controller/rollout/types.js";
+import { PHASES } from "../../controller/spec/schema.js";
+import { fail, inconclusive, pass, spec, T0 } from "./sim.js";
+
+// Two steps (10%, 50%), each held ≥ 30 s; inconclusive for 2 min pauses for approval.
+const plan = planRollout(
+  spec(
+    { canary: { steps: [{ weight: 10 }, { weight: 50 }] } },
+    { minStepDuration: "30s", maxStepDuration: "2m" },
+  ),
+);
+const base = stateFromStatus(plan, { revision: "r1" });
+
+/** A state in each phase as a rollout of `plan` would have it. */
+const STATES: Record<string, RolloutState> = {
+  Initializing: base,
+  Progressing: { ...base, phase: "Progressing", weightBp: 1000, routingVersion: 1, stepStartedAt: T0 },
+  "Paused(approval)": {
+    ...base,
+    phase: "Paused",
+    pausedBy: "approval",
+    weightBp: 1000,
+    routingVersion: 1,
+    stepStartedAt: T0,
+  },
+  "Paused(manual)": {
+    ...base,
+    phase: "Paused",
+    pausedBy: "manual",
+    weightBp: 1000,
+    routingVersion: 1,
+    stepStartedAt: T0,
+  },
+  Promoting: { ...base, phase: "Promoting", step: 1, weightBp: 10000, routingVersion: 3, stepStartedAt: T0 },
+  Succeeded: { ...base, phase: "Succeeded", step: 1, weightBp: 10000, routingVersion: 3, stepStartedAt: T0 },
+  RollingBack: { ...base, phase: "RollingBack", weightBp: 0, routingVersion: 2, stepStartedAt: T0 },
+  RolledBack: { ...base, phase: "RolledBack", weightBp: 0, routingVersion: 2, stepStartedAt: T0 },
+  Aborted: { ...base, phase: "Aborted", weightBp: 0, routingVersion: 2, stepStartedAt: T0 },
+};
+
+const of = <K extends Action["kind"]>(actions: Action[], kind: K) =>
+  actions.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
+const canaryWeightsSet = (actions: Action[]) => of(actions, "setWeights").map((a) => a.variants[1]!.weightBp);
+
+describe("commands in every phase", () => {
+  // [state, command, phase after, pausedBy after, canary weights set, step after]
+  const I = "ignored";
+  const table: Array<[string, Command, string, string | undefined, number[], number]> = [
+    ["Initializing", "promote", I, undefined, [], 0],
+    ["Initializing", "approve", I, undefined, [], 0],
+    ["Initializing", "pause", I, undefined, [], 0],
+    ["Initializing", "resume", I, undefined, [], 0],
+    ["Initializing", "abort", "Aborted", undefined, [], 0],
+    ["Progressing", "promote", "Promoting", undefined, [10000], 0],
+    ["Progressing", "approve", I, undefined, [], 0],
+    ["Progressing", "pause", "Paused", "manual", [], 0],
+    ["Progressing", "resume", I, undefined, [], 0],
+    ["Progressing", "abort", "Aborted", undefined, [0], 0],
+    ["Paused(approval)", "promote", "Promoting", undefined, [10000], 0],
+    ["Paused(approval)", "approve", "Progressing", undefined, [5000], 1],
+    ["Paused(approval)", "pause", I, "approval", [], 0],
+    ["Paused(approval)", "resume", I, "approval", [], 0],
+    ["Paused(approval)", "abort", "Aborted", undefined, [0], 0],
+    ["Paused(manual)", "promote", "Promoting", undefined, [10000], 0],
+    ["Paused(manual)", "approve", I, "manual", [], 0],
+    ["Paused(manual)", "pause", I, "manual", [], 0],
+    ["Paused(manual)", "resume", "Progressing", undefined, [], 0],
+    ["Paused(manual)", "abort", "Aborted", undefined, [0], 0],
+    ...(["promote", "approve", "pause", "resume"] as const).map(
+      (c) => ["Promoting", c, I, undefined, [], 1] as [string, Command, string, undefined, number[], number],
+    ),
+    ["Promoting", "abort", "Aborted", undefined, [0], 1],
+    ...(["promote", "approve", "pause", "resume"] as const).map(
+      (c) =>
+        ["RollingBack", c, I, undefined, [], 0] as [string, Command, string, undefined, number[], number],
+    ),
+    ["RollingBack", "abort", "Aborted", undefined, [], 0],
+    ...(["Succeeded", "RolledBack", "Aborted"] as const).flatMap((phase) =>
+      (["promote", "approve", "pause", "resume", "abort"] as const).map(
+        (c) =>
+          [phase, c, I, undefined, [], phase === "Succeeded" ? 1 : 0] as [
+            string,
+            Command,
+            string,
+            undefined,
+            number[],
+            number,
+          ],
+      ),
+    ),
+  ];
+
+  it.each(table)("%s + %s → %s", (name, command, phase, pausedBy, weights, step) => {
+    const before = STATES[name]!;
+    const { state, actions } = advance(before, { command }, T0 + 1000);
+    expect(canaryWeightsSet(actions)).toEqual(weights);
+    expect(state.step).toBe(step);
+    expect(state.pausedBy).toBe(pausedBy);
+    if (phase === I) {
+      expect(state.phase).toBe(before.phase);
+      expect(of(actions, "event")).toEqual([
+        {
+          kind: "event",
+          type: "Warning",
+          reason: "CommandIgnored",
+          message: expect.stringContaining(command),
+        },
+      ]);
+      expect(of(actions, "webhook")).toEqual([]);
+    } else {
+      expect(state.phase).toBe(phase);
+      expect(of(actions, "webhook").map((w) => w.event)).toEqual([phase]);
+      expect(state.history.at(-1)).toMatchObject({ from: before.phase, to: phase });
+    }
+  });
+
+  it("covers every phase and command", () => {
+    const covered = new Set(table.map(([s, c]) => `${STATES[s]!.phase}/${c}`));
+    expect(covered.size).toBe(PHASES.length * 5);
+  });
+});
+
+describe("observations in every phase", () => {
+  // [observation name, observation, phase after per state (absent: unchanged), canary weights set per state]
+  const fresh: Observation = { weightsApplied: { version: 99 } };
+  const rows: Array<[string, Observation, Record<string, string>, Record<string, number[]>]> = [
+    ["a plain tick", {}, {}, {}],
+    [
+      "analysis fail",
+      { analysis: fail() },
+      { Progressing: "RollingBack", "Paused(approval)": "RollingBack", "Paused(manual)": "RollingBack" },
+      { Progressing: [0], "Paused(approval)": [0], "Paused(manual)": [0] },
+    ],
+    ["mesh ready", { meshReady: true }, { Initializing: "Progressing" }, { Initializing: [1000] }],
+    ["mesh missing", { meshReady: { missing: ["DestinationRule subset v2"] } }, {}, {}],
+    ["weights confirmed", fresh, { Promoting: "Succeeded", RollingBack: "RolledBack" }, {}],
+    [
+      "a new revision",
+      { revision: "r2" },
+      Object.fromEntries(Object.keys(STATES).map((s) => [s, "Initializing"])),
+      { Progressing: [0], "Paused(approval)": [0], "Paused(manual)": [0], Promoting: [0], Succeeded: [0] },
+    ],
+  ];
+  const cases = rows.flatMap(([what, obs, phases, weights]) =>
+    Object.keys(STATES).map(
+      (name) => [name, what, obs, phases[name] ?? STATES[name]!.phase, weights[name] ?? []] as const,
+    ),
+  );
+
+  it.each(cases)("%s + %s → %s", (name, what, obs, phase, weights) => {
+    const before = STATES[name]!;
+    const { state, actions } = advance(before, obs, T0 + 1000);
+    expect(state.phase).toBe(phase);
+    expect(canaryWeightsSet(actions)).toEqual(weights);
+    const entered = of(actions, "webhook").map((w) => w.event);
+    // A new revision is a transition even from Initializing (it restarts the rollout).
+    expect(entered).toEqual(phase === before.phase && what !== "a new revision" ? [] : [phase]);
+  });
+
+  it("is total: every phase × every combination of observation fields, no throw, weights within range", () => {
+    const options: Observation[] = [
+      {},
+      { analysis: pass() },
+      { analysis: fail() },
+      { analysis: inconclusive() },
+      { meshReady: true },
+      { meshReady: { missing: ["x"] } },
+      { weightsApplied: { version: 0 } },
+      { weightsApplied: { version: 99 } },
+      { revision: "r2" },
+      { generation: 7 },
+      ...(["promote", "approve", "pause", "resume", "abort"] as const).map((command) => ({ command })),
+    ];
+    let count = 0;
+    for (const before of Object.values(STATES)) {
+      for (const a of options) {
+        for (const b of options) {
+          for (const dt of [0, 31_000, 200_000]) {
+            const { state, actions } = advance(before, { ...a, ...b }, T0 + dt);
+            expect(PHASES).toContain(state.phase);
+            expect(state.routingVersion).toBeGreaterThanOrEqual(before.routingVersion);
+            for (const w of of(actions, "setWeights")) {
+              expect(w.variants[0]!.weightBp + w.variants[1]!.weightBp).toBe(10000);
+              expect(w.version).toBeGreaterThan(before.routingVersion);
+            }
+            count++;
+          }
+        }
+      }
+    }
+    expect(count).toBe(9 * 15 * 15 * 3);
+  });
+});
+
+describe("a weight step", () => {
+  const started = advance(STATES.Initializing!, { meshReady: true }, T0).state;
+
+  it("waits for the mesh to confirm its weights before its clock starts", () => {
+    expect(started).toMatchObject({ phase: "Progressing", step: 0, weightBp: 1000, routingVersion: 1 });
+    expect(started.stepStartedAt).toBeUndefined();
+    const stale = advance(started, { weightsApplied: { version: 0 }, analysis: pass() }, T0 + 60_000);
+    expect(stale.state.stepStartedAt).toBeUndefined();
+    expect(stale.state.message).toContain("waiting for routing version 1");
+    const confirmed = advance(started, { weightsApplied: { version: 1 } }, T0 + 5000);
+    expect(confirmed.state.stepStartedAt).toBe(T0 + 5000);
+    expect(of(confirmed.actions, "resetAnalysis")).toEqual([
+      { kind: "resetAnalysis", step: 0, reason: "step 1/2 at 10% in force" },
+    ]);
+  });
+
+  const running = STATES.Progressing!;
+  it.each([
+    ["pass before the hold time", pass(), 29_000, "Progressing", 0, undefined],
+    ["pass after the hold time", pass(), 30_000, "Progressing", 1, undefined],
+    ["inconclusive after the hold time", inconclusive(), 60_000, "Progressing", 0, undefined],
+    ["no analysis after the hold time", undefined, 60_000, "Progressing", 0, undefined],
+    ["inconclusive after maxStepDuration", inconclusive(), 120_000, "Paused", 0, "approval"],
+    ["fail before the hold time", fail(), 1000, "RollingBack", 0, undefined],
+  ] as const)("%s → %s", (_what, analysis, dt, phase, step, pausedBy) => {
+    const { state } = advance(running, analysis ? { analysis } : {}, T0 + dt);
+    expect([state.phase, state.step, state.pausedBy]).toEqual([phase, step, pausedBy]);
+  });
+
+  it("records the decision only when it changes", () => {
+    const first = advance(running, { analysis: inconclusive() }, T0 + 40_000);
+    expect(first.state.lastDecision).toMatchObject({ action: "hold", at: "2026-11-01T12:00:40.000Z" });
+    const again = advance(first.state, { analysis: inconclusive() }, T0 + 45_000);
+    expect(again.state.lastDecision).toEqual(first.state.lastDecision);
+    expect(of(again.actions, "writeStatus")).toEqual([]);
+  });
+
+  it("after the last step promotes, then succeeds once the mesh confirms", () => {
+    const last = { ...running, step: 1, weightBp: 5000, routingVersion: 2 };
+    const promoting = advance(last, { analysis: pass() }, T0 + 30_000);
+    expect(promoting.state.phase).toBe("Promoting");
+    expect(of(promoting.actions, "setWeights")).toEqual([
+      {
+        kind: "setWeights",
+        version: 3,
+        variants: [
+          { name: "stable", weightBp: 0 },
+          { name: "canary", weightBp: 10000 },
+        ],
+        reason: expect.stringContaining("promote"),
+      },
+    ]);
+    expect(advance(promoting.state, { weightsApplied: { version: 2 } }, T0 + 31_000).state.phase).toBe(
+      "Promoting",
+    );
+    expect(advance(promoting.state, { weightsApplied: { version: 3 } }, T0 + 31_000).state.phase).toBe(
+      "Succeeded",
+    );
+  });
+
+  it("an approval step pauses after its hold time, whatever the analysis short of fail", () => {
+    const approvalPlan = planRollout(
+      spec({ canary: { steps: [{ weight: 10, approval: true }, { weight: 20 }] } }),
+    );
+    const s = { ...running, plan: approvalPlan };
+    expect(advance(s, { analysis: inconclusive() }, T0 + 10_000).state.phase).toBe("Progressing");
+    const paused = advance(s, { analysis: inconclusive() }, T0 + 30_000).state;
+    expect([paused.phase, paused.pausedBy]).toEqual(["Paused", "approval"]);
+    const approved = advance(paused, { command: "approve" }, T0 + 31_000).state;
+    expect([approved.phase, approved.step, approved.weightBp]).toEqual(["Progressing", 1, 2000]);
+  });
+});
+
+describe("status bookkeeping", () => {
+  it("writes status only when it changed, and moves lastTransitionTime only when a condition's status does", () => {
+    const a = advance(STATES.Initializing!, { meshReady: { missing: ["VirtualService reviews"] } }, T0);
+    expect(of(a.actions, "writeStatus")).toHaveLength(1);
+    const b = advance(a.state, { meshReady: { missing: ["VirtualService reviews"] } }, T0 + 5000);
+    expect(b.actions).toEqual([]);
+    const vs = (s: RolloutState) => s.conditions.find((c) => c.type === "VirtualServiceReady")!;
+    expect(vs(b.state)).toMatchObject({ status: "False", lastTransitionTime: "2026-11-01T12:00:00.000Z" });
+    const c = advance(b.state, { meshReady: true }, T0 + 10_000);
+    expect(vs(c.state)).toMatchObject({ status: "True", lastTransitionTime: "2026-11-01T12:00:10.000Z" });
+    expect(c.state.conditions.map((x) => [x.type, x.status])).toEqual([
+      ["Ready", "True"],
+      ["VirtualServiceReady", "True"],
+    ]);
+  });
+
+  it("keeps analysis state from the analysis and drops it when a step's clock starts", () => {
+    const withState = advance(
+      STATES.Progressing!,
+      { analysis: { ...inconclusive(), state: { e: 2 } } },
+      T0 + 1000,
+    );
+    expect(withState.state.analysisState).toEqual({ e: 2 });
+    const next = advance(withState.state, { analysis: pass() }, T0 + 30_000).state;
+    const confirmed = advance(next, { weightsApplied: { version: next.routingVersion } }, T0 + 31_000).state;
+    expect(confirmed.analysisState).toBeUndefined();
+  });
+
+  it("records the observed generation", () => {
+    expect(advance(STATES.Progressing!, { generation: 5 }, T0).state.observedGeneration).toBe(5);
+  });
+
+  it(`keeps the last ${HISTORY_LIMIT} transitions`, () => {
+    let state = STATES.Progressing!;
+    for (let i = 0; i < 30; i++) {
+      state = advance(state, { command: i % 2 === 0 ? "pause" : "resume" }, T0 + i).state;
+    }
+    expect(state.history).toHaveLength(HISTORY_LIMIT);
+    expect(state.history.at(-1)).toMatchObject({ at: new Date(T0 + 29).toISOString(), to: "Progressing" });
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { planRollout, toBasisPoints } from "../../controller/rollout/plan.js";
+import { spec } from "./sim.js";
+
+describe("planRollout", () => {
+  it("canary: steps in basis points, hold = max(minStepDuration, pause), analysis or approval gates", () => {
+    const plan = planRollout(
+      spec(
+        {
+          canary: {
+            steps: [
+              { weight: 0.01 },
+              { weight: 5, pause: { duration: "2m" } },
+              { weight: 25, approval: true },
+            ],
+          },
+        },
+        { minStepDuration: "1m", maxStepDuration: "10m" },
+      ),
+    );
+    expect(plan).toEqual({
+      strategy: "canary",
+      steps: [
+        { weightBp: 1, holdMs: 60_000, gate: "analysis" },
+        { weightBp: 500, holdMs: 120_000, gate: "analysis" },
+        { weightBp: 2500, holdMs: 60_000, gate: "approval" },
+      ],
+      finish: "promote",
+      maxStepMs: 600_000,
+    });
+  });
+
+  it("canary without analysis settings holds each step 30s and has no max", () => {
+    const plan = planRollout(spec({ canary: { steps: [{ weight: 10 }] } }));
+    expect(plan.steps).toEqual([{ weightBp: 1000, holdMs: 30_000, gate: "analysis" }]);
+    expect(plan.maxStepMs).toBeUndefined();
+  });
+
+  it.each([
+    [{ previewDuration: "5m" }, { weightBp: 0, holdMs: 300_000, gate: "time" }],
+    [{ approval: true }, { weightBp: 0, holdMs: 0, gate: "approval" }],
+    [
+      { previewDuration: "1m", approval: true },
+      { weightBp: 0, holdMs: 60_000, gate: "approval" },
+    ],
+  ])("blueGreen %j previews at 0%% then promotes", (blueGreen, step) => {
+    expect(planRollout(spec({ blueGreen }))).toEqual({
+      strategy: "blueGreen",
+      steps: [step],
+      finish: "promote",
+    });
+  });
+
+  it("abTest: one timed step at the split, finishing with a report", () => {
+    expect(planRollout(spec({ abTest: { weight: 50, duration: "1h" } }))).toEqual({
+      strategy: "abTest",
+      steps: [{ weightBp: 5000, holdMs: 3_600_000, gate: "time" }],
+      finish: "report",
+    });
+  });
+
+  it("shadow is planned as unsupported with a reason", () => {
+    const plan = planRollout(spec({ shadow: { duration: "10m" } }));
+    expect(plan.unsupported).toBe("strategy shadow is not supported yet");
+    expect(plan.steps).toEqual([]);
+  });
+
+  it.each([
+    [0.01, 1],
+    [12.34, 1234],
+    [0.29, 29],
+    [100, 10000],
+  ])("%f%% = %i bp", (percent, bp) => {
+    expect(toBasisPoints(percent)).toBe(bp);
+  });
+});

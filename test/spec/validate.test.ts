@@ -1,0 +1,170 @@
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { withDefaults } from "../../controller/spec/defaults.js";
+import { dottedPath, validateCanary } from "../../controller/spec/validate.js";
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+
+function minimal(spec: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: "meshcanary.io/v1alpha1",
+    kind: "Canary",
+    metadata: { name: "reviews" },
+    spec: {
+      host: "reviews.default.svc.cluster.local",
+      virtualService: { name: "reviews" },
+      stable: { subset: "v1" },
+      canary: { subset: "v2" },
+      strategy: { canary: { steps: [{ weight: 10 }] } },
+      ...spec,
+    },
+  };
+}
+
+function errorsOf(obj: unknown) {
+  const result = validateCanary(obj);
+  return result.ok ? [] : result.errors;
+}
+
+describe("validateCanary", () => {
+  it("accepts the sample", () => {
+    const result = validateCanary(parse(read("istio/samples/canary.yaml")));
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it.each(["invalid-steps", "invalid-structure"])("reports the expected errors for fixture %s", (name) => {
+    const errors = errorsOf(parse(read(`test/fixtures/spec/${name}.yaml`)));
+    expect(errors).toEqual(JSON.parse(read(`test/fixtures/spec/${name}.errors.json`)));
+  });
+
+  it.each([
+    [{ strategy: {} }, "spec.strategy", "must set exactly one of canary, blueGreen, abTest, shadow, got []"],
+    [
+      { strategy: { canary: { steps: [{ weight: 1 }] }, abTest: { weight: 5, duration: "1h" } } },
+      "spec.strategy",
+      'must set exactly one of canary, blueGreen, abTest, shadow, got ["canary","abTest"]',
+    ],
+    [
+      { strategy: { canary: { steps: [] } } },
+      "spec.strategy.canary.steps",
+      "expected array length to be greater or equal to 1, got []",
+    ],
+    [
+      { strategy: { blueGreen: {} } },
+      "spec.strategy.blueGreen",
+      "needs previewDuration or approval: true, got {}",
+    ],
+    [
+      { strategy: { abTest: { weight: 50, duration: "1d" } } },
+      "spec.strategy.abTest.duration",
+      'invalid duration "1d": expected e.g. "500ms", "30s", "1m30s", "2h"',
+    ],
+    [
+      {
+        metrics: [
+          { name: "tokens", header: "x-a" },
+          { name: "tokens", header: "x-b" },
+        ],
+      },
+      "spec.metrics[1].name",
+      'duplicate metric name "tokens"',
+    ],
+    [
+      { analysis: { checks: [{ failureRate: { max: 1 } }, { failureRate: { maxIncrease: 1 } }] } },
+      "spec.analysis.checks[1].name",
+      'duplicate check name "failure-rate"',
+    ],
+    [
+      { analysis: { checks: [{ failureRate: { max: 1 }, latency: { quantile: 0.9, maxMs: 10 } }] } },
+      "spec.analysis.checks[0]",
+      'must set exactly one of failureRate, latency, metric, got ["failureRate","latency"]',
+    ],
+    [
+      { analysis: { checks: [{ latency: { quantile: 0.3, maxMs: 10 } }] } },
+      "spec.analysis.checks[0].latency.quantile",
+      "expected number to be greater or equal to 0.5, got 0.3",
+    ],
+    [
+      { analysis: { minStepDuration: "5m", maxStepDuration: "1m" } },
+      "spec.analysis.maxStepDuration",
+      'must not be shorter than minStepDuration, got "1m"',
+    ],
+    [{ sticky: {} }, "spec.sticky", "must set exactly one of header, cookie, got {}"],
+    [
+      { pins: { header: "X Pin" } },
+      "spec.pins.header",
+      "expected string to match '^[a-z0-9!#$%&'*+.^_`|~-]+$', got \"X Pin\"",
+    ],
+    [
+      { webhooks: [{ name: "a", url: "ftp://x" }] },
+      "spec.webhooks[0].url",
+      "expected string to match '^https?://', got \"ftp://x\"",
+    ],
+  ])("rejects %j at %s", (spec, path, message) => {
+    expect(errorsOf(minimal(spec))).toEqual([{ path, message }]);
+  });
+
+  it("rejects a wrong kind and a missing spec", () => {
+    expect(
+      errorsOf({ apiVersion: "meshcanary.io/v1alpha1", kind: "Rollout", metadata: { name: "x" } }),
+    ).toEqual([
+      { path: "spec", message: "is required" },
+      { path: "kind", message: "expected 'Canary', got \"Rollout\"" },
+    ]);
+  });
+
+  it("accepts fractional weights down to one basis point", () => {
+    expect(
+      errorsOf(
+        minimal({ strategy: { canary: { steps: [{ weight: 0.01 }, { weight: 0.5 }, { weight: 12.34 }] } } }),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe("dottedPath", () => {
+  it.each([
+    ["/spec/steps/2/weight", "spec.steps[2].weight"],
+    ["/metadata/annotations/a~1b", "metadata.annotations.a/b"],
+    ["", "(root)"],
+  ])("%s → %s", (pointer, dotted) => {
+    expect(dottedPath(pointer)).toBe(dotted);
+  });
+});
+
+describe("withDefaults", () => {
+  it("fills analysis, pins, webhook timeouts and the default check without touching the input", () => {
+    const canary = minimal({ webhooks: [{ name: "a", url: "http://127.0.0.1:1/" }] });
+    const spec = structuredClone(canary.spec) as Parameters<typeof withDefaults>[0];
+    const filled = withDefaults(spec);
+    expect(filled.analysis).toEqual({
+      alpha: 0.01,
+      minRequests: 100,
+      minStepDuration: "30s",
+      checks: [{ name: "failure-rate", failureRate: { maxIncrease: 0 } }],
+    });
+    expect(filled.pins).toEqual({
+      header: "x-meshcanary-pin",
+      cookie: "meshcanary-pin",
+      requireToken: false,
+    });
+    expect(filled.webhooks?.[0]?.timeoutSeconds).toBe(10);
+    expect(spec).toEqual(canary.spec);
+  });
+
+  it("keeps given values and names checks after their kind", () => {
+    const filled = withDefaults({
+      ...(minimal().spec as Parameters<typeof withDefaults>[0]),
+      metrics: [{ name: "tokens", header: "x-llm-total-tokens" }],
+      analysis: {
+        alpha: 0.05,
+        checks: [{ latency: { quantile: 0.999, maxMs: 200 } }, { metric: { name: "tokens", maxRatio: 1.5 } }],
+      },
+    });
+    expect(filled.analysis.alpha).toBe(0.05);
+    expect(filled.analysis.minRequests).toBe(100);
+    expect(filled.analysis.checks.map((c) => c.name)).toEqual(["latency-p999", "metric-tokens"]);
+    expect(validateCanary({ ...minimal(), spec: filled }).ok).toBe(true);
+  });
+});
