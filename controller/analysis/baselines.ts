@@ -1,0 +1,50 @@
+/**
+ * Stable's figures from windows that ended before the current step began, for the thresholds of
+ * ratio checks (a threshold must be fixed before the data it judges).
+ */
+
+import { emptySketch, merge, quantile } from "../telemetry/sketch.js";
+import type { WindowPoint } from "../telemetry/types.js";
+import { type Baselines, type Check, quantileKey } from "./checks.js";
+
+/**
+ * Baselines for `checks` from `windows` (use only windows before the step): stable's failure rate,
+ * the latency quantiles the checks name, and the mean of each metric they name. A figure with no
+ * data behind it is left out, so the checks that need it report inconclusive and say why.
+ */
+export function measureBaselines(
+  windows: readonly WindowPoint[],
+  stableVariant: string,
+  checks: readonly Check[],
+): Baselines {
+  let requests = 0;
+  let failures = 0;
+  let latency = emptySketch();
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const w of windows) {
+    const s = w.variants.get(stableVariant);
+    if (!s) continue;
+    requests += s.requests;
+    failures += s.failures;
+    latency = merge(latency, s.latencyUs);
+    for (const [name, m] of s.metrics) {
+      const acc = sums.get(name) ?? { sum: 0, count: 0 };
+      sums.set(name, { sum: acc.sum + m.sum, count: acc.count + m.count });
+    }
+  }
+  const out: Baselines = {};
+  if (requests > 0) out.stableFailureRate = failures / requests;
+  for (const c of checks) {
+    if (c.kind === "latency" && latency.count > 0) {
+      out.stableLatencyUs = {
+        ...out.stableLatencyUs,
+        [quantileKey(c.quantile)]: quantile(latency, c.quantile),
+      };
+    }
+    const m = c.kind === "metricPerRequest" ? sums.get(c.metric) : undefined;
+    if (c.kind === "metricPerRequest" && m && m.count > 0) {
+      out.stableMetricMean = { ...out.stableMetricMean, [c.metric]: m.sum / m.count };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * Point estimates for display (quantiles and means from the windows' sketches). They explain a
+ * verdict to a person; the verdict itself comes from the sequential tests, never from these.
+ */
+
+import { emptySketch, merge, quantile, type Sketch } from "../telemetry/sketch.js";
+import type { VariantStats, WindowPoint } from "../telemetry/types.js";
+import type { Check, Variants } from "./checks.js";
+
+/** A displayed figure and the threshold it is compared with. */
+export interface Estimate {
+  value?: number;
+  threshold?: number;
+}
+
+function mergedSketch(
+  windows: readonly WindowPoint[],
+  variant: string,
+  pick: (s: VariantStats) => Sketch | undefined,
+) {
+  let out = emptySketch();
+  for (const w of windows) {
+    const s = w.variants.get(variant);
+    const sketch = s && pick(s);
+    if (sketch) out = merge(out, sketch);
+  }
+  return out;
+}
+
+function finite(x: number): number | undefined {
+  return Number.isFinite(x) ? x : undefined;
+}
+
+function latencyEstimate(
+  q: number,
+  maxMs: number | undefined,
+  maxRatio: number | undefined,
+  w: readonly WindowPoint[],
+  v: Variants,
+) {
+  const canaryMs =
+    quantile(
+      mergedSketch(w, v.canary, (s) => s.latencyUs),
+      q,
+    ) / 1000;
+  if (maxMs !== undefined || maxRatio === undefined) return { value: finite(canaryMs), threshold: maxMs };
+  const stableMs =
+    quantile(
+      mergedSketch(w, v.stable, (s) => s.latencyUs),
+      q,
+    ) / 1000;
+  return { value: finite(canaryMs / stableMs), threshold: maxRatio };
+}
+
+function meanOf(windows: readonly WindowPoint[], variant: string, metric: string): number {
+  let sum = 0;
+  let count = 0;
+  for (const w of windows) {
+    const m = w.variants.get(variant)?.metrics.get(metric);
+    if (m) {
+      sum += m.sum;
+      count += m.count;
+    }
+  }
+  return sum / count;
+}
+
+/**
+ * The figure shown for a check, where a sketch gives a more readable one than the test's own
+ * statistic (a latency quantile in ms rather than a share of slow requests); empty otherwise.
+ */
+export function displayEstimate(c: Check, windows: readonly WindowPoint[], v: Variants): Estimate {
+  switch (c.kind) {
+    case "latency":
+      return latencyEstimate(c.quantile, c.maxMs, c.maxRatio, windows, v);
+    case "metricPerRequest": {
+      const ratio = meanOf(windows, v.canary, c.metric) / meanOf(windows, v.stable, c.metric);
+      return { value: finite(ratio), threshold: c.maxRatio };
+    }
+    default:
+      return {};
+  }
+}
