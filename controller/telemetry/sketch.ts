@@ -43,9 +43,22 @@ export function record(s: Sketch, value: number, times = 1): void {
 
 /** a + b, as a new sketch. */
 export function merge(a: Sketch, b: Sketch): Sketch {
-  const out: Sketch = { count: a.count + b.count, zeroCount: a.zeroCount + b.zeroCount, sum: a.sum + b.sum, buckets: new Map(a.buckets) };
+  const out: Sketch = {
+    count: a.count + b.count,
+    zeroCount: a.zeroCount + b.zeroCount,
+    sum: a.sum + b.sum,
+    buckets: new Map(a.buckets),
+  };
   for (const [i, c] of b.buckets) out.buckets.set(i, (out.buckets.get(i) ?? 0) + c);
   return out;
+}
+
+/** target += source, in place (for accumulating windows without allocating a sketch per add). */
+export function mergeInto(target: Sketch, source: Sketch): void {
+  target.count += source.count;
+  target.zeroCount += source.zeroCount;
+  target.sum += source.sum;
+  for (const [i, c] of source.buckets) target.buckets.set(i, (target.buckets.get(i) ?? 0) + c);
 }
 
 /**
@@ -65,7 +78,12 @@ export function subtract(later: Sketch, earlier: Sketch): Sketch | Error {
   for (const [i, c] of earlier.buckets) {
     if (!later.buckets.has(i) && c > 0) return new Error(`sketch bucket ${i} disappeared`);
   }
-  return { count: later.count - earlier.count, zeroCount: later.zeroCount - earlier.zeroCount, sum: later.sum - earlier.sum, buckets };
+  return {
+    count: later.count - earlier.count,
+    zeroCount: later.zeroCount - earlier.zeroCount,
+    sum: later.sum - earlier.sum,
+    buckets,
+  };
 }
 
 /** Quantile q in [0,1] by nearest rank (rank ceil(q*count), at least 1); NaN for an empty sketch. */

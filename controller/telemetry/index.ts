@@ -1,0 +1,141 @@
+/**
+ * Telemetry ingest wired together: gRPC server -> bounds -> per-reporter deltas -> 1 s windows,
+ * plus the Directive broadcaster. The rest of the controller uses only what this module returns.
+ */
+import * as grpc from "@grpc/grpc-js";
+import pino, { type Logger } from "pino";
+import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
+import { type BoundsConfig, checkReport, DEFAULT_BOUNDS, type Violation } from "./bounds.js";
+import { DirectiveBroadcaster } from "./directives.js";
+import { Ingest } from "./ingest.js";
+import { type Incoming, type StreamEnd, startGrpcServer } from "./server.js";
+import type { TelemetryReader } from "./types.js";
+import { Windows } from "./windows.js";
+
+export interface TelemetryServerOptions {
+  /** host:port to bind; default "127.0.0.1:0". */
+  address?: string;
+  /** Shared token required in stream metadata `x-meshcanary-token`; undefined = none. */
+  token?: string;
+  /** Whether a canary id is managed by this controller (unknown canaries are rejected). */
+  isKnownCanary(id: string): boolean;
+  /** Bound overrides (message size, counts, namespace policy); defaults in DEFAULT_BOUNDS. */
+  bounds?: Partial<Omit<BoundsConfig, "isKnownCanary">>;
+  /** Window history kept, ms; default 30 min. */
+  historyMs?: number;
+  /** Reporters silent this long are forgotten, ms; default 10 min. */
+  reporterIdleMs?: number;
+  logger?: Logger;
+  /** Clock (Unix ms); injectable for tests. */
+  now?: () => number;
+}
+
+export interface TelemetryStats {
+  /** Reports received (any outcome). */
+  reports: number;
+  /** Reports accepted into the windows. */
+  accepted: number;
+  /** Duplicates / stale instances ignored. */
+  ignored: number;
+  /** Rejected reports by reason. */
+  rejected: Record<string, number>;
+  /** Open Connect streams. */
+  streams: number;
+  /** Reporters currently tracked. */
+  reporters: number;
+}
+
+export interface TelemetryServer {
+  port: number;
+  reader: TelemetryReader;
+  /** Sends a newer Directive to every stream; error value when its version is not above the current. */
+  publish(d: Directive): Error | undefined;
+  stats(): TelemetryStats;
+  close(): Promise<void>;
+}
+
+/** Slack above the bounds' message limit so a slightly oversized Report gets INVALID_ARGUMENT, not RESOURCE_EXHAUSTED. */
+const RECEIVE_SLACK_BYTES = 1024 * 1024;
+
+function invalid(v: Violation): StreamEnd {
+  return {
+    code: grpc.status.INVALID_ARGUMENT,
+    details: `${v.field}: ${v.reason} (${v.value})`,
+    trailers: { "x-meshcanary-reason": v.reason, "x-meshcanary-field": v.field },
+  };
+}
+
+export async function startTelemetryServer(opts: TelemetryServerOptions): Promise<TelemetryServer> {
+  const log = opts.logger ?? pino({ level: "silent" });
+  const now = opts.now ?? Date.now;
+  const bounds: BoundsConfig = { ...DEFAULT_BOUNDS, ...opts.bounds, isKnownCanary: opts.isKnownCanary };
+  const ingest = new Ingest();
+  const windows = new Windows(opts.historyMs);
+  const directives = new DirectiveBroadcaster();
+  const counts = { reports: 0, accepted: 0, ignored: 0 };
+  const rejected: Record<string, number> = {};
+
+  const reject = (v: Violation, reporter: string, peer: string): StreamEnd => {
+    rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
+    log.warn(
+      { reporter, peer, reason: v.reason, field: v.field, value: v.value },
+      "telemetry report rejected",
+    );
+    return invalid(v);
+  };
+
+  const onReport = (msg: Incoming, peer: string): StreamEnd | null => {
+    counts.reports++;
+    if (!msg.ok) return reject({ reason: "undecodable", field: "report", value: msg.error }, "?", peer);
+    const r = msg.report;
+    const v = checkReport(r, msg.size, bounds);
+    const who = r.reporter ? `${r.reporter.namespace}/${r.reporter.pod}` : "?";
+    if (v) return reject(v, who, peer);
+    const receivedMs = now();
+    const res = ingest.apply(r, receivedMs);
+    if (res.kind === "rejected") return reject(res.violation, res.reporter, peer);
+    if (res.kind === "ignored") {
+      counts.ignored++;
+      return null;
+    }
+    counts.accepted++;
+    for (const d of res.deltas) windows.add(d.canary, d.variant, d.stats, receivedMs);
+    if (res.restart) log.info({ reporter: res.reporter }, "telemetry reporter restarted");
+    return null;
+  };
+
+  const grpcServer = await startGrpcServer({
+    address: opts.address ?? "127.0.0.1:0",
+    maxReceiveBytes: bounds.maxMessageBytes + RECEIVE_SLACK_BYTES,
+    token: opts.token,
+    onReport,
+    directives,
+  });
+
+  // Housekeeping is O(reporters + canaries), so it runs on a timer, not per report.
+  const idleMs = opts.reporterIdleMs ?? 10 * 60 * 1000;
+  const sweep = setInterval(() => {
+    ingest.evictIdle(now(), idleMs);
+    windows.expireAll(now());
+  }, 60_000);
+  sweep.unref();
+
+  return {
+    port: grpcServer.port,
+    reader: {
+      series: (canary, fromMs, toMs) => windows.series(canary, fromMs, toMs),
+      routingVersions: () => ingest.routingVersions(),
+    },
+    publish: (d) => directives.publish(d),
+    stats: () => ({
+      ...counts,
+      rejected: { ...rejected },
+      streams: grpcServer.streams(),
+      reporters: ingest.size(),
+    }),
+    close: async () => {
+      clearInterval(sweep);
+      await grpcServer.close();
+    },
+  };
+}

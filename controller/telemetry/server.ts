@@ -1,0 +1,146 @@
+/**
+ * The gRPC shell of telemetry: serves `/meshcanary.v1.Telemetry/Connect` (bidi: Report in, Directive out)
+ * with @grpc/grpc-js, checks the shared token, hands each decoded Report to `onReport` and ends a
+ * stream with the status that callback returns. No telemetry logic lives here.
+ */
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import {
+  type Directive,
+  DirectiveSchema,
+  type Report,
+  ReportSchema,
+} from "../gen/meshcanary/v1/telemetry_pb.js";
+import type { DirectiveBroadcaster } from "./directives.js";
+
+/** Exact method path the filters call. */
+export const CONNECT_PATH = "/meshcanary.v1.Telemetry/Connect";
+/** Stream metadata key carrying the shared token. */
+export const TOKEN_METADATA = "x-meshcanary-token";
+
+/** A received message: decoded, or the decode error (never a throw inside grpc-js). */
+export type Incoming =
+  | { ok: true; size: number; report: Report }
+  | { ok: false; size: number; error: string };
+
+/** How to end a stream: a gRPC status, a message, and optional trailing metadata pairs. */
+export interface StreamEnd {
+  code: grpc.status;
+  details: string;
+  trailers?: Record<string, string>;
+}
+
+export interface GrpcServerOptions {
+  /** host:port to bind, e.g. "127.0.0.1:0" or "0.0.0.0:9090". */
+  address: string;
+  /** Hard receive limit enforced by grpc-js (RESOURCE_EXHAUSTED above it). */
+  maxReceiveBytes: number;
+  /** Shared token required in `x-meshcanary-token`; undefined = no check. */
+  token?: string;
+  /** Called per message; returns a StreamEnd to end that stream, or null to keep it open. */
+  onReport(msg: Incoming, peer: string): StreamEnd | null;
+  directives: DirectiveBroadcaster;
+}
+
+export interface GrpcServer {
+  port: number;
+  /** Currently open Connect streams. */
+  streams(): number;
+  close(): Promise<void>;
+}
+
+function deserializeReport(buf: Buffer): Incoming {
+  try {
+    return { ok: true, size: buf.length, report: fromBinary(ReportSchema, buf) };
+  } catch (e) {
+    return { ok: false, size: buf.length, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+const serviceDefinition: grpc.ServiceDefinition = {
+  connect: {
+    path: CONNECT_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (r: Report) => Buffer.from(toBinary(ReportSchema, r)),
+    requestDeserialize: deserializeReport,
+    responseSerialize: (d: Directive) => Buffer.from(toBinary(DirectiveSchema, d)),
+    responseDeserialize: (b: Buffer) => fromBinary(DirectiveSchema, b),
+  },
+};
+
+function endStream(call: grpc.ServerDuplexStream<Incoming, Directive>, end: StreamEnd): void {
+  const metadata = new grpc.Metadata();
+  for (const [k, v] of Object.entries(end.trailers ?? {})) metadata.set(k, v);
+  call.emit("error", { code: end.code, details: end.details, metadata });
+}
+
+/** Binds and starts the Connect service. */
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": opts.maxReceiveBytes,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  let open = 0;
+  const connect = (call: grpc.ServerDuplexStream<Incoming, Directive>) => {
+    const sent = call.metadata.get(TOKEN_METADATA)[0];
+    if (opts.token !== undefined && String(sent ?? "") !== opts.token) {
+      endStream(call, {
+        code: grpc.status.UNAUTHENTICATED,
+        details: `${TOKEN_METADATA}: missing or wrong token`,
+      });
+      return;
+    }
+    open++;
+    let closed = false;
+    const unsubscribe = opts.directives.subscribe((d) => {
+      if (!closed) call.write(d);
+    });
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      open--;
+      unsubscribe();
+    };
+    const peer = call.getPeer();
+    call.on("data", (msg: Incoming) => {
+      if (closed) return;
+      const end = opts.onReport(msg, peer);
+      if (end) {
+        close();
+        endStream(call, end);
+      }
+    });
+    call.on("end", () => {
+      if (!closed) {
+        close();
+        call.end();
+      }
+    });
+    call.on("cancelled", close);
+    call.on("error", close);
+    call.on("close", close);
+  };
+  server.addService(serviceDefinition, { connect });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(opts.address, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+  return {
+    port,
+    streams: () => open,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Streams stay open indefinitely, so a graceful shutdown only gets a moment before forcing.
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 500);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,230 @@
+import { describe, expect, it } from "vitest";
+import { Ingest, type IngestResult } from "../../controller/telemetry/ingest.js";
+import { makeReport, type TotalsSpec } from "./fixtures.js";
+
+type Step = { pod?: string; instance?: string; seq: number; startMs?: number; totals: TotalsSpec[] };
+type Expect =
+  | { kind: "accepted"; requests: number[]; failures?: number[]; restart?: boolean; baseline?: boolean }
+  | { kind: "ignored"; reason: string }
+  | { kind: "rejected"; reason: string; field: string };
+
+function run(steps: [Step, Expect][]): void {
+  const ingest = new Ingest();
+  for (const [i, [step, want]] of steps.entries()) {
+    const got: IngestResult = ingest.apply(makeReport(step), 1000 + i);
+    expect(got.kind, `step ${i}`).toBe(want.kind);
+    if (got.kind === "accepted" && want.kind === "accepted") {
+      expect(
+        got.deltas.map((d) => d.stats.requests),
+        `step ${i}`,
+      ).toEqual(want.requests);
+      if (want.failures) expect(got.deltas.map((d) => d.stats.failures)).toEqual(want.failures);
+      expect(got.restart).toBe(want.restart ?? false);
+      expect(got.baseline).toBe(want.baseline ?? false);
+    }
+    if (got.kind === "ignored" && want.kind === "ignored") expect(got.reason).toBe(want.reason);
+    if (got.kind === "rejected" && want.kind === "rejected") {
+      expect(got.violation).toMatchObject({ reason: want.reason, field: want.field });
+    }
+  }
+}
+
+const t = (requests: number, failures = 0, latenciesUs: number[] = []): TotalsSpec[] => [
+  { requests, failures, latenciesUs },
+];
+
+describe("Ingest", () => {
+  const table: [string, [Step, Expect][]][] = [
+    [
+      "first report counts from zero, later ones give deltas",
+      [
+        [
+          { seq: 1, totals: t(10, 1) },
+          { kind: "accepted", requests: [10], failures: [1] },
+        ],
+        [
+          { seq: 2, totals: t(25, 3) },
+          { kind: "accepted", requests: [15], failures: [2] },
+        ],
+        [
+          { seq: 3, totals: t(25, 3) },
+          { kind: "accepted", requests: [] },
+        ],
+      ],
+    ],
+    [
+      "duplicates and reorders add nothing; a gap loses nothing",
+      [
+        [
+          { seq: 1, totals: t(10) },
+          { kind: "accepted", requests: [10] },
+        ],
+        [
+          { seq: 1, totals: t(10) },
+          { kind: "ignored", reason: "duplicate" },
+        ],
+        [
+          { seq: 4, totals: t(40) },
+          { kind: "accepted", requests: [30] },
+        ],
+        [
+          { seq: 3, totals: t(30) },
+          { kind: "ignored", reason: "duplicate" },
+        ],
+        [
+          { seq: 5, totals: t(41) },
+          { kind: "accepted", requests: [1] },
+        ],
+      ],
+    ],
+    [
+      "restart: the new instance's totals are the delta, the old instance is retired",
+      [
+        [
+          { seq: 1, totals: t(10) },
+          { kind: "accepted", requests: [10] },
+        ],
+        [
+          { seq: 2, totals: t(50) },
+          { kind: "accepted", requests: [40] },
+        ],
+        [
+          { instance: "i2", startMs: 2000, seq: 3, totals: t(7) },
+          { kind: "accepted", requests: [7], restart: true },
+        ],
+        [
+          { seq: 3, totals: t(60) },
+          { kind: "ignored", reason: "stale_instance" },
+        ],
+        [
+          { instance: "i2", startMs: 2000, seq: 4, totals: t(9) },
+          { kind: "accepted", requests: [2] },
+        ],
+      ],
+    ],
+    [
+      "an instance that started earlier than the current one is stale",
+      [
+        [
+          { instance: "i2", startMs: 5000, seq: 1, totals: t(3) },
+          { kind: "accepted", requests: [3] },
+        ],
+        [
+          { instance: "i1", startMs: 1000, seq: 9, totals: t(99) },
+          { kind: "ignored", reason: "stale_instance" },
+        ],
+      ],
+    ],
+    [
+      "unknown pod past its first report (controller restart): baseline, no double count",
+      [
+        [
+          { seq: 7, totals: t(700) },
+          { kind: "accepted", requests: [], baseline: true },
+        ],
+        [
+          { seq: 8, totals: t(710) },
+          { kind: "accepted", requests: [10] },
+        ],
+      ],
+    ],
+    [
+      "counters going backwards are rejected and the state kept",
+      [
+        [
+          { seq: 1, totals: t(10, 2) },
+          { kind: "accepted", requests: [10] },
+        ],
+        [
+          { seq: 2, totals: t(9, 2) },
+          { kind: "rejected", reason: "counter_backwards", field: "totals[0].requests" },
+        ],
+        [
+          { seq: 3, totals: t(12, 1) },
+          { kind: "rejected", reason: "counter_backwards", field: "totals[0].failures" },
+        ],
+        [
+          { seq: 4, totals: t(12, 2) },
+          { kind: "accepted", requests: [2] },
+        ],
+      ],
+    ],
+    [
+      "sketch buckets going backwards are rejected",
+      [
+        [
+          { seq: 1, totals: t(2, 0, [100, 100]) },
+          { kind: "accepted", requests: [2] },
+        ],
+        [
+          { seq: 2, totals: t(3, 0, [100, 200, 300]) },
+          { kind: "rejected", reason: "counter_backwards", field: "totals[0].latency_us" },
+        ],
+      ],
+    ],
+    [
+      "pods are independent",
+      [
+        [
+          { pod: "a", seq: 1, totals: t(10) },
+          { kind: "accepted", requests: [10] },
+        ],
+        [
+          { pod: "b", seq: 1, totals: t(5) },
+          { kind: "accepted", requests: [5] },
+        ],
+        [
+          { pod: "a", seq: 2, totals: t(11) },
+          { kind: "accepted", requests: [1] },
+        ],
+      ],
+    ],
+    [
+      "a variant that disappears and comes back is not counted twice",
+      [
+        [
+          { seq: 1, totals: [{ requests: 5 }, { variant: "stable", requests: 8 }] },
+          { kind: "accepted", requests: [5, 8] },
+        ],
+        [
+          { seq: 2, totals: [{ requests: 6 }] },
+          { kind: "accepted", requests: [1] },
+        ],
+        [
+          { seq: 3, totals: [{ requests: 6 }, { variant: "stable", requests: 9 }] },
+          { kind: "accepted", requests: [1] },
+        ],
+      ],
+    ],
+  ];
+  it.each(table)("%s", (_name, steps) => run(steps));
+
+  it("derives sketch and metric deltas", () => {
+    const ingest = new Ingest();
+    ingest.apply(makeReport({ seq: 1, totals: [{ requests: 1, latenciesUs: [100], tokens: [10] }] }), 0);
+    const res = ingest.apply(
+      makeReport({ seq: 2, totals: [{ requests: 3, latenciesUs: [100, 100, 5000], tokens: [10, 20, 30] }] }),
+      1,
+    );
+    expect(res.kind).toBe("accepted");
+    if (res.kind !== "accepted") return;
+    const d = res.deltas[0]!.stats;
+    expect(d.latencyUs.count).toBe(2);
+    expect([...d.latencyUs.buckets.values()].sort()).toEqual([1, 1]);
+    expect(d.metrics.get("tokens")).toMatchObject({ count: 2, sum: 50 });
+  });
+
+  it("tracks routing versions and evicts idle reporters", () => {
+    const ingest = new Ingest();
+    ingest.apply(makeReport({ pod: "a", seq: 1, routingVersion: 3, totals: [] }), 1000);
+    ingest.apply(makeReport({ pod: "b", seq: 1, routingVersion: 4, totals: [] }), 5000);
+    expect(ingest.routingVersions()).toEqual(
+      new Map([
+        ["ns/a", 3],
+        ["ns/b", 4],
+      ]),
+    );
+    expect(ingest.evictIdle(6000, 2000)).toBe(1);
+    expect([...ingest.routingVersions().keys()]).toEqual(["ns/b"]);
+  });
+});

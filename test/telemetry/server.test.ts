@@ -1,0 +1,226 @@
+/**
+ * The telemetry server over real gRPC on 127.0.0.1 with a @grpc/grpc-js client sending encoded Reports.
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Directive,
+  DirectiveSchema,
+  type Report,
+  ReportSchema,
+} from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
+import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
+import { CONNECT_PATH } from "../../controller/telemetry/server.js";
+import { makeReport } from "./fixtures.js";
+
+const TOKEN = "s3cret";
+let server: TelemetryServer;
+let client: grpc.Client;
+const open: grpc.ClientDuplexStream<Buffer, Directive>[] = [];
+
+beforeAll(async () => {
+  server = await startTelemetryServer({
+    address: "127.0.0.1:0",
+    token: TOKEN,
+    isKnownCanary: (id) => id.startsWith("ns/"),
+    bounds: { maxMessageBytes: 16 * 1024 },
+  });
+  client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+});
+
+afterEach(() => {
+  for (const s of open.splice(0)) s.cancel();
+});
+
+afterAll(async () => {
+  client.close();
+  await server.close();
+});
+
+interface Conn {
+  stream: grpc.ClientDuplexStream<Buffer, Directive>;
+  directives: Directive[];
+  status: Promise<grpc.StatusObject>;
+  send(r: Report | Uint8Array): void;
+}
+
+function connect(token: string | null = TOKEN): Conn {
+  const md = new grpc.Metadata();
+  if (token !== null) md.set("x-meshcanary-token", token);
+  const stream = client.makeBidiStreamRequest<Buffer, Directive>(
+    CONNECT_PATH,
+    (b) => b,
+    (b) => fromBinary(DirectiveSchema, b),
+    md,
+  );
+  open.push(stream);
+  const directives: Directive[] = [];
+  stream.on("data", (d: Directive) => directives.push(d));
+  stream.on("error", () => {});
+  // Bounded: a stream the server never ends fails the test instead of hanging it.
+  const status = new Promise<grpc.StatusObject>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no status within 5 s")), 5000);
+    stream.on("status", (st: grpc.StatusObject) => {
+      clearTimeout(timer);
+      resolve(st);
+    });
+  });
+  status.catch(() => {});
+  const send = (r: Report | Uint8Array) =>
+    stream.write(Buffer.from(r instanceof Uint8Array ? r : toBinary(ReportSchema, r)));
+  return { stream, directives, status, send };
+}
+
+/** Polls `cond` every 10 ms, up to 5 s (a bound, not a performance assertion). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function total(canary: string, variant: string, field: "requests" | "failures" = "requests"): number {
+  let n = 0;
+  for (const p of server.reader.series(canary, 0, Number.MAX_SAFE_INTEGER))
+    n += p.variants.get(variant)?.[field] ?? 0;
+  return n;
+}
+
+async function sendAll(c: Conn, reports: Report[]): Promise<void> {
+  const before = server.stats().reports;
+  for (const r of reports) c.send(r);
+  await until(() => server.stats().reports >= before + reports.length, "reports to arrive");
+}
+
+describe("telemetry server", () => {
+  it("totals equal the sum of deltas; duplicates and reorders add nothing", async () => {
+    const a = connect();
+    const b = connect();
+    const rep = (pod: string, seq: number, requests: number, failures: number) =>
+      makeReport({ pod, seq, totals: [{ canary: "ns/sum", requests, failures, latenciesUs: [100] }] });
+    await sendAll(a, [rep("a", 1, 10, 1), rep("a", 2, 30, 2), rep("a", 2, 30, 2), rep("a", 4, 70, 5)]);
+    await sendAll(b, [rep("b", 1, 5, 0), rep("b", 3, 9, 1), rep("b", 2, 7, 0), rep("b", 4, 12, 1)]);
+    await sendAll(a, [rep("a", 3, 50, 3)]);
+    expect(total("ns/sum", "canary")).toBe(70 + 12);
+    expect(total("ns/sum", "canary", "failures")).toBe(5 + 1);
+    expect(server.stats().ignored).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a proxy restart (new instance id) loses and doubles nothing", async () => {
+    const c = connect();
+    const rep = (instance: string, startMs: number, seq: number, requests: number) =>
+      makeReport({ pod: "r", instance, startMs, seq, totals: [{ canary: "ns/restart", requests }] });
+    await sendAll(c, [rep("old", 1000, 1, 10), rep("old", 1000, 2, 40)]);
+    await sendAll(c, [rep("new", 2000, 1, 6), rep("old", 1000, 3, 45), rep("new", 2000, 2, 8)]);
+    expect(total("ns/restart", "canary")).toBe(40 + 8);
+  });
+
+  it("a dropped stream then reconnect continues the same instance", async () => {
+    const rep = (seq: number, requests: number) =>
+      makeReport({ pod: "d", seq, totals: [{ canary: "ns/drop", requests }] });
+    const first = connect();
+    await sendAll(first, [rep(1, 10), rep(2, 20)]);
+    first.stream.cancel();
+    await until(() => server.stats().streams === 0, "stream to close");
+    const second = connect();
+    await sendAll(second, [rep(2, 20), rep(3, 33)]);
+    expect(total("ns/drop", "canary")).toBe(33);
+  });
+
+  it("sends the directive on connect and on publish to every stream", async () => {
+    expect(server.publish(create(DirectiveSchema, { version: 10n }))).toBeUndefined();
+    const a = connect();
+    const b = connect();
+    await until(() => a.directives.length === 1 && b.directives.length === 1, "directive on connect");
+    expect(server.publish(create(DirectiveSchema, { version: 9n }))).toBeInstanceOf(Error);
+    const d = create(DirectiveSchema, {
+      version: 11n,
+      routes: [{ host: "web", canary: "ns/web", variants: [{ name: "stable", weightBp: 10000 }] }],
+    });
+    expect(server.publish(d)).toBeUndefined();
+    await until(() => a.directives.length === 2 && b.directives.length === 2, "published directive");
+    expect(a.directives.map((x) => x.version)).toEqual([10n, 11n]);
+    expect(b.directives[1]!.routes[0]!.canary).toBe("ns/web");
+    await until(() => server.stats().streams === 2, "stream count");
+  });
+
+  const bad: [string, () => Report | Uint8Array, string][] = [
+    [
+      "bucket bomb",
+      () => {
+        const r = makeReport({ pod: "x", seq: 1, totals: [{ canary: "ns/bad", requests: 1 }] });
+        const n = 5000;
+        r.totals[0]!.latencyUs = { ...r.totals[0]!.latencyUs!, count: BigInt(n) };
+        r.totals[0]!.latencyUs.indexes = Array.from({ length: n }, (_, i) => i);
+        r.totals[0]!.latencyUs.counts = Array.from({ length: n }, () => 1n);
+        return r;
+      },
+      "sketch_buckets",
+    ],
+    [
+      "oversized",
+      () =>
+        makeReport({
+          pod: "x",
+          seq: 1,
+          // 5 entries x 3000 distinct buckets: about 45 KiB, over the 16 KiB limit set above.
+          totals: Array.from({ length: 5 }, (_, v) => ({
+            canary: "ns/bad",
+            variant: `v${v}`,
+            requests: 1,
+            latenciesUs: Array.from({ length: 3000 }, (_, i) => 1.0202 ** i * 1.01),
+          })),
+        }),
+      "message_too_large",
+    ],
+    ["undecodable bytes", () => new Uint8Array([0x0a, 0x7f, 0x01]), "undecodable"],
+    [
+      "unknown canary",
+      () => makeReport({ pod: "x", seq: 1, totals: [{ canary: "zz/nope", requests: 1 }] }),
+      "unknown_canary",
+    ],
+  ];
+
+  it.each(bad)("%s: INVALID_ARGUMENT, while another stream keeps working", async (_name, build, reason) => {
+    const good = connect();
+    const evil = connect();
+    const rejectedBefore = server.stats().rejected[reason] ?? 0;
+    evil.send(build());
+    const st = await evil.status;
+    expect(st.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(st.metadata.get("x-meshcanary-reason")).toEqual([reason]);
+    expect(server.stats().rejected[reason]).toBe(rejectedBefore + 1);
+    const canary = `ns/alive-${reason}`;
+    await sendAll(good, [
+      makeReport({ pod: "g", instance: reason, seq: 1, totals: [{ canary, requests: 3 }] }),
+    ]);
+    expect(total(canary, "canary")).toBe(3);
+  });
+
+  it("rejects counters going backwards with INVALID_ARGUMENT naming the field", async () => {
+    const c = connect();
+    await sendAll(c, [makeReport({ pod: "bw", seq: 1, totals: [{ canary: "ns/bw", requests: 10 }] })]);
+    c.send(makeReport({ pod: "bw", seq: 2, totals: [{ canary: "ns/bw", requests: 4 }] }));
+    const st = await c.status;
+    expect(st.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(st.details).toMatch(/totals\[0\]\.requests: counter_backwards/);
+    expect(total("ns/bw", "canary")).toBe(10);
+  });
+
+  it.each([
+    ["wrong", "nope"],
+    ["missing", null],
+  ])("refuses a %s token with UNAUTHENTICATED", async (_name, token) => {
+    const c = connect(token);
+    const st = await c.status;
+    expect(st.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it("tracks each reporter's routing version", async () => {
+    const c = connect();
+    await sendAll(c, [makeReport({ pod: "rv", seq: 1, routingVersion: 11, totals: [] })]);
+    expect(server.reader.routingVersions().get("ns/rv")).toBe(11);
+  });
+});
