@@ -1,0 +1,57 @@
+// The proxy-wasm ABI 0.2.0 callbacks with Envoy's exact signatures (host contract §1.5). They only
+// dispatch to filter/host.ts; return values follow §1.5 (0 = Continue for header callbacks).
+
+import { hostMalloc } from "./memory";
+import * as host from "../host";
+
+/** ABI marker Envoy looks for. */
+export function proxy_abi_version_0_2_0(): void {}
+
+/** The host's allocator for values it returns; the guest frees them after reading (abi/memory.ts). */
+export function malloc(size: usize): usize {
+  return hostMalloc(size);
+}
+
+export function proxy_on_context_create(contextId: u32, parentId: u32): void {
+  host.onContextCreate(contextId, parentId);
+}
+
+export function proxy_on_vm_start(_rootId: u32, _vmConfigSize: u32): u32 {
+  return host.onVmStart() ? 1 : 0;
+}
+
+export function proxy_on_configure(rootId: u32, pluginConfigSize: u32): u32 {
+  return host.onConfigure(rootId, pluginConfigSize) ? 1 : 0;
+}
+
+export function proxy_on_request_headers(contextId: u32, _numHeaders: u32, _endOfStream: u32): u32 {
+  return host.onRequestHeaders(contextId);
+}
+
+/** Metric headers are read in on_log (response headers stay readable there, contract §3.2). */
+export function proxy_on_response_headers(_contextId: u32, _numHeaders: u32, _endOfStream: u32): u32 {
+  return 0;
+}
+
+export function proxy_on_log(contextId: u32): void {
+  host.onLog(contextId);
+}
+
+/** Stream on_done's return is ignored; for roots 1 = done now (nothing pending yet). */
+export function proxy_on_done(_contextId: u32): u32 {
+  return 1;
+}
+
+export function proxy_on_delete(contextId: u32): void {
+  host.onDelete(contextId);
+}
+
+export function proxy_on_tick(rootId: u32): void {
+  host.onTick(rootId);
+}
+
+// gRPC callbacks: the reporter stream arrives in wave 2; until then they do nothing.
+export function proxy_on_grpc_receive_initial_metadata(_rootId: u32, _token: u32, _numHeaders: u32): void {}
+export function proxy_on_grpc_receive(_rootId: u32, _token: u32, _messageSize: u32): void {}
+export function proxy_on_grpc_receive_trailing_metadata(_rootId: u32, _token: u32, _numTrailers: u32): void {}
+export function proxy_on_grpc_close(_rootId: u32, _token: u32, _statusCode: u32): void {}
