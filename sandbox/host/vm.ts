@@ -1,0 +1,433 @@
+// One VM instance (an Envoy worker thread's copy of the plugin): instantiation, start,
+// root/stream contexts, guest calls with trap handling, and async callback delivery.
+import type * as grpc from "@grpc/grpc-js";
+import { LogLevel } from "./abi.js";
+import type { HostClock } from "./clock.js";
+import type { Context, RootContext, StreamContext } from "./contexts.js";
+import { envFunctions } from "./env-imports.js";
+import { type GrpcEvent, GrpcCallouts } from "./grpc.js";
+import { HeaderMap } from "./header-map.js";
+import { type HttpCallResult, HttpCallouts } from "./http-call.js";
+import { WASI_MODULES } from "./import-table.js";
+import { GuestMemory } from "./memory.js";
+import { type StatsStore, VmMetrics } from "./metrics.js";
+import type { PropertyEnv } from "./properties.js";
+import type { QueueReceiver, SharedStore } from "./shared-data.js";
+import type { TimerService } from "./timers.js";
+import type { ModuleInfo } from "./wasm-binary.js";
+import { wasiFunctions } from "./wasi.js";
+
+/** Everything a VM shares with its host and sibling VMs. */
+export interface VmEnv {
+  module: WebAssembly.Module;
+  info: ModuleInfo;
+  props: PropertyEnv;
+  vmConfig: Uint8Array;
+  environ: Array<[string, string]>;
+  clusters: Record<string, string>;
+  grpcClients: Map<string, grpc.Client>;
+  store: SharedStore;
+  stats: StatsStore;
+  clock: HostClock;
+  timers: TimerService;
+  /** Envoy's log prefix for proxy_log: " <plugin> <root_id> <vm_id>", empty parts skipped. */
+  logPrefix: string;
+  log(level: number, worker: number, message: string): void;
+  notifyQueue(receiver: QueueReceiver, token: number): void;
+}
+
+/** Restriction while a guest call runs outside any proxy context. */
+export enum Restriction {
+  None = 0,
+  StartSection = 1,
+  Initialize = 2,
+  Malloc = 3,
+}
+
+const INITIALIZE_ALLOWED = new Set([
+  "proxy_log",
+  "fd_write",
+  "args_sizes_get",
+  "args_get",
+  "environ_sizes_get",
+  "environ_get",
+  "fd_prestat_get",
+  "fd_prestat_dir_name",
+  "clock_time_get",
+  "random_get",
+  "fd_fdstat_get",
+  "fd_fdstat_set_flags",
+  "poll_oneoff",
+  "sched_yield",
+]);
+const MALLOC_ALLOWED = new Set(["proxy_log", "fd_write", "clock_time_get", "poll_oneoff"]);
+
+// biome-ignore lint/suspicious/noExplicitAny: wasm exports/imports are untyped at this boundary
+type AnyFn = (...args: any[]) => any;
+/** A host function with up to 12 arguments (the widest proxy-wasm import). */
+export type HostFn = (...args: never[]) => number | undefined;
+
+/** Thrown by a failed start; the message is Envoy's wording. */
+export class VmStartError extends Error {}
+
+/** A guest trap, recorded before the VM is marked failed. */
+export interface Trap {
+  functionName: string;
+  error: unknown;
+}
+
+/** One instantiated VM. */
+export class Vm {
+  readonly contexts = new Map<number, Context>();
+  readonly metrics: VmMetrics;
+  readonly grpc: GrpcCallouts;
+  readonly http: HttpCallouts;
+  mem!: GuestMemory;
+  restriction: Restriction = Restriction.StartSection;
+  failed = false;
+  failedAtNs = 0n;
+  /** The context host calls act on: the callback's context, or one set by proxy_set_effective_context. */
+  currentId = 0;
+  effectiveId = 0;
+  /** Maps readable only inside gRPC / http-call callbacks (types 4–7) and their buffer. */
+  calloutMaps: Array<HeaderMap | undefined> = [];
+  calloutBuffer?: { type: number; bytes: Uint8Array };
+  private exports: Record<string, AnyFn> = {};
+  private depth = 0;
+  private nextContextId = 1;
+  private readonly pending: Array<() => void> = [];
+  private flushScheduled = false;
+
+  constructor(
+    readonly worker: number,
+    readonly env: VmEnv,
+  ) {
+    this.metrics = new VmMetrics(env.stats);
+    this.grpc = new GrpcCallouts(env.clusters, env.grpcClients, (root, ev) =>
+      this.enqueue(() => this.onGrpcEvent(root, ev)),
+    );
+    this.http = new HttpCallouts(env.clusters, (root, res) =>
+      this.enqueue(() => this.onHttpCallResult(root, res)),
+    );
+  }
+
+  /** Instantiates and runs _initialize/main or _start (host contract §5.2 steps 1–2). */
+  start(): void {
+    const imports = this.buildImports();
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.env.module, imports);
+    } catch (e) {
+      throw new VmStartError(`Failed to load Wasm module: ${errorText(e)}`);
+    }
+    this.exports = instance.exports as Record<string, AnyFn>;
+    const memory = this.memoryObject(instance);
+    const alloc = this.exports.malloc ?? this.exports.proxy_on_memory_allocate!;
+    this.mem = new GuestMemory(memory, (size) => this.malloc(alloc, size));
+    this.restriction = Restriction.Initialize;
+    try {
+      if (this.exports._initialize) {
+        this.callStart("_initialize", []);
+        if (this.exports.main) this.callStart("main", [0, 0]);
+        else if (this.exports.__main_void) this.callStart("__main_void", []);
+      } else if (this.exports._start) {
+        this.callStart("_start", []);
+      }
+    } finally {
+      this.restriction = Restriction.None;
+    }
+  }
+
+  private memoryObject(instance: WebAssembly.Instance): WebAssembly.Memory {
+    const exported = instance.exports.memory;
+    if (exported instanceof WebAssembly.Memory) return exported;
+    if (this.importedMemory) return this.importedMemory;
+    throw new VmStartError("Failed to load Wasm module: no memory exported");
+  }
+
+  private importedMemory?: WebAssembly.Memory;
+
+  private callStart(name: string, args: number[]): void {
+    try {
+      this.exports[name]!(...args);
+    } catch (e) {
+      this.markFailed(name, e);
+      throw new VmStartError(`Function: ${name} failed: ${errorText(e)}`);
+    }
+  }
+
+  private malloc(alloc: AnyFn, size: number): number {
+    const saved = this.restriction;
+    this.restriction = Restriction.Malloc;
+    try {
+      return alloc(size) as number;
+    } finally {
+      this.restriction = saved;
+    }
+  }
+
+  private buildImports(): WebAssembly.Imports {
+    const env = this.guard(envFunctions(this));
+    const wasi = this.guard(
+      wasiFunctions({
+        memory: () => this.mem,
+        log: (level, message) => this.env.log(level, this.worker, message),
+        environ: this.env.environ,
+        realtimeNs: () => this.env.clock.realtimeNs(),
+        monotonicNs: () => this.env.clock.monotonicNs(),
+      }),
+    );
+    const imports: Record<string, Record<string, WebAssembly.ImportValue>> = { env };
+    for (const m of WASI_MODULES) imports[m] = wasi;
+    for (const imp of this.env.info.imports) {
+      if (imp.kind === "memory") {
+        this.importedMemory = new WebAssembly.Memory({ initial: imp.limits.min, maximum: imp.limits.max });
+        imports[imp.module] = { ...imports[imp.module], [imp.name]: this.importedMemory };
+      } else if (imp.kind === "table") {
+        const table = new WebAssembly.Table({
+          element: "anyfunc",
+          initial: imp.limits.min,
+          maximum: imp.limits.max,
+        });
+        imports[imp.module] = { ...imports[imp.module], [imp.name]: table };
+      }
+    }
+    return imports;
+  }
+
+  /** Wraps host functions with the restricted-callback check, without per-call allocation. */
+  private guard(fns: Record<string, HostFn>): Record<string, AnyFn> {
+    const out: Record<string, AnyFn> = {};
+    for (const [name, fn] of Object.entries(fns)) {
+      const f = fn as AnyFn;
+      out[name] = (a, b, c, d, e, g, h, i, j, k, l, m) => {
+        if (this.restriction !== Restriction.None) this.checkRestriction(name);
+        return f(a, b, c, d, e, g, h, i, j, k, l, m);
+      };
+    }
+    return out;
+  }
+
+  private checkRestriction(name: string): void {
+    const allowed =
+      this.restriction === Restriction.Initialize
+        ? INITIALIZE_ALLOWED.has(name)
+        : this.restriction === Restriction.Malloc
+          ? MALLOC_ALLOWED.has(name)
+          : false;
+    if (!allowed) throw new Error(`restricted_callback: ${name} is not allowed here`);
+  }
+
+  has(name: string): boolean {
+    return this.exports[name] !== undefined;
+  }
+
+  /**
+   * Calls a guest export on a context. Returns the i32 result (0 for void), or undefined if the
+   * VM has failed or the call trapped (the VM is then marked failed).
+   */
+  invoke(name: string, contextId: number, a = 0, b = 0, c = 0, d = 0): number | undefined {
+    if (this.failed) return undefined;
+    const f = this.exports[name];
+    if (!f) return 0;
+    const savedCurrent = this.currentId;
+    const savedEffective = this.effectiveId;
+    this.currentId = contextId;
+    this.effectiveId = 0;
+    this.depth++;
+    try {
+      return (f(contextId, a, b, c, d) as number | undefined) ?? 0;
+    } catch (e) {
+      this.markFailed(name, e);
+      return undefined;
+    } finally {
+      this.depth--;
+      this.currentId = savedCurrent;
+      this.effectiveId = savedEffective;
+    }
+  }
+
+  private markFailed(name: string, e: unknown): void {
+    if (!this.failed) {
+      this.failed = true;
+      this.failedAtNs = this.env.clock.monotonicNs();
+      this.env.log(LogLevel.error, this.worker, `Function: ${name} failed: ${errorText(e)}`);
+    }
+  }
+
+  /** The context host calls act on now. */
+  context(): Context | undefined {
+    return this.contexts.get(this.effectiveId || this.currentId);
+  }
+
+  stream(): StreamContext | undefined {
+    const c = this.context();
+    return c?.kind === "stream" ? c : undefined;
+  }
+
+  /** The root context of the current context. */
+  root(): RootContext | undefined {
+    const c = this.context();
+    if (!c) return undefined;
+    const r = this.contexts.get(c.kind === "root" ? c.id : c.rootId);
+    return r?.kind === "root" ? r : undefined;
+  }
+
+  newContextId(): number {
+    return this.nextContextId++;
+  }
+
+  /**
+   * Creates and configures a root context (§5.2 step 3). Returns its id, or an error text when
+   * on_vm_start/on_configure returned 0 or trapped.
+   */
+  createRoot(pluginConfig: Uint8Array): { id: number } | { error: string } {
+    const id = this.newContextId();
+    const root: RootContext = {
+      kind: "root",
+      id,
+      pluginConfig,
+      configuring: true,
+      pendingDone: false,
+      status: { code: 0, message: "" },
+    };
+    this.contexts.set(id, root);
+    try {
+      if (this.invoke("proxy_on_context_create", id, 0) === undefined) return { error: this.failText() };
+      const started = this.invoke("proxy_on_vm_start", id, this.env.vmConfig.length);
+      if (started === undefined) return { error: this.failText() };
+      if (this.has("proxy_on_vm_start") && started === 0)
+        return { error: "Failed to start base Wasm VM (on_vm_start returned 0)" };
+      const configured = this.invoke("proxy_on_configure", id, pluginConfig.length);
+      if (configured === undefined) return { error: this.failText() };
+      if (this.has("proxy_on_configure") && configured === 0) {
+        return { error: "Failed to configure base Wasm plugin (on_configure returned 0)" };
+      }
+      return { id };
+    } finally {
+      root.configuring = false;
+    }
+  }
+
+  private failText(): string {
+    return "Wasm VM failed (trap during start/configure)";
+  }
+
+  /** Shuts a root context down: on_done, then on_delete now or after proxy_done. */
+  retireRoot(id: number, force = false): void {
+    const root = this.contexts.get(id);
+    if (root?.kind !== "root") return;
+    this.env.timers.cancel(this.worker, id);
+    this.grpc.cancelRoot(id);
+    const done = this.invoke("proxy_on_done", id);
+    if (done === 0 && this.has("proxy_on_done") && !force) {
+      root.pendingDone = true;
+      return;
+    }
+    this.deleteContext(id);
+  }
+
+  /** Runs on_delete and forgets the context. */
+  deleteContext(id: number): void {
+    this.invoke("proxy_on_delete", id);
+    this.contexts.delete(id);
+  }
+
+  /** Roots still waiting for proxy_done are deleted when it arrives. */
+  finishPendingDone(root: RootContext): void {
+    root.pendingDone = false;
+    this.enqueue(() => this.deleteContext(root.id));
+  }
+
+  tick(rootId: number): void {
+    if (this.contexts.has(rootId)) this.invoke("proxy_on_tick", rootId);
+  }
+
+  queueReady(rootId: number, token: number): void {
+    this.enqueue(() => {
+      if (this.contexts.has(rootId)) this.invoke("proxy_on_queue_ready", rootId, token);
+    });
+  }
+
+  /** Runs a callback once no guest call is in progress (never re-entrantly). */
+  enqueue(fn: () => void): void {
+    this.pending.push(fn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.depth > 0) {
+      this.enqueue(() => {});
+      return;
+    }
+    while (this.pending.length) this.pending.shift()!();
+  }
+
+  /** True while deliveries are queued (advance() waits for them). */
+  get busy(): boolean {
+    return this.pending.length > 0;
+  }
+
+  private onGrpcEvent(rootId: number, ev: GrpcEvent): void {
+    const root = this.contexts.get(rootId);
+    if (root?.kind !== "root") return;
+    if (ev.kind === "initial_metadata" || ev.kind === "trailing_metadata") {
+      const type = ev.kind === "initial_metadata" ? 4 : 5;
+      this.calloutMaps[type] = mapOf(ev.metadata);
+      const name =
+        type === 4 ? "proxy_on_grpc_receive_initial_metadata" : "proxy_on_grpc_receive_trailing_metadata";
+      this.invoke(name, rootId, ev.token, ev.metadata.length);
+      this.calloutMaps[type] = undefined;
+    } else if (ev.kind === "message") {
+      this.calloutBuffer = { type: 5, bytes: ev.message };
+      this.invoke("proxy_on_grpc_receive", rootId, ev.token, ev.message.length);
+      this.calloutBuffer = undefined;
+    } else {
+      root.status = { code: ev.status, message: ev.message };
+      this.invoke("proxy_on_grpc_close", rootId, ev.token, ev.status);
+    }
+  }
+
+  private onHttpCallResult(rootId: number, res: HttpCallResult): void {
+    const root = this.contexts.get(rootId);
+    if (root?.kind !== "root") return;
+    this.calloutMaps[6] = mapOf(res.headers);
+    this.calloutMaps[7] = mapOf(res.trailers);
+    this.calloutBuffer = { type: 4, bytes: res.body };
+    root.status = { code: 0, message: "" };
+    this.invoke(
+      "proxy_on_http_call_response",
+      rootId,
+      res.token,
+      res.headers.length,
+      res.body.length,
+      res.trailers.length,
+    );
+    this.calloutMaps[6] = undefined;
+    this.calloutMaps[7] = undefined;
+    this.calloutBuffer = undefined;
+  }
+
+  /** Force-closes everything: roots get on_done/on_delete, callouts are cancelled. */
+  shutdown(): void {
+    this.grpc.cancelAll();
+    this.http.cancelAll();
+    this.env.timers.cancelWorker(this.worker);
+    for (const c of [...this.contexts.values()]) if (c.kind === "root") this.retireRoot(c.id, true);
+    this.pending.length = 0;
+  }
+}
+
+function mapOf(pairs: Array<[string, string]>): HeaderMap {
+  return new HeaderMap(pairs.map(([k, v]) => [k, v]));
+}
+
+/** "Uncaught RuntimeError: unreachable" as V8 reports a trap. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return `Uncaught ${e.name}: ${e.message}`;
+  return `Uncaught ${String(e)}`;
+}
