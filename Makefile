@@ -5,7 +5,7 @@ NPX := npx --no-install
 FILTER_SRC := $(shell find filter -name '*.ts' 2>/dev/null)
 TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
 
-.PHONY: all build wasm ts gen check-gen lint fmt typecheck test test-only demo bench clean deps
+.PHONY: all build wasm ts gen check-gen lint fmt typecheck test test-only demo bench clean deps oci
 
 all: build
 
@@ -49,6 +49,11 @@ test: build lint typecheck check-gen test-only
 
 test-only:
 	$(NPX) vitest run
+
+# The filter as an OCI image (no Docker): build/oci/ + build/meshcanary-wasm-oci.tar; pins
+# istio/wasm/wasm-image.yaml to the printed manifest digest.
+oci: build
+	node build/js/controller/oci/build-oci.js
 
 demo: build
 	node bin/meshcanary.js demo
