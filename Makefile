@@ -23,8 +23,9 @@ build/meshcanary.wasm: $(FILTER_SRC) asconfig.json node_modules/.package-lock.js
 	$(NPX) asc filter/index.ts --target release
 
 ts: build/js/.stamp
-build/js/.stamp: $(TS_SRC) tsconfig.json tsconfig.build.json node_modules/.package-lock.json
+build/js/.stamp: $(TS_SRC) $(wildcard controller/api/dashboard/*) tsconfig.json tsconfig.build.json node_modules/.package-lock.json
 	$(NPX) tsc -p tsconfig.build.json
+	@mkdir -p build/js/controller/api && cp -r controller/api/dashboard build/js/controller/api/
 	@touch $@
 
 # Regenerate the TypeScript for proto/ (committed; check-gen fails when it is stale).

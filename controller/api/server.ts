@@ -1,0 +1,262 @@
+/**
+ * The controller's HTTP port: JSON API, live event stream, dashboard, /metrics, /healthz, /readyz.
+ * Plain node:http; each route is a small handler that returns data or an HttpError value.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import { type Asset, loadDashboard } from "./dashboard-assets.js";
+import { EventStream } from "./event-stream.js";
+import { type HttpError, httpError, readBody, sendError, sendJson } from "./respond.js";
+import { type ApiBackend, type ApiCommand, COMMANDS } from "./types.js";
+import { checkWrite } from "./write-guard.js";
+
+export interface ApiServerOptions {
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** Address to bind; default "127.0.0.1". */
+  host?: string;
+  backend: ApiBackend;
+  /** Bearer token required for commands; undefined makes the API read-only. */
+  writeToken?: string;
+  metricsRegistry: Registry;
+  /** Largest accepted request body, bytes; default 16 KiB. */
+  maxBodyBytes?: number;
+  /** SSE heartbeat interval, ms; default 15 s. */
+  heartbeatMs?: number;
+  /** Most concurrent SSE clients; default 100. */
+  maxEventClients?: number;
+  /** Dashboard folder; default controller/api/dashboard next to this module. */
+  dashboardDir?: URL;
+  /** Called with unexpected handler errors (the client gets a generic 500). */
+  onError?: (err: unknown) => void;
+}
+
+export interface ApiServer {
+  port: number;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Default look-back of the series endpoint when `since` is absent. */
+const DEFAULT_SERIES_MS = 5 * 60 * 1000;
+
+/** Security headers for the dashboard: no inline script, nothing loaded from elsewhere. */
+const PAGE_HEADERS = {
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+interface Context {
+  opts: ApiServerOptions;
+  events: EventStream;
+  assets: Map<string, Asset>;
+}
+
+type Handler = (ctx: Context, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
+
+interface Route {
+  pattern: RegExp;
+  methods: Partial<Record<string, Handler>>;
+}
+
+const SEGMENT = "([^/]+)";
+
+const ROUTES: Route[] = [
+  { pattern: /^\/api\/v1\/canaries$/, methods: { GET: listCanaries } },
+  { pattern: new RegExp(`^/api/v1/canaries/${SEGMENT}/${SEGMENT}$`), methods: { GET: getCanary } },
+  { pattern: new RegExp(`^/api/v1/canaries/${SEGMENT}/${SEGMENT}/series$`), methods: { GET: getSeries } },
+  {
+    pattern: new RegExp(`^/api/v1/canaries/${SEGMENT}/${SEGMENT}/${SEGMENT}$`),
+    methods: { POST: postCommand },
+  },
+  { pattern: /^\/api\/v1\/events$/, methods: { GET: streamEvents } },
+  { pattern: /^\/metrics$/, methods: { GET: metrics } },
+  { pattern: /^\/healthz$/, methods: { GET: healthz } },
+  { pattern: /^\/readyz$/, methods: { GET: readyz } },
+  { pattern: /^(\/|\/dashboard\.js|\/dashboard\.css)$/, methods: { GET: asset } },
+];
+
+async function listCanaries(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, { canaries: ctx.opts.backend.listCanaries() });
+}
+
+async function getCanary(
+  ctx: Context,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  p: string[],
+): Promise<void> {
+  const [ns, name] = p as [string, string];
+  const detail = ctx.opts.backend.getCanary(ns, name);
+  if (!detail) return sendError(res, notFound(ns, name));
+  sendJson(res, 200, detail);
+}
+
+async function getSeries(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  p: string[],
+): Promise<void> {
+  const [ns, name] = p as [string, string];
+  const since = parseSince(new URL(req.url ?? "/", "http://x").searchParams.get("since"));
+  if (typeof since !== "number") return sendError(res, since);
+  if (!ctx.opts.backend.getCanary(ns, name)) return sendError(res, notFound(ns, name));
+  sendJson(res, 200, { points: ctx.opts.backend.series(ns, name, since) });
+}
+
+async function postCommand(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  p: string[],
+): Promise<void> {
+  const [ns, name, command] = p as [string, string, string];
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    return sendError(
+      res,
+      httpError(404, `unknown command ${JSON.stringify(command)}; one of ${COMMANDS.join(", ")}`),
+    );
+  }
+  const denied = checkWrite(req.headers, ctx.opts.writeToken);
+  if (denied) return sendError(res, denied);
+  const body = await readBody(req, ctx.opts.maxBodyBytes ?? 16 * 1024);
+  if (!Buffer.isBuffer(body)) return sendError(res, body);
+  const parsed = parseJsonObject(body);
+  if (parsed) return sendError(res, parsed);
+  const result = await ctx.opts.backend.command(ns, name, command as ApiCommand);
+  if (!result.ok) return sendError(res, httpError(result.status, result.message));
+  sendJson(res, 200, { ok: true, namespace: ns, name, command });
+}
+
+async function streamEvents(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!ctx.events.hasRoom()) return sendError(res, httpError(503, "too many event stream clients"));
+  ctx.events.attach(res);
+}
+
+async function metrics(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const text = await ctx.opts.metricsRegistry.metrics();
+  res.writeHead(200, { "content-type": ctx.opts.metricsRegistry.contentType });
+  res.end(text);
+}
+
+async function healthz(_ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+  res.end("ok\n");
+}
+
+async function readyz(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const ready = ctx.opts.backend.ready();
+  res.writeHead(ready ? 200 : 503, { "content-type": "text/plain; charset=utf-8" });
+  res.end(ready ? "ready\n" : "not ready\n");
+}
+
+async function asset(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const a = ctx.assets.get(new URL(req.url ?? "/", "http://x").pathname)!;
+  res.writeHead(200, { ...PAGE_HEADERS, "content-type": a.contentType, "cache-control": "no-cache" });
+  res.end(a.body);
+}
+
+function notFound(ns: string, name: string): HttpError {
+  return httpError(404, `canary ${ns}/${name} not found`);
+}
+
+/** `since` query parameter: Unix ms; absent means the last 5 minutes. */
+function parseSince(raw: string | null): number | HttpError {
+  if (raw === null) return Date.now() - DEFAULT_SERIES_MS;
+  if (!/^\d{1,16}$/.test(raw))
+    return httpError(400, `since: expected Unix milliseconds, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** Commands take no parameters: the body is empty or a JSON object. */
+function parseJsonObject(body: Buffer): HttpError | undefined {
+  if (body.length === 0) return undefined;
+  try {
+    const v: unknown = JSON.parse(body.toString("utf8"));
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return undefined;
+    return httpError(400, "body: expected a JSON object");
+  } catch (err) {
+    return httpError(400, `body: invalid JSON (${(err as Error).message})`);
+  }
+}
+
+/** The route for a path and its decoded parameters, or the error to send. */
+function match(method: string, pathname: string): { handler: Handler; params: string[] } | HttpError {
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(pathname);
+    if (!m) continue;
+    const handler = route.methods[method];
+    if (!handler) {
+      const allow = Object.keys(route.methods).join(", ");
+      return httpError(405, `method ${method} not allowed on ${pathname}; allowed: ${allow}`, { allow });
+    }
+    try {
+      return { handler, params: m.slice(1).map((s) => decodeURIComponent(s)) };
+    } catch {
+      return httpError(400, `path ${pathname}: invalid percent-encoding`);
+    }
+  }
+  return httpError(404, `no route for ${pathname}`);
+}
+
+async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const pathname = new URL(req.url ?? "/", "http://x").pathname;
+  const found = match(req.method ?? "GET", pathname);
+  if ("status" in found) return sendError(res, found);
+  try {
+    await found.handler(ctx, req, res, found.params);
+  } catch (err) {
+    ctx.opts.onError?.(err);
+    if (!res.headersSent) sendError(res, httpError(500, "internal error"));
+    else res.destroy();
+  }
+}
+
+/** Starts the API server; rejects when the dashboard files cannot be read or the port is taken. */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  if (opts.writeToken !== undefined && opts.writeToken.trim() === "") {
+    throw new Error('writeToken: must not be empty (got ""); leave it unset for a read-only API');
+  }
+  const assets = await loadDashboard(opts.dashboardDir);
+  if (assets instanceof Error) throw assets;
+  const events = new EventStream({
+    heartbeatMs: opts.heartbeatMs ?? 15_000,
+    maxClients: opts.maxEventClients ?? 100,
+    maxBufferedBytes: 1024 * 1024,
+  });
+  const unsubscribe = opts.backend.subscribe((e) => events.publish(e));
+  const ctx: Context = { opts, events, assets };
+  const server = createServer((req, res) => void handle(ctx, req, res));
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? "127.0.0.1";
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  return {
+    port,
+    url: `http://${urlHost}:${port}`,
+    close: async () => {
+      unsubscribe();
+      events.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * What the HTTP API, the dashboard and /metrics see of the controller. The controller implements
+ * ApiBackend by adapting its own state (Canary status, telemetry windows) to these view types, so
+ * this module depends on nothing but telemetry's plain data.
+ */
+
+/** Operator commands accepted by POST /api/v1/canaries/:ns/:name/:command. */
+export const COMMANDS = ["promote", "approve", "pause", "resume", "abort"] as const;
+export type ApiCommand = (typeof COMMANDS)[number];
+
+/** Rollout phases, in display order (same values as the Canary status). */
+export const PHASES = [
+  "Initializing",
+  "Progressing",
+  "Paused",
+  "Promoting",
+  "Succeeded",
+  "RollingBack",
+  "RolledBack",
+  "Aborted",
+] as const;
+
+/** One check's verdict in a decision. */
+export interface CheckView {
+  name: string;
+  verdict: "pass" | "fail" | "inconclusive";
+  /** Evidence in words, e.g. "canary 4.1% vs stable 0.9%". */
+  reason: string;
+  /** Observed value the check compared (e.g. failure rate percent, latency ms). */
+  value?: number;
+  /** Threshold the value was compared to. */
+  threshold?: number;
+  /** Sequential test e-value; the check fails when it exceeds 1/alpha. */
+  eValue?: number;
+}
+
+/** A rollout decision: what the controller did and why. */
+export interface DecisionView {
+  /** RFC3339 time. */
+  at: string;
+  /** e.g. "advance", "hold", "rollback", "promote". */
+  action: string;
+  reason: string;
+  checks: CheckView[];
+}
+
+/** A Kubernetes-style condition. */
+export interface ConditionView {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  /** RFC3339 time. */
+  lastTransitionTime: string;
+}
+
+/** The state of one Canary, as listed. */
+export interface CanarySummary {
+  namespace: string;
+  name: string;
+  /** One of PHASES (a string so that a newer controller's phase still shows). */
+  phase: string;
+  /** Index of the current step (0-based). */
+  step: number;
+  stepCount: number;
+  /** Canary weight, percent. */
+  canaryWeight: number;
+  /** Weight per variant name ("stable", "canary"), basis points. */
+  weightBp: Record<string, number>;
+  /** What the rollout is doing or waiting for. */
+  message: string;
+  conditions: ConditionView[];
+  lastDecision?: DecisionView;
+}
+
+/** One transition in a rollout's history. */
+export interface TimelineEntry {
+  /** RFC3339 time. */
+  at: string;
+  /** Phase entered. */
+  phase: string;
+  step: number;
+  /** Canary weight after the transition, percent. */
+  weight: number;
+  reason: string;
+}
+
+/** The parts of a Canary's spec the dashboard shows. */
+export interface SpecSummary {
+  host: string;
+  virtualService: string;
+  /** Canary weight of each step, percent. */
+  stepWeights: number[];
+  /** Names of the analysis checks. */
+  checks: string[];
+  /** Names of the custom response metrics tallied (spec.metrics). */
+  metrics: string[];
+}
+
+/** A Canary with its history and spec. */
+export interface CanaryDetail extends CanarySummary {
+  timeline: TimelineEntry[];
+  spec: SpecSummary;
+}
+
+/** One variant's outcomes in one 1-second window. */
+export interface VariantPoint {
+  requests: number;
+  failures: number;
+  /** Requests per second over the window. */
+  rps: number;
+  /** failures / requests; null when there were no requests. */
+  failureRate: number | null;
+  /** Latency quantiles in ms; null when there were no requests. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Custom metric name -> mean value per request (sum / requests). */
+  metrics: Record<string, number>;
+}
+
+/** One window of a canary's series. */
+export interface SeriesPoint {
+  /** Window start, Unix ms. */
+  t: number;
+  /** Window length, ms. */
+  durationMs: number;
+  variants: Record<string, VariantPoint>;
+}
+
+/** A live update pushed to dashboard clients. */
+export type ApiEvent =
+  | { type: "canary"; canary: CanarySummary }
+  | { type: "removed"; namespace: string; name: string }
+  | { type: "series"; namespace: string; name: string; point: SeriesPoint }
+  | { type: "decision"; namespace: string; name: string; decision: DecisionView };
+
+/** Result of an operator command. */
+export type CommandResult = { ok: true } | { ok: false; status: 404 | 409 | 422; message: string };
+
+/** What the API server reads and drives; the controller implements it. */
+export interface ApiBackend {
+  listCanaries(): CanarySummary[];
+  getCanary(namespace: string, name: string): CanaryDetail | undefined;
+  /** Windows of an existing canary with t >= sinceMs, oldest first (the server checks existence first). */
+  series(namespace: string, name: string, sinceMs: number): SeriesPoint[];
+  command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult>;
+  /** Whether this replica serves (e.g. holds the leader lease). */
+  ready(): boolean;
+  /** Registers a listener for live updates; returns the unsubscribe function. */
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+}
+
+/** Telemetry ingest counters (the shape of TelemetryServer.stats()). */
+export interface IngestCounts {
+  reports: number;
+  accepted: number;
+  ignored: number;
+  /** Rejected reports by reason. */
+  rejected: Record<string, number>;
+  streams: number;
+  reporters: number;
+}

@@ -1,0 +1,165 @@
+/** An in-memory ApiBackend with scripted data, for the API, metrics and dashboard tests. */
+import type {
+  ApiBackend,
+  ApiCommand,
+  ApiEvent,
+  CanaryDetail,
+  CanarySummary,
+  CommandResult,
+  DecisionView,
+  SeriesPoint,
+} from "../../controller/api/types.js";
+
+/** A canary in the middle of its second step, with one decision and two transitions. */
+export function sampleCanary(namespace: string, name: string, at = Date.UTC(2025, 0, 1, 12)): CanaryDetail {
+  const decision: DecisionView = {
+    at: new Date(at).toISOString(),
+    action: "hold",
+    reason: "failure-rate inconclusive after 120 requests",
+    checks: [
+      {
+        name: "failure-rate",
+        verdict: "inconclusive",
+        reason: "canary 1.2% vs stable 0.8%",
+        value: 1.2,
+        threshold: 5,
+        eValue: 3.4,
+      },
+      { name: "latency-p99", verdict: "pass", reason: "canary 212 ms <= 500 ms", value: 212, threshold: 500 },
+    ],
+  };
+  return {
+    namespace,
+    name,
+    phase: "Progressing",
+    step: 1,
+    stepCount: 4,
+    canaryWeight: 25,
+    weightBp: { stable: 7500, canary: 2500 },
+    message: "analysing step 2 (25%)",
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "Progressing",
+        message: "step 2",
+        lastTransitionTime: new Date(at).toISOString(),
+      },
+    ],
+    lastDecision: decision,
+    timeline: [
+      {
+        at: new Date(at - 120_000).toISOString(),
+        phase: "Progressing",
+        step: 0,
+        weight: 10,
+        reason: "rollout started",
+      },
+      {
+        at: new Date(at - 30_000).toISOString(),
+        phase: "Progressing",
+        step: 1,
+        weight: 25,
+        reason: "step passed",
+      },
+    ],
+    spec: {
+      host: `${name}.${namespace}.svc.cluster.local`,
+      virtualService: name,
+      stepWeights: [10, 25, 50, 100],
+      checks: ["failure-rate", "latency-p99"],
+      metrics: ["tokens"],
+    },
+  };
+}
+
+/** A plausible 1-second point for both variants at time t. */
+export function samplePoint(t: number, i = 0): SeriesPoint {
+  return {
+    t,
+    durationMs: 1000,
+    variants: {
+      stable: {
+        requests: 90 + (i % 7),
+        failures: 1,
+        rps: 90 + (i % 7),
+        failureRate: 1 / (90 + (i % 7)),
+        p50Ms: 40 + (i % 5),
+        p99Ms: 180 + ((i * 13) % 40),
+        metrics: { tokens: 310 + (i % 11) },
+      },
+      canary: {
+        requests: 30 + (i % 5),
+        failures: i % 3 === 0 ? 1 : 0,
+        rps: 30 + (i % 5),
+        failureRate: i % 3 === 0 ? 1 / (30 + (i % 5)) : 0,
+        p50Ms: 45 + (i % 6),
+        p99Ms: 210 + ((i * 7) % 50),
+        metrics: { tokens: 290 + (i % 13) },
+      },
+    },
+  };
+}
+
+export class FakeBackend implements ApiBackend {
+  readonly canaries = new Map<string, CanaryDetail>();
+  readonly points = new Map<string, SeriesPoint[]>();
+  /** Commands received, in order. */
+  readonly commands: Array<{ namespace: string; name: string; command: ApiCommand }> = [];
+  isReady = true;
+  /** Scripted result of the next commands; default ok. */
+  commandResult: CommandResult = { ok: true };
+  private readonly listeners = new Set<(e: ApiEvent) => void>();
+
+  add(detail: CanaryDetail): void {
+    this.canaries.set(`${detail.namespace}/${detail.name}`, detail);
+    this.emit({ type: "canary", canary: summaryOf(detail) });
+  }
+
+  /** Appends a series point and pushes it to subscribers. */
+  appendPoint(namespace: string, name: string, point: SeriesPoint): void {
+    const k = `${namespace}/${name}`;
+    this.points.set(k, [...(this.points.get(k) ?? []), point]);
+    this.emit({ type: "series", namespace, name, point });
+  }
+
+  emit(e: ApiEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  listCanaries(): CanarySummary[] {
+    return [...this.canaries.values()].map(summaryOf);
+  }
+
+  getCanary(namespace: string, name: string): CanaryDetail | undefined {
+    return this.canaries.get(`${namespace}/${name}`);
+  }
+
+  series(namespace: string, name: string, sinceMs: number): SeriesPoint[] {
+    return (this.points.get(`${namespace}/${name}`) ?? []).filter((p) => p.t >= sinceMs);
+  }
+
+  async command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult> {
+    if (!this.getCanary(namespace, name)) return { ok: false, status: 404, message: "no such canary" };
+    this.commands.push({ namespace, name, command });
+    return this.commandResult;
+  }
+
+  ready(): boolean {
+    return this.isReady;
+  }
+
+  subscribe(listener: (event: ApiEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function summaryOf(d: CanaryDetail): CanarySummary {
+  const { timeline: _t, spec: _s, ...summary } = d;
+  return summary;
+}
