@@ -2,14 +2,8 @@
  * Canary resources (canaries.meshcanary.io/v1alpha1): an informer delivering add/update/delete of
  * plain objects, and status writes through the status subresource.
  */
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesObject,
-  makeInformer,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { watchCustomObjects } from "./custom-objects.js";
 import { call, DEFAULT_RETRY, fail, type KubeResult, type RetryPolicy, sleep } from "./errors.js";
 
 export const CANARY_GROUP = "meshcanary.io";
@@ -60,57 +54,12 @@ export async function watchCanaries(
   handlers: CanaryHandlers,
   options: CanaryWatchOptions = {},
 ): Promise<KubeResult<CanaryWatch>> {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const base = { group: CANARY_GROUP, version: CANARY_VERSION, plural: CANARY_PLURAL };
-  const ns = options.namespace;
-  const path = ns
-    ? `/apis/${CANARY_GROUP}/${CANARY_VERSION}/namespaces/${ns}/${CANARY_PLURAL}`
-    : `/apis/${CANARY_GROUP}/${CANARY_VERSION}/${CANARY_PLURAL}`;
-  const list = () =>
-    (ns
-      ? api.listNamespacedCustomObject({ ...base, namespace: ns })
-      : api.listClusterCustomObject(base)) as Promise<{
-      metadata?: { resourceVersion?: string };
-      items: KubernetesObject[];
-    }>;
-  const informer = makeInformer<KubernetesObject>(kc, path, list);
-  const asCanary = (o: KubernetesObject) => o as unknown as CanaryObject;
-  informer.on("add", (o) => handlers.onAdd(asCanary(o)));
-  informer.on("update", (o) => handlers.onUpdate(asCanary(o)));
-  informer.on("delete", (o) => handlers.onDelete(asCanary(o)));
-
-  let stopped = false;
-  let delay = options.restartDelayMs ?? 1000;
-  informer.on("error", (err: unknown) => {
-    handlers.onError?.(err instanceof Error ? err.message : String(err));
-    if (stopped) return;
-    // The client's informer stops on error; restart it, backing off while the API stays down.
-    void sleep(delay).then(async () => {
-      if (stopped) return;
-      delay = Math.min(delay * 2, 30_000);
-      await informer.start().catch(() => undefined);
-    });
-  });
-  informer.on("connect", () => {
-    delay = options.restartDelayMs ?? 1000;
-  });
-
-  const started = await call(() => informer.start(), { attempts: 1, baseDelayMs: 0 });
-  if (!started.ok) {
-    stopped = true;
-    await informer.stop().catch(() => undefined);
-    return fail(started.error);
-  }
-  return {
-    ok: true,
-    value: {
-      list: () => informer.list().map(asCanary),
-      async stop() {
-        stopped = true;
-        await informer.stop();
-      },
-    },
-  };
+  return watchCustomObjects<CanaryObject>(
+    kc,
+    { group: CANARY_GROUP, version: CANARY_VERSION, plural: CANARY_PLURAL, namespace: options.namespace },
+    handlers,
+    options,
+  );
 }
 
 /**
@@ -145,4 +94,66 @@ export async function patchCanaryStatus(
     if (result.ok || result.error.reason !== "Conflict") return result;
   }
   return result;
+}
+
+/** Annotation through which operators ask the controller for a command: "<command>/<nonce>". */
+export const COMMAND_ANNOTATION = "meshcanary.io/command";
+
+/**
+ * Asks the controller for an operator command by annotating the Canary (works without reaching the
+ * controller). The nonce (Unix ms, made unique per process) lets the controller apply each request once.
+ */
+export async function requestCommand(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  command: string,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<KubeResult<{ value: string }>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  lastNonce = Math.max(lastNonce + 1, Date.now());
+  const value = `${command}/${lastNonce}`;
+  const params = {
+    group: CANARY_GROUP,
+    version: CANARY_VERSION,
+    plural: CANARY_PLURAL,
+    namespace,
+    name,
+    body: { metadata: { annotations: { [COMMAND_ANNOTATION]: value } } },
+  };
+  const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  const patched = await call(() => api.patchNamespacedCustomObject(params, merge), retry);
+  return patched.ok ? { ok: true, value: { value } } : fail(patched.error);
+}
+
+let lastNonce = 0;
+
+/** Reads one Canary; a missing one is a NotFound error. */
+export async function getCanary(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<KubeResult<CanaryObject>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const params = { group: CANARY_GROUP, version: CANARY_VERSION, plural: CANARY_PLURAL, namespace, name };
+  return call(() => api.getNamespacedCustomObject(params) as Promise<CanaryObject>, retry);
+}
+
+/** Lists the Canaries of a namespace, or of all namespaces when namespace is undefined. */
+export async function listCanaries(
+  kc: KubeConfig,
+  namespace: string | undefined,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<KubeResult<CanaryObject[]>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const base = { group: CANARY_GROUP, version: CANARY_VERSION, plural: CANARY_PLURAL };
+  const listed = await call(
+    () =>
+      (namespace === undefined
+        ? api.listClusterCustomObject(base)
+        : api.listNamespacedCustomObject({ ...base, namespace })) as Promise<{ items: CanaryObject[] }>,
+    retry,
+  );
+  return listed.ok ? { ok: true, value: listed.value.items } : fail(listed.error);
 }

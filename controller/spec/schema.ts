@@ -374,6 +374,9 @@ export const CanaryStatusSchema = Obj(
     ),
     analysisState: Type.Optional(Opaque("Analysis state to resume the sequential tests")),
     report: Type.Optional(Opaque("Comparison report of a finished A/B test")),
+    lastCommand: Type.Optional(
+      Type.String({ description: 'Last operator command handled, as "<command>/<nonce>"' }),
+    ),
   },
   "Observed state of the rollout",
 );

@@ -28,6 +28,8 @@ export interface TelemetryServerOptions {
   logger?: Logger;
   /** Clock (Unix ms); injectable for tests. */
   now?: () => number;
+  /** Whether to accept new streams now (false: UNAVAILABLE, so filters reconnect to the leader); default always. */
+  serving?: () => boolean;
 }
 
 export interface TelemetryStats {
@@ -110,6 +112,10 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     token: opts.token,
     onReport,
     directives,
+    admit: () =>
+      opts.serving === undefined || opts.serving()
+        ? null
+        : { code: grpc.status.UNAVAILABLE, details: "not the leader; reconnect" },
   });
 
   // Housekeeping is O(reporters + canaries), so it runs on a timer, not per report.

@@ -40,6 +40,8 @@ export interface GrpcServerOptions {
   /** Called per message; returns a StreamEnd to end that stream, or null to keep it open. */
   onReport(msg: Incoming, peer: string): StreamEnd | null;
   directives: DirectiveBroadcaster;
+  /** Called per new stream; a StreamEnd refuses it (e.g. UNAVAILABLE on a non-leader). */
+  admit?(): StreamEnd | null;
 }
 
 export interface GrpcServer {
@@ -89,6 +91,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
         code: grpc.status.UNAUTHENTICATED,
         details: `${TOKEN_METADATA}: missing or wrong token`,
       });
+      return;
+    }
+    const refused = opts.admit?.();
+    if (refused) {
+      endStream(call, refused);
       return;
     }
     open++;

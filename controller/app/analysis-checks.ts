@@ -1,0 +1,82 @@
+/**
+ * The one mapping between the Canary's analysis section (percent, durations, one check per entry)
+ * and the analysis module (shares, ms, one kind per check), in both directions:
+ * spec checks → analysis checks, and an evaluation → the rollout's AnalysisResult.
+ */
+import type { AnalysisResult as Evaluation } from "../analysis/analyze.js";
+import type { Check } from "../analysis/checks.js";
+import type { AnalysisResult } from "../rollout/types.js";
+import { durationMs } from "../spec/durations.js";
+import type { AnalysisCheck, CheckResult } from "../spec/schema.js";
+
+/** Shares must lie strictly inside (0, 1) for the analysis; 0% and 100% map to the nearest usable share. */
+const EPSILON = 1e-6;
+
+/** Analysis checks for a spec's (defaulted, named) checks. */
+export function toAnalysisChecks(checks: readonly AnalysisCheck[]): Check[] {
+  return checks.flatMap((c) => toAnalysis(c));
+}
+
+function toAnalysis(c: AnalysisCheck): Check[] {
+  const name = c.name ?? "check";
+  const common = {
+    name,
+    ...(c.sustainedFor !== undefined ? { sustainedForMs: durationMs(c.sustainedFor) } : {}),
+  };
+  if (c.failureRate) {
+    const { max, maxIncrease } = c.failureRate;
+    return [
+      {
+        ...common,
+        kind: "failureRate",
+        ...(max !== undefined ? { max: share(max) } : {}),
+        // "No rise at all" is a ratio test (canary no worse than stable), not an increase of 0.
+        ...(maxIncrease === 0 ? { maxRatio: 1 } : {}),
+        ...(maxIncrease !== undefined && maxIncrease > 0 ? { maxIncrease: share(maxIncrease) } : {}),
+      },
+    ];
+  }
+  if (c.latency) {
+    const { quantile, maxMs, maxRatio } = c.latency;
+    return [{ ...common, kind: "latency", quantile, maxMs, maxRatio }];
+  }
+  if (c.metric) {
+    const out: Check[] = [];
+    const { name: metric, maxRatio, maxPerMinute } = c.metric;
+    if (maxRatio !== undefined) out.push({ ...common, kind: "metricPerRequest", metric, maxRatio });
+    if (maxPerMinute !== undefined) {
+      const rateName = maxRatio !== undefined ? `${name}-rate` : name;
+      out.push({ ...common, name: rateName, kind: "metricRate", metric, maxPerMinute });
+    }
+    return out;
+  }
+  return [];
+}
+
+function share(percent: number): number {
+  return Math.min(1 - EPSILON, Math.max(EPSILON, percent / 100));
+}
+
+/** The rollout's view of an evaluation: verdict, one-line reason, per-check results, state to persist. */
+export function toRolloutAnalysis(e: Evaluation): AnalysisResult {
+  const deciding = e.checks.filter((c) => c.verdict === e.verdict);
+  const reason = (deciding.length > 0 ? deciding : e.checks).map((c) => `${c.name}: ${c.reason}`).join("; ");
+  const checks: CheckResult[] = e.checks.map((c) => ({
+    name: c.name,
+    verdict: c.verdict,
+    message: c.reason,
+    ...(finite(c.value) ? { value: c.value } : {}),
+    ...(finite(c.threshold) ? { threshold: c.threshold } : {}),
+    ...(finite(c.eValue) ? { eValue: c.eValue } : {}),
+  }));
+  return {
+    verdict: e.verdict,
+    reason: reason || "no checks",
+    checks,
+    state: e.state as unknown as Record<string, unknown>,
+  };
+}
+
+function finite(v: number | undefined): v is number {
+  return v !== undefined && Number.isFinite(v);
+}

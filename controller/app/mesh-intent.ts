@@ -1,0 +1,47 @@
+/**
+ * What a rollout state wants from the VirtualService (MeshIntent), as a pure function of spec and
+ * state: active with the state's weights while running; on Succeeded the target route goes 100% to
+ * the canary subset; on RolledBack/Aborted the original route is restored; nothing before it starts.
+ */
+import type { MeshIntent } from "../mesh/types.js";
+import { desiredRouting } from "../rollout/status.js";
+import type { RolloutState } from "../rollout/types.js";
+import type { SpecWithDefaults } from "../spec/defaults.js";
+
+/** The intent for a state, or undefined when the VirtualService is not to be touched (Initializing). */
+export function meshIntentFor(
+  canaryId: string,
+  spec: SpecWithDefaults,
+  state: RolloutState,
+): MeshIntent | undefined {
+  const base = {
+    canary: canaryId,
+    host: spec.host,
+    ...(spec.virtualService.route !== undefined ? { routeName: spec.virtualService.route } : {}),
+  };
+  switch (state.phase) {
+    case "Initializing":
+      return undefined;
+    case "Succeeded":
+      // abTest ends on stable (0% canary): restore the original route rather than switch.
+      return state.weightBp === 10000
+        ? { ...base, weights: [], active: false, finalSubset: spec.canary.subset }
+        : { ...base, weights: [], active: false };
+    case "RolledBack":
+    case "Aborted":
+      return { ...base, weights: [], active: false };
+    default: {
+      const subsets = { stable: spec.stable.subset, canary: spec.canary.subset };
+      const weights = desiredRouting(state).variants.map((v) => ({
+        variant: v.name,
+        subset: subsets[v.name],
+        weightBp: v.weightBp,
+      }));
+      // A VirtualService cannot check pin tokens, so pin routes exist only without them.
+      const pins = spec.pins.requireToken
+        ? undefined
+        : { header: spec.pins.header, cookie: spec.pins.cookie };
+      return { ...base, weights, active: true, ...(pins ? { pins } : {}) };
+    }
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The reconcile loop: every tick, for each Canary the informer knows, validate → plan → restore
+ * state (first time) → observe → advance → carry out the actions → persist status. Also owns the
+ * one routing table (Directive) for all canaries. Only the leader calls tick().
+ */
+import type { Logger } from "pino";
+import type { CanaryObject } from "../kube/canaries.js";
+import { COMMAND_ANNOTATION } from "../kube/canaries.js";
+import type { ApplyOutcome } from "../mesh/apply.js";
+import type { WebhookTarget } from "../notify/webhooks.js";
+import { advance } from "../rollout/advance.js";
+import { planRollout } from "../rollout/plan.js";
+import { rfc3339, stateFromStatus, statusFromState } from "../rollout/status.js";
+import type { Action, Observation, RolloutState } from "../rollout/types.js";
+import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
+import type { CanarySpec, CanaryStatus, Condition } from "../spec/schema.js";
+import { validateCanary } from "../spec/validate.js";
+import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
+import type { TelemetryReader } from "../telemetry/types.js";
+import { pendingCommand } from "./command.js";
+import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
+import { meshIntentFor } from "./mesh-intent.js";
+import { revisionOf } from "./revision.js";
+import { idOf, type Runner } from "./runner.js";
+import { mergePatch } from "./status-patch.js";
+import { analyseStep } from "./step-analysis.js";
+
+/** Status as this controller writes it: the rollout's plus the last handled command. */
+type WrittenStatus = CanaryStatus & { lastCommand?: string };
+
+/** What the loop remembers about one Canary. */
+export interface CanaryRecord {
+  object: CanaryObject;
+  /** Last valid spec (defaults applied) and the rollout state; undefined until first reconciled. */
+  spec?: SpecWithDefaults;
+  state?: RolloutState;
+  /** Status as last written (or as found when restored). */
+  written?: WrittenStatus;
+  lastCommand?: string;
+  /** Routing last carried out: which intent, for which rollout routing version, and how it went. */
+  routing?: { key: string; version: number; outcome: ApplyOutcome; directiveVersion: number; atMs: number };
+  /** Message of the last InvalidSpec reported, so it is reported once. */
+  invalid?: string;
+}
+
+export interface ReconcilerDeps {
+  runner: Runner;
+  reader: TelemetryReader;
+  /** Sends a Directive to every filter; an error value when refused. */
+  publish(d: Directive): Error | undefined;
+  logger: Logger;
+  /** Without confirmation from every live reporter, treat routing as in force after this long; default 5000 ms. */
+  propagationTimeoutMs?: number;
+}
+
+export class Reconciler {
+  private readonly records = new Map<string, CanaryRecord>();
+  private directive = { version: 0, key: "" };
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  upsert(object: CanaryObject): void {
+    const id = idOf(object);
+    const record = this.records.get(id);
+    if (record) record.object = object;
+    else this.records.set(id, { object });
+  }
+
+  remove(object: CanaryObject): CanaryRecord | undefined {
+    const id = idOf(object);
+    const record = this.records.get(id);
+    this.records.delete(id);
+    return record;
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  get(id: string): CanaryRecord | undefined {
+    return this.records.get(id);
+  }
+
+  all(): CanaryRecord[] {
+    return [...this.records.values()];
+  }
+
+  /** Forgets in-memory progress so the next tick restores every rollout from status (new leadership). */
+  resetFromStatus(): void {
+    for (const r of this.records.values()) {
+      Object.assign(r, { spec: undefined, state: undefined, written: undefined, routing: undefined });
+      r.lastCommand = undefined;
+      r.invalid = undefined;
+    }
+    this.directive.key = "";
+  }
+
+  /** One pass over every Canary, one at a time. */
+  async tick(nowMs: number): Promise<void> {
+    for (const record of [...this.records.values()]) {
+      try {
+        await this.reconcile(record, nowMs);
+      } catch (e) {
+        this.deps.logger.error({ canary: idOf(record.object), err: e }, "reconcile failed");
+      }
+    }
+    this.publishRouting(nowMs);
+  }
+
+  private async reconcile(record: CanaryRecord, now: number): Promise<void> {
+    const { object } = record;
+    const id = idOf(object);
+    const checked = validateCanary({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: object.metadata,
+      spec: object.spec,
+    });
+    if (!checked.ok) {
+      await this.reportInvalid(record, checked.errors.map((e) => `${e.path}: ${e.message}`).join("; "), now);
+      return;
+    }
+    record.invalid = undefined;
+    const spec = withDefaults(checked.canary.spec as CanarySpec);
+    const plan = planRollout(spec);
+    if (record.state === undefined) {
+      const status = (object.status ?? {}) as WrittenStatus;
+      record.state = stateFromStatus(plan, status);
+      record.written = status;
+      record.lastCommand = status.lastCommand;
+    }
+    record.spec = spec;
+    record.state.plan = plan;
+    const state = record.state;
+
+    const pending = pendingCommand(object.metadata.annotations?.[COMMAND_ANNOTATION], record.lastCommand);
+    const obs: Observation = {
+      revision: revisionOf(spec, object.metadata.annotations),
+      generation: object.metadata.generation,
+      meshReady: await this.meshReady(record, spec, state),
+      analysis: analyseStep(this.deps.reader, id, spec, state, now),
+      ...this.weightsApplied(record, now),
+      ...(pending.kind === "command" ? { command: pending.command } : {}),
+    };
+    if (pending.kind !== "none") record.lastCommand = pending.value;
+    if (pending.kind === "invalid")
+      await this.deps.runner.event(object, {
+        type: "Warning",
+        reason: "InvalidCommand",
+        message: pending.error,
+      });
+
+    const next = advance(state, obs, now);
+    record.state = next.state;
+    await this.run(record, next.actions, now);
+    await this.reconcileRouting(record, now);
+    await this.persist(record);
+  }
+
+  private async run(record: CanaryRecord, actions: Action[], now: number): Promise<void> {
+    const { object } = record;
+    for (const action of actions) {
+      switch (action.kind) {
+        case "setWeights":
+          this.deps.logger.info(
+            {
+              canary: idOf(object),
+              version: action.version,
+              variants: action.variants,
+              reason: action.reason,
+            },
+            "set weights",
+          );
+          await this.reconcileRouting(record, now);
+          break;
+        case "writeStatus":
+          // Status reports routing as done, so the mesh goes first (e.g. RolledBack after the restore).
+          await this.reconcileRouting(record, now);
+          await this.persist(record);
+          break;
+        case "event":
+          await this.deps.runner.event(object, action);
+          break;
+        case "webhook":
+          this.deps.runner.webhook((record.spec?.webhooks ?? []) as WebhookTarget[], {
+            canary: idOf(object),
+            namespace: object.metadata.namespace,
+            name: object.metadata.name,
+            event: action.event,
+            step: action.step,
+            canaryWeight: action.canaryWeight,
+            message: action.message,
+            at: rfc3339(now),
+          });
+          break;
+        case "resetAnalysis":
+          this.deps.logger.info(
+            { canary: idOf(object), step: action.step, reason: action.reason },
+            "analysis restarts",
+          );
+          break;
+      }
+    }
+  }
+
+  /** Brings the VirtualService and the Directive to what the state wants; repeats only on change or failure. */
+  private async reconcileRouting(record: CanaryRecord, now: number): Promise<void> {
+    const { spec, state } = record;
+    if (!spec || !state) return;
+    const directiveVersion = this.publishRouting(now);
+    const intent = meshIntentFor(idOf(record.object), spec, state);
+    if (intent === undefined) return;
+    const key = JSON.stringify(intent);
+    const previous = record.routing;
+    if (previous && previous.key === key && !("error" in previous.outcome)) {
+      previous.version = state.routingVersion;
+      return;
+    }
+    const outcome = await this.deps.runner.applyMesh(record.object, intent);
+    if ("error" in outcome)
+      this.deps.logger.warn(
+        { canary: idOf(record.object), error: outcome.error },
+        "VirtualService not applied",
+      );
+    record.routing = { key, version: state.routingVersion, outcome, directiveVersion, atMs: now };
+  }
+
+  /** Publishes the table of all canaries when it changed; returns the current Directive version. */
+  private publishRouting(now: number): number {
+    const sources = this.all().flatMap((r) =>
+      r.spec && r.state ? [{ canaryId: idOf(r.object), spec: r.spec, state: r.state }] : [],
+    );
+    const table = routeTable(sources);
+    const key = JSON.stringify(table);
+    if (key === this.directive.key) return this.directive.version;
+    const version = nextDirectiveVersion(this.directive.version, now);
+    const refused = this.deps.publish(buildDirective(version, table));
+    if (refused) {
+      this.deps.logger.error({ error: refused.message }, "directive not published");
+      return this.directive.version;
+    }
+    this.directive = { version, key };
+    return version;
+  }
+
+  private async meshReady(
+    record: CanaryRecord,
+    spec: SpecWithDefaults,
+    state: RolloutState,
+  ): Promise<Observation["meshReady"]> {
+    if (state.phase === "Initializing") {
+      const probe = meshIntentFor(idOf(record.object), spec, { ...state, phase: "Progressing", weightBp: 0 });
+      return probe ? this.deps.runner.checkMesh(record.object, spec, probe) : undefined;
+    }
+    const outcome = record.routing?.outcome;
+    if (outcome === undefined) return undefined;
+    return "error" in outcome ? { missing: [outcome.error] } : true;
+  }
+
+  /** The routing version in force: VirtualService written, Directive published, and every live filter on it (or the timeout passed). */
+  private weightsApplied(record: CanaryRecord, now: number): Pick<Observation, "weightsApplied"> {
+    const r = record.routing;
+    if (r === undefined || "error" in r.outcome) return {};
+    const timeout = this.deps.propagationTimeoutMs ?? 5000;
+    const versions = [...this.deps.reader.routingVersions().values()];
+    const everyFilter = versions.every((v) => v >= r.directiveVersion);
+    return everyFilter || now - r.atMs >= timeout ? { weightsApplied: { version: r.version } } : {};
+  }
+
+  private async persist(record: CanaryRecord): Promise<void> {
+    if (!record.state) return;
+    const desired: WrittenStatus = { ...statusFromState(record.state) };
+    if (record.lastCommand !== undefined) desired.lastCommand = record.lastCommand;
+    if (JSON.stringify(desired) === JSON.stringify(record.written ?? {})) return;
+    const patch = mergePatch(record.written ?? {}, desired) as Record<string, unknown>;
+    if (await this.deps.runner.writeStatus(record.object, patch)) record.written = desired;
+  }
+
+  private async reportInvalid(record: CanaryRecord, message: string, now: number): Promise<void> {
+    if (record.invalid === message) return;
+    const status = (record.object.status ?? {}) as WrittenStatus;
+    const ready: Condition = {
+      type: "Ready",
+      status: "False",
+      reason: "InvalidSpec",
+      message,
+      lastTransitionTime: rfc3339(now),
+    };
+    const conditions = [...(status.conditions ?? []).filter((c) => c.type !== "Ready"), ready];
+    if (await this.deps.runner.writeStatus(record.object, { conditions })) {
+      record.invalid = message;
+      await this.deps.runner.event(record.object, { type: "Warning", reason: "InvalidSpec", message });
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The I/O shell that carries out a rollout's effects against the outside world: the VirtualService
+ * (applyMesh), Canary status (merge patch), Events, webhooks. Each method reports failures as
+ * values; nothing here decides anything.
+ */
+import type { Logger } from "pino";
+import type { CanaryObject } from "../kube/canaries.js";
+import type { EventNote, EventRecorder } from "../kube/events.js";
+import type { VirtualServiceStore } from "../kube/virtual-services.js";
+import { type ApplyOutcome, applyMesh } from "../mesh/apply.js";
+import { planVirtualService } from "../mesh/plan-virtual-service.js";
+import type { MeshIntent } from "../mesh/types.js";
+import type { Notifier, WebhookPayload, WebhookTarget } from "../notify/webhooks.js";
+import type { SpecWithDefaults } from "../spec/defaults.js";
+import { API_VERSION, KIND } from "../spec/schema.js";
+
+/** Status writes, injected so the runner does not import the Kubernetes client. */
+export type StatusWriter = (
+  namespace: string,
+  name: string,
+  patch: Record<string, unknown>,
+) => Promise<string | undefined>;
+
+export interface RunnerDeps {
+  store: VirtualServiceStore;
+  writeStatus: StatusWriter;
+  recorder: EventRecorder;
+  notifier: Notifier;
+  logger: Logger;
+}
+
+export class Runner {
+  constructor(private readonly deps: RunnerDeps) {}
+
+  /** Reconciles the VirtualService to an intent (writes only on change). */
+  applyMesh(canary: CanaryObject, intent: MeshIntent): Promise<ApplyOutcome> {
+    const ref = {
+      namespace: canary.metadata.namespace,
+      name: (canary.spec as SpecWithDefaults).virtualService.name,
+    };
+    return applyMesh(this.deps.store, ref, intent, { checkSubsets: intent.active });
+  }
+
+  /** Whether the VirtualService and both subsets exist and the target route can be split; else what is missing. */
+  async checkMesh(
+    canary: CanaryObject,
+    spec: SpecWithDefaults,
+    intent: MeshIntent,
+  ): Promise<true | { missing: string[] }> {
+    const ns = canary.metadata.namespace;
+    const vs = await this.deps.store.get(ns, spec.virtualService.name);
+    if (!vs.ok)
+      return { missing: [`VirtualService ${ns}/${spec.virtualService.name} (${vs.error.message})`] };
+    const subsets = await this.deps.store.listDestinationRuleSubsets(ns, spec.host);
+    if (!subsets.ok)
+      return { missing: [`DestinationRule subsets for ${spec.host} (${subsets.error.message})`] };
+    const missing = [spec.stable.subset, spec.canary.subset]
+      .filter((s) => !subsets.value.includes(s))
+      .map((s) => `DestinationRule subset ${s} of ${spec.host}`);
+    if (missing.length > 0) return { missing };
+    const plan = planVirtualService(vs.value, intent, { subsets: subsets.value });
+    return "error" in plan ? { missing: [plan.error] } : true;
+  }
+
+  async writeStatus(canary: CanaryObject, patch: Record<string, unknown>): Promise<boolean> {
+    const error = await this.deps.writeStatus(canary.metadata.namespace, canary.metadata.name, patch);
+    if (error !== undefined) this.deps.logger.warn({ canary: idOf(canary), error }, "status write failed");
+    return error === undefined;
+  }
+
+  async event(canary: CanaryObject, note: EventNote): Promise<void> {
+    const about = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      namespace: canary.metadata.namespace,
+      name: canary.metadata.name,
+      ...(canary.metadata.uid ? { uid: canary.metadata.uid } : {}),
+    };
+    const recorded = await this.deps.recorder.record(about, note);
+    if (!recorded.ok)
+      this.deps.logger.warn({ canary: idOf(canary), error: recorded.error.message }, "event not recorded");
+  }
+
+  webhook(targets: readonly WebhookTarget[], payload: WebhookPayload): void {
+    this.deps.notifier.notify(targets, payload);
+  }
+}
+
+export function idOf(canary: CanaryObject): string {
+  return `${canary.metadata.namespace}/${canary.metadata.name}`;
+}

@@ -1,0 +1,52 @@
+/**
+ * The analysis observation of one tick: canary against stable over the complete 1-s windows since
+ * the current step's weights came into force, resuming the state kept in status. Pure.
+ */
+import { evaluate } from "../analysis/analyze.js";
+import { measureBaselines } from "../analysis/baselines.js";
+import type { SpecWithDefaults } from "../spec/defaults.js";
+import type { RolloutState } from "../rollout/types.js";
+import type { TelemetryReader } from "../telemetry/types.js";
+import { toAnalysisChecks, toRolloutAnalysis } from "./analysis-checks.js";
+import type { AnalysisResult } from "../rollout/types.js";
+
+export const WINDOW_MS = 1000;
+/** Stable's figures for ratio thresholds come from this long before the step. */
+export const BASELINE_MS = 5 * 60 * 1000;
+
+/** Variant names the filter writes; fixed by the rollout module. */
+export const STABLE = "stable";
+export const CANARY = "canary";
+
+/** Analysis for the state's current step, or undefined when no step is being analysed. */
+export function analyseStep(
+  reader: TelemetryReader,
+  canaryId: string,
+  spec: SpecWithDefaults,
+  state: RolloutState,
+  nowMs: number,
+): AnalysisResult | undefined {
+  if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
+  if (state.stepStartedAt === undefined) return undefined;
+  // Windows are keyed by arrival; the one that began before the step mixes the old weights, so skip it.
+  const fromMs = Math.ceil(state.stepStartedAt / WINDOW_MS) * WINDOW_MS;
+  const toMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
+  if (toMs <= fromMs) return undefined;
+  const checks = toAnalysisChecks(spec.analysis.checks);
+  const baselineWindows = reader.series(canaryId, fromMs - BASELINE_MS, fromMs);
+  const result = evaluate(
+    {
+      windows: reader.series(canaryId, fromMs, toMs),
+      canaryVariant: CANARY,
+      stableVariant: STABLE,
+      checks,
+      alpha: spec.analysis.alpha,
+      minRequests: spec.analysis.minRequests,
+      baselines: measureBaselines(baselineWindows, STABLE, checks),
+      nowMs: toMs,
+    },
+    state.analysisState as Parameters<typeof evaluate>[1],
+  );
+  if (result instanceof Error) return { verdict: "inconclusive", reason: result.message, checks: [] };
+  return toRolloutAnalysis(result);
+}

@@ -1,0 +1,161 @@
+/** A world for controller tests: the embedded Kubernetes API with the Canary CRD, a VirtualService and DestinationRule. */
+import pino from "pino";
+import { startController } from "../../controller/app/controller.js";
+import { canaryCrd } from "../../controller/spec/crd.js";
+import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
+
+/** Untyped JSON from the API server, read loosely in tests. */
+// biome-ignore lint/suspicious/noExplicitAny: untyped API responses
+export type Json = any;
+
+export const NS = "default";
+const CANARIES = `/apis/meshcanary.io/v1alpha1/namespaces/${NS}/canaries`;
+const VS = `/apis/networking.istio.io/v1/namespaces/${NS}/virtualservices`;
+const DR = `/apis/networking.istio.io/v1/namespaces/${NS}/destinationrules`;
+
+export interface World {
+  api: KubeApiServer;
+  req(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; body: Json }>;
+  createCanary(name: string, spec: unknown): Promise<void>;
+  canary(name: string): Promise<Json>;
+  vs(name: string): Promise<Json>;
+  events(name: string): Promise<Json[]>;
+  annotate(name: string, value: string): Promise<void>;
+  controller(extra?: { identity?: string; leaderElection?: boolean }): ReturnType<typeof startController>;
+  close(): Promise<void>;
+}
+
+export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> {
+  const api = await startKubeApi({ port: 0 });
+  const req = async (method: string, path: string, body?: unknown, contentType = "application/json") => {
+    const res = await fetch(api.url + path, {
+      method,
+      headers: { authorization: `Bearer ${api.token}`, "content-type": contentType },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+  };
+  const must = async (p: Promise<{ status: number; body: Json }>) => {
+    const r = await p;
+    if (r.status >= 300) throw new Error(`kube-api ${r.status}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  await must(req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", canaryCrd()));
+  for (const host of hosts) {
+    await must(
+      req("POST", DR, {
+        apiVersion: "networking.istio.io/v1",
+        kind: "DestinationRule",
+        metadata: { name: host, namespace: NS },
+        spec: {
+          host,
+          subsets: [
+            { name: "v1", labels: { version: "v1" } },
+            { name: "v2", labels: { version: "v2" } },
+          ],
+        },
+      }),
+    );
+    await must(
+      req("POST", VS, {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: host, namespace: NS },
+        spec: {
+          hosts: [host],
+          http: [{ name: "primary", route: [{ destination: { host, subset: "v1" } }] }],
+        },
+      }),
+    );
+  }
+  const running: Array<{ close(): Promise<void> }> = [];
+  return {
+    api,
+    req,
+    createCanary: async (name, spec) => {
+      await must(
+        req("POST", CANARIES, {
+          apiVersion: "meshcanary.io/v1alpha1",
+          kind: "Canary",
+          metadata: { name, namespace: NS },
+          spec,
+        }),
+      );
+    },
+    canary: (name) => must(req("GET", `${CANARIES}/${name}`)),
+    vs: (name) => must(req("GET", `${VS}/${name}`)),
+    events: async (name) => {
+      const list = await must(req("GET", `/api/v1/namespaces/${NS}/events`));
+      return (list.items as Json[]).filter((e) => e.involvedObject?.name === name);
+    },
+    annotate: async (name, value) => {
+      const body = { metadata: { annotations: { "meshcanary.io/command": value } } };
+      await must(req("PATCH", `${CANARIES}/${name}`, body, "application/merge-patch+json"));
+    },
+    controller: async (extra = {}) => {
+      const c = await startController({
+        kubeconfigText: api.kubeconfig(),
+        namespace: NS,
+        telemetry: { port: 0, host: "127.0.0.1" },
+        leaderElection: {
+          enabled: extra.leaderElection ?? false,
+          namespace: NS,
+          name: "meshcanary-controller",
+          identity: extra.identity ?? "test",
+          leaseDurationSeconds: 2,
+          retryPeriodMs: 200,
+        },
+        tickMs: 200,
+        webhooks: false,
+        logger: pino({ level: "silent" }),
+      });
+      running.push(c);
+      return c;
+    },
+    close: async () => {
+      for (const c of running) await c.close();
+      await api.close();
+    },
+  };
+}
+
+/** Resolves when cond() holds; rejects after limitMs naming what was awaited (a bound, not a timing assertion). */
+export async function until<T>(
+  what: string,
+  cond: () => Promise<T | undefined | false>,
+  limitMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Weights (percent) of the VirtualService's target route by subset. */
+export function targetWeights(vs: Json): Record<string, number> {
+  const http = vs.spec.http as Json[];
+  const target = http.find((r) => r.name === "primary");
+  const out: Record<string, number> = {};
+  for (const d of target.route) out[d.destination.subset] = d.weight ?? 100;
+  return out;
+}
+
+export function healthySpec(steps: number[], extra: Record<string, unknown> = {}) {
+  return {
+    host: "reviews",
+    virtualService: { name: "reviews" },
+    stable: { subset: "v1" },
+    canary: { subset: "v2" },
+    strategy: { canary: { steps: steps.map((weight) => ({ weight })) } },
+    analysis: { minStepDuration: "2s", minRequests: 50 },
+    ...extra,
+  };
+}

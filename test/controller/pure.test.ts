@@ -1,0 +1,127 @@
+/** Table-driven tests of the controller's pure pieces: merge patches, commands, check mapping, mesh intent, Directive. */
+import { describe, expect, it } from "vitest";
+import { toAnalysisChecks } from "../../controller/app/analysis-checks.js";
+import { pendingCommand } from "../../controller/app/command.js";
+import { buildDirective, nextDirectiveVersion, routeTable } from "../../controller/app/directive.js";
+import { meshIntentFor } from "../../controller/app/mesh-intent.js";
+import { revisionOf } from "../../controller/app/revision.js";
+import { mergePatch } from "../../controller/app/status-patch.js";
+import { planRollout } from "../../controller/rollout/plan.js";
+import { stateFromStatus } from "../../controller/rollout/status.js";
+import { withDefaults } from "../../controller/spec/defaults.js";
+import { healthySpec } from "./harness.js";
+
+const spec = withDefaults(healthySpec([10, 50]) as never);
+
+describe("mergePatch", () => {
+  it.each([
+    [{ a: 1, b: 2 }, { a: 1 }, { b: null }],
+    [{ a: { x: 1, y: 2 } }, { a: { x: 1 } }, { a: { y: null } }],
+    [{ a: [1, 2] }, { a: [1] }, { a: [1] }],
+    [{}, { a: 1 }, { a: 1 }],
+    [{ a: 1 }, { a: 1 }, {}],
+  ])("%j → %j is %j", (prev, next, patch) => {
+    expect(mergePatch(prev, next)).toEqual(patch);
+  });
+});
+
+describe("pendingCommand", () => {
+  it.each([
+    [undefined, undefined, "none"],
+    ["pause/1", "pause/1", "none"],
+    ["pause/2", "pause/1", "command"],
+    ["jump/3", undefined, "invalid"],
+    ["promote", undefined, "invalid"],
+  ])("annotation %s after %s → %s", (annotation, last, kind) => {
+    expect(pendingCommand(annotation, last).kind).toBe(kind);
+  });
+});
+
+describe("toAnalysisChecks", () => {
+  it.each([
+    [{ name: "f", failureRate: { maxIncrease: 0 } }, [{ name: "f", kind: "failureRate", maxRatio: 1 }]],
+    [
+      { name: "f", failureRate: { max: 5, maxIncrease: 2 } },
+      [{ name: "f", kind: "failureRate", max: 0.05, maxIncrease: 0.02 }],
+    ],
+    [
+      { name: "t", sustainedFor: "1m", metric: { name: "tokens", maxRatio: 1.5, maxPerMinute: 10 } },
+      [
+        { name: "t", sustainedForMs: 60000, kind: "metricPerRequest", metric: "tokens", maxRatio: 1.5 },
+        { name: "t-rate", sustainedForMs: 60000, kind: "metricRate", metric: "tokens", maxPerMinute: 10 },
+      ],
+    ],
+  ])("%j", (check, expected) => {
+    expect(toAnalysisChecks([check])).toEqual(expected);
+  });
+});
+
+describe("meshIntentFor", () => {
+  const state = (phase: string, weightBp: number) =>
+    ({ ...stateFromStatus(planRollout(spec), {}), phase, weightBp }) as never;
+  it.each([
+    ["Initializing", 0, undefined],
+    [
+      "Progressing",
+      1000,
+      {
+        active: true,
+        weights: [
+          ["stable", "v1", 9000],
+          ["canary", "v2", 1000],
+        ],
+      },
+    ],
+    [
+      "RollingBack",
+      0,
+      {
+        active: true,
+        weights: [
+          ["stable", "v1", 10000],
+          ["canary", "v2", 0],
+        ],
+      },
+    ],
+    ["Succeeded", 10000, { active: false, finalSubset: "v2" }],
+    ["RolledBack", 0, { active: false, finalSubset: undefined }],
+    ["Aborted", 0, { active: false, finalSubset: undefined }],
+  ])("%s at %d bp", (phase, bp, want) => {
+    const intent = meshIntentFor("default/c", spec, state(phase as string, bp as number));
+    if (want === undefined) return expect(intent).toBeUndefined();
+    expect(intent?.active).toBe(want.active);
+    if ("weights" in want)
+      expect(intent?.weights.map((w) => [w.variant, w.subset, w.weightBp])).toEqual(want.weights);
+    if ("finalSubset" in want) expect(intent?.finalSubset).toBe(want.finalSubset);
+  });
+});
+
+describe("routing table", () => {
+  it("holds every canary's route, sorted, with its weights and versions that only go up", () => {
+    const s = { ...stateFromStatus(planRollout(spec), {}), weightBp: 2500 };
+    const table = routeTable([
+      { canaryId: "ns/b", spec, state: s },
+      { canaryId: "ns/a", spec, state: s },
+    ]);
+    const d = buildDirective(7, table);
+    expect(d.version).toBe(7n);
+    expect(d.routes.map((r) => r.canary)).toEqual(["ns/a", "ns/b"]);
+    expect(d.routes[0]!.variants.map((v) => [v.name, v.weightBp])).toEqual([
+      ["stable", 7500],
+      ["canary", 2500],
+    ]);
+    expect(d.routes[0]!.cohort).toBe("ns/a");
+    expect(nextDirectiveVersion(10, 5)).toBe(11);
+    expect(nextDirectiveVersion(10, 500)).toBe(500);
+  });
+});
+
+describe("revisionOf", () => {
+  it("changes with the subsets or the revision annotation, not with steps", () => {
+    const base = healthySpec([10]);
+    const r = revisionOf(base as never);
+    expect(revisionOf(healthySpec([10, 20]) as never)).toBe(r);
+    expect(revisionOf({ ...base, canary: { subset: "v3" } } as never)).not.toBe(r);
+    expect(revisionOf(base as never, { "meshcanary.io/revision": "sha256:abc" })).not.toBe(r);
+  });
+});
