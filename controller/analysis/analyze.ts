@@ -156,12 +156,40 @@ export function combine(verdicts: readonly Verdict[]): Verdict {
   return verdicts.every((v) => v === "pass") ? "pass" : "inconclusive";
 }
 
-function combineConditions(results: ConditionResult[]): ConditionResult {
+/**
+ * A check's verdict from its conditions. With rare failures the comparison with stable may stay
+ * inconclusive for a long time; statistics.md lets the absolute SLO conditions decide then: a check
+ * passes when every absolute condition passes and no comparison shows evidence either way
+ * (a comparison that finds a regression still fails the check at once).
+ */
+function combineConditions(conditions: readonly Condition[], results: ConditionResult[]): ConditionResult {
   const verdict = combine(results.map((r) => r.verdict));
+  if (verdict === "inconclusive" && settledBySlo(conditions, results)) {
+    const open = results.filter((r) => r.verdict === "inconclusive").map((r) => r.reason);
+    const met = results.filter((r) => r.verdict === "pass").map((r) => r.reason);
+    const lead = results.find((r) => r.verdict === "pass") ?? results[0];
+    return {
+      ...lead,
+      verdict: "pass",
+      reason: `${met.join("; ")}; no evidence against stable (${open.join("; ")})`,
+    };
+  }
   const deciding = verdict === "pass" ? results : results.filter((r) => r.verdict === verdict);
   const lead = deciding[0] ?? results[0];
   const reason = deciding.map((r) => r.reason).join("; ") || "no conditions";
   return { ...lead, verdict, reason };
+}
+
+/** True when the absolute conditions all pass (there is one) and only comparisons are undecided. */
+export function settledBySlo(conditions: readonly Condition[], results: readonly ConditionResult[]): boolean {
+  let absolute = 0;
+  for (let i = 0; i < conditions.length; i++) {
+    const relative = conditions[i].type === "comparison";
+    if (!relative) absolute++;
+    if (results[i].verdict === "fail") return false;
+    if (!relative && results[i].verdict !== "pass") return false;
+  }
+  return absolute > 0;
 }
 
 function minimumSample(r: ConditionResult, check: Check, state: AnalysisState, min: number): ConditionResult {
@@ -206,7 +234,10 @@ export function evaluate(input: AnalysisInput, previous?: AnalysisState): Analys
   const variants = { canary: input.canaryVariant, stable: input.stableVariant };
   const checks: Record<string, CheckState> = {};
   const results = compiled.map(({ check, conditions, states }) => {
-    const judged = combineConditions(conditions.map((c, i) => judge(c, states[i], { alpha, exposureMs })));
+    const judged = combineConditions(
+      conditions,
+      conditions.map((c, i) => judge(c, states[i], { alpha, exposureMs })),
+    );
     const sampled = minimumSample(judged, check, consumed, input.minRequests ?? DEFAULT_MIN_REQUESTS);
     const { result, held } = sustain(sampled, check, before.checks[check.name]?.held, nowMs);
     const conditionStates: Record<string, ConditionState> = {};

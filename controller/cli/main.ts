@@ -4,20 +4,29 @@
  * 0 ok, 1 operation failed, 2 usage error, 3 not found.
  */
 import { Command, CommanderError } from "commander";
+import { controllerCommand } from "./controller-command.js";
+import { demoCommand } from "./demo-command.js";
+import { CliError, EXIT } from "./exit.js";
+import { registerOperatorCommands } from "./operator-command.js";
+import { registerPinToken } from "./pin-token-command.js";
+import { registerRenderCommand } from "./render-command.js";
+import { registerStatusCommand } from "./status-command.js";
+import { registerValidateCommand } from "./validate-command.js";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+export { EXIT };
 
 function program(): Command {
   const cli = new Command("meshcanary")
     .description("Canary and progressive delivery for Istio/Envoy, decided inside the proxy")
     .exitOverride()
     .showHelpAfterError();
-  cli
-    .command("demo")
-    .description("run a whole canary release on this machine (sandbox: no cluster, no Docker)")
-    .action(() => {
-      console.log("meshcanary demo: not yet — the sandbox demo lands with the sandbox issue.");
-    });
+  registerStatusCommand(cli);
+  registerOperatorCommands(cli);
+  registerRenderCommand(cli);
+  registerValidateCommand(cli);
+  registerPinToken(cli);
+  cli.addCommand(demoCommand());
+  cli.addCommand(controllerCommand());
   return cli;
 }
 
@@ -26,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
     await program().parseAsync(argv, { from: "user" });
     return EXIT.ok;
   } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`meshcanary: ${err.message}`);
+      return err.exitCode;
+    }
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

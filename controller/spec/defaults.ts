@@ -6,8 +6,13 @@ import { Value } from "@sinclair/typebox/value";
 import { type Analysis, type AnalysisCheck, type CanarySpec, CanarySpecSchema, type Pins } from "./schema.js";
 import { checkName } from "./validate.js";
 
-/** Used when a spec lists no checks: the canary's failure rate must be no worse than stable's. */
-export const DEFAULT_CHECK: AnalysisCheck = { name: "failure-rate", failureRate: { maxIncrease: 0 } };
+/**
+ * Used when a spec lists no checks: the canary's failure rate at most 1% (Flagger's usual 99%
+ * success SLO) and no worse than stable's. The ceiling lets a step pass when failures are too rare
+ * for the comparison with stable to conclude (statistics.md); the comparison still fails a
+ * regression as soon as the evidence is there.
+ */
+export const DEFAULT_CHECK: AnalysisCheck = { name: "failure-rate", failureRate: { max: 1, maxIncrease: 0 } };
 
 /** A spec with every defaulted field present. */
 export type SpecWithDefaults = CanarySpec & {

@@ -444,3 +444,38 @@ describe("A/A through evaluate", () => {
     expect(failedRuns / runs).toBeLessThanOrEqual(0.01 + 3 * Math.sqrt((0.01 * 0.99) / runs));
   });
 });
+
+describe("failureRate, absolute max with comparison (rare failures)", () => {
+  const both: Check = { kind: "failureRate", name: "errors", max: 0.01, maxRatio: 1 };
+  const relativeOnly: Check = { kind: "failureRate", name: "errors", maxRatio: 1 };
+  it.each([
+    {
+      name: "no failures anywhere: the SLO decides, comparison undecided",
+      check: both,
+      windows: series(30, (t) => win(t, arm(100, 0), arm(900, 0))),
+      want: "pass",
+    },
+    {
+      name: "no failures, comparison only: nothing decides",
+      check: relativeOnly,
+      windows: series(30, (t) => win(t, arm(100, 0), arm(900, 0))),
+      want: "inconclusive",
+    },
+    {
+      name: "canary within SLO but clearly worse than stable: the comparison fails it",
+      check: both,
+      windows: series(60, (t) => win(t, arm(100, t % 2 === 0 ? 1 : 0), arm(900, t % 20 === 0 ? 1 : 0))),
+      want: "fail",
+    },
+    {
+      name: "thin data: SLO not yet met, so no pass",
+      check: both,
+      windows: series(5, (t) => win(t, arm(10, 0), arm(90, 0))),
+      want: "inconclusive",
+    },
+  ])("$name -> $want", ({ check, windows, want }) => {
+    const r = run(windows, [check], { minRequests: 100 });
+    expect(verdictOf(r, "errors").verdict).toBe(want);
+    expect(r.verdict).toBe(want);
+  });
+});

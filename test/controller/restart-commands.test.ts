@@ -19,7 +19,7 @@ function sim(port: number, canary: string) {
     address: `127.0.0.1:${port}`,
     canary: `${NS}/${canary}`,
     rps: 20_000,
-    failureRate: { stable: 0.05, canary: 0.05 },
+    failureRate: { stable: 0.002, canary: 0.002 },
   });
   sims.push(s);
   return s;

@@ -32,7 +32,7 @@ function sim(canary: string, failureRate: { stable: number; canary: number }) {
 describe("controller rollout", () => {
   it("walks a healthy canary through every step to Succeeded", async () => {
     await world.createCanary("healthy", healthySpec([10, 50]));
-    const reporter = sim("healthy", { stable: 0.05, canary: 0.05 });
+    const reporter = sim("healthy", { stable: 0.002, canary: 0.002 });
     const seenVs = new Set<number>();
     const seenDirective = new Set<number>();
     const done = await until(

@@ -142,7 +142,7 @@ describe("withDefaults", () => {
       alpha: 0.01,
       minRequests: 100,
       minStepDuration: "30s",
-      checks: [{ name: "failure-rate", failureRate: { maxIncrease: 0 } }],
+      checks: [{ name: "failure-rate", failureRate: { max: 1, maxIncrease: 0 } }],
     });
     expect(filled.pins).toEqual({
       header: "x-meshcanary-pin",

@@ -1,0 +1,18 @@
+/**
+ * Exit codes scripts can rely on, and the error a command throws to end with one of them.
+ * main.ts catches CliError, prints its message and returns its code.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A command's failure: the message for stderr and the exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}

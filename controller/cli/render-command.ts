@@ -1,0 +1,169 @@
+/**
+ * `render <canary.yaml> [--virtual-service vs.yaml]`: what the controller would produce for the
+ * Canary's current step (its status), or its first step when it has not started: the Canary with
+ * defaults filled in, the VirtualService, and the filter configuration (WasmPlugin pluginConfig).
+ * Uses the controller's own mappings (withDefaults, planRollout, meshIntentFor, planVirtualService,
+ * routeTable); only the Directive route → pluginConfig JSON renaming (weightBp → weight) lives here.
+ */
+import { type Command, Option } from "commander";
+import { type RouteTable, routeTable } from "../app/directive.js";
+import { meshIntentFor } from "../app/mesh-intent.js";
+import { planVirtualService } from "../mesh/plan-virtual-service.js";
+import type { VirtualService } from "../mesh/types.js";
+import { planRollout } from "../rollout/plan.js";
+import { stateFromStatus } from "../rollout/status.js";
+import type { RolloutState } from "../rollout/types.js";
+import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
+import type { Canary } from "../spec/schema.js";
+import { validateCanary } from "../spec/validate.js";
+import { CliError, EXIT } from "./exit.js";
+import { readYamlDocuments, toYaml } from "./yaml-documents.js";
+
+interface RenderOptions {
+  virtualService?: string;
+  output: "yaml" | "json";
+}
+
+/** What render produces for one Canary. */
+export interface Rendering {
+  canary: Canary & { spec: SpecWithDefaults };
+  virtualService: VirtualService;
+  /** WasmPlugin spec.pluginConfig carrying this Canary's route (docs/filter-config.md). */
+  filterConfig: { routes: FilterRoute[] };
+  /** Which step was rendered, e.g. "step 1/4 (canary 1%)". */
+  rendered: string;
+}
+
+/** One route of the filter configuration (docs/filter-config.md). */
+export type FilterRoute = Omit<RouteTable[number], "variants" | "sticky"> & {
+  variants: Array<{ name: string; weight: number }>;
+  sticky?: { header: string } | { cookie: string };
+};
+
+export function registerRenderCommand(cli: Command): void {
+  cli
+    .command("render")
+    .description(
+      "print the Canary with defaults, the VirtualService and the filter config the controller would produce for its current (or first) step",
+    )
+    .argument("<canary-file>", "YAML file with the Canary (multi-document files are searched for it)")
+    .option(
+      "--virtual-service <file>",
+      "the user's VirtualService (default: one route sending the host to the stable subset)",
+    )
+    .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
+    .action((file: string, options: RenderOptions) => {
+      const canaries = readYamlDocuments(file).filter((d) => kindOf(d.value) === "Canary");
+      if (canaries.length === 0) throw new CliError(`${file}: no document of kind Canary`, EXIT.failed);
+      const services = options.virtualService ? readYamlDocuments(options.virtualService) : [];
+      const renderings = canaries.map((doc) => {
+        const result = renderCanary(
+          doc.value,
+          services.map((s) => s.value),
+        );
+        if ("error" in result) throw new CliError(`${file} (${doc.label}): ${result.error}`, EXIT.failed);
+        return result;
+      });
+      process.stdout.write(
+        options.output === "json"
+          ? `${JSON.stringify(renderings.length === 1 ? renderings[0] : renderings, null, 2)}\n`
+          : renderings.map(asYaml).join("---\n"),
+      );
+    });
+}
+
+/** Renders one parsed Canary against the given parsed documents (VirtualServices among them). */
+export function renderCanary(doc: unknown, documents: unknown[]): Rendering | { error: string } {
+  const checked = validateCanary(doc);
+  if (!checked.ok) return { error: checked.errors.map((e) => `${e.path}: ${e.message}`).join("; ") };
+  const { canary } = checked;
+  const spec = withDefaults(canary.spec);
+  const plan = planRollout(spec);
+  if (plan.unsupported) return { error: `spec.strategy: ${plan.unsupported}` };
+  const namespace = canary.metadata.namespace ?? "default";
+  const canaryId = `${namespace}/${canary.metadata.name}`;
+  const state = stateToRender(plan, canary.status);
+  const intent = meshIntentFor(canaryId, spec, state);
+  const observed = findVirtualService(documents, spec, namespace);
+  if ("error" in observed) return observed;
+  const planned = intent ? planVirtualService(observed, intent) : { vs: observed, changed: false };
+  if ("error" in planned) return { error: `${planned.condition}: ${planned.error}` };
+  const routes = routeTable([{ canaryId, spec, state }]).map(filterRoute);
+  const step = plan.steps.length === 0 ? "no steps" : `step ${state.step + 1}/${plan.steps.length}`;
+  return {
+    canary: { ...canary, spec },
+    virtualService: planned.vs,
+    filterConfig: { routes },
+    rendered: `${state.phase}, ${step}, canary ${state.weightBp / 100}%`,
+  };
+}
+
+/** The state in the Canary's status; before the rollout started, its first step at that step's weight. */
+function stateToRender(plan: ReturnType<typeof planRollout>, status: Canary["status"]): RolloutState {
+  const state = stateFromStatus(plan, status);
+  if (state.phase !== "Initializing") return state;
+  return {
+    ...state,
+    phase: "Progressing",
+    step: 0,
+    weightBp: plan.steps[0]?.weightBp ?? 0,
+    routingVersion: 1,
+  };
+}
+
+function findVirtualService(
+  documents: unknown[],
+  spec: SpecWithDefaults,
+  namespace: string,
+): VirtualService | { error: string } {
+  const wanted = spec.virtualService.name;
+  if (documents.length === 0) return assumedVirtualService(spec, namespace);
+  const services = documents.filter((d) => kindOf(d) === "VirtualService") as VirtualService[];
+  const found = services.find((vs) => vs.metadata?.name === wanted);
+  if (found) return found;
+  const names = services.map((vs) => vs.metadata?.name ?? "(unnamed)").join(", ") || "none";
+  return {
+    error: `spec.virtualService.name: no VirtualService "${wanted}" in --virtual-service (found: ${names})`,
+  };
+}
+
+/** The VirtualService a user typically has before a rollout: every request to the stable subset. */
+function assumedVirtualService(spec: SpecWithDefaults, namespace: string): VirtualService {
+  const route = {
+    ...(spec.virtualService.route !== undefined ? { name: spec.virtualService.route } : {}),
+    route: [{ destination: { host: spec.host, subset: spec.stable.subset } }],
+  };
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: spec.virtualService.name, namespace },
+    spec: { hosts: [spec.host], http: [route] },
+  };
+}
+
+/** A Directive route as the filter's JSON configuration spells it. */
+function filterRoute(route: RouteTable[number]): FilterRoute {
+  const { variants, sticky, ...rest } = route;
+  const stickyKey = sticky.header
+    ? { header: sticky.header }
+    : sticky.cookie
+      ? { cookie: sticky.cookie }
+      : undefined;
+  return {
+    ...rest,
+    variants: variants.map((v) => ({ name: v.name, weight: v.weightBp })),
+    ...(stickyKey ? { sticky: stickyKey } : {}),
+  };
+}
+
+function asYaml(r: Rendering): string {
+  return [
+    `# Canary with defaults (rendered: ${r.rendered})\n${toYaml(r.canary)}`,
+    `# VirtualService as the controller would write it\n${toYaml(r.virtualService)}`,
+    `# Filter configuration: WasmPlugin spec.pluginConfig (docs/filter-config.md)\n${toYaml(r.filterConfig)}`,
+  ].join("---\n");
+}
+
+function kindOf(doc: unknown): unknown {
+  return doc !== null && typeof doc === "object" ? (doc as { kind?: unknown }).kind : undefined;
+}
