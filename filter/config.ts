@@ -51,7 +51,7 @@ export class Route {
   pinHeader: string = DEFAULT_PIN_HEADER;
   /** Pin cookie name. */
   pinCookie: string = DEFAULT_PIN_COOKIE;
-  /** Pins only count with a valid token (not implemented yet: such routes ignore pins). */
+  /** Pins only count as a valid signed token (filter/pin-token.ts); plain variant names are ignored. */
   requireToken: bool = false;
   /** Sticky key header (lower-case), or empty. */
   stickyHeader: string = "";
@@ -100,6 +100,8 @@ export class FilterConfig {
   controller: ControllerConfig | null = null;
   /** Env var holding the pin-token HMAC secret; empty for none. */
   pinSecretEnv: string = "";
+  /** The pin-token HMAC key: UTF-8 of that env var's value, set by the host (empty: none). */
+  pinSecret: Uint8Array = new Uint8Array(0);
   table: RoutingTable = new RoutingTable();
 }
 
@@ -366,6 +368,29 @@ export function parseConfig(text: string): ConfigResult {
   cfg.table = t.table!;
   result.config = cfg;
   return result;
+}
+
+/**
+ * Problems with the pin-token secret: a requireToken route needs `pinSecretEnv` naming an env var
+ * (WasmPlugin `vmConfig.env`) with a non-empty value. `secret` is that value, null when unset.
+ */
+export function pinSecretErrors(cfg: FilterConfig, secret: string | null): Array<string> {
+  const errors = new Array<string>();
+  const routes = cfg.table.routes;
+  for (let i = 0; i < routes.length; i++) {
+    if (!routes[i].requireToken) continue;
+    const needer = "routes[" + i.toString() + "].pin.requireToken";
+    if (cfg.pinSecretEnv.length == 0) {
+      errors.push("pinSecretEnv: is required when " + needer + " is true");
+    } else if (secret == null || secret.length == 0) {
+      errors.push(
+        "pinSecretEnv: environment variable " + quote(cfg.pinSecretEnv) +
+          " is unset or empty (set it in the WasmPlugin vmConfig.env); " + needer + " needs it",
+      );
+    }
+    break;
+  }
+  return errors;
 }
 
 function isBlank(s: string): bool {

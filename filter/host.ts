@@ -8,24 +8,34 @@ import {
   proxy_get_header_map_value,
   proxy_get_property,
   proxy_increment_metric,
-  proxy_log,
   proxy_remove_header_map_value,
   proxy_replace_header_map_value,
   proxy_set_tick_period_milliseconds,
-  random_get,
 } from "./abi/imports";
 import { OUT_ID, OUT_PTR, OUT_SIZE, resetOut, takeI64, takeString } from "./abi/memory";
-import { DEFAULT_INTERVAL_MS, FilterConfig, Route, bindTotals, parseConfig } from "./config";
+import {
+  DEFAULT_INTERVAL_MS,
+  FilterConfig,
+  Route,
+  RoutingTable,
+  bindTotals,
+  parseConfig,
+  pinSecretErrors,
+  tableFromDirective,
+} from "./config";
 import { getCookie } from "./cookies";
-import { DecisionInput, decide, drawBucket, needsDraw } from "./split";
-import { Outcome, parseMetricValue, tallyOutcome, totalsJson } from "./tally";
-import { VariantTotalsData } from "./wire";
+import { LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN, OK, envVar, getShared, log, nowMs, randomU32 } from "./host-io";
+import { addCounter } from "./merge";
+import { decodeDirective, lastDecodeError } from "./report";
+import { reporterClose, reporterReceive, reporterRootDeleted, reporterTick } from "./reporter";
+import { DIRECTIVE_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
+import { ensureState, flushTallies } from "./shared-tallies";
+import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-token";
+import { DecisionInput, decideWithPin, drawBucket, drawNeeded, resolvePin } from "./split";
+import { Outcome, parseMetricValue, tallyOutcome } from "./tally";
+import { CounterEntry, VariantTotalsData } from "./wire";
 
 // proxy-wasm enums (contract §1.2).
-const OK: i32 = 0;
-const LOG_DEBUG: i32 = 1;
-const LOG_INFO: i32 = 2;
-const LOG_ERROR: i32 = 4;
 const REQUEST_HEADERS: i32 = 0;
 const RESPONSE_HEADERS: i32 = 2;
 const PLUGIN_CONFIGURATION: i32 = 7;
@@ -34,11 +44,9 @@ const METRIC_COUNTER: i32 = 0;
 /** The header the VirtualService routes on. */
 export const VARIANT_HEADER = "x-meshcanary-variant";
 
-/**
- * Prefix of the debug log line (level debug) carrying this VM's cumulative tallies as a JSON array,
- * written on every tick. DEBUGGING/TEST PATH ONLY, until the wave-2 reporter streams protobuf totals.
- */
-export const DEBUG_TALLIES_PREFIX = "meshcanary: debug tallies ";
+/** Report interval bounds (docs/filter-config.md `controller.intervalMs`), also for Directive overrides. */
+const MIN_INTERVAL_MS: u32 = 100;
+const MAX_INTERVAL_MS: u32 = 60000;
 
 const AUTHORITY = String.UTF8.encode(":authority");
 const VARIANT = String.UTF8.encode(VARIANT_HEADER);
@@ -48,9 +56,10 @@ const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
 const RESPONSE_SIZE = String.UTF8.encode("response\0size");
 const REQUEST_DURATION = String.UTF8.encode("request\0duration");
 
-/** Per root context: its configuration. */
+/** Per root context: its configuration and the tick period it armed. */
 class RootState {
   config: FilterConfig;
+  tickMs: u32 = 0;
   constructor(config: FilterConfig) {
     this.config = config;
   }
@@ -70,23 +79,20 @@ const roots = new Map<u32, RootState>();
 const streams = new Map<u32, StreamState>();
 /** The last configuration that validated in this VM; new root contexts start from it. */
 let lastGood: FilterConfig = new FilterConfig();
-/** Cumulative tallies of this VM per canary + "\n" + variant. */
+/** This VM's tallies since its last flush to shared data, per canary + "\n" + variant. */
 const totals = new Map<string, VariantTotalsData>();
+/** This VM's health counters since its last flush (e.g. directive_rejected). */
+const counters = new Array<CounterEntry>();
 /** Envoy metric ids by name, reused across reconfigurations. */
 const metricIds = new Map<string, u32>();
-/** Random bytes from WASI, consumed 4 at a time. */
-const RANDOM_SIZE: i32 = 256;
-const randomPool = new StaticArray<u8>(RANDOM_SIZE);
-let randomPos: i32 = RANDOM_SIZE;
-let randomCounter: u32 = 0;
+/** The controller's routing table once a Directive arrived (it then wins over plugin configuration). */
+let directiveTable: RoutingTable | null = null;
+/** Report interval from the applied Directive (0 = the configured one). */
+let directiveIntervalMs: u32 = 0;
+/** cas of the shared Directive value last looked at (skip decoding an unchanged value). */
+let directiveCas: u32 = 0;
 
 // ---- small host helpers --------------------------------------------------------------------------
-
-/** Logs a message (UTF-8). */
-export function log(level: i32, message: string): void {
-  const b = String.UTF8.encode(message);
-  proxy_log(level, changetype<usize>(b), <usize>b.byteLength);
-}
 
 function keyBytes(name: string): ArrayBuffer {
   return String.UTF8.encode(name);
@@ -106,22 +112,6 @@ function getIntProperty(path: ArrayBuffer, fallback: i64): i64 {
   const r = proxy_get_property(changetype<usize>(path), <usize>path.byteLength, OUT_PTR, OUT_SIZE);
   if (r != OK) return fallback;
   return takeI64(fallback);
-}
-
-/** 32 random bits from the buffered WASI pool; a counter-based fallback if random_get fails. */
-function randomU32(): u32 {
-  if (randomPos + 4 > RANDOM_SIZE) {
-    const errno = random_get(changetype<usize>(randomPool), <usize>RANDOM_SIZE);
-    if (errno != 0) {
-      // Never trap on traffic: degrade to a Weyl sequence (still spreads evenly over buckets).
-      randomCounter += 0x9e3779b9;
-      return randomCounter;
-    }
-    randomPos = 0;
-  }
-  const v = load<u32>(changetype<usize>(randomPool) + <usize>randomPos);
-  randomPos += 4;
-  return v;
 }
 
 function incrementCounter(id: u32): void {
@@ -179,19 +169,56 @@ export function onConfigure(root: u32, size: u32): bool {
     return false;
   }
   const cfg = result.config!;
+  if (!configurePins(cfg)) return false;
   bindTotals(cfg.table, totals);
-  defineCounters(cfg);
+  defineCounters(cfg.table);
   lastGood = cfg;
-  if (roots.has(root)) roots.get(root).config = cfg;
-  else roots.set(root, new RootState(cfg));
-  // The tick publishes debug tallies now; the wave-2 reporter reports on the same period.
-  proxy_set_tick_period_milliseconds(cfg.controller != null ? cfg.controller!.intervalMs : DEFAULT_INTERVAL_MS);
+  if (!roots.has(root)) roots.set(root, new RootState(cfg));
+  const state = roots.get(root);
+  state.config = cfg;
+  // Created now, before traffic, so workers racing to be first writer only race on an empty state.
+  ensureState();
+  // Every tick flushes this VM's tallies to shared data; the lease holder also reports.
+  state.tickMs = intervalFor(cfg);
+  proxy_set_tick_period_milliseconds(state.tickMs);
   log(LOG_INFO, "meshcanary: configured " + cfg.table.routes.length.toString() + " route(s)");
   return true;
 }
 
-function defineCounters(cfg: FilterConfig): void {
-  const routes = cfg.table.routes;
+/** Envoy counter of refused pin tokens; `<it>__<reason>` counts one reason. */
+const PIN_REJECTED_COUNTER = "meshcanary_pin_rejected";
+
+/**
+ * Reads the pin-token secret named by `pinSecretEnv` into `cfg` and defines the rejection counters.
+ * False (logged) when a requireToken route has no secret to check tokens with.
+ */
+function configurePins(cfg: FilterConfig): bool {
+  const secret = cfg.pinSecretEnv.length > 0 ? envVar(cfg.pinSecretEnv) : null;
+  const errors = pinSecretErrors(cfg, secret);
+  for (let i = 0; i < errors.length; i++) log(LOG_ERROR, "meshcanary: configuration rejected: " + errors[i]);
+  if (errors.length > 0) return false;
+  if (secret != null) cfg.pinSecret = Uint8Array.wrap(String.UTF8.encode(secret));
+  counterId(PIN_REJECTED_COUNTER);
+  for (let r = 1; r <= PIN_REJECTION_REASONS; r++) counterId(PIN_REJECTED_COUNTER + "__" + pinRejectionName(<PinRejection>r));
+  return true;
+}
+
+/** Counts a refused pin token: Envoy counters (total and per reason) and the report's filter counters. */
+function countPinRejection(r: PinRejection): void {
+  const reason = pinRejectionName(r);
+  incrementCounter(counterId(PIN_REJECTED_COUNTER));
+  incrementCounter(counterId(PIN_REJECTED_COUNTER + "__" + reason));
+  addCounter(counters, "pin_token_rejected_" + reason, 1);
+}
+
+/** The tick/report period for a configuration: the Directive's override, else the configured one. */
+function intervalFor(cfg: FilterConfig): u32 {
+  if (directiveIntervalMs > 0) return directiveIntervalMs;
+  return cfg.controller != null ? cfg.controller!.intervalMs : DEFAULT_INTERVAL_MS;
+}
+
+function defineCounters(table: RoutingTable): void {
+  const routes = table.routes;
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
     route.requestCounters = [];
@@ -209,12 +236,15 @@ export function onRequestHeaders(ctx: u32): i32 {
   if (!roots.has(stream.root)) return 0;
   const authority = getHeader(REQUEST_HEADERS, AUTHORITY);
   if (authority == null) return 0;
-  const route = roots.get(stream.root).config.table.lookup(authority);
+  const table = directiveTable != null ? directiveTable! : roots.get(stream.root).config.table;
+  const route = table.lookup(authority);
   if (route == null) return 0; // unknown host: touch nothing
   proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);
-  const input = readDecisionInput(route);
-  const draw = needsDraw(route, input) ? drawBucket(randomU32()) : 0;
-  const variant = decide(route, input, draw);
+  const input = readDecisionInput(route, roots.get(stream.root).config);
+  const pin = resolvePin(route, input);
+  if (pin.rejection != PinRejection.None) countPinRejection(pin.rejection);
+  const draw = drawNeeded(pin, input) ? drawBucket(randomU32()) : 0;
+  const variant = decideWithPin(route, pin, input, draw);
   const value = String.UTF8.encode(route.variants[variant]);
   proxy_replace_header_map_value(
     REQUEST_HEADERS,
@@ -228,13 +258,23 @@ export function onRequestHeaders(ctx: u32): i32 {
   return 0;
 }
 
-/** Reads the pin header, the Cookie header (only if a cookie matters) and the sticky key. */
-function readDecisionInput(route: Route): DecisionInput {
+/**
+ * Reads the pin header, the Cookie header (only if a cookie matters) and the sticky key; for
+ * requireToken routes carrying a pin also the secret and the clock, to check tokens with.
+ */
+function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
   const input = new DecisionInput();
-  if (!route.requireToken) input.pinHeader = getHeader(REQUEST_HEADERS, keyBytes(route.pinHeader));
-  const wantCookie = (!route.requireToken && input.pinHeader == null) || route.stickyCookie.length > 0;
+  input.pinHeader = getHeader(REQUEST_HEADERS, keyBytes(route.pinHeader));
+  // A refused header token falls back to the cookie, so token routes always look at it.
+  const wantCookie = input.pinHeader == null || route.requireToken || route.stickyCookie.length > 0;
   const cookies = wantCookie ? getHeader(REQUEST_HEADERS, COOKIE) : null;
-  if (cookies != null && !route.requireToken) input.pinCookie = getCookie(cookies, route.pinCookie);
+  if (cookies != null) input.pinCookie = getCookie(cookies, route.pinCookie);
+  if (route.requireToken && (input.pinHeader != null || input.pinCookie != null)) {
+    input.pinSecret = cfg.pinSecret;
+    const ms = nowMs();
+    // No clock (the host refused): every token counts as expired rather than as valid forever.
+    input.nowSeconds = ms > 0 ? ms / 1000 : i64.MAX_VALUE;
+  }
   let key: string | null = null;
   if (route.stickyHeader.length > 0) key = getHeader(REQUEST_HEADERS, keyBytes(route.stickyHeader));
   else if (route.stickyCookie.length > 0 && cookies != null) key = getCookie(cookies, route.stickyCookie);
@@ -266,25 +306,80 @@ export function onLog(ctx: u32): void {
 
 export function onDelete(ctx: u32): void {
   if (streams.has(ctx)) streams.delete(ctx);
-  else if (roots.has(ctx)) roots.delete(ctx);
-}
-
-export function onTick(_root: u32): void {
-  publishDebugTallies();
-}
-
-/** This VM's tallies as a JSON array (for tests and debugging). */
-export function talliesJson(): string {
-  const values = totals.values();
-  let s = "[";
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) s += ",";
-    s += totalsJson(values[i]);
+  else if (roots.has(ctx)) {
+    roots.delete(ctx);
+    reporterRootDeleted(ctx);
   }
-  return s + "]";
 }
 
-/** Logs talliesJson() at debug level after DEBUG_TALLIES_PREFIX (test and debugging path). */
-export function publishDebugTallies(): void {
-  log(LOG_DEBUG, DEBUG_TALLIES_PREFIX + talliesJson());
+/**
+ * Per root, every interval: flush this VM's tallies into shared data, pick up a newer Directive a
+ * sibling worker stored, and (if configured) take part in reporting.
+ */
+export function onTick(root: u32): void {
+  if (!roots.has(root)) return;
+  const state = roots.get(root);
+  flushTallies(totals, counters);
+  syncDirective();
+  const interval = intervalFor(state.config);
+  if (interval != state.tickMs) {
+    state.tickMs = interval;
+    proxy_set_tick_period_milliseconds(interval);
+  }
+  const controller = state.config.controller;
+  if (controller != null) reporterTick(root, controller, interval, nowMs(), appliedVersion());
+}
+
+function appliedVersion(): u64 {
+  return directiveTable != null ? directiveTable!.version : 0;
+}
+
+/** Applies the shared Directive if a sibling stored a newer one. */
+function syncDirective(): void {
+  const v = getShared(DIRECTIVE_KEY);
+  if (v.result != OK || v.cas == directiveCas) return;
+  directiveCas = v.cas;
+  if (storedVersion(v.value) <= appliedVersion()) return;
+  acceptDirective(storedBytes(v.value), false);
+}
+
+/** A message on the controller stream: a Directive. */
+export function onGrpcReceive(_root: u32, token: u32, size: u32): void {
+  const bytes = reporterReceive(token, size);
+  if (bytes != null) acceptDirective(bytes, true);
+}
+
+export function onGrpcClose(_root: u32, token: u32, status: u32): void {
+  reporterClose(token, status, nowMs());
+}
+
+/** Validates a Directive like plugin configuration; applies (and, from the stream, shares) a newer one. */
+function acceptDirective(bytes: ArrayBuffer, fromStream: bool): void {
+  const d = decodeDirective(bytes);
+  if (d == null) {
+    rejectDirective("undecodable: " + lastDecodeError());
+    return;
+  }
+  const result = tableFromDirective(d);
+  if (result.table == null) {
+    rejectDirective(result.errors.join("; "));
+    return;
+  }
+  if (d.version <= appliedVersion()) {
+    log(LOG_DEBUG, "meshcanary: directive version " + d.version.toString() + " is not newer; ignored");
+    return;
+  }
+  if (fromStream) storeDirective(d.version, bytes);
+  const table = result.table!;
+  bindTotals(table, totals);
+  defineCounters(table);
+  directiveTable = table;
+  const ms = d.reportIntervalMs;
+  directiveIntervalMs = ms == 0 ? 0 : ms < MIN_INTERVAL_MS ? MIN_INTERVAL_MS : ms > MAX_INTERVAL_MS ? MAX_INTERVAL_MS : ms;
+  log(LOG_INFO, "meshcanary: applied directive version " + d.version.toString() + " (" + table.routes.length.toString() + " route(s))");
+}
+
+function rejectDirective(why: string): void {
+  addCounter(counters, "directive_rejected", 1);
+  log(LOG_WARN, "meshcanary: directive rejected: " + why);
 }

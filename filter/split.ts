@@ -3,6 +3,7 @@
 
 import { Route } from "./config";
 import { BUCKETS, stickyBucket } from "./hash";
+import { PinRejection, verifyPinToken } from "./pin-token";
 
 /** How a variant was chosen. */
 export enum Reason {
@@ -16,6 +17,17 @@ export class DecisionInput {
   pinHeader: string | null = null;
   pinCookie: string | null = null;
   stickyKey: string | null = null;
+  /** HMAC key for pin tokens on requireToken routes; empty: no token verifies. */
+  pinSecret: Uint8Array = new Uint8Array(0);
+  /** Wall clock in seconds since the epoch (token expiry); read only for requireToken routes. */
+  nowSeconds: i64 = 0;
+}
+
+/** What the pin header/cookie amount to: the pinned variant (or -1) and why a token was refused. */
+export class PinOutcome {
+  variant: i32 = -1;
+  /** The first refused token's reason when no pin counted; None otherwise. */
+  rejection: PinRejection = PinRejection.None;
 }
 
 /** Index of the variant owning `bucket` (in [0, 10000)): the first whose range end is above it. */
@@ -28,30 +40,54 @@ export function variantForBucket(route: Route, bucket: u32): i32 {
 }
 
 /**
- * The pinned variant index, or -1. The header wins over the cookie; a pin naming no variant of
- * the route is ignored. Routes with requireToken ignore pins until token checking exists.
+ * The pin outcome. The header wins over the cookie; a pin naming no variant of the route is
+ * ignored. On requireToken routes each value must be a valid token (pin-token.ts); a refused one is
+ * ignored too, and its reason reported so the host can count it.
  */
-export function pinnedVariant(route: Route, input: DecisionInput): i32 {
-  if (route.requireToken) return -1;
-  const h = input.pinHeader;
-  if (h != null) {
-    const i = route.variantIndex(h);
-    if (i >= 0) return i;
+export function resolvePin(route: Route, input: DecisionInput): PinOutcome {
+  const out = new PinOutcome();
+  const values = [input.pinHeader, input.pinCookie];
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (v == null) continue;
+    if (!route.requireToken) {
+      out.variant = route.variantIndex(v);
+    } else {
+      const check = verifyPinToken(v, route.variants, input.pinSecret, input.nowSeconds);
+      out.variant = check.variant;
+      if (!check.ok && out.rejection == PinRejection.None) out.rejection = check.rejection;
+    }
+    if (out.variant >= 0) {
+      out.rejection = PinRejection.None;
+      return out;
+    }
   }
-  const c = input.pinCookie;
-  if (c != null) return route.variantIndex(c);
-  return -1;
+  return out;
+}
+
+/** The pinned variant index, or -1 (see resolvePin). */
+export function pinnedVariant(route: Route, input: DecisionInput): i32 {
+  return resolvePin(route, input).variant;
 }
 
 /** Whether the decision needs a random draw (no pin, no sticky key). */
 export function needsDraw(route: Route, input: DecisionInput): bool {
-  return pinnedVariant(route, input) < 0 && input.stickyKey == null;
+  return drawNeeded(resolvePin(route, input), input);
+}
+
+/** Whether a request whose pin was already resolved needs a random draw. */
+export function drawNeeded(pin: PinOutcome, input: DecisionInput): bool {
+  return pin.variant < 0 && input.stickyKey == null;
 }
 
 /** The variant index for a request; `draw` is a uniform bucket in [0, 10000), used only if needed. */
 export function decide(route: Route, input: DecisionInput, draw: u32): i32 {
-  const pinned = pinnedVariant(route, input);
-  if (pinned >= 0) return pinned;
+  return decideWithPin(route, resolvePin(route, input), input, draw);
+}
+
+/** decide() for a request whose pin was already resolved (the host resolves it once, to count). */
+export function decideWithPin(route: Route, pin: PinOutcome, input: DecisionInput, draw: u32): i32 {
+  if (pin.variant >= 0) return pin.variant;
   const key = input.stickyKey;
   if (key != null) return variantForBucket(route, stickyBucket(route.cohort, key));
   return variantForBucket(route, draw % BUCKETS);

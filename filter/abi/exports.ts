@@ -50,8 +50,12 @@ export function proxy_on_tick(rootId: u32): void {
   host.onTick(rootId);
 }
 
-// gRPC callbacks: the reporter stream arrives in wave 2; until then they do nothing.
+// gRPC callbacks of the controller stream; metadata carries nothing the filter needs.
 export function proxy_on_grpc_receive_initial_metadata(_rootId: u32, _token: u32, _numHeaders: u32): void {}
-export function proxy_on_grpc_receive(_rootId: u32, _token: u32, _messageSize: u32): void {}
+export function proxy_on_grpc_receive(rootId: u32, token: u32, messageSize: u32): void {
+  host.onGrpcReceive(rootId, token, messageSize);
+}
 export function proxy_on_grpc_receive_trailing_metadata(_rootId: u32, _token: u32, _numTrailers: u32): void {}
-export function proxy_on_grpc_close(_rootId: u32, _token: u32, _statusCode: u32): void {}
+export function proxy_on_grpc_close(rootId: u32, token: u32, statusCode: u32): void {
+  host.onGrpcClose(rootId, token, statusCode);
+}

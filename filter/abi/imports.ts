@@ -58,6 +58,42 @@ export declare function proxy_set_shared_data(
   cas: u32,
 ): i32;
 
+/** Reads a shared-data value (malloc'd copy) and its cas; NotFound when the key is absent. */
+@external("env", "proxy_get_shared_data")
+export declare function proxy_get_shared_data(
+  keyPtr: usize,
+  keySize: usize,
+  outPtr: usize,
+  outSize: usize,
+  outCas: usize,
+): i32;
+
+/** Wall-clock time in nanoseconds (u64 written to `out`). */
+@external("env", "proxy_get_current_time_nanoseconds")
+export declare function proxy_get_current_time_nanoseconds(out: usize): i32;
+
+/** Opens a gRPC stream owned by the root context; `service` is a serialized GrpcService or a cluster name. */
+@external("env", "proxy_grpc_stream")
+export declare function proxy_grpc_stream(
+  servicePtr: usize,
+  serviceSize: usize,
+  serviceNamePtr: usize,
+  serviceNameSize: usize,
+  methodPtr: usize,
+  methodSize: usize,
+  metadataPtr: usize,
+  metadataSize: usize,
+  outToken: usize,
+): i32;
+
+/** Sends one message on a stream (end_stream 1 half-closes). */
+@external("env", "proxy_grpc_send")
+export declare function proxy_grpc_send(token: u32, msgPtr: usize, msgSize: usize, endStream: u32): i32;
+
+/** Resets a stream; no callbacks follow. */
+@external("env", "proxy_grpc_cancel")
+export declare function proxy_grpc_cancel(token: u32): i32;
+
 /** Arms (or with 0 cancels) the root context's tick timer. */
 @external("env", "proxy_set_tick_period_milliseconds")
 export declare function proxy_set_tick_period_milliseconds(periodMs: u32): i32;
@@ -67,6 +103,14 @@ export declare function proxy_set_tick_period_milliseconds(periodMs: u32): i32;
 /** Fills `len` bytes (≤ 65536) with random data; returns a WASI errno. */
 @external("wasi_snapshot_preview1", "random_get")
 export declare function random_get(buf: usize, len: usize): i32;
+
+/** Number of environment variables and the byte size of their `KEY=VALUE\0` strings. */
+@external("wasi_snapshot_preview1", "environ_sizes_get")
+export declare function environ_sizes_get(countOut: usize, sizeOut: usize): i32;
+
+/** Writes the environment pointers and the `KEY=VALUE\0` strings. */
+@external("wasi_snapshot_preview1", "environ_get")
+export declare function environ_get(pointersOut: usize, bufferOut: usize): i32;
 
 /** Envoy only logs this and returns (contract §11.2): callers must trap afterwards. */
 @external("wasi_snapshot_preview1", "proc_exit")

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { filterWasm } from "./filter-wasm.js";
 
 const HOST = "reviews.default.svc.cluster.local";
@@ -246,16 +248,41 @@ interface Tally {
   metrics: Array<{ name: string; count: number; sum: number }>;
 }
 
-/** The latest debug tallies line of each worker, summed per variant (the test-only tally path). */
+/**
+ * The proxy's cumulative tallies per variant, as the workers' ticks store them in shared data
+ * (`meshcanary.state`: one flags byte, then a protobuf Report) for the reporter to send.
+ */
 function readTallies(host: ProxyWasmHost): Map<string, Tally[]> {
-  const latest = new Map<number, Tally[]>();
-  for (const l of host.logs) {
-    const at = l.message.indexOf("meshcanary: debug tallies ");
-    if (at >= 0) latest.set(l.worker, JSON.parse(l.message.slice(at + "meshcanary: debug tallies ".length)));
-  }
   const byVariant = new Map<string, Tally[]>();
-  for (const list of latest.values()) {
-    for (const t of list) byVariant.set(t.variant, [...(byVariant.get(t.variant) ?? []), t]);
+  const entry = host.sharedData.get("meshcanary.state");
+  if (!entry) return byVariant;
+  const report = fromBinary(ReportSchema, entry.value.subarray(1));
+  for (const t of report.totals) {
+    const sketch = (
+      s: { count: bigint; zeroCount: bigint; sum: number; indexes: number[]; counts: bigint[] } | undefined,
+    ) => ({
+      count: Number(s?.count ?? 0n),
+      zeroCount: Number(s?.zeroCount ?? 0n),
+      sum: s?.sum ?? 0,
+      indexes: s?.indexes ?? [],
+      counts: (s?.counts ?? []).map(Number),
+    });
+    const tally: Tally = {
+      canary: t.canary,
+      variant: t.variant,
+      requests: Number(t.requests),
+      failures: Number(t.failures),
+      statusNone: Number(t.statusNone),
+      status1xx: Number(t.status1xx),
+      status2xx: Number(t.status2xx),
+      status3xx: Number(t.status3xx),
+      status4xx: Number(t.status4xx),
+      status5xx: Number(t.status5xx),
+      responseBytes: Number(t.responseBytes),
+      latencyUs: sketch(t.latencyUs),
+      metrics: t.metrics.map((m) => ({ name: m.name, count: Number(m.count), sum: m.sum })),
+    };
+    byVariant.set(t.variant, [...(byVariant.get(t.variant) ?? []), tally]);
   }
   return byVariant;
 }

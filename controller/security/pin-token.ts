@@ -1,0 +1,73 @@
+/**
+ * Signed pin tokens, the controller's twin of filter/pin-token.ts: `<variant>.<expiryUnixSeconds>.<hex>`
+ * where hex = HMAC-SHA256(secret, "<variant>.<expiry>"). Both sides pass test/vectors/pin-token.json.
+ * The secret is the UTF-8 of the env var the filter reads (`pinSecretEnv`).
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/** Why a token was refused (the names the filter counts under). */
+export type PinRejectionReason = "malformed" | "unknown_variant" | "expired" | "bad_signature";
+
+/** A token check: the variant it pins, or why it was refused. */
+export type PinTokenCheck = { ok: true; variant: string } | { ok: false; reason: PinRejectionReason };
+
+/** An issued token with its expiry, or why none could be issued. */
+export type IssueResult = { ok: true; token: string; expiresAt: number } | { ok: false; error: string };
+
+const VARIANT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const TOKEN = /^([^.]+)\.([0-9]{1,12})\.([0-9a-fA-F]{64})$/;
+/** The filter parses at most 12 expiry digits. */
+const MAX_EXPIRY = 999_999_999_999;
+
+function mac(secret: string | Uint8Array, message: string): Buffer {
+  return createHmac("sha256", secret).update(message, "utf8").digest();
+}
+
+function isVariantName(s: string): boolean {
+  return s.length <= 63 && VARIANT_NAME.test(s);
+}
+
+/** Issues a token pinning `variant` until `nowSeconds + ttlSeconds` (ttl rounded up to whole seconds). */
+export function issuePinToken(
+  variant: string,
+  ttlSeconds: number,
+  secret: string | Uint8Array,
+  nowSeconds: number,
+): IssueResult {
+  if (!isVariantName(variant)) {
+    return {
+      ok: false,
+      error: `variant: must match [a-z0-9]([-a-z0-9]*[a-z0-9])? (at most 63 characters), got ${JSON.stringify(variant)}`,
+    };
+  }
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    return { ok: false, error: `ttl: must be a positive duration, got ${ttlSeconds}s` };
+  }
+  if (secret.length === 0) return { ok: false, error: "secret: must not be empty" };
+  const expiresAt = Math.floor(nowSeconds) + Math.ceil(ttlSeconds);
+  if (expiresAt > MAX_EXPIRY) return { ok: false, error: `ttl: expiry ${expiresAt} is beyond ${MAX_EXPIRY}` };
+  const payload = `${variant}.${expiresAt}`;
+  return { ok: true, token: `${payload}.${mac(secret, payload).toString("hex")}`, expiresAt };
+}
+
+/**
+ * Checks a token exactly as the filter does. Order: shape, variant, signature, expiry (so
+ * "expired" is only said of a genuine token); an empty secret verifies nothing.
+ */
+export function verifyPinToken(
+  token: string,
+  variantNames: readonly string[],
+  secret: string | Uint8Array,
+  nowSeconds: number,
+): PinTokenCheck {
+  const m = TOKEN.exec(token);
+  if (m === null || !isVariantName(m[1]!)) return { ok: false, reason: "malformed" };
+  const [, variant, expiry, hex] = m as unknown as [string, string, string, string];
+  if (!variantNames.includes(variant)) return { ok: false, reason: "unknown_variant" };
+  if (secret.length === 0) return { ok: false, reason: "bad_signature" };
+  const given = Buffer.from(hex, "hex");
+  if (!timingSafeEqual(mac(secret, `${variant}.${expiry}`), given))
+    return { ok: false, reason: "bad_signature" };
+  if (nowSeconds >= Number(expiry)) return { ok: false, reason: "expired" };
+  return { ok: true, variant };
+}

@@ -1,0 +1,34 @@
+// The latest accepted Directive in shared data (`meshcanary.directive`): u64 LE version, then the
+// Directive's protobuf bytes. The lease holder stores it; every worker picks it up on its tick.
+
+import { CAS_MISMATCH, NOT_FOUND, OK, getShared, setShared } from "./host-io";
+
+/** Shared-data key of the latest Directive. */
+export const DIRECTIVE_KEY = "meshcanary.directive";
+const MAX_CAS_ATTEMPTS = 8;
+
+/** Version stored in a directive value (0 when too short). */
+export function storedVersion(value: ArrayBuffer): u64 {
+  return value.byteLength >= 8 ? load<u64>(changetype<usize>(value)) : 0;
+}
+
+/** The Directive bytes of a stored value. */
+export function storedBytes(value: ArrayBuffer): ArrayBuffer {
+  return value.byteLength >= 8 ? value.slice(8) : new ArrayBuffer(0);
+}
+
+/** Stores a Directive unless the stored one is at least as new. Returns whether it was written. */
+export function storeDirective(version: u64, bytes: ArrayBuffer): bool {
+  const value = new ArrayBuffer(bytes.byteLength + 8);
+  store<u64>(changetype<usize>(value), version);
+  memory.copy(changetype<usize>(value) + 8, changetype<usize>(bytes), <usize>bytes.byteLength);
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    const cur = getShared(DIRECTIVE_KEY);
+    if (cur.result != OK && cur.result != NOT_FOUND) return false;
+    if (cur.result == OK && storedVersion(cur.value) >= version) return false;
+    const res = setShared(DIRECTIVE_KEY, value, cur.cas);
+    if (res == OK) return true;
+    if (res != CAS_MISMATCH) return false;
+  }
+  return false;
+}
