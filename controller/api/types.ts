@@ -134,8 +134,8 @@ export type ApiEvent =
   | { type: "series"; namespace: string; name: string; point: SeriesPoint }
   | { type: "decision"; namespace: string; name: string; decision: DecisionView };
 
-/** Result of an operator command. */
-export type CommandResult = { ok: true } | { ok: false; status: 404 | 409 | 422; message: string };
+/** Result of an operator command (503: the command could not be recorded, e.g. the Kubernetes API failed). */
+export type CommandResult = { ok: true } | { ok: false; status: 404 | 409 | 422 | 503; message: string };
 
 /** What the API server reads and drives; the controller implements it. */
 export interface ApiBackend {

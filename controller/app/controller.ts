@@ -4,13 +4,18 @@
  * (UNAVAILABLE, so filters reconnect to the leader) and report not ready.
  */
 import pino, { type Logger } from "pino";
-import { type CanaryWatch, patchCanaryStatus, watchCanaries } from "../kube/canaries.js";
+import { createMetricsRegistry } from "../api/metrics.js";
+import { type ApiServer, startApiServer } from "../api/server.js";
+import { type CanaryWatch, patchCanaryStatus, requestCommand, watchCanaries } from "../kube/canaries.js";
 import { type KubeConnectOptions, loadKubeConfig } from "../kube/client.js";
+import type { RetryPolicy } from "../kube/errors.js";
 import { kubeEventRecorder } from "../kube/events.js";
 import { type LeaderElector, startLeaderElection } from "../kube/leader.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
+import type { TelemetryReader } from "../telemetry/types.js";
+import { ControllerApiBackend } from "./api-backend.js";
 import { Reconciler } from "./reconciler.js";
 import { idOf, Runner } from "./runner.js";
 
@@ -33,13 +38,21 @@ export interface ControllerOptions extends KubeConnectOptions {
   propagationTimeoutMs?: number;
   /** false: webhooks off. */
   webhooks?: boolean;
+  /** Retries and per-attempt deadline of VirtualService and status calls; default DEFAULT_RETRY. */
+  kubeRetry?: RetryPolicy;
+  /** HTTP API, dashboard, /metrics, /healthz, /readyz; absent = not served. writeToken absent = read-only. */
+  api?: { port: number; host: string; writeToken?: string };
   logger?: Logger;
 }
 
 export interface RunningController {
   telemetryPort: number;
+  /** Port of the HTTP API; undefined when options.api was absent. */
+  apiPort?: number;
   isLeader(): boolean;
   reconciler: Reconciler;
+  /** The windows the analysis reads (for the API and for tests). */
+  telemetry: TelemetryReader;
   close(): Promise<void>;
 }
 
@@ -50,9 +63,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   let leading = !opts.leaderElection.enabled;
   const notifier: Notifier = opts.webhooks === false ? nullNotifier : httpNotifier({ logger: log });
   const runner = new Runner({
-    store: kubeVirtualServiceStore(kc),
+    store: kubeVirtualServiceStore(kc, opts.kubeRetry),
     writeStatus: async (ns, name, patch) => {
-      const r = await patchCanaryStatus(kc, ns, name, patch);
+      const r = await patchCanaryStatus(kc, ns, name, patch, opts.kubeRetry);
       return r.ok ? undefined : r.error.message;
     },
     recorder: kubeEventRecorder(kc, { component: "meshcanary-controller" }),
@@ -60,6 +73,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     logger: log,
   });
   let reconciler: Reconciler | undefined;
+  let backend: ControllerApiBackend | undefined;
   const server: TelemetryServer = await startTelemetryServer({
     address: `${opts.telemetry.host}:${opts.telemetry.port}`,
     token: opts.telemetry.token,
@@ -73,16 +87,32 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     publish: (d) => server.publish(d),
     logger: log,
     propagationTimeoutMs: opts.propagationTimeoutMs,
+    onStatusWritten: (record) => backend?.statusChanged(record),
   });
   const loop = reconciler;
+  backend = new ControllerApiBackend({
+    reconciler: loop,
+    reader: server.reader,
+    requestCommand: (ns, name, command) => requestCommand(kc, ns, name, command),
+    isLeader: () => leading,
+  });
+  const api = backend;
 
   const watch = await watchCanaries(
     kc,
     {
       onAdd: (c) => loop.upsert(c),
-      onUpdate: (c) => loop.upsert(c),
+      onUpdate: (c) => {
+        loop.upsert(c);
+        // The leader announces the rollout status it writes (onStatusWritten); any other status
+        // (a follower's view, an invalid spec's condition) is announced as the informer sees it.
+        const record = loop.get(idOf(c));
+        if (record && (!leading || record.state === undefined || record.invalid !== undefined))
+          api.statusChanged(record);
+      },
       onDelete: (c) => {
         loop.remove(c);
+        api.removed(c.metadata.namespace, c.metadata.name);
         log.info({ canary: idOf(c) }, "canary deleted");
       },
       onError: (error) => log.warn({ error }, "canary watch error"),
@@ -90,10 +120,34 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     opts.namespace ? { namespace: opts.namespace } : {},
   );
   if (!watch.ok) {
+    api.close();
     await server.close();
     throw new Error(`watching canaries: ${watch.error.message}`);
   }
   const informer: CanaryWatch = watch.value;
+
+  let http: ApiServer | undefined;
+  if (opts.api) {
+    try {
+      http = await startApiServer({
+        port: opts.api.port,
+        host: opts.api.host,
+        backend: api,
+        writeToken: opts.api.writeToken,
+        metricsRegistry: createMetricsRegistry({
+          canaries: () => api.listCanaries(),
+          windows: (ns, name, from, to) => server.reader.series(`${ns}/${name}`, from, to),
+          ingest: () => server.stats(),
+        }),
+        onError: (err) => log.error({ err }, "API handler failed"),
+      });
+    } catch (e) {
+      api.close();
+      await informer.stop();
+      await server.close();
+      throw new Error(`starting the HTTP API on ${opts.api.host}:${opts.api.port}: ${(e as Error).message}`);
+    }
+  }
 
   // The loop: one pass at a time, every tickMs, while leading.
   let stopped = false;
@@ -131,13 +185,17 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   return {
     telemetryPort: server.port,
+    apiPort: http?.port,
     isLeader: () => leading,
     reconciler: loop,
+    telemetry: server.reader,
     async close() {
       stopped = true;
       if (timer) clearTimeout(timer);
       await pass;
       leading = false;
+      await http?.close();
+      api.close();
       await elector?.stop();
       await informer.stop();
       await server.close();

@@ -51,6 +51,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Without confirmation from every live reporter, treat routing as in force after this long; default 5000 ms. */
   propagationTimeoutMs?: number;
+  /** Called after a status write succeeded (the API pushes it to dashboards). */
+  onStatusWritten?(record: CanaryRecord): void;
 }
 
 export class Reconciler {
@@ -273,7 +275,9 @@ export class Reconciler {
     if (record.lastCommand !== undefined) desired.lastCommand = record.lastCommand;
     if (JSON.stringify(desired) === JSON.stringify(record.written ?? {})) return;
     const patch = mergePatch(record.written ?? {}, desired) as Record<string, unknown>;
-    if (await this.deps.runner.writeStatus(record.object, patch)) record.written = desired;
+    if (!(await this.deps.runner.writeStatus(record.object, patch))) return;
+    record.written = desired;
+    this.deps.onStatusWritten?.(record);
   }
 
   private async reportInvalid(record: CanaryRecord, message: string, now: number): Promise<void> {
@@ -289,6 +293,7 @@ export class Reconciler {
     const conditions = [...(status.conditions ?? []).filter((c) => c.type !== "Ready"), ready];
     if (await this.deps.runner.writeStatus(record.object, { conditions })) {
       record.invalid = message;
+      this.deps.onStatusWritten?.(record);
       await this.deps.runner.event(record.object, { type: "Warning", reason: "InvalidSpec", message });
     }
   }

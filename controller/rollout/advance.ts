@@ -229,33 +229,48 @@ function pause(t: Tick, by: "approval" | "manual", why: string): void {
   transition(t, "Paused", why);
 }
 
+/** Whether a command applies in a phase (else it changes nothing but a Warning event); the API answers 409 on false. */
+export function commandApplies(command: Command, phase: Phase, pausedBy: RolloutState["pausedBy"]): boolean {
+  switch (command) {
+    case "abort":
+      return !TERMINAL.has(phase);
+    case "promote":
+      return phase === "Progressing" || phase === "Paused";
+    case "approve":
+      return phase === "Paused" && pausedBy === "approval";
+    case "pause":
+      return phase === "Progressing";
+    case "resume":
+      return phase === "Paused" && pausedBy === "manual";
+  }
+}
+
 function applyCommand(t: Tick, command: Command): void {
   const { phase, pausedBy } = t.s;
-  const active = phase === "Progressing" || phase === "Paused";
-  if (command === "abort" && !TERMINAL.has(phase)) {
-    abort(t);
+  if (!commandApplies(command, phase, pausedBy)) {
+    const where = pausedBy === undefined ? phase : `${phase} (${pausedBy})`;
+    event(t, "Warning", "CommandIgnored", `${command} does not apply in phase ${where}`);
     return;
   }
-  if (command === "promote" && active) {
-    promote(t, "promoted by operator");
-    return;
+  switch (command) {
+    case "abort":
+      abort(t);
+      return;
+    case "promote":
+      promote(t, "promoted by operator");
+      return;
+    case "approve":
+      t.s.pausedBy = undefined;
+      completeStep(t, "approved by operator");
+      return;
+    case "pause":
+      pause(t, "manual", "paused by operator");
+      return;
+    case "resume":
+      t.s.pausedBy = undefined;
+      transition(t, "Progressing", "resumed by operator");
+      return;
   }
-  if (command === "approve" && phase === "Paused" && pausedBy === "approval") {
-    t.s.pausedBy = undefined;
-    completeStep(t, "approved by operator");
-    return;
-  }
-  if (command === "pause" && phase === "Progressing") {
-    pause(t, "manual", "paused by operator");
-    return;
-  }
-  if (command === "resume" && phase === "Paused" && pausedBy === "manual") {
-    t.s.pausedBy = undefined;
-    transition(t, "Progressing", "resumed by operator");
-    return;
-  }
-  const where = pausedBy === undefined ? phase : `${phase} (${pausedBy})`;
-  event(t, "Warning", "CommandIgnored", `${command} does not apply in phase ${where}`);
 }
 
 function abort(t: Tick): void {

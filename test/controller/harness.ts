@@ -1,6 +1,6 @@
 /** A world for controller tests: the embedded Kubernetes API with the Canary CRD, a VirtualService and DestinationRule. */
 import pino from "pino";
-import { startController } from "../../controller/app/controller.js";
+import { type ControllerOptions, startController } from "../../controller/app/controller.js";
 import { canaryCrd } from "../../controller/spec/crd.js";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
 
@@ -26,7 +26,11 @@ export interface World {
   vs(name: string): Promise<Json>;
   events(name: string): Promise<Json[]>;
   annotate(name: string, value: string): Promise<void>;
-  controller(extra?: { identity?: string; leaderElection?: boolean }): ReturnType<typeof startController>;
+  controller(extra?: {
+    identity?: string;
+    leaderElection?: boolean;
+    api?: ControllerOptions["api"];
+  }): ReturnType<typeof startController>;
   close(): Promise<void>;
 }
 
@@ -112,6 +116,7 @@ export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> 
         },
         tickMs: 200,
         webhooks: false,
+        ...(extra.api ? { api: extra.api } : {}),
         logger: pino({ level: "silent" }),
       });
       running.push(c);

@@ -1,0 +1,154 @@
+/**
+ * The controller as the HTTP API sees it (ApiBackend): canaries from the reconciler, series from the
+ * telemetry reader, commands through the same annotation the CLI writes, and live events: a canary's
+ * status after each write, its new decisions, and every complete telemetry window of active canaries.
+ */
+import { seriesPoint, WINDOW_MS } from "../api/series.js";
+import type {
+  ApiBackend,
+  ApiCommand,
+  ApiEvent,
+  CanaryDetail,
+  CanarySummary,
+  CommandResult,
+  SeriesPoint,
+} from "../api/types.js";
+import type { KubeResult } from "../kube/errors.js";
+import { commandApplies } from "../rollout/advance.js";
+import type { TelemetryReader } from "../telemetry/types.js";
+import { detailOf, statusOf, summaryOf } from "./api-views.js";
+import type { CanaryRecord, Reconciler } from "./reconciler.js";
+
+/** Writes the command annotation (requestCommand from controller/kube/canaries.ts, bound to a KubeConfig). */
+export type CommandRequester = (
+  namespace: string,
+  name: string,
+  command: ApiCommand,
+) => Promise<KubeResult<{ value: string }>>;
+
+export interface ControllerApiBackendDeps {
+  /** The canaries this replica knows (the Reconciler). */
+  reconciler: Pick<Reconciler, "get" | "all">;
+  reader: TelemetryReader;
+  requestCommand: CommandRequester;
+  /** Whether this replica holds the leader lease. */
+  isLeader(): boolean;
+  /** How often complete windows are pushed as series events, ms; default 1000. */
+  seriesIntervalMs?: number;
+  /** Clock (Unix ms); injectable for tests. */
+  now?: () => number;
+}
+
+const TERMINAL = new Set(["Succeeded", "RolledBack", "Aborted"]);
+
+export class ControllerApiBackend implements ApiBackend {
+  private readonly listeners = new Set<(e: ApiEvent) => void>();
+  /** Per canary: start of the next window to push. */
+  private readonly seriesCursor = new Map<string, number>();
+  /** Per canary: time of the last decision pushed, so each is pushed once. */
+  private readonly decisionAt = new Map<string, string>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly deps: ControllerApiBackendDeps) {
+    this.timer = setInterval(() => this.pushSeries(), deps.seriesIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  listCanaries(): CanarySummary[] {
+    return this.deps.reconciler.all().map(summaryOf);
+  }
+
+  getCanary(namespace: string, name: string): CanaryDetail | undefined {
+    const record = this.deps.reconciler.get(`${namespace}/${name}`);
+    return record && detailOf(record);
+  }
+
+  series(namespace: string, name: string, sinceMs: number): SeriesPoint[] {
+    return this.deps.reader
+      .series(`${namespace}/${name}`, sinceMs, this.completeUntil())
+      .map((w) => seriesPoint(w));
+  }
+
+  async command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult> {
+    const record = this.deps.reconciler.get(`${namespace}/${name}`);
+    if (!record) return { ok: false, status: 404, message: `canary ${namespace}/${name} not found` };
+    const status = statusOf(record);
+    const phase = status.phase ?? "Initializing";
+    if (!commandApplies(command, phase, status.pausedBy)) {
+      const where = status.pausedBy === undefined ? phase : `${phase} (paused for ${status.pausedBy})`;
+      return {
+        ok: false,
+        status: 409,
+        message: `${command} does not apply to ${namespace}/${name} in phase ${where}`,
+      };
+    }
+    const written = await this.deps.requestCommand(namespace, name, command);
+    if (written.ok) return { ok: true };
+    if (written.error.reason === "NotFound")
+      return { ok: false, status: 404, message: `canary ${namespace}/${name} not found` };
+    return {
+      ok: false,
+      status: 503,
+      message: `recording the ${command} command failed: ${written.error.message}`,
+    };
+  }
+
+  ready(): boolean {
+    return this.deps.isLeader();
+  }
+
+  subscribe(listener: (event: ApiEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A canary's status changed (written by this replica, or seen by a follower's informer). */
+  statusChanged(record: CanaryRecord): void {
+    const canary = summaryOf(record);
+    this.emit({ type: "canary", canary });
+    const decision = canary.lastDecision;
+    const id = `${canary.namespace}/${canary.name}`;
+    if (decision && this.decisionAt.get(id) !== decision.at) {
+      this.decisionAt.set(id, decision.at);
+      this.emit({ type: "decision", namespace: canary.namespace, name: canary.name, decision });
+    }
+  }
+
+  removed(namespace: string, name: string): void {
+    const id = `${namespace}/${name}`;
+    this.seriesCursor.delete(id);
+    this.decisionAt.delete(id);
+    this.emit({ type: "removed", namespace, name });
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.listeners.clear();
+  }
+
+  /** Pushes the windows completed since the last push, for canaries whose rollout is not over (the timer calls it). */
+  pushSeries(): void {
+    const until = this.completeUntil();
+    for (const record of this.deps.reconciler.all()) {
+      const { namespace, name } = record.object.metadata;
+      const id = `${namespace}/${name}`;
+      if (TERMINAL.has(statusOf(record).phase ?? "")) continue;
+      // First sight: start at the last complete window rather than replaying history.
+      const from = this.seriesCursor.get(id) ?? until - WINDOW_MS;
+      this.seriesCursor.set(id, until);
+      if (this.listeners.size === 0 || from >= until) continue;
+      for (const w of this.deps.reader.series(id, from, until))
+        this.emit({ type: "series", namespace, name, point: seriesPoint(w) });
+    }
+  }
+
+  /** End of the last complete window: the current second is still filling. */
+  private completeUntil(): number {
+    const now = (this.deps.now ?? Date.now)();
+    return Math.floor(now / WINDOW_MS) * WINDOW_MS;
+  }
+
+  private emit(event: ApiEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
