@@ -7,6 +7,7 @@
 import type { CountWindow } from "./eprocess.js";
 import { emptySketch, record } from "../telemetry/sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "../telemetry/types.js";
+import { countStats } from "../telemetry/windows.js";
 
 /** A uniform random number generator on [0, 1). */
 export type Rng = () => number;
@@ -151,19 +152,7 @@ function variantStats(rng: Rng, requests: number, arm: ArmSpec): VariantStats {
   }
   const metrics = new Map<string, MetricStats>();
   for (const [name, d] of Object.entries(arm.metrics ?? {})) metrics.set(name, metricStats(rng, requests, d));
-  return {
-    requests,
-    failures,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: requests - failures,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: failures,
-    latencyUs,
-    responseBytes: 0,
-    metrics,
-  };
+  return countStats(requests, failures, latencyUs, metrics);
 }
 
 /** Full windows as the telemetry layer produces them; windows with no requests are omitted. */

@@ -10,6 +10,7 @@
  */
 import type { Report, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { Violation } from "./bounds.js";
+import { emptyStats } from "./windows.js";
 import { emptySketch, type Sketch } from "./sketch.js";
 import type { MetricStats, VariantStats } from "./types.js";
 
@@ -218,19 +219,7 @@ const COUNTERS = [
 
 /** later - earlier of one (canary, variant); a string naming the field (proto name) that went backwards. */
 export function deltaOf(later: VariantTotals, earlier: VariantTotals | undefined): VariantStats | string {
-  const d: VariantStats = {
-    requests: 0,
-    failures: 0,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: 0,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: 0,
-    responseBytes: 0,
-    latencyUs: emptySketch(),
-    metrics: new Map<string, MetricStats>(),
-  };
+  const d = emptyStats();
   for (const [k, name] of COUNTERS) {
     const v = later[k] - (earlier?.[k] ?? 0n);
     if (v < 0n) return name;

@@ -3,7 +3,7 @@
  * bounded history. Adding is O(1) amortised (windows arrive in time order); reading is a binary search.
  */
 import { emptySketch, mergeInto } from "./sketch.js";
-import type { VariantStats, WindowPoint } from "./types.js";
+import type { MetricStats, VariantStats, WindowPoint } from "./types.js";
 
 /** Window width, ms. */
 export const RESOLUTION_MS = 1000;
@@ -21,6 +21,27 @@ export function emptyStats(): VariantStats {
     latencyUs: emptySketch(),
     responseBytes: 0,
     metrics: new Map(),
+  };
+}
+
+/**
+ * Stats of requests that either succeeded (2xx) or failed (5xx): the shape simulations, tests and
+ * benchmarks build windows from.
+ */
+export function countStats(
+  requests: number,
+  failures: number,
+  latencyUs = emptySketch(),
+  metrics = new Map<string, MetricStats>(),
+): VariantStats {
+  return {
+    ...emptyStats(),
+    requests,
+    failures,
+    status2xx: requests - failures,
+    status5xx: failures,
+    latencyUs,
+    metrics,
   };
 }
 

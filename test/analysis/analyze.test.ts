@@ -15,6 +15,7 @@ import {
 } from "../../controller/analysis/simulate.js";
 import { emptySketch, merge, quantile, record } from "../../controller/telemetry/sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "../../controller/telemetry/types.js";
+import { countStats } from "../../controller/telemetry/windows.js";
 
 /** Stats of one arm in one window; every request takes `latencyMs`, metrics give one value each. */
 function arm(
@@ -31,19 +32,7 @@ function arm(
     record(sketch, value, requests);
     m.set(name, { count: requests, sum: value * requests, sketch });
   }
-  return {
-    requests,
-    failures,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: requests - failures,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: failures,
-    latencyUs,
-    responseBytes: 0,
-    metrics: m,
-  };
+  return countStats(requests, failures, latencyUs, m);
 }
 
 function win(second: number, canary?: VariantStats, stable?: VariantStats): WindowPoint {

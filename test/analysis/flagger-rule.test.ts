@@ -7,24 +7,11 @@ import {
   flaggerRollbackTime,
 } from "../../controller/analysis/flagger-rule.js";
 import { SIM_CANARY } from "../../controller/analysis/simulate.js";
-import { emptySketch } from "../../controller/telemetry/sketch.js";
-import type { VariantStats, WindowPoint } from "../../controller/telemetry/types.js";
+import type { WindowPoint } from "../../controller/telemetry/types.js";
+import { countStats } from "../../controller/telemetry/windows.js";
 
 function canaryWindow(second: number, requests: number, failures: number): WindowPoint {
-  const s: VariantStats = {
-    requests,
-    failures,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: requests - failures,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: failures,
-    latencyUs: emptySketch(),
-    responseBytes: 0,
-    metrics: new Map(),
-  };
-  return { startMs: 1000 * second, variants: new Map([[SIM_CANARY, s]]) };
+  return { startMs: 1000 * second, variants: new Map([[SIM_CANARY, countStats(requests, failures)]]) };
 }
 
 /** One minute per entry: [requests per second, failures per second]; null = no traffic. */
