@@ -31,6 +31,15 @@ export interface ReporterSimOptions {
   /** Report interval; default 200 ms. */
   intervalMs?: number;
   pod?: string;
+  /**
+   * Reconnect this long after the stream ends, like the real filter (same instance, cumulative totals
+   * kept, counting on meanwhile); default: stay ended.
+   */
+  reconnectMs?: number;
+  /** Further controller addresses tried in turn on reconnect (replicas behind one Service). */
+  moreAddresses?: string[];
+  /** Added to sent_unix_ms, to simulate a proxy whose clock is wrong. */
+  clockSkewMs?: number;
 }
 
 export interface ReporterSim {
@@ -41,6 +50,10 @@ export interface ReporterSim {
   setFailureRate(rate: { stable: number; canary: number }): void;
   /** Status of the last stream end (e.g. UNAVAILABLE from a non-leader), if it ended. */
   ended(): grpc.StatusObject | undefined;
+  /** Streams opened so far (1 + reconnects). */
+  connections(): number;
+  /** Cumulative totals sent so far per variant. */
+  sent(): Record<"stable" | "canary", { requests: number; failures: number }>;
   close(): void;
 }
 
@@ -53,27 +66,43 @@ interface Totals {
 }
 
 export function startReporterSim(opts: ReporterSimOptions): ReporterSim {
-  const client = new grpc.Client(opts.address, grpc.credentials.createInsecure());
+  const addresses = [opts.address, ...(opts.moreAddresses ?? [])];
   const metadata = new grpc.Metadata();
   if (opts.token !== undefined) metadata.set("x-meshcanary-token", opts.token);
-  const stream = client.makeBidiStreamRequest(
-    "/meshcanary.v1.Telemetry/Connect",
-    (r: Report) => Buffer.from(toBinary(ReportSchema, r)),
-    (b: Buffer) => fromBinary(DirectiveSchema, b),
-    metadata,
-  );
   const directives: Directive[] = [];
   let status: grpc.StatusObject | undefined;
+  let closed = false;
+  let opened = 0;
+  let client!: grpc.Client;
+  let stream!: grpc.ClientDuplexStream<Report, Directive>;
+  const open = () => {
+    client = new grpc.Client(addresses[opened % addresses.length]!, grpc.credentials.createInsecure());
+    opened++;
+    status = undefined;
+    const s = client.makeBidiStreamRequest(
+      "/meshcanary.v1.Telemetry/Connect",
+      (r: Report) => Buffer.from(toBinary(ReportSchema, r)),
+      (b: Buffer) => fromBinary(DirectiveSchema, b),
+      metadata,
+    );
+    s.on("data", (d: Directive) => directives.push(d));
+    s.on("error", () => undefined);
+    s.on("status", (st: grpc.StatusObject) => {
+      status = st;
+      if (opts.reconnectMs === undefined || closed) return;
+      client.close();
+      setTimeout(() => {
+        if (!closed) open();
+      }, opts.reconnectMs);
+    });
+    stream = s;
+  };
+  open();
   let rates = { ...opts.failureRate };
   const totals: Record<"stable" | "canary", Totals> = {
     stable: { requests: 0, failures: 0, carryRequests: 0, carryFailures: 0 },
     canary: { requests: 0, failures: 0, carryRequests: 0, carryFailures: 0 },
   };
-  stream.on("data", (d: Directive) => directives.push(d));
-  stream.on("error", () => undefined);
-  stream.on("status", (s: grpc.StatusObject) => {
-    status = s;
-  });
 
   const instanceId = randomUUID();
   const startMs = Date.now();
@@ -108,7 +137,7 @@ export function startReporterSim(opts: ReporterSimOptions): ReporterSim {
           filterVersion: "sim",
         },
         seq,
-        sentUnixMs: BigInt(now),
+        sentUnixMs: BigInt(now + (opts.clockSkewMs ?? 0)),
         routingVersion: version,
         totals: (["stable", "canary"] as const).map((variant) =>
           variantTotals(opts.canary, variant, totals[variant], latencyUs),
@@ -127,7 +156,13 @@ export function startReporterSim(opts: ReporterSimOptions): ReporterSim {
       rates = { ...r };
     },
     ended: () => status,
+    connections: () => opened,
+    sent: () => ({
+      stable: { requests: totals.stable.requests, failures: totals.stable.failures },
+      canary: { requests: totals.canary.requests, failures: totals.canary.failures },
+    }),
     close: () => {
+      closed = true;
       clearInterval(timer);
       stream.end();
       stream.cancel();

@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   dashboardDir?: URL;
   /** Called with unexpected handler errors (the client gets a generic 500). */
   onError?: (err: unknown) => void;
+  /** Slow-client bounds (slowloris); defaults: headers 10 s, whole request 30 s, checked every 5 s. */
+  timeouts?: { headersMs?: number; requestMs?: number; checkIntervalMs?: number };
 }
 
 export interface ApiServer {
@@ -232,9 +234,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const unsubscribe = opts.backend.subscribe((e) => events.publish(e));
   const ctx: Context = { opts, events, assets };
-  const server = createServer((req, res) => void handle(ctx, req, res));
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Node checks these timeouts only every connectionsCheckingInterval (30 s by default).
+  const server = createServer(
+    { connectionsCheckingInterval: opts.timeouts?.checkIntervalMs ?? 5_000 },
+    (req, res) => void handle(ctx, req, res),
+  );
+  server.headersTimeout = opts.timeouts?.headersMs ?? 10_000;
+  server.requestTimeout = opts.timeouts?.requestMs ?? 30_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -293,6 +293,8 @@ export class Reconciler {
     const conditions = [...(status.conditions ?? []).filter((c) => c.type !== "Ready"), ready];
     if (await this.deps.runner.writeStatus(record.object, { conditions })) {
       record.invalid = message;
+      // Remember what status now holds, so the first write after the fix replaces the InvalidSpec condition.
+      if (record.written) record.written = { ...record.written, conditions };
       this.deps.onStatusWritten?.(record);
       await this.deps.runner.event(record.object, { type: "Warning", reason: "InvalidSpec", message });
     }

@@ -64,8 +64,11 @@ export class Runner {
 
   async writeStatus(canary: CanaryObject, patch: Record<string, unknown>): Promise<boolean> {
     const error = await this.deps.writeStatus(canary.metadata.namespace, canary.metadata.name, patch);
-    if (error !== undefined) this.deps.logger.warn({ canary: idOf(canary), error }, "status write failed");
-    return error === undefined;
+    if (error === undefined) return true;
+    this.deps.logger.warn({ canary: idOf(canary), error }, "status write failed");
+    // Status cannot carry this failure, so an Event does (identical ones aggregate into a count).
+    await this.event(canary, { type: "Warning", reason: "StatusWriteFailed", message: error });
+    return false;
   }
 
   async event(canary: CanaryObject, note: EventNote): Promise<void> {

@@ -66,9 +66,14 @@ export interface RetryPolicy {
   attempts: number;
   /** First backoff; doubles each retry. */
   baseDelayMs: number;
+  /** Deadline of each attempt; a slower answer counts as a transient failure. Default DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200 };
+
+/** The client sets no deadline of its own, and a hung request would stall the reconcile loop forever. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Runs a client call, mapping its failure to a KubeError and retrying only transient ones. */
 export async function call<T>(
@@ -79,13 +84,23 @@ export async function call<T>(
   for (let attempt = 0; attempt < Math.max(1, retry.attempts); attempt++) {
     if (attempt > 0) await sleep(retry.baseDelayMs * 2 ** (attempt - 1));
     try {
-      return ok(await fn());
+      return ok(await withDeadline(fn(), retry.timeoutMs ?? DEFAULT_TIMEOUT_MS));
     } catch (e) {
       last = toKubeError(e);
       if (last.reason !== "Transient") break;
     }
   }
   return fail(last);
+}
+
+/** The promise's value, or a rejection once `ms` pass (the request itself is left to finish or fail). */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined); // a late failure after the deadline must not surface as unhandled
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 export function sleep(ms: number): Promise<void> {

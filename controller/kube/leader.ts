@@ -41,7 +41,8 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
   const retryMs = options.retryPeriodMs ?? 5000;
   const renewDeadlineMs = options.renewDeadlineMs ?? (durationS * 1000 * 2) / 3;
   const { namespace, name, identity } = options;
-  const once = { attempts: 1, baseDelayMs: 0 };
+  // A renewal must conclude before the renew deadline, or a hung request would keep us "leading".
+  const once = { attempts: 1, baseDelayMs: 0, timeoutMs: Math.max(100, renewDeadlineMs / 2) };
 
   let leading = false;
   let lastRenewMs = 0;

@@ -15,13 +15,48 @@ export interface SpecError {
 
 export type ValidationResult = { ok: true; canary: Canary } | { ok: false; errors: SpecError[] };
 
-/** Validates a parsed Canary object (as read from YAML or the API). */
+/** Errors reported at most; hostile input (a million bad array items) must not cost a million errors. */
+export const MAX_ERRORS = 50;
+/** Deepest nesting accepted; deeper (or cyclic) input would overflow the stack of the recursive checks. */
+export const MAX_DEPTH = 64;
+
+/** Validates a parsed Canary object (as read from YAML or the API). Never throws. */
 export function validateCanary(obj: unknown): ValidationResult {
-  const structural = structuralErrors(obj);
-  if (structural.length > 0) return { ok: false, errors: structural };
-  const canary = obj as Canary;
-  const semantic = specErrors(canary.spec, "spec");
-  return semantic.length > 0 ? { ok: false, errors: semantic } : { ok: true, canary };
+  const shape = shapeError(obj, "", 0, new Set(), new Set());
+  if (shape) return { ok: false, errors: [shape] };
+  try {
+    const structural = structuralErrors(obj);
+    if (structural.length > 0) return { ok: false, errors: structural };
+    const canary = obj as Canary;
+    const semantic = specErrors(canary.spec, "spec");
+    return semantic.length > 0 ? { ok: false, errors: semantic.slice(0, MAX_ERRORS) } : { ok: true, canary };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, errors: [{ path: "(root)", message: `cannot be checked: ${message}` }] };
+  }
+}
+
+/** Too deep or cyclic nesting, found by a walk bounded by MAX_DEPTH that visits each object once. */
+function shapeError(
+  value: unknown,
+  pointer: string,
+  depth: number,
+  ancestors: Set<object>,
+  done: Set<object>,
+): SpecError | undefined {
+  if (typeof value !== "object" || value === null || done.has(value)) return undefined;
+  if (ancestors.has(value)) return { path: dottedPath(pointer), message: "refers to itself (cycle)" };
+  if (depth >= MAX_DEPTH)
+    return { path: dottedPath(pointer), message: `nesting deeper than ${MAX_DEPTH} levels` };
+  ancestors.add(value);
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    const found = shapeError(child, `${pointer}/${key}`, depth + 1, ancestors, done);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  done.add(value);
+  return undefined;
 }
 
 function structuralErrors(obj: unknown): SpecError[] {
@@ -33,6 +68,7 @@ function structuralErrors(obj: unknown): SpecError[] {
     if (seen.has(path)) continue;
     seen.add(path);
     errors.push({ path, message: describe(error) });
+    if (errors.length >= MAX_ERRORS) break;
   }
   return errors;
 }
@@ -65,6 +101,8 @@ function describe(error: ValueError): string {
 
 function show(value: unknown): string {
   if (value === undefined) return "nothing";
+  // JSON would print NaN and Infinity as null.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -1,0 +1,82 @@
+/**
+ * Kubernetes API faults on Canary status writes and on the Canary watch: 500s on the status
+ * subresource (a Warning Event names the failure, the rollout keeps going, status catches up with
+ * every step once), and watch expiry (410 Gone: the informer relists and commands still arrive).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { RunningController } from "../../controller/app/controller.js";
+import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
+import { healthySpec, NS, startWorld, targetWeights, until, type World } from "../controller/harness.js";
+import { expectEachStepOnce, phaseOf, startControllerIn } from "./helpers.js";
+
+let world: World;
+let controller: RunningController;
+const sims: ReporterSim[] = [];
+
+beforeAll(async () => {
+  world = await startWorld(["reviews", "ratings"]);
+  controller = await startControllerIn(world, {
+    kubeRetry: { attempts: 3, baseDelayMs: 50, timeoutMs: 1000 },
+  });
+});
+afterEach(() => world.api.faults.clear());
+afterAll(async () => {
+  for (const s of sims) s.close();
+  await controller.close();
+  await world.close();
+});
+
+describe("status and watch faults", () => {
+  it("status writes failing with 500: a Warning Event says so, the rollout goes on, status catches up", async () => {
+    await world.createCanary(
+      "statusful",
+      healthySpec([10, 50], { analysis: { minStepDuration: "2s", minRequests: 50 } }),
+    );
+    const reporter = startReporterSim({
+      address: `127.0.0.1:${controller.telemetryPort}`,
+      canary: `${NS}/statusful`,
+      rps: 20_000,
+      failureRate: { stable: 0.002, canary: 0.002 },
+    });
+    sims.push(reporter);
+    await phaseOf(world, "statusful", "Progressing", 0);
+    world.api.faults.failNext({
+      method: "PATCH",
+      path: /\/canaries\/statusful\/status$/,
+      status: 500,
+      times: 100_000,
+    });
+    const warned = await until("a StatusWriteFailed Event", async () =>
+      (await world.events("statusful")).find((e) => e.reason === "StatusWriteFailed"),
+    );
+    expect(warned.type).toBe("Warning");
+    expect(warned.message).toContain("injected fault: 500");
+    // The rollout itself does not wait for its status: the next step's weight reaches the filters.
+    await until("step 1 weights to reach the reporter", async () => reporter.canaryWeightBp() >= 5000);
+    expect((await world.canary("statusful")).status.step).toBe(0);
+    world.api.faults.clear();
+    const done = await phaseOf(world, "statusful", "Succeeded");
+    await expectEachStepOnce(world, "statusful", done, 2);
+    expect(targetWeights(await world.vs("reviews"))).toEqual({ v2: 100 });
+  }, 30_000);
+
+  it("watch expiry (410 Gone): the informer relists and the controller keeps acting on changes", async () => {
+    const spec = healthySpec([10, 50], { host: "ratings", virtualService: { name: "ratings" } });
+    await world.createCanary("watched", { ...spec, analysis: { minStepDuration: "60s" } });
+    await phaseOf(world, "watched", "Progressing", 0);
+    const commands: Array<[string, string]> = [
+      ["pause/1", "Paused"],
+      ["resume/2", "Progressing"],
+      ["promote/3", "Succeeded"],
+    ];
+    for (const [command, phase] of commands) {
+      world.api.faults.expireWatches();
+      await world.annotate("watched", command);
+      const c = await phaseOf(world, "watched", phase);
+      expect(c.status.lastCommand).toBe(command);
+    }
+    expect(targetWeights(await world.vs("ratings"))).toEqual({ v2: 100 });
+    const reasons = (await world.events("watched")).map((e) => `${e.reason}x${e.count ?? 1}`);
+    expect(reasons).toEqual(expect.arrayContaining(["Pausedx1", "Promotingx1", "Succeededx1"]));
+  }, 30_000);
+});
