@@ -54,7 +54,13 @@ function Opaque(description: string) {
 
 const Subset = (who: string) =>
   Obj(
-    { subset: Type.String({ description: `DestinationRule subset of the ${who} version`, minLength: 1 }) },
+    {
+      subset: Type.String({
+        description: `DestinationRule subset of the ${who} version`,
+        minLength: 1,
+        maxLength: 63,
+      }),
+    },
     `The ${who} version`,
   );
 
@@ -147,7 +153,9 @@ const Sticky = Obj(
     header: Type.Optional(
       Type.String({ description: "Request header holding the user key", pattern: HEADER_PATTERN }),
     ),
-    cookie: Type.Optional(Type.String({ description: "Cookie holding the user key", minLength: 1 })),
+    cookie: Type.Optional(
+      Type.String({ description: "Cookie holding the user key", minLength: 1, maxLength: 256 }),
+    ),
   },
   "User key that keeps a user on their variant as the weight grows; exactly one of header, cookie",
 );
@@ -259,7 +267,11 @@ const Analysis = Obj(
 const Webhook = Obj(
   {
     name: Type.String({ description: "Webhook name", pattern: NAME_PATTERN, maxLength: 63 }),
-    url: Type.String({ description: "http(s) URL receiving a JSON POST per event", pattern: "^https?://" }),
+    url: Type.String({
+      description: "http(s) URL receiving a JSON POST per event",
+      pattern: "^https?://",
+      maxLength: 2048,
+    }),
     events: Type.Optional(
       Type.Array(StringEnum(PHASES, "Phase"), {
         description: "Phases that trigger the webhook; default all",
@@ -274,10 +286,18 @@ const Webhook = Obj(
 
 export const CanarySpecSchema = Obj(
   {
-    host: Type.String({ description: "Target host, e.g. reviews.default.svc.cluster.local", minLength: 1 }),
+    host: Type.String({
+      description: "Target host, e.g. reviews.default.svc.cluster.local",
+      minLength: 1,
+      maxLength: 253,
+    }),
     virtualService: Obj(
       {
-        name: Type.String({ description: "VirtualService routing the host (same namespace)", minLength: 1 }),
+        name: Type.String({
+          description: "VirtualService routing the host (same namespace)",
+          minLength: 1,
+          maxLength: 253,
+        }),
         route: Type.Optional(
           Type.String({ description: "Name of the http route to split when the VirtualService has several" }),
         ),
