@@ -7,7 +7,7 @@
  * handler. Both are reached by wrapping grpc.Server#addService in this process only, so the
  * telemetry code needs no benchmark hook.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { startTelemetryServer } from "../controller/telemetry/index.js";
 import { CONNECT_PATH } from "../controller/telemetry/server.js";
@@ -30,13 +30,19 @@ export interface ServerSample {
   handleP99Us: number;
   eventLoopP99Ms: number;
   rssBytes: number;
+  /** Highest RSS seen since the mark (polled every RSS_POLL_MS): the steady state, not one instant. */
+  rssMaxBytes: number;
   heapUsedBytes: number;
+  /** Wall time spent in GC pauses since the mark (scavenges and full GCs), and how many were full. */
+  gcMs: number;
+  majorGcs: number;
   /** After a full GC (needs --expose-gc; else equal to the figures above): what is really retained. */
   rssAfterGcBytes: number;
   heapAfterGcBytes: number;
   streams: number;
 }
 
+const RSS_POLL_MS = 250;
 const durationsNs: number[] = [];
 const decodeNs = new WeakMap<object, number>();
 let streams = 0;
@@ -121,6 +127,19 @@ async function main(): Promise<void> {
   loop.enable();
   let markCpu = process.cpuUsage();
   let markWall = performance.now();
+  let rssMax = 0;
+  let gcMs = 0;
+  let majorGcs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  setInterval(() => {
+    rssMax = Math.max(rssMax, process.memoryUsage.rss());
+  }, RSS_POLL_MS).unref();
   const send = (m: ServerReply) => process.send?.(m);
   process.on("message", (m: ServerCommand) => {
     if (m.cmd === "mark") {
@@ -128,6 +147,9 @@ async function main(): Promise<void> {
       loop.reset();
       markCpu = process.cpuUsage();
       markWall = performance.now();
+      rssMax = 0;
+      gcMs = 0;
+      majorGcs = 0;
     } else if (m.cmd === "sample") {
       const cpu = process.cpuUsage(markCpu);
       const sorted = Float64Array.from(durationsNs).sort();
@@ -144,7 +166,10 @@ async function main(): Promise<void> {
           handleP99Us: percentileUs(Array.from(sorted), 0.99),
           eventLoopP99Ms: loop.percentile(99) / 1e6,
           rssBytes: mem.rss,
+          rssMaxBytes: Math.max(rssMax, mem.rss),
           heapUsedBytes: mem.heapUsed,
+          gcMs,
+          majorGcs,
           rssAfterGcBytes: retained.rss,
           heapAfterGcBytes: retained.heapUsed,
           streams,

@@ -67,22 +67,39 @@ export function checkReport(r: Report, sizeBytes: number, cfg: BoundsConfig): Vi
       rep ? `${rep.namespace}/${rep.pod}/${rep.instanceId}` : "absent",
     );
   }
-  for (const key of ["pod", "namespace", "workload", "instanceId", "filterVersion"] as const) {
+  for (const key of REPORTER_STRINGS) {
     if (rep[key].length > cfg.maxStringLength) return tooLong(`reporter.${key}`, rep[key]);
   }
   if (r.totals.length > cfg.maxTotals) {
     return violation("too_many_totals", "totals", `${r.totals.length} entries > ${cfg.maxTotals}`);
   }
-  const counters = Object.keys(r.counters);
-  if (counters.length > cfg.maxCounters) {
-    return violation("too_many_counters", "counters", `${counters.length} entries > ${cfg.maxCounters}`);
-  }
-  for (const k of counters) if (k.length > cfg.maxStringLength) return tooLong("counters", k);
-  const variantsPerCanary = new Map<string, Set<string>>();
+  const counters = checkCounters(r.counters, cfg);
+  if (counters) return counters;
   for (let i = 0; i < r.totals.length; i++) {
-    const v = checkTotals(r.totals[i]!, `totals[${i}]`, rep.namespace, cfg, variantsPerCanary);
-    if (v) return v;
+    const v = checkTotals(r.totals, i, rep.namespace, cfg);
+    if (v) return under(`totals[${i}]`, v);
   }
+  return null;
+}
+
+/**
+ * The nested checks name fields relative to their entry (".canary") so no path string is built
+ * unless something is wrong; this prefixes the entry's own path.
+ */
+function under(path: string, v: Violation): Violation {
+  return { ...v, field: `${path}${v.field}` };
+}
+
+const REPORTER_STRINGS = ["pod", "namespace", "workload", "instanceId", "filterVersion"] as const;
+
+/** Counter map size and key lengths; counted without Object.keys, which would allocate per report. */
+function checkCounters(counters: Report["counters"], cfg: BoundsConfig): Violation | null {
+  let n = 0;
+  for (const _ in counters) n++;
+  if (n > cfg.maxCounters) {
+    return violation("too_many_counters", "counters", `${n} entries > ${cfg.maxCounters}`);
+  }
+  for (const k in counters) if (k.length > cfg.maxStringLength) return tooLong("counters", k);
   return null;
 }
 
@@ -90,80 +107,93 @@ function tooLong(field: string, value: string): Violation {
   return violation("string_too_long", field, `${value.slice(0, 64)}… (${value.length} chars)`);
 }
 
+/** Counters of a VariantTotals with their proto names (for field paths). */
+const COUNTERS = [
+  ["requests", "requests"],
+  ["statusNone", "status_none"],
+  ["status1xx", "status_1xx"],
+  ["status2xx", "status_2xx"],
+  ["status3xx", "status_3xx"],
+  ["status4xx", "status_4xx"],
+  ["status5xx", "status_5xx"],
+  ["failures", "failures"],
+  ["responseBytes", "response_bytes"],
+] as const;
+
+/**
+ * totals[i] against the bounds (fields relative to the entry). Duplicates and variants per canary
+ * are found by scanning the earlier entries (at most maxTotals²/2 string comparisons) rather than
+ * building a Map per Report.
+ */
 function checkTotals(
-  t: VariantTotals,
-  path: string,
+  all: VariantTotals[],
+  i: number,
   reporterNamespace: string,
   cfg: BoundsConfig,
-  variantsPerCanary: Map<string, Set<string>>,
 ): Violation | null {
-  if (t.canary.length > cfg.maxStringLength) return tooLong(`${path}.canary`, t.canary);
-  if (t.variant.length > cfg.maxStringLength) return tooLong(`${path}.variant`, t.variant);
-  if (t.variant === "") return violation("missing_variant", `${path}.variant`, '""');
-  if (!cfg.isKnownCanary(t.canary)) return violation("unknown_canary", `${path}.canary`, t.canary);
-  const canaryNamespace = t.canary.slice(0, t.canary.indexOf("/"));
+  const t = all[i]!;
+  if (t.canary.length > cfg.maxStringLength) return tooLong(`.canary`, t.canary);
+  if (t.variant.length > cfg.maxStringLength) return tooLong(`.variant`, t.variant);
+  if (t.variant === "") return violation("missing_variant", `.variant`, '""');
+  if (!cfg.isKnownCanary(t.canary)) return violation("unknown_canary", `.canary`, t.canary);
   if (
     cfg.enforceNamespace &&
-    canaryNamespace !== reporterNamespace &&
+    !isOfNamespace(t.canary, reporterNamespace) &&
     !cfg.crossNamespaceAllowed.has(reporterNamespace)
   ) {
-    return violation(
-      "foreign_namespace",
-      `${path}.canary`,
-      `${t.canary} (reporter namespace ${reporterNamespace})`,
-    );
+    return violation("foreign_namespace", `.canary`, `${t.canary} (reporter namespace ${reporterNamespace})`);
   }
-  let variants = variantsPerCanary.get(t.canary);
-  if (!variants) {
-    variants = new Set();
-    variantsPerCanary.set(t.canary, variants);
+  let variants = 1;
+  for (let j = 0; j < i; j++) {
+    const o = all[j]!;
+    if (o.canary !== t.canary) continue;
+    if (o.variant === t.variant)
+      return violation("duplicate_variant", `.variant`, `${t.canary} ${t.variant}`);
+    variants++;
   }
-  if (variants.has(t.variant))
-    return violation("duplicate_variant", `${path}.variant`, `${t.canary} ${t.variant}`);
-  variants.add(t.variant);
-  if (variants.size > cfg.maxVariantsPerCanary) {
+  if (variants > cfg.maxVariantsPerCanary) {
     return violation(
       "too_many_variants",
-      `${path}.variant`,
-      `${t.canary}: ${variants.size} > ${cfg.maxVariantsPerCanary}`,
+      `.variant`,
+      `${t.canary}: ${variants} > ${cfg.maxVariantsPerCanary}`,
     );
   }
-  const counts: [string, bigint][] = [
-    ["requests", t.requests],
-    ["status_none", t.statusNone],
-    ["status_1xx", t.status1xx],
-    ["status_2xx", t.status2xx],
-    ["status_3xx", t.status3xx],
-    ["status_4xx", t.status4xx],
-    ["status_5xx", t.status5xx],
-    ["failures", t.failures],
-    ["response_bytes", t.responseBytes],
-  ];
-  for (const [name, n] of counts)
-    if (n > MAX_COUNTER) return violation("counter_range", `${path}.${name}`, n);
-  const latency = checkSketch(t.latencyUs, `${path}.latency_us`, cfg);
-  if (latency) return latency;
-  if (t.metrics.length > cfg.maxMetricsPerVariant) {
-    return violation(
-      "too_many_metrics",
-      `${path}.metrics`,
-      `${t.metrics.length} > ${cfg.maxMetricsPerVariant}`,
-    );
+  for (const [key, name] of COUNTERS) {
+    if (t[key] > MAX_COUNTER) return violation("counter_range", `.${name}`, t[key]);
   }
-  const names = new Set<string>();
-  for (let j = 0; j < t.metrics.length; j++) {
-    const m = t.metrics[j]!;
-    const mPath = `${path}.metrics[${j}]`;
-    if (m.name === "" || m.name.length > cfg.maxStringLength)
-      return violation("bad_metric_name", `${mPath}.name`, m.name);
-    if (names.has(m.name)) return violation("duplicate_metric", `${mPath}.name`, m.name);
-    names.add(m.name);
-    if (m.count > MAX_COUNTER) return violation("counter_range", `${mPath}.count`, m.count);
-    if (!Number.isFinite(m.sum)) return violation("bad_sum", `${mPath}.sum`, m.sum);
-    const s = checkSketch(m.sketch, `${mPath}.sketch`, cfg);
-    if (s) return s;
+  const latency = checkSketch(t.latencyUs, "", cfg);
+  if (latency) return under(".latency_us", latency);
+  return checkMetrics(t.metrics, cfg);
+}
+
+/** "<namespace>/<name>" belongs to `namespace`, compared without slicing the id. */
+function isOfNamespace(canary: string, namespace: string): boolean {
+  return canary.indexOf("/") === namespace.length && canary.startsWith(namespace);
+}
+
+function checkMetrics(metrics: VariantTotals["metrics"], cfg: BoundsConfig): Violation | null {
+  if (metrics.length > cfg.maxMetricsPerVariant) {
+    return violation("too_many_metrics", `.metrics`, `${metrics.length} > ${cfg.maxMetricsPerVariant}`);
+  }
+  for (let j = 0; j < metrics.length; j++) {
+    const v = checkMetric(metrics, j, cfg);
+    if (v) return under(`.metrics[${j}]`, v);
   }
   return null;
+}
+
+/** metrics[j] (fields relative to the metric); names are unique among the earlier metrics. */
+function checkMetric(metrics: VariantTotals["metrics"], j: number, cfg: BoundsConfig): Violation | null {
+  const m = metrics[j]!;
+  if (m.name === "" || m.name.length > cfg.maxStringLength)
+    return violation("bad_metric_name", ".name", m.name);
+  for (let k = 0; k < j; k++) {
+    if (metrics[k]!.name === m.name) return violation("duplicate_metric", ".name", m.name);
+  }
+  if (m.count > MAX_COUNTER) return violation("counter_range", ".count", m.count);
+  if (!Number.isFinite(m.sum)) return violation("bad_sum", ".sum", m.sum);
+  const s = checkSketch(m.sketch, "", cfg);
+  return s && under(".sketch", s);
 }
 
 /** Sketch shape: bounded, strictly ascending indexes, parallel counts summing to count - zero_count. */
@@ -179,19 +209,24 @@ export function checkSketch(s: Sketch | undefined, path: string, cfg: BoundsConf
   if (s.zeroCount > s.count)
     return violation("sketch_counts", `${path}.zero_count`, `${s.zeroCount} > count ${s.count}`);
   if (!Number.isFinite(s.sum)) return violation("bad_sum", `${path}.sum`, s.sum);
-  let total = 0n;
+  // Summed as numbers, not bigints (a bigint sum allocates per bucket). Exact: every addend is at most
+  // count <= 2^53 (checked), and a partial sum past count - zero_count stops the walk as a violation.
+  const want = Number(s.count) - Number(s.zeroCount);
+  let total = 0;
   for (let i = 0; i < n; i++) {
     if (i > 0 && s.indexes[i]! <= s.indexes[i - 1]!) {
       return violation("sketch_order", `${path}.indexes[${i}]`, `${s.indexes[i]} after ${s.indexes[i - 1]}`);
     }
-    total += s.counts[i]!;
+    const c = s.counts[i]!;
+    total += c > MAX_COUNTER ? Number.POSITIVE_INFINITY : Number(c);
+    if (total > want) break;
   }
-  if (total !== s.count - s.zeroCount) {
-    return violation(
-      "sketch_counts",
-      `${path}.counts`,
-      `sum ${total} != count ${s.count} - zero_count ${s.zeroCount}`,
-    );
-  }
+  if (total !== want) return bucketSumViolation(s, `${path}.counts`);
   return null;
+}
+
+function bucketSumViolation(s: Sketch, field: string): Violation {
+  let total = 0n;
+  for (const c of s.counts) total += c;
+  return violation("sketch_counts", field, `sum ${total} != count ${s.count} - zero_count ${s.zeroCount}`);
 }

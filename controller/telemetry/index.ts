@@ -7,7 +7,7 @@ import pino, { type Logger } from "pino";
 import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import { type BoundsConfig, checkReport, DEFAULT_BOUNDS, type Violation } from "./bounds.js";
 import { DirectiveBroadcaster } from "./directives.js";
-import { Ingest } from "./ingest.js";
+import { type DeltaTarget, Ingest } from "./ingest.js";
 import { type Incoming, type StreamEnd, startGrpcServer } from "./server.js";
 import type { TelemetryReader } from "./types.js";
 import { Windows } from "./windows.js";
@@ -86,22 +86,24 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     return invalid(v);
   };
 
+  // Changes go straight into the current window's stats (one target for all reports: no closure per report).
+  let receivedMs = 0;
+  const toWindow: DeltaTarget = (canary, variant) => windows.statsAt(canary, variant, receivedMs);
+
   const onReport = (msg: Incoming, peer: string): StreamEnd | null => {
     counts.reports++;
     if (!msg.ok) return reject({ reason: "undecodable", field: "report", value: msg.error }, "?", peer);
     const r = msg.report;
     const v = checkReport(r, msg.size, bounds);
-    const who = r.reporter ? `${r.reporter.namespace}/${r.reporter.pod}` : "?";
-    if (v) return reject(v, who, peer);
-    const receivedMs = now();
-    const res = ingest.apply(r, receivedMs);
+    if (v) return reject(v, r.reporter ? `${r.reporter.namespace}/${r.reporter.pod}` : "?", peer);
+    receivedMs = now();
+    const res = ingest.apply(r, receivedMs, toWindow);
     if (res.kind === "rejected") return reject(res.violation, res.reporter, peer);
     if (res.kind === "ignored") {
       counts.ignored++;
       return null;
     }
     counts.accepted++;
-    for (const d of res.deltas) windows.add(d.canary, d.variant, d.stats, receivedMs);
     if (res.restart) log.info({ reporter: res.reporter }, "telemetry reporter restarted");
     return null;
   };

@@ -7,12 +7,16 @@
  * - a known pod with a new instance id is a restart: its totals are the delta, the old instance is retired;
  * - an unknown pod counts from zero only on its first report (seq 1); otherwise (controller restart,
  *   pod evicted while idle) its totals become the baseline, so history is never counted twice.
+ *
+ * Memory: this runs for every Report of every proxy (10,000/s at scale), so the last totals are kept
+ * as plain numbers and overwritten in place, never by holding on to the decoded message: a Report
+ * kept for a second outlives the young generation and turns into old-space garbage.
  */
-import type { Report, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
+import type { Report, Sketch as WireSketch, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { Violation } from "./bounds.js";
-import { emptyStats } from "./windows.js";
 import { emptySketch, type Sketch } from "./sketch.js";
-import type { MetricStats, VariantStats } from "./types.js";
+import type { VariantStats } from "./types.js";
+import { emptyStats } from "./windows.js";
 
 /** The change of one (canary, variant) since the reporter's previous accepted Report. */
 export interface VariantDelta {
@@ -21,19 +25,58 @@ export interface VariantDelta {
   stats: VariantStats;
 }
 
+/**
+ * Where the change of a (canary, variant) goes: the stats object it is added into (e.g. the current
+ * window's). Lets a caller aggregate without a delta object being built per entry per Report.
+ */
+export type DeltaTarget = (canary: string, variant: string) => VariantStats;
+
 export type IngestResult =
-  | { kind: "accepted"; reporter: string; deltas: VariantDelta[]; restart: boolean; baseline: boolean }
+  | {
+      kind: "accepted";
+      reporter: string;
+      /** The non-empty changes; empty when `apply` was given a DeltaTarget (they were added there). */
+      deltas: VariantDelta[];
+      restart: boolean;
+      baseline: boolean;
+    }
   | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" }
   | { kind: "rejected"; reporter: string; violation: Violation };
 
+/** A cumulative sketch as last received: parallel ascending indexes and counts, as numbers. */
+interface LastSketch {
+  count: number;
+  zeroCount: number;
+  sum: number;
+  indexes: number[];
+  counts: number[];
+}
+
+/** Cumulative totals of one custom metric as last received. */
+interface LastMetric {
+  count: number;
+  sum: number;
+  sketch: LastSketch;
+}
+
+/** Cumulative totals of one (canary, variant) as last received, updated in place. */
+interface LastTotals {
+  /** In COUNTERS order. */
+  counters: number[];
+  latencyUs: LastSketch;
+  metrics: Map<string, LastMetric>;
+}
+
 interface InstanceState {
+  /** "namespace/pod", built once per instance rather than per Report. */
+  key: string;
   instanceId: string;
   startTimeMs: number;
   seq: bigint;
   lastSeenMs: number;
   routingVersion: number;
-  /** canary -> variant -> cumulative totals as received (wire form: no conversion per report). */
-  totals: Map<string, Map<string, VariantTotals>>;
+  /** canary -> variant -> cumulative totals; entries the filter stopped sending keep their last totals. */
+  totals: Map<string, Map<string, LastTotals>>;
   /** Instance ids of this pod that were replaced by a restart (a few, newest last). */
   retired: string[];
 }
@@ -42,48 +85,55 @@ const RETIRED_KEPT = 4;
 
 /** Per-pod ingest state; `apply` never throws. */
 export class Ingest {
-  private readonly pods = new Map<string, InstanceState>();
+  /** namespace -> pod -> state: looked up without building a "namespace/pod" string per Report. */
+  private readonly pods = new Map<string, Map<string, InstanceState>>();
 
-  /** Turns one (already bounds-checked) Report into deltas, updating the reporter's state. */
-  apply(report: Report, nowMs: number): IngestResult {
+  /**
+   * Turns one (already bounds-checked: counters at most 2^53, sketches well-formed) Report into
+   * deltas, updating the reporter's state. A rejected Report leaves the state as it was. With a
+   * `target`, each change is added into the stats it returns instead of being returned.
+   */
+  apply(report: Report, nowMs: number, target?: DeltaTarget): IngestResult {
+    const deltas: VariantDelta[] = [];
+    const into = target ?? collect(deltas);
     const rep = report.reporter!;
-    const key = `${rep.namespace}/${rep.pod}`;
-    const startTimeMs = Number(rep.startTimeUnixMs);
-    const prev = this.pods.get(key);
-    if (!prev) return this.firstSighting(key, report, nowMs, false, []);
+    const prev = this.pods.get(rep.namespace)?.get(rep.pod);
+    if (!prev) {
+      return this.firstSighting(`${rep.namespace}/${rep.pod}`, report, nowMs, false, [], into, deltas);
+    }
     if (prev.instanceId !== rep.instanceId) {
-      if (prev.retired.includes(rep.instanceId) || startTimeMs < prev.startTimeMs) {
-        return { kind: "ignored", reporter: key, reason: "stale_instance" };
+      // An earlier start time marks a straggler from an older instance, unless this is the new
+      // instance's first report: then the proxy's clock stepped back across the restart.
+      const older = Number(rep.startTimeUnixMs) < prev.startTimeMs && report.seq !== 1n;
+      if (prev.retired.includes(rep.instanceId) || older) {
+        return { kind: "ignored", reporter: prev.key, reason: "stale_instance" };
       }
       const retired = [...prev.retired, prev.instanceId].slice(-RETIRED_KEPT);
-      return this.firstSighting(key, report, nowMs, true, retired);
+      return this.firstSighting(prev.key, report, nowMs, true, retired, into, deltas);
     }
-    if (report.seq <= prev.seq) return { kind: "ignored", reporter: key, reason: "duplicate" };
-    const next = new Map<string, Map<string, VariantTotals>>();
-    const deltas: VariantDelta[] = [];
+    if (report.seq <= prev.seq) return { kind: "ignored", reporter: prev.key, reason: "duplicate" };
+    // Checked before anything is overwritten, so a rejected Report changes nothing.
     for (let i = 0; i < report.totals.length; i++) {
       const t = report.totals[i]!;
-      const delta = deltaOf(t, prev.totals.get(t.canary)?.get(t.variant));
-      if (typeof delta === "string") {
+      const last = prev.totals.get(t.canary)?.get(t.variant);
+      const field = last ? backwards(t, last) : null;
+      if (field !== null) {
         return {
           kind: "rejected",
-          reporter: key,
+          reporter: prev.key,
           violation: {
             reason: "counter_backwards",
-            field: `totals[${i}].${delta}`,
+            field: `totals[${i}].${field}`,
             value: `${t.canary} ${t.variant}`,
           },
         };
       }
-      setTotals(next, t.canary, t.variant, t);
-      if (!isEmpty(delta)) deltas.push({ canary: t.canary, variant: t.variant, stats: delta });
     }
-    carryOver(prev.totals, next);
-    prev.totals = next;
+    advanceAll(prev.totals, report.totals, into);
     prev.seq = report.seq;
     prev.lastSeenMs = nowMs;
     prev.routingVersion = Number(report.routingVersion);
-    return { kind: "accepted", reporter: key, deltas, restart: false, baseline: false };
+    return { kind: "accepted", reporter: prev.key, deltas, restart: false, baseline: false };
   }
 
   private firstSighting(
@@ -92,18 +142,20 @@ export class Ingest {
     nowMs: number,
     restart: boolean,
     retired: string[],
+    into: DeltaTarget,
+    deltas: VariantDelta[],
   ): IngestResult {
     const rep = report.reporter!;
-    const totals = new Map<string, Map<string, VariantTotals>>();
-    const deltas: VariantDelta[] = [];
+    const totals = new Map<string, Map<string, LastTotals>>();
     const countFromZero = restart || report.seq === 1n;
-    for (const t of report.totals) {
-      setTotals(totals, t.canary, t.variant, t);
-      if (!countFromZero) continue;
-      const d = fromZero(t);
-      if (!isEmpty(d)) deltas.push({ canary: t.canary, variant: t.variant, stats: d });
+    advanceAll(totals, report.totals, countFromZero ? into : null);
+    let byPod = this.pods.get(rep.namespace);
+    if (!byPod) {
+      byPod = new Map();
+      this.pods.set(rep.namespace, byPod);
     }
-    this.pods.set(key, {
+    byPod.set(rep.pod, {
+      key,
       instanceId: rep.instanceId,
       startTimeMs: Number(rep.startTimeUnixMs),
       seq: report.seq,
@@ -118,93 +170,82 @@ export class Ingest {
   /** Routing version each known reporter ("namespace/pod") last reported. */
   routingVersions(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [k, s] of this.pods) out.set(k, s.routingVersion);
+    for (const byPod of this.pods.values()) for (const s of byPod.values()) out.set(s.key, s.routingVersion);
     return out;
   }
 
   /** Number of reporters currently tracked. */
   size(): number {
-    return this.pods.size;
+    let n = 0;
+    for (const byPod of this.pods.values()) n += byPod.size;
+    return n;
   }
 
   /** Forgets reporters not heard from since `nowMs - idleMs` (bounds memory as pods come and go). */
   evictIdle(nowMs: number, idleMs: number): number {
     let n = 0;
-    for (const [k, s] of this.pods) {
-      if (s.lastSeenMs < nowMs - idleMs) {
-        this.pods.delete(k);
-        n++;
+    for (const [namespace, byPod] of this.pods) {
+      for (const [pod, s] of byPod) {
+        if (s.lastSeenMs < nowMs - idleMs) {
+          byPod.delete(pod);
+          n++;
+        }
       }
+      if (byPod.size === 0) this.pods.delete(namespace);
     }
     return n;
   }
 }
 
-function setTotals(
-  m: Map<string, Map<string, VariantTotals>>,
-  canary: string,
-  variant: string,
-  s: VariantTotals,
-): void {
-  let byVariant = m.get(canary);
-  if (!byVariant) {
-    byVariant = new Map();
-    m.set(canary, byVariant);
-  }
-  byVariant.set(variant, s);
+/** A DeltaTarget that hands out a fresh stats object per change and lists it in `deltas`. */
+function collect(deltas: VariantDelta[]): DeltaTarget {
+  return (canary, variant) => {
+    const stats = emptyStats();
+    deltas.push({ canary, variant, stats });
+    return stats;
+  };
 }
-
-/** Entries the filter stopped sending keep their last totals, so a later reappearance is not double counted. */
-function carryOver(
-  from: Map<string, Map<string, VariantTotals>>,
-  into: Map<string, Map<string, VariantTotals>>,
-): void {
-  for (const [canary, byVariant] of from) {
-    for (const [variant, s] of byVariant) {
-      if (!into.get(canary)?.has(variant)) setTotals(into, canary, variant, s);
-    }
-  }
-}
-
-type WireSketch = { count: bigint; zeroCount: bigint; sum: number; indexes: number[]; counts: bigint[] };
 
 /**
- * later - earlier for two cumulative wire sketches (indexes ascending, checked by bounds), by one
- * merge walk; only changed buckets are allocated. Null when anything went backwards.
+ * Adds each entry's change into `into` (none for a baseline: null) and moves its last totals to
+ * `totals`, which are known not to go backwards.
  */
-function sketchDelta(later: WireSketch | undefined, earlier: WireSketch | undefined): Sketch | null {
-  const out = emptySketch();
-  if (!later) return earlier && earlier.count > 0n ? null : out;
-  const count = later.count - (earlier?.count ?? 0n);
-  const zero = later.zeroCount - (earlier?.zeroCount ?? 0n);
-  if (count < 0n || zero < 0n) return null;
-  out.count = Number(count);
-  out.zeroCount = Number(zero);
-  out.sum = later.sum - (earlier?.sum ?? 0);
-  const li = later.indexes;
-  const lc = later.counts;
-  const ei = earlier?.indexes ?? [];
-  const ec = earlier?.counts ?? [];
-  let j = 0;
-  for (let i = 0; i < li.length; i++) {
-    while (j < ei.length && ei[j]! < li[i]!) {
-      if (ec[j]! > 0n) return null; // an earlier bucket disappeared
-      j++;
-    }
-    let d = lc[i]!;
-    if (j < ei.length && ei[j] === li[i]) d -= ec[j++]!;
-    if (d < 0n) return null;
-    if (d > 0n) out.buckets.set(li[i]!, Number(d));
+function advanceAll(
+  state: Map<string, Map<string, LastTotals>>,
+  totals: VariantTotals[],
+  into: DeltaTarget | null,
+): void {
+  for (const t of totals) {
+    const last = lastTotals(state, t.canary, t.variant);
+    if (into && changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
+    overwrite(last, t);
   }
-  for (; j < ei.length; j++) if (ec[j]! > 0n) return null;
-  return out;
 }
 
-/** Wire totals since start (first report of an instance) as a delta from zero. */
-export function fromZero(t: VariantTotals): VariantStats {
-  return deltaOf(t, undefined) as VariantStats;
+/** The entry for (canary, variant), created at zero on first sight. */
+function lastTotals(
+  state: Map<string, Map<string, LastTotals>>,
+  canary: string,
+  variant: string,
+): LastTotals {
+  let byVariant = state.get(canary);
+  if (!byVariant) {
+    byVariant = new Map();
+    state.set(canary, byVariant);
+  }
+  let last = byVariant.get(variant);
+  if (!last) {
+    last = { counters: COUNTERS.map(() => 0), latencyUs: zeroSketch(), metrics: new Map() };
+    byVariant.set(variant, last);
+  }
+  return last;
 }
 
+function zeroSketch(): LastSketch {
+  return { count: 0, zeroCount: 0, sum: 0, indexes: [], counts: [] };
+}
+
+/** Fields of VariantTotals summed as counters, with their proto names (for rejections). */
 const COUNTERS = [
   ["requests", "requests"],
   ["failures", "failures"],
@@ -217,31 +258,123 @@ const COUNTERS = [
   ["responseBytes", "response_bytes"],
 ] as const;
 
-/** later - earlier of one (canary, variant); a string naming the field (proto name) that went backwards. */
-export function deltaOf(later: VariantTotals, earlier: VariantTotals | undefined): VariantStats | string {
-  const d = emptyStats();
-  for (const [k, name] of COUNTERS) {
-    const v = later[k] - (earlier?.[k] ?? 0n);
-    if (v < 0n) return name;
-    d[k] = Number(v);
+/** The proto name of the first field of `t` below `last` (cumulative totals never shrink), or null. */
+function backwards(t: VariantTotals, last: LastTotals): string | null {
+  for (let j = 0; j < COUNTERS.length; j++) {
+    if (Number(t[COUNTERS[j]![0]]) < last.counters[j]!) return COUNTERS[j]![1];
   }
-  const latencyUs = sketchDelta(later.latencyUs, earlier?.latencyUs);
-  if (!latencyUs) return "latency_us";
-  d.latencyUs = latencyUs;
-  for (const m of later.metrics) {
-    const before = earlier?.metrics.find((x) => x.name === m.name);
-    const count = m.count - (before?.count ?? 0n);
-    const sketch = sketchDelta(m.sketch, before?.sketch);
-    if (count < 0n || !sketch) return `metrics[${m.name}]`;
-    if (count > 0n) d.metrics.set(m.name, { count: Number(count), sum: m.sum - (before?.sum ?? 0), sketch });
+  if (sketchBackwards(t.latencyUs, last.latencyUs)) return "latency_us";
+  for (const m of t.metrics) {
+    const before = last.metrics.get(m.name);
+    if (before && (Number(m.count) < before.count || sketchBackwards(m.sketch, before.sketch))) {
+      return `metrics[${m.name}]`;
+    }
   }
-  for (const m of earlier?.metrics ?? []) {
-    if (!later.metrics.some((x) => x.name === m.name)) return `metrics[${m.name}]`;
+  for (const name of last.metrics.keys()) {
+    if (!t.metrics.some((m) => m.name === name)) return `metrics[${name}]`;
   }
-  return d;
+  return null;
 }
 
-function isEmpty(s: VariantStats): boolean {
-  for (const [k] of COUNTERS) if (s[k] !== 0) return false;
-  return s.latencyUs.count === 0 && s.metrics.size === 0;
+/** Whether any count of `later` is below `earlier`'s, including a bucket that disappeared. */
+function sketchBackwards(later: WireSketch | undefined, earlier: LastSketch): boolean {
+  if (!later) return earlier.count > 0;
+  if (Number(later.count) < earlier.count || Number(later.zeroCount) < earlier.zeroCount) return true;
+  const li = later.indexes;
+  const ei = earlier.indexes;
+  let j = 0;
+  for (let i = 0; i < li.length; i++) {
+    for (; j < ei.length && ei[j]! < li[i]!; j++) if (earlier.counts[j]! > 0) return true;
+    if (j < ei.length && ei[j] === li[i] && Number(later.counts[i]) < earlier.counts[j++]!) return true;
+  }
+  for (; j < ei.length; j++) if (earlier.counts[j]! > 0) return true;
+  return false;
+}
+
+/** Whether `t` counts anything `last` does not: no delta object is built for an idle entry. */
+function changed(t: VariantTotals, last: LastTotals): boolean {
+  for (let j = 0; j < COUNTERS.length; j++) {
+    if (Number(t[COUNTERS[j]![0]]) !== last.counters[j]) return true;
+  }
+  if (Number(t.latencyUs?.count ?? 0n) !== last.latencyUs.count) return true;
+  for (const m of t.metrics) if (Number(m.count) !== (last.metrics.get(m.name)?.count ?? 0)) return true;
+  return false;
+}
+
+/** into += t - last (only changed buckets and metrics are touched). */
+function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void {
+  for (let j = 0; j < COUNTERS.length; j++) {
+    const k = COUNTERS[j]![0];
+    into[k] += Number(t[k]) - last.counters[j]!;
+  }
+  addSketchDelta(into.latencyUs, t.latencyUs, last.latencyUs);
+  for (const m of t.metrics) {
+    const before = last.metrics.get(m.name);
+    const count = Number(m.count) - (before?.count ?? 0);
+    if (count <= 0) continue;
+    let stats = into.metrics.get(m.name);
+    if (!stats) {
+      stats = { count: 0, sum: 0, sketch: emptySketch() };
+      into.metrics.set(m.name, stats);
+    }
+    stats.count += count;
+    stats.sum += m.sum - (before?.sum ?? 0);
+    addSketchDelta(stats.sketch, m.sketch, before?.sketch ?? ZERO_SKETCH);
+  }
+}
+
+/** Never written: the "before" of a metric sketch seen for the first time. */
+const ZERO_SKETCH: LastSketch = Object.freeze(zeroSketch());
+
+/** into += later - earlier, by one merge walk over the ascending indexes (not going backwards: checked). */
+function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: LastSketch): void {
+  if (!later) return;
+  into.count += Number(later.count) - earlier.count;
+  into.zeroCount += Number(later.zeroCount) - earlier.zeroCount;
+  into.sum += later.sum - earlier.sum;
+  const ei = earlier.indexes;
+  let j = 0;
+  for (let i = 0; i < later.indexes.length; i++) {
+    const index = later.indexes[i]!;
+    while (j < ei.length && ei[j]! < index) j++;
+    const before = j < ei.length && ei[j] === index ? earlier.counts[j++]! : 0;
+    const d = Number(later.counts[i]) - before;
+    if (d > 0) into.buckets.set(index, (into.buckets.get(index) ?? 0) + d);
+  }
+}
+
+/** last := t, reusing last's arrays (their length only changes when the bucket set does). */
+function overwrite(last: LastTotals, t: VariantTotals): void {
+  for (let j = 0; j < COUNTERS.length; j++) last.counters[j] = Number(t[COUNTERS[j]![0]]);
+  overwriteSketch(last.latencyUs, t.latencyUs);
+  for (const m of t.metrics) {
+    let lm = last.metrics.get(m.name);
+    if (!lm) {
+      lm = { count: 0, sum: 0, sketch: zeroSketch() };
+      last.metrics.set(m.name, lm);
+    }
+    lm.count = Number(m.count);
+    lm.sum = m.sum;
+    overwriteSketch(lm.sketch, m.sketch);
+  }
+}
+
+function overwriteSketch(last: LastSketch, wire: WireSketch | undefined): void {
+  if (!wire) {
+    Object.assign(last, zeroSketch());
+    return;
+  }
+  last.count = Number(wire.count);
+  last.zeroCount = Number(wire.zeroCount);
+  last.sum = wire.sum;
+  if (last.indexes.length !== wire.indexes.length) {
+    // Copies, so the decoded message is not kept alive.
+    last.indexes = wire.indexes.slice();
+    last.counts = wire.counts.map(Number);
+    return;
+  }
+  for (let i = 0; i < wire.indexes.length; i++) {
+    last.indexes[i] = wire.indexes[i]!;
+    last.counts[i] = Number(wire.counts[i]);
+  }
 }

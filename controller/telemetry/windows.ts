@@ -89,6 +89,14 @@ export class Windows {
   constructor(private readonly historyMs = 30 * 60 * 1000) {}
 
   add(canary: string, variant: string, delta: VariantStats, receivedMs: number): void {
+    addStats(this.statsAt(canary, variant, receivedMs), delta);
+  }
+
+  /**
+   * The accumulating stats of (canary, variant) in the window of `receivedMs`, created empty if
+   * needed: ingest adds each Report's change straight into it, with no delta object in between.
+   */
+  statsAt(canary: string, variant: string, receivedMs: number): VariantStats {
     const startMs = receivedMs - (receivedMs % RESOLUTION_MS);
     let points = this.byCanary.get(canary);
     if (!points) {
@@ -101,8 +109,8 @@ export class Windows {
       stats = emptyStats();
       point.variants.set(variant, stats);
     }
-    addStats(stats, delta);
     this.expire(points, startMs);
+    return stats;
   }
 
   private pointAt(points: WindowPoint[], startMs: number): WindowPoint {

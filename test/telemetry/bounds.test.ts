@@ -86,6 +86,28 @@ const cases: Case[] = [
     "totals[0].latency_us.counts",
   ],
   [
+    "bucket count above 2^53 (summed as numbers)",
+    (r) =>
+      (r.totals[0]!.latencyUs = create(SketchSchema, {
+        count: 2n,
+        indexes: [5, 6],
+        counts: [2n ** 60n, 2n - 2n ** 60n + 2n ** 64n],
+      })),
+    "sketch_counts",
+    "totals[0].latency_us.counts",
+  ],
+  [
+    "variants counted per canary, with other canaries interleaved",
+    (r) => {
+      const t = r.totals[0]!;
+      r.totals.push({ ...t, canary: "other/api" }, { ...t, canary: "other/api", variant: "v1" });
+      r.totals.push({ ...t, variant: "v1" }, { ...t, variant: "v2" });
+    },
+    "too_many_variants",
+    "totals[4].variant",
+    { maxVariantsPerCanary: 2, enforceNamespace: false },
+  ],
+  [
     "metric sketch broken",
     (r) => (r.totals[0]!.metrics[0]!.sketch!.count += 1n),
     "sketch_counts",
