@@ -5,7 +5,7 @@ NPX := npx --no-install
 FILTER_SRC := $(shell find filter -name '*.ts' 2>/dev/null)
 TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
 
-.PHONY: all build wasm ts gen check-gen lint fmt typecheck test test-only demo bench clean deps oci
+.PHONY: all build wasm ts gen check-gen lint fmt typecheck test test-only demo bench soak clean deps oci
 
 all: build
 
@@ -61,6 +61,10 @@ demo: build
 
 bench: build
 	node build/js/bench/run.js
+
+# 30 minutes of demo traffic with a fault every minute; MINUTES=3 for a short run.
+soak: build
+	node build/js/sandbox/soak.js --minutes $(or $(MINUTES),30)
 
 clean:
 	rm -rf build

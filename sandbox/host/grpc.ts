@@ -124,7 +124,12 @@ export class GrpcCallouts {
     const address = this.clusters[cluster]!;
     let c = this.clients.get(address);
     if (!c) {
-      c = new grpc.Client(address, grpc.credentials.createInsecure());
+      // Envoy connects afresh for each new stream to a down cluster; grpc-js would instead fail
+      // calls fast for up to 2 minutes of its own channel backoff, hiding the filter's backoff.
+      c = new grpc.Client(address, grpc.credentials.createInsecure(), {
+        "grpc.initial_reconnect_backoff_ms": 100,
+        "grpc.max_reconnect_backoff_ms": 100,
+      });
       this.clients.set(address, c);
     }
     return c;

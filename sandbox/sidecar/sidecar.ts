@@ -16,6 +16,7 @@ import {
   type Http2ServerResponse,
 } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import { Duplex } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import { ResponseFlag } from "../host/abi.js";
 import type { Headers, HttpStream, ProxyWasmHost } from "../host/index.js";
@@ -75,8 +76,20 @@ function requestHeaders(req: AnyRequest): Headers {
     [":method", req.method ?? "GET"],
     [":scheme", "http"],
   ];
-  pushHeaders(out, req.headers);
+  pushRawHeaders(out, req.rawHeaders);
   return out;
+}
+
+/**
+ * Request headers as separate entries in arrival order, as Envoy's header map keeps them: Node's
+ * `req.headers` joins repeats ("a, b"), which would turn two pin headers into one unknown value.
+ */
+function pushRawHeaders(out: Headers, raw: string[]): void {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (k.startsWith(":") || HOP_BY_HOP.has(k)) continue;
+    out.push([k, raw[i + 1]!]);
+  }
 }
 
 function pushHeaders(out: Headers, headers: IncomingHttpHeaders): void {
@@ -230,6 +243,34 @@ class Exchange {
   }
 }
 
+/** The socket as a plain duplex stream that yields `first` again before the rest. */
+function replayed(socket: Socket, first: Buffer): Duplex {
+  const d = new Duplex({
+    read: () => {
+      socket.resume();
+    },
+    write: (chunk: Buffer, _enc, cb) => {
+      socket.write(chunk, cb);
+    },
+    final: (cb) => {
+      socket.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  d.push(first);
+  socket.on("data", (chunk: Buffer) => {
+    if (!d.push(chunk)) socket.pause();
+  });
+  socket.on("end", () => d.push(null));
+  socket.on("close", () => d.destroy());
+  socket.on("error", (err) => d.destroy(err));
+  return d;
+}
+
 export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const handle = (req: AnyRequest, res: AnyResponse, protocol: "HTTP/1.1" | "HTTP/2"): void => {
     new Exchange(opts.host.startStream(undefined, { protocol }), req, res, opts).run();
@@ -243,9 +284,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     socket.on("close", () => sockets.delete(socket));
     socket.once("data", (first) => {
       socket.pause();
+      if (first.toString("latin1", 0, HTTP2_PREFACE.length) === HTTP2_PREFACE) {
+        // The HTTP/2 server reads the socket's native handle, so unshifted bytes would be lost.
+        h2.emit("connection", replayed(socket, first));
+        return;
+      }
       socket.unshift(first);
-      const target = first.toString("latin1", 0, HTTP2_PREFACE.length) === HTTP2_PREFACE ? h2 : h1;
-      target.emit("connection", socket);
+      h1.emit("connection", socket);
       socket.resume();
     });
   });
