@@ -62,7 +62,8 @@ function canaryManifest(): Manifest {
     minRequests: 100,
     minStepMs: 1000,
     maxFailurePercent: 2,
-    maxP99Ratio: 1.5,
+    latencyQuantile: 0.9,
+    maxLatencyMs: 100,
   });
   const spec = m.spec as { analysis: { checks: unknown[] } };
   spec.analysis.checks = [{ name: "failure-rate", failureRate: { max: 2 } }];

@@ -22,6 +22,8 @@ export interface LoadOptions {
   path?: string;
   /** Requests allowed in flight before new ones are dropped (counted, not queued). */
   maxInFlight?: number;
+  /** Called when a user is served by a different version than before, as it happens. */
+  onTransition?: (from: string, to: string) => void;
 }
 
 /** Outcomes by the version that answered ("none" when no response arrived). */
@@ -67,6 +69,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
     if (before !== undefined && before !== version) {
       const key = `${before}->${version}`;
       transitions.set(key, (transitions.get(key) ?? 0) + 1);
+      opts.onTransition?.(before, version);
     }
     servedBy.set(user, version);
   };
