@@ -28,8 +28,12 @@ export function formatLease(holder: string, expiryMs: i64): string {
   return holder + ":" + expiryMs.toString();
 }
 
-/** Whether `me` may (re)write the lease at `nowMs`: it is free, expired, malformed or already mine. */
-export function mayTakeLease(current: Lease | null, me: string, nowMs: i64): bool {
+/**
+ * Whether `me` may (re)write the lease at `nowMs`: it is free, expired, malformed or already mine.
+ * An expiry more than `maxTermMs` ahead was written before the wall clock jumped back: it counts as
+ * expired, or a stuck holder would keep the lease for the size of the jump.
+ */
+export function mayTakeLease(current: Lease | null, me: string, nowMs: i64, maxTermMs: i64 = i64.MAX_VALUE): bool {
   if (current == null) return true;
-  return current.holder == me || current.expiryMs <= nowMs;
+  return current.holder == me || current.expiryMs <= nowMs || current.expiryMs - nowMs > maxTermMs;
 }

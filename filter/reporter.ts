@@ -5,7 +5,7 @@
 
 import { proxy_grpc_cancel, proxy_grpc_send, proxy_grpc_stream, proxy_get_buffer_bytes } from "./abi/imports";
 import { OUT_ID, OUT_PTR, OUT_SIZE, release, resetOut } from "./abi/memory";
-import { backoffDelayMs } from "./backoff";
+import { BACKOFF_MAX_MS, backoffDelayMs } from "./backoff";
 import { ControllerConfig } from "./config";
 import {
   LOG_DEBUG,
@@ -79,8 +79,9 @@ function holdLease(now: i64, intervalMs: u32): bool {
   const cur = getShared(LEASE_KEY);
   if (cur.result != OK && cur.result != NOT_FOUND) return false;
   const lease = cur.result == OK ? parseLease(String.UTF8.decode(cur.value)) : null;
-  if (!mayTakeLease(lease, myId(), now)) return false;
-  const value = String.UTF8.encode(formatLease(myId(), now + LEASE_INTERVALS * <i64>intervalMs));
+  const term = LEASE_INTERVALS * <i64>intervalMs;
+  if (!mayTakeLease(lease, myId(), now, term)) return false;
+  const value = String.UTF8.encode(formatLease(myId(), now + term));
   if (setShared(LEASE_KEY, value, cur.cas) != OK) return false;
   if (cur.result == OK) return true;
   // First writer (cas 0 is unconditional): confirm nobody raced us to it.
@@ -106,7 +107,8 @@ export function reporterTick(root: u32, controller: ControllerConfig, intervalMs
     attempt = 0;
   }
   if (streamToken == 0) {
-    if (now < nextAttemptMs) return;
+    // A retry time beyond the backoff cap was set before the wall clock jumped back: retry now.
+    if (now < nextAttemptMs && nextAttemptMs - now <= <i64>BACKOFF_MAX_MS) return;
     if (!openStream(root, controller)) {
       scheduleRetry(now);
       return;
