@@ -2,6 +2,7 @@
 // a RoutingTable. Every problem is reported with its field path; a configuration with any problem
 // is rejected as a whole. Pure AssemblyScript: no host imports.
 
+import { cohortPrefix } from "./hash";
 import { JsonKind, JsonValue, formatNumber, parseJson, quote } from "./json";
 import {
   DirectiveData,
@@ -70,6 +71,24 @@ export class Route {
   /** Envoy counter ids per variant (0 = not defined), set by the host adapter. */
   requestCounters: Array<u32> = [];
   failureCounters: Array<u32> = [];
+  /** UTF-8 of pinHeader / stickyHeader / each variant / each metric header, encoded once by the host adapter. */
+  pinHeaderKey: ArrayBuffer = new ArrayBuffer(0);
+  stickyHeaderKey: ArrayBuffer = new ArrayBuffer(0);
+  variantValues: Array<ArrayBuffer> = [];
+  metricHeaderKeys: Array<ArrayBuffer> = [];
+
+  /** cohortPrefix(cohort), kept with the cohort string it was computed for (by identity). */
+  private prefixOf: string | null = null;
+  private prefix: u32 = 0;
+
+  /** The sticky hash state after this route's cohort (filter/hash.ts cohortPrefix), computed once. */
+  cohortPrefix(): u32 {
+    if (changetype<usize>(this.prefixOf) != changetype<usize>(this.cohort)) {
+      this.prefix = cohortPrefix(this.cohort);
+      this.prefixOf = this.cohort;
+    }
+    return this.prefix;
+  }
 
   /** Index of the variant called `name`, or -1. */
   variantIndex(name: string): i32 {

@@ -65,14 +65,22 @@ export function fmix32(h: u32): u32 {
   return h;
 }
 
+/** The FNV-1a state after utf8(cohort + ":"): the part of the sticky hash a route can keep. */
+export function cohortPrefix(cohort: string): u32 {
+  return mixByte(fnv1aString(FNV_OFFSET, cohort), 0x3a);
+}
+
 /** FNV-1a 32 of utf8(cohort + ":" + key), without building the joined string. */
 export function stickyHash(cohort: string, key: string): u32 {
-  let h = fnv1aString(FNV_OFFSET, cohort);
-  h = mixByte(h, 0x3a);
-  return fnv1aString(h, key);
+  return fnv1aString(cohortPrefix(cohort), key);
 }
 
 /** The sticky bucket in [0, 10000). */
 export function stickyBucket(cohort: string, key: string): u32 {
-  return fmix32(stickyHash(cohort, key)) % BUCKETS;
+  return bucketAfter(cohortPrefix(cohort), key);
+}
+
+/** The sticky bucket of `key` for a cohort whose cohortPrefix is `prefix`. */
+export function bucketAfter(prefix: u32, key: string): u32 {
+  return fmix32(fnv1aString(prefix, key)) % BUCKETS;
 }

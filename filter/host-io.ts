@@ -91,6 +91,15 @@ export function getShared(key: string): SharedValue {
   return out;
 }
 
+/** The cas of a shared-data key (UTF-8), its value dropped unread; -1 unless the read is Ok. */
+export function sharedCas(key: ArrayBuffer): i64 {
+  resetOut();
+  store<u32>(OUT_ID, 0);
+  const r = proxy_get_shared_data(changetype<usize>(key), <usize>key.byteLength, OUT_PTR, OUT_SIZE, OUT_ID);
+  release(load<u32>(OUT_PTR));
+  return r == OK ? <i64>load<u32>(OUT_ID) : -1;
+}
+
 /** Writes a shared-data key with `cas` (0 = unconditional); returns the host result. */
 export function setShared(key: string, value: ArrayBuffer, cas: u32): i32 {
   const k = String.UTF8.encode(key);

@@ -12,7 +12,7 @@ import {
   proxy_replace_header_map_value,
   proxy_set_tick_period_milliseconds,
 } from "./abi/imports";
-import { OUT_ID, OUT_PTR, OUT_SIZE, resetOut, takeI64, takeString } from "./abi/memory";
+import { OUT_ID, OUT_PTR, OUT_SIZE, release, resetOut, takeI64, takeString } from "./abi/memory";
 import {
   DEFAULT_INTERVAL_MS,
   FilterConfig,
@@ -24,14 +24,26 @@ import {
   tableFromDirective,
 } from "./config";
 import { getCookie } from "./cookies";
-import { LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN, OK, envVar, getShared, log, nowMs, randomU32 } from "./host-io";
+import {
+  LOG_DEBUG,
+  LOG_ERROR,
+  LOG_INFO,
+  LOG_WARN,
+  OK,
+  envVar,
+  getShared,
+  log,
+  nowMs,
+  randomU32,
+  sharedCas,
+} from "./host-io";
 import { addCounter } from "./merge";
 import { decodeDirective, lastDecodeError } from "./report";
 import { reporterClose, reporterReceive, reporterRootDeleted, reporterTick } from "./reporter";
 import { DIRECTIVE_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
 import { ensureState, flushTallies } from "./shared-tallies";
 import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-token";
-import { DecisionInput, decideWithPin, drawBucket, drawNeeded, resolvePin } from "./split";
+import { DecisionInput, PinOutcome, decideWithPin, drawBucket, drawNeeded, resolvePinInto } from "./split";
 import { Outcome, parseMetricValue, tallyOutcome } from "./tally";
 import { CounterEntry, VariantTotalsData } from "./wire";
 
@@ -55,6 +67,7 @@ const RESPONSE_CODE = String.UTF8.encode("response\0code");
 const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
 const RESPONSE_SIZE = String.UTF8.encode("response\0size");
 const REQUEST_DURATION = String.UTF8.encode("request\0duration");
+const DIRECTIVE_KEY_BYTES = String.UTF8.encode(DIRECTIVE_KEY);
 
 /** Per root context: its configuration and the tick period it armed. */
 class RootState {
@@ -67,16 +80,34 @@ class RootState {
 
 /** Per stream: its root and, once decided, the route and variant for on_log. */
 class StreamState {
-  root: u32;
+  root: u32 = 0;
   route: Route | null = null;
   variant: i32 = -1;
-  constructor(root: u32) {
-    this.root = root;
-  }
+}
+
+/** The last `:authority` bytes looked up in `table` and their route: most traffic repeats one host. */
+class AuthorityCache {
+  table: RoutingTable | null = null;
+  bytes: ArrayBuffer = new ArrayBuffer(0);
+  route: Route | null = null;
 }
 
 const roots = new Map<u32, RootState>();
 const streams = new Map<u32, StreamState>();
+/** Finished streams' states, reused so a request allocates no state of its own. */
+const freeStreams = new Array<StreamState>();
+const MAX_FREE_STREAMS = 1024;
+const authorityCache = new AuthorityCache();
+// The last stream and root looked up: a stream's callbacks come in a row, and one root serves
+// nearly every stream, so most lookups skip the maps. Cleared whenever the maps change.
+let lastStreamId: u32 = 0;
+let lastStream: StreamState | null = null;
+let lastRootId: u32 = 0;
+let lastRoot: RootState | null = null;
+/** Reused for every request (a callback runs to completion before the next one starts). */
+const decisionInput = new DecisionInput();
+const pinOutcome = new PinOutcome();
+const outcome = new Outcome();
 /** The last configuration that validated in this VM; new root contexts start from it. */
 let lastGood: FilterConfig = new FilterConfig();
 /** This VM's tallies since its last flush to shared data, per canary + "\n" + variant. */
@@ -92,18 +123,47 @@ let directiveIntervalMs: u32 = 0;
 /** cas of the shared Directive value last looked at (skip decoding an unchanged value). */
 let directiveCas: u32 = 0;
 
+// ---- context state ---------------------------------------------------------------------------------
+
+/** The state of stream context `ctx`, or null. */
+function streamState(ctx: u32): StreamState | null {
+  if (lastStream != null && ctx == lastStreamId) return lastStream;
+  if (!streams.has(ctx)) return null;
+  const stream = streams.get(ctx);
+  lastStreamId = ctx;
+  lastStream = stream;
+  return stream;
+}
+
+/** The state of root context `id`, or null. */
+function rootState(id: u32): RootState | null {
+  if (lastRoot != null && id == lastRootId) return lastRoot;
+  if (!roots.has(id)) return null;
+  const root = roots.get(id);
+  lastRootId = id;
+  lastRoot = root;
+  return root;
+}
+
+function setRoot(id: u32, state: RootState): void {
+  roots.set(id, state);
+  lastRoot = null;
+}
+
 // ---- small host helpers --------------------------------------------------------------------------
 
-function keyBytes(name: string): ArrayBuffer {
-  return String.UTF8.encode(name);
+/** Asks for a header's first value; true when present, leaving it in OUT_PTR/OUT_SIZE for the caller to release. */
+function readHeader(map: i32, key: ArrayBuffer): bool {
+  resetOut();
+  const r = proxy_get_header_map_value(map, changetype<usize>(key), <usize>key.byteLength, OUT_PTR, OUT_SIZE);
+  if (r == OK) return true;
+  release(load<u32>(OUT_PTR));
+  return false;
 }
 
 /** First value of a header, or null (absent, unavailable, or any other result). */
 function getHeader(map: i32, key: ArrayBuffer): string | null {
-  resetOut();
-  const r = proxy_get_header_map_value(map, changetype<usize>(key), <usize>key.byteLength, OUT_PTR, OUT_SIZE);
-  if (r != OK) return null;
-  return takeString();
+  return readHeader(map, key) ? takeString() : null;
 }
 
 /** An integer property (8-byte LE), or `fallback` when NotFound/other. */
@@ -142,8 +202,17 @@ export function counterName(kind: string, canary: string, variant: string): stri
 // ---- callbacks -----------------------------------------------------------------------------------
 
 export function onContextCreate(ctx: u32, parent: u32): void {
-  if (parent == 0) roots.set(ctx, new RootState(lastGood));
-  else streams.set(ctx, new StreamState(parent));
+  if (parent == 0) {
+    setRoot(ctx, new RootState(lastGood));
+    return;
+  }
+  const stream = freeStreams.length > 0 ? freeStreams.pop() : new StreamState();
+  stream.root = parent;
+  stream.route = null;
+  stream.variant = -1;
+  streams.set(ctx, stream);
+  lastStreamId = ctx;
+  lastStream = stream;
 }
 
 export function onVmStart(): bool {
@@ -171,10 +240,10 @@ export function onConfigure(root: u32, size: u32): bool {
   const cfg = result.config!;
   if (!configurePins(cfg)) return false;
   bindTotals(cfg.table, totals);
-  defineCounters(cfg.table);
+  prepareRoutes(cfg.table);
   lastGood = cfg;
-  if (!roots.has(root)) roots.set(root, new RootState(cfg));
-  const state = roots.get(root);
+  if (!roots.has(root)) setRoot(root, new RootState(cfg));
+  const state = rootState(root)!;
   state.config = cfg;
   // Created now, before traffic, so workers racing to be first writer only race on an empty state.
   ensureState();
@@ -217,35 +286,50 @@ function intervalFor(cfg: FilterConfig): u32 {
   return cfg.controller != null ? cfg.controller!.intervalMs : DEFAULT_INTERVAL_MS;
 }
 
-function defineCounters(table: RoutingTable): void {
+/** Defines each route's Envoy counters and encodes the names and values its requests pass to the host. */
+function prepareRoutes(table: RoutingTable): void {
   const routes = table.routes;
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
     route.requestCounters = [];
     route.failureCounters = [];
+    route.variantValues = [];
     for (let v = 0; v < route.variants.length; v++) {
       route.requestCounters.push(counterId(counterName("requests", route.canary, route.variants[v])));
       route.failureCounters.push(counterId(counterName("failures", route.canary, route.variants[v])));
+      route.variantValues.push(String.UTF8.encode(route.variants[v]));
+    }
+    route.pinHeaderKey = String.UTF8.encode(route.pinHeader);
+    route.stickyHeaderKey = String.UTF8.encode(route.stickyHeader);
+    route.metricHeaderKeys = [];
+    for (let m = 0; m < route.metricHeaders.length; m++) {
+      route.metricHeaderKeys.push(String.UTF8.encode(route.metricHeaders[m]));
     }
   }
 }
 
 export function onRequestHeaders(ctx: u32): i32 {
-  if (!streams.has(ctx)) return 0;
-  const stream = streams.get(ctx);
-  if (!roots.has(stream.root)) return 0;
-  const authority = getHeader(REQUEST_HEADERS, AUTHORITY);
-  if (authority == null) return 0;
-  const table = directiveTable != null ? directiveTable! : roots.get(stream.root).config.table;
-  const route = table.lookup(authority);
+  const stream = streamState(ctx);
+  if (stream == null) return 0;
+  const root = rootState(stream.root);
+  if (root == null) return 0;
+  if (!readHeader(REQUEST_HEADERS, AUTHORITY)) return 0;
+  const authority = <usize>load<u32>(OUT_PTR);
+  const authoritySize = <usize>load<u32>(OUT_SIZE);
+  // A Directive reaches one worker's stream; the others must not decide on the older table until
+  // their next tick, or a user could be sent canary by one worker and stable by another.
+  syncDirective();
+  const cfg = root.config;
+  const table = directiveTable != null ? directiveTable! : cfg.table;
+  const route = routeForAuthority(table, authority, authoritySize);
   if (route == null) return 0; // unknown host: touch nothing
   proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);
-  const input = readDecisionInput(route, roots.get(stream.root).config);
-  const pin = resolvePin(route, input);
+  const input = readDecisionInput(route, cfg);
+  const pin = resolvePinInto(route, input, pinOutcome);
   if (pin.rejection != PinRejection.None) countPinRejection(pin.rejection);
   const draw = drawNeeded(pin, input) ? drawBucket(randomU32()) : 0;
   const variant = decideWithPin(route, pin, input, draw);
-  const value = String.UTF8.encode(route.variants[variant]);
+  const value = route.variantValues[variant];
   proxy_replace_header_map_value(
     REQUEST_HEADERS,
     changetype<usize>(VARIANT),
@@ -259,12 +343,34 @@ export function onRequestHeaders(ctx: u32): i32 {
 }
 
 /**
+ * The route for an `:authority` value the host returned at `ptr` (released here). Repeats of the
+ * previous value in the same table skip decoding and the lookup.
+ */
+function routeForAuthority(table: RoutingTable, ptr: usize, size: usize): Route | null {
+  const c = authorityCache;
+  const same =
+    c.table == table &&
+    <usize>c.bytes.byteLength == size &&
+    (size == 0 || memory.compare(changetype<usize>(c.bytes), ptr, size) == 0);
+  if (!same) {
+    const bytes = new ArrayBuffer(<i32>size);
+    if (size > 0) memory.copy(changetype<usize>(bytes), ptr, size);
+    c.table = table;
+    c.bytes = bytes;
+    c.route = table.lookup(size > 0 ? String.UTF8.decodeUnsafe(ptr, size) : "");
+  }
+  release(ptr);
+  return c.route;
+}
+
+/**
  * Reads the pin header, the Cookie header (only if a cookie matters) and the sticky key; for
  * requireToken routes carrying a pin also the secret and the clock, to check tokens with.
  */
 function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
-  const input = new DecisionInput();
-  input.pinHeader = getHeader(REQUEST_HEADERS, keyBytes(route.pinHeader));
+  const input = decisionInput;
+  input.reset();
+  input.pinHeader = getHeader(REQUEST_HEADERS, route.pinHeaderKey);
   // A refused header token falls back to the cookie, so token routes always look at it.
   const wantCookie = input.pinHeader == null || route.requireToken || route.stickyCookie.length > 0;
   const cookies = wantCookie ? getHeader(REQUEST_HEADERS, COOKIE) : null;
@@ -276,7 +382,7 @@ function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
     input.nowSeconds = ms > 0 ? ms / 1000 : i64.MAX_VALUE;
   }
   let key: string | null = null;
-  if (route.stickyHeader.length > 0) key = getHeader(REQUEST_HEADERS, keyBytes(route.stickyHeader));
+  if (route.stickyHeader.length > 0) key = getHeader(REQUEST_HEADERS, route.stickyHeaderKey);
   else if (route.stickyCookie.length > 0 && cookies != null) key = getCookie(cookies, route.stickyCookie);
   // An empty key would put every such user in one bucket: treat it as absent.
   if (key != null && key.length > 0) input.stickyKey = key;
@@ -284,11 +390,12 @@ function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
 }
 
 export function onLog(ctx: u32): void {
-  if (!streams.has(ctx)) return;
-  const stream = streams.get(ctx);
+  const stream = streamState(ctx);
+  if (stream == null) return;
   const route = stream.route;
   if (route == null || stream.variant < 0 || stream.variant >= route.totals.length) return;
-  const o = new Outcome();
+  const o = outcome;
+  o.reset();
   o.code = <i32>getIntProperty(RESPONSE_CODE, -1);
   o.flags = <u64>getIntProperty(RESPONSE_FLAGS, 0);
   o.durationNs = getIntProperty(REQUEST_DURATION, -1);
@@ -296,7 +403,7 @@ export function onLog(ctx: u32): void {
   o.responseBytes = size > 0 ? <u64>size : 0;
   for (let i = 0; i < route.metricHeaders.length; i++) {
     // Response headers are read-only but available in on_log (contract §3.2).
-    const v = getHeader(RESPONSE_HEADERS, keyBytes(route.metricHeaders[i]));
+    const v = getHeader(RESPONSE_HEADERS, route.metricHeaderKeys[i]);
     o.metrics.push(v != null ? parseMetricValue(v) : NaN);
   }
   const failed = tallyOutcome(route.totals[stream.variant], route, o);
@@ -305,9 +412,15 @@ export function onLog(ctx: u32): void {
 }
 
 export function onDelete(ctx: u32): void {
-  if (streams.has(ctx)) streams.delete(ctx);
-  else if (roots.has(ctx)) {
+  const stream = streamState(ctx);
+  if (stream != null) {
+    streams.delete(ctx);
+    lastStream = null;
+    stream.route = null;
+    if (freeStreams.length < MAX_FREE_STREAMS) freeStreams.push(stream);
+  } else if (roots.has(ctx)) {
     roots.delete(ctx);
+    lastRoot = null;
     reporterRootDeleted(ctx);
   }
 }
@@ -317,8 +430,8 @@ export function onDelete(ctx: u32): void {
  * sibling worker stored, and (if configured) take part in reporting.
  */
 export function onTick(root: u32): void {
-  if (!roots.has(root)) return;
-  const state = roots.get(root);
+  const state = rootState(root);
+  if (state == null) return;
   flushTallies(totals, counters);
   syncDirective();
   const interval = intervalFor(state.config);
@@ -336,6 +449,9 @@ function appliedVersion(): u64 {
 
 /** Applies the shared Directive if a sibling stored a newer one. */
 function syncDirective(): void {
+  // The common case, nothing new, costs one host call and no copy of the stored value.
+  const cas = sharedCas(DIRECTIVE_KEY_BYTES);
+  if (cas < 0 || <u32>cas == directiveCas) return;
   const v = getShared(DIRECTIVE_KEY);
   if (v.result != OK || v.cas == directiveCas) return;
   directiveCas = v.cas;
@@ -372,7 +488,7 @@ function acceptDirective(bytes: ArrayBuffer, fromStream: bool): void {
   if (fromStream) storeDirective(d.version, bytes);
   const table = result.table!;
   bindTotals(table, totals);
-  defineCounters(table);
+  prepareRoutes(table);
   directiveTable = table;
   const ms = d.reportIntervalMs;
   directiveIntervalMs = ms == 0 ? 0 : ms < MIN_INTERVAL_MS ? MIN_INTERVAL_MS : ms > MAX_INTERVAL_MS ? MAX_INTERVAL_MS : ms;

@@ -2,7 +2,7 @@
 // Pure AssemblyScript: the host adapter reads the headers and the random draw and passes them in.
 
 import { Route } from "./config";
-import { BUCKETS, stickyBucket } from "./hash";
+import { BUCKETS, bucketAfter } from "./hash";
 import { PinRejection, verifyPinToken } from "./pin-token";
 
 /** How a variant was chosen. */
@@ -21,7 +21,18 @@ export class DecisionInput {
   pinSecret: Uint8Array = new Uint8Array(0);
   /** Wall clock in seconds since the epoch (token expiry); read only for requireToken routes. */
   nowSeconds: i64 = 0;
+
+  /** Back to "nothing carried", so the host adapter can reuse one input for every request. */
+  reset(): void {
+    this.pinHeader = null;
+    this.pinCookie = null;
+    this.stickyKey = null;
+    this.pinSecret = NO_SECRET;
+    this.nowSeconds = 0;
+  }
 }
+
+const NO_SECRET = new Uint8Array(0);
 
 /** What the pin header/cookie amount to: the pinned variant (or -1) and why a token was refused. */
 export class PinOutcome {
@@ -45,24 +56,30 @@ export function variantForBucket(route: Route, bucket: u32): i32 {
  * ignored too, and its reason reported so the host can count it.
  */
 export function resolvePin(route: Route, input: DecisionInput): PinOutcome {
-  const out = new PinOutcome();
-  const values = [input.pinHeader, input.pinCookie];
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k];
-    if (v == null) continue;
-    if (!route.requireToken) {
-      out.variant = route.variantIndex(v);
-    } else {
-      const check = verifyPinToken(v, route.variants, input.pinSecret, input.nowSeconds);
-      out.variant = check.variant;
-      if (!check.ok && out.rejection == PinRejection.None) out.rejection = check.rejection;
-    }
-    if (out.variant >= 0) {
-      out.rejection = PinRejection.None;
-      return out;
-    }
-  }
+  return resolvePinInto(route, input, new PinOutcome());
+}
+
+/** resolvePin into a caller's (reused) outcome; returns `out`. */
+export function resolvePinInto(route: Route, input: DecisionInput, out: PinOutcome): PinOutcome {
+  out.variant = -1;
+  out.rejection = PinRejection.None;
+  if (!pinFrom(route, input.pinHeader, input, out)) pinFrom(route, input.pinCookie, input, out);
   return out;
+}
+
+/** Applies one pin value (header or cookie) to `out`; true once it pinned a variant. */
+function pinFrom(route: Route, v: string | null, input: DecisionInput, out: PinOutcome): bool {
+  if (v == null) return false;
+  if (!route.requireToken) {
+    out.variant = route.variantIndex(v);
+  } else {
+    const check = verifyPinToken(v, route.variants, input.pinSecret, input.nowSeconds);
+    out.variant = check.variant;
+    if (!check.ok && out.rejection == PinRejection.None) out.rejection = check.rejection;
+  }
+  if (out.variant < 0) return false;
+  out.rejection = PinRejection.None;
+  return true;
 }
 
 /** The pinned variant index, or -1 (see resolvePin). */
@@ -89,7 +106,7 @@ export function decide(route: Route, input: DecisionInput, draw: u32): i32 {
 export function decideWithPin(route: Route, pin: PinOutcome, input: DecisionInput, draw: u32): i32 {
   if (pin.variant >= 0) return pin.variant;
   const key = input.stickyKey;
-  if (key != null) return variantForBucket(route, stickyBucket(route.cohort, key));
+  if (key != null) return variantForBucket(route, bucketAfter(route.cohortPrefix(), key));
   return variantForBucket(route, draw % BUCKETS);
 }
 

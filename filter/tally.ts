@@ -31,6 +31,15 @@ export class Outcome {
   responseBytes: u64 = 0;
   /** Values of the route's metric headers, parallel to Route.metricNames; NaN when absent. */
   metrics: Array<f64> = [];
+
+  /** Back to "nothing known", so the host adapter can reuse one outcome for every request. */
+  reset(): void {
+    this.code = -1;
+    this.flags = 0;
+    this.durationNs = -1;
+    this.responseBytes = 0;
+    this.metrics.length = 0;
+  }
 }
 
 /** Whether an outcome is a failure: no (valid) response, 5xx, an upstream-failure flag or a configured code. */

@@ -184,7 +184,7 @@ export class VmHttpStream implements HttpStream {
 
   requestBody(body: Uint8Array | number, endOfStream: boolean) {
     const ctx = this.context(new HeaderMap());
-    const bytes = typeof body === "number" ? new Uint8Array(body) : body;
+    const bytes = typeof body === "number" ? zeroBody(body) : body;
     const merged = new Uint8Array(ctx.requestBody.length + bytes.length);
     merged.set(ctx.requestBody);
     merged.set(bytes, ctx.requestBody.length);
@@ -216,7 +216,7 @@ export class VmHttpStream implements HttpStream {
 
   responseBody(body: Uint8Array | number, endOfStream: boolean) {
     const ctx = this.context(new HeaderMap());
-    const bytes = typeof body === "number" ? new Uint8Array(body) : body;
+    const bytes = typeof body === "number" ? zeroBody(body) : body;
     ctx.responseBody = bytes;
     ctx.facts.responseBodyBytes += bytes.length;
     return { action: this.run("proxy_on_response_body", "response_body", bytes.length, endOfStream ? 1 : 0) };
@@ -251,6 +251,16 @@ export class VmHttpStream implements HttpStream {
     }
     this.vm.contexts.delete(ctx.id);
   }
+}
+
+const ZEROS = new Uint8Array(64 * 1024);
+
+/**
+ * `size` zero bytes for a body given as a size: up to 64 KiB, views of one shared buffer (body
+ * buffers are only ever replaced, never written in place), so a request allocates no body.
+ */
+function zeroBody(size: number): Uint8Array {
+  return size <= ZEROS.length ? ZEROS.subarray(0, size) : new Uint8Array(size);
 }
 
 /** Envoy's HCM adds these before any filter runs (when absent). */

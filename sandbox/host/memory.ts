@@ -2,14 +2,15 @@
 // own allocator (host contract §2): one malloc of exactly the size, nothing for empty values.
 import { WasmResult } from "./abi.js";
 
-const utf8 = new TextDecoder();
-const encoder = new TextEncoder();
-
 /** Guest memory views, refreshed when the memory grows (growth detaches the old buffer). */
 export class GuestMemory {
   private buffer: ArrayBuffer;
   private u8: Uint8Array;
   private dv: DataView;
+  /** The same bytes as a Buffer: its UTF-8 decode/encode allocate far less than TextDecoder/TextEncoder. */
+  private buf: Buffer;
+  /** A shared memory grows without detaching, so only the memory object can tell. */
+  private readonly shared: boolean;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -18,13 +19,17 @@ export class GuestMemory {
     this.buffer = memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);
+    this.buf = Buffer.from(this.buffer);
+    this.shared = !(this.buffer instanceof ArrayBuffer);
   }
 
   private refresh(): void {
-    if (this.memory.buffer !== this.buffer) {
+    // Growth detaches the old buffer (byteLength 0): checking that is cheaper than memory.buffer.
+    if ((this.buffer.byteLength === 0 || this.shared) && this.memory.buffer !== this.buffer) {
       this.buffer = this.memory.buffer;
       this.u8 = new Uint8Array(this.buffer);
       this.dv = new DataView(this.buffer);
+      this.buf = Buffer.from(this.buffer);
     }
   }
 
@@ -49,8 +54,10 @@ export class GuestMemory {
 
   /** Guest bytes decoded as UTF-8, or undefined when out of bounds. */
   string(ptr: number, len: number): string | undefined {
-    const v = this.view(ptr, len);
-    return v === undefined ? undefined : utf8.decode(v);
+    const p = ptr >>> 0;
+    const n = len >>> 0;
+    if (!this.inBounds(p, n)) return undefined;
+    return this.buf.toString("utf8", p, p + n);
   }
 
   /** Writes a u32 LE; false when out of bounds. */
@@ -93,8 +100,15 @@ export class GuestMemory {
     return WasmResult.Ok;
   }
 
-  /** returnBytes for a string, UTF-8 encoded. */
+  /** returnBytes for a string, UTF-8 encoded straight into the guest's allocation. */
   returnString(s: string, ptrOut: number, sizeOut: number): number {
-    return this.returnBytes(encoder.encode(s), ptrOut, sizeOut);
+    if (!this.inBounds(ptrOut, 4) || !this.inBounds(sizeOut, 4)) return WasmResult.InvalidMemoryAccess;
+    const n = Buffer.byteLength(s, "utf8");
+    if (n === 0) return this.returnBytes(new Uint8Array(0), ptrOut, sizeOut);
+    const ptr = this.malloc(n) >>> 0;
+    if (ptr === 0 || !this.inBounds(ptr, n)) return WasmResult.InvalidMemoryAccess;
+    this.buf.write(s, ptr, n, "utf8");
+    if (!this.writeU32(ptrOut, ptr) || !this.writeU32(sizeOut, n)) return WasmResult.InvalidMemoryAccess;
+    return WasmResult.Ok;
   }
 }

@@ -17,11 +17,32 @@ export interface PropertyEnv {
 const encoder = new TextEncoder();
 const str = (s: string): Uint8Array => encoder.encode(s);
 
+const TWO_32 = 2 ** 32;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 /** int64 / uint64 / timestamp / duration: 8 bytes little-endian. */
 export function int64(v: bigint | number): Uint8Array {
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigInt64(0, BigInt(v), true);
+  // Byte stores into a fresh small array: touching `.buffer` (a DataView) or making a BigInt per
+  // property read costs more than the rest of a property read together.
+  if (typeof v === "bigint" && (v > MAX_SAFE || v < MIN_SAFE)) {
+    const u = BigInt.asUintN(64, v);
+    storeU32(out, 0, Number(u & 0xffffffffn));
+    storeU32(out, 4, Number(u >> 32n));
+    return out;
+  }
+  const n = Number(v);
+  storeU32(out, 0, n >>> 0);
+  storeU32(out, 4, Math.floor(n / TWO_32) >>> 0);
   return out;
+}
+
+function storeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = v >>> 24;
 }
 
 function map(entries: Array<[string, string]>): Uint8Array {
@@ -34,16 +55,41 @@ export function getProperty(
   env: PropertyEnv,
   stream: StreamContext | undefined,
 ): Uint8Array | number {
-  const path = rawPath.endsWith("\0") ? rawPath.slice(0, -1) : rawPath;
-  const seg = path.split("\0");
-  const found = resolve(seg, env, stream);
+  const { path, head, rest } = parsePath(rawPath);
+  const found = resolve(head, rest, env, stream);
   if (found !== undefined) return found;
   const state = stream?.filterState.get(path);
   return state ?? WasmResult.NotFound;
 }
 
-function resolve(seg: string[], env: PropertyEnv, s: StreamContext | undefined): Uint8Array | undefined {
-  const [head, ...rest] = seg;
+/** A property path without its trailing NUL, split into the first segment and the rest (read-only). */
+interface ParsedPath {
+  path: string;
+  head: string;
+  rest: readonly string[];
+}
+
+/** Split paths by raw path: filters read the same few properties on every request. */
+const parsedPaths = new Map<string, ParsedPath>();
+const MAX_PARSED_PATHS = 256;
+
+function parsePath(rawPath: string): ParsedPath {
+  let parsed = parsedPaths.get(rawPath);
+  if (parsed) return parsed;
+  const path = rawPath.endsWith("\0") ? rawPath.slice(0, -1) : rawPath;
+  const [head, ...rest] = path.split("\0");
+  parsed = { path, head: head!, rest };
+  if (parsedPaths.size >= MAX_PARSED_PATHS) parsedPaths.clear();
+  parsedPaths.set(rawPath, parsed);
+  return parsed;
+}
+
+function resolve(
+  head: string,
+  rest: readonly string[],
+  env: PropertyEnv,
+  s: StreamContext | undefined,
+): Uint8Array | undefined {
   if (rest.length === 0) {
     if (head === "plugin_name") return str(env.pluginName);
     if (head === "plugin_root_id") return str(env.rootId);
@@ -59,7 +105,11 @@ function resolve(seg: string[], env: PropertyEnv, s: StreamContext | undefined):
   return undefined;
 }
 
-function xds(rest: string[], env: PropertyEnv, s: StreamContext | undefined): Uint8Array | undefined {
+function xds(
+  rest: readonly string[],
+  env: PropertyEnv,
+  s: StreamContext | undefined,
+): Uint8Array | undefined {
   const [field, sub, key, ...extra] = rest;
   if (field === "node") {
     if (sub === undefined) return nodeProto(env);
@@ -82,7 +132,7 @@ function xds(rest: string[], env: PropertyEnv, s: StreamContext | undefined): Ui
   return undefined;
 }
 
-function request(rest: string[], s: StreamContext): Uint8Array | undefined {
+function request(rest: readonly string[], s: StreamContext): Uint8Array | undefined {
   const [field, key] = rest;
   const f = s.facts;
   if (rest.length === 1) {
@@ -121,7 +171,7 @@ function requestSize(s: StreamContext): number {
   return cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : s.facts.requestBodyBytes;
 }
 
-function response(rest: string[], s: StreamContext): Uint8Array | undefined {
+function response(rest: readonly string[], s: StreamContext): Uint8Array | undefined {
   const [field, key] = rest;
   const f = s.facts;
   if (rest.length === 1) {
@@ -142,7 +192,7 @@ function response(rest: string[], s: StreamContext): Uint8Array | undefined {
   return undefined;
 }
 
-function address(rest: string[], addr: string): Uint8Array | undefined {
+function address(rest: readonly string[], addr: string): Uint8Array | undefined {
   if (rest.length !== 1) return undefined;
   if (rest[0] === "address") return str(addr);
   if (rest[0] === "port") {
