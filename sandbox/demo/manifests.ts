@@ -118,8 +118,8 @@ function duration(ms: number): string {
 
 /**
  * The demo Canary for a service: the sample's host, subsets, sticky key and tokens metric, with
- * the given steps, an absolute failure-rate check and an absolute latency check, both
- * anytime-valid sequential tests at α = 0.01.
+ * the given steps, a failure-rate check (absolute ceiling and no worse than stable) and an
+ * absolute latency check, all anytime-valid sequential tests at α = 0.01.
  */
 export function demoCanary(
   root: string,
@@ -151,7 +151,9 @@ export function demoCanary(
         minRequests: analysis.minRequests,
         minStepDuration: duration(analysis.minStepMs),
         checks: [
-          { name: "failure-rate", failureRate: { max: analysis.maxFailurePercent } },
+          // The ceiling passes a step when failures are too rare to compare; the comparison with
+          // stable (maxIncrease 0: no worse than stable) catches a regression fastest.
+          { name: "failure-rate", failureRate: { max: analysis.maxFailurePercent, maxIncrease: 0 } },
           {
             name: `latency-p${Math.round(analysis.latencyQuantile * 100)}`,
             latency: { quantile: analysis.latencyQuantile, maxMs: analysis.maxLatencyMs },
