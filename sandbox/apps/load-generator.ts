@@ -30,6 +30,10 @@ export interface LoadOptions {
 export interface LoadStats {
   sent: number;
   dropped: number;
+  /** Requests that got an HTTP response (from the app or the proxy itself). */
+  answered: number;
+  /** Requests that got no HTTP response (connection refused or reset): they never reached a filter. */
+  transportErrors: number;
   byVersion: Map<string, { requests: number; failures: number }>;
   /** Users whose version changed, by transition "from->to" (e.g. "v2->v1" is a canary->stable flip). */
   transitions: Map<string, number>;
@@ -55,6 +59,8 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
   let rps = opts.rps;
   let sent = 0;
   let dropped = 0;
+  let answered = 0;
+  let transportErrors = 0;
   let inFlight = 0;
   let credit = 0;
   const started = Date.now();
@@ -85,6 +91,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
         res.resume();
         res.on("end", () => {
           inFlight--;
+          answered++;
           const version = String(res.headers["x-app-version"] ?? "none");
           record(user, version, (res.statusCode ?? 0) >= 500);
         });
@@ -92,6 +99,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
     );
     req.on("error", () => {
       inFlight--;
+      transportErrors++;
       record(user, "none", true);
     });
     req.end();
@@ -111,6 +119,8 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
     stats: () => ({
       sent,
       dropped,
+      answered,
+      transportErrors,
       byVersion: new Map([...byVersion].map(([k, v]) => [k, { ...v }])),
       transitions: new Map(transitions),
     }),
