@@ -62,7 +62,13 @@ export interface Sandbox {
   kubeApi: KubeApiServer;
   kubeconfigPath: string;
   kube: KubeRest;
-  controller: RunningController;
+  /** The running controller (a new one after restartController). */
+  readonly controller: RunningController;
+  /**
+   * Closes the controller, runs `whileDown` (the gap without a controller), then starts a new one
+   * on the same telemetry and API ports against the same Kubernetes API (a restart).
+   */
+  restartController(whileDown?: () => Promise<void>): Promise<void>;
   /** The controller's HTTP API; its root serves the dashboard. */
   apiUrl: string;
   /** Bearer token for the API's commands (POST). */
@@ -167,16 +173,25 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
 
   const token = randomBytes(16).toString("hex");
   const apiToken = randomBytes(16).toString("hex");
-  const controller = await startController({
-    kubeconfigText: kubeApi.kubeconfig(),
-    telemetry: { host: "127.0.0.1", port: 0, token },
-    leaderElection: { enabled: false, namespace: "", name: "", identity: "demo", leaseDurationSeconds: 15 },
-    tickMs: opts.tickMs ?? 250,
-    webhooks: false,
-    api: { port: opts.apiPort ?? 0, host: "127.0.0.1", writeToken: apiToken },
-    logger: opts.logger ?? pino({ level: "silent" }),
-  });
+  const launch = (telemetryPort: number, apiPort: number) =>
+    startController({
+      kubeconfigText: kubeApi.kubeconfig(),
+      telemetry: { host: "127.0.0.1", port: telemetryPort, token },
+      leaderElection: { enabled: false, namespace: "", name: "", identity: "demo", leaseDurationSeconds: 15 },
+      tickMs: opts.tickMs ?? 250,
+      webhooks: false,
+      api: { port: apiPort, host: "127.0.0.1", writeToken: apiToken },
+      logger: opts.logger ?? pino({ level: "silent" }),
+    });
+  let controller = await launch(0, opts.apiPort ?? 0);
   closers.push(() => controller.close());
+  // A restart keeps both ports: the filters' cluster and the dashboard's URL point at them.
+  const restartController = async (whileDown?: () => Promise<void>) => {
+    const { telemetryPort, apiPort } = controller;
+    await controller.close();
+    await whileDown?.();
+    controller = await launch(telemetryPort, apiPort ?? 0);
+  };
 
   const host = await loadHost({
     module,
@@ -227,7 +242,10 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     kubeApi,
     kubeconfigPath,
     kube,
-    controller,
+    get controller() {
+      return controller;
+    },
+    restartController,
     apiUrl: `http://127.0.0.1:${controller.apiPort}`,
     apiToken,
     host,

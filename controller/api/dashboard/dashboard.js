@@ -63,6 +63,8 @@ function fmtTime(ms) {
 
 function fmtNumber(v, digits = 3) {
   if (v === undefined || v === null || Number.isNaN(v)) return "–";
+  // E-values span many orders of magnitude: beyond a million, scientific notation reads better.
+  if (Math.abs(v) >= 1e6) return v.toExponential(digits - 1);
   if (Math.abs(v) >= 1000) return v.toFixed(0);
   return Number(v.toPrecision(digits)).toString();
 }
