@@ -1,7 +1,8 @@
 // The proxy's reporting state as stored in shared data (`meshcanary.state`): one flags byte, then a
 // protobuf Report holding the reporter identity (instance id, start time), the last sequence number
-// used, the cumulative totals and counters. Keeping seq and totals in one value makes every report a
-// consistent snapshot, and lets a new lease holder continue the sequence. Pure.
+// used, the cumulative totals and counters, and as `baseline` the totals of the last report known
+// delivered. Keeping them in one value makes every report a consistent snapshot, and lets a new lease
+// holder continue the sequence and send the right baseline. Pure.
 
 import { decodeReport, encodeReport } from "./report";
 import { ReportData } from "./wire";

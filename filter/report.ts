@@ -45,8 +45,8 @@ function writeMetric(w: Writer, m: MetricTotalsData): void {
   w.end();
 }
 
-function writeTotals(w: Writer, t: VariantTotalsData): void {
-  w.begin(4);
+function writeTotals(w: Writer, field: u32, t: VariantTotalsData): void {
+  w.begin(field);
   w.stringField(1, t.canary);
   w.stringField(2, t.variant);
   w.uint64Field(3, t.requests);
@@ -80,7 +80,7 @@ export function encodeReport(r: ReportData): ArrayBuffer {
   writeReporter(w, r.reporter);
   w.uint64Field(2, r.seq);
   w.int64Field(3, r.sentUnixMs);
-  for (let i = 0; i < r.totals.length; i++) writeTotals(w, unchecked(r.totals[i]));
+  for (let i = 0; i < r.totals.length; i++) writeTotals(w, 4, unchecked(r.totals[i]));
   w.uint64Field(5, r.routingVersion);
   for (let i = 0; i < r.counters.length; i++) {
     const c = unchecked(r.counters[i]);
@@ -91,6 +91,7 @@ export function encodeReport(r: ReportData): ArrayBuffer {
     w.varint(c.value);
     w.end();
   }
+  for (let i = 0; i < r.baseline.length; i++) writeTotals(w, 7, unchecked(r.baseline[i]));
   const out = w.finish();
   w.dispose();
   return out;
@@ -238,6 +239,8 @@ export function decodeReport(buf: ArrayBuffer): ReportData | null {
     } else if (f == 5) out.routingVersion = r.uint64();
     else if (f == 6 && r.expect(WIRE_LEN)) {
       if (r.room(out.counters.length)) putCounter(out.counters, readCounter(r));
+    } else if (f == 7 && r.expect(WIRE_LEN)) {
+      if (r.room(out.baseline.length)) out.baseline.push(readTotals(r));
     } else r.skip();
   }
   return finishDecode<ReportData>(r, out);

@@ -26,6 +26,7 @@ import { encodePairs } from "./pairs";
 import { Writer } from "./protobuf";
 import { encodeReport } from "./report";
 import { markDelivered, takeReport } from "./shared-tallies";
+import { ReportData, VariantTotalsData } from "./wire";
 
 /** Shared-data key of the reporter lease. */
 export const LEASE_KEY = "meshcanary.lease";
@@ -46,6 +47,8 @@ let streamToken: u32 = 0;
 let streamRoot: u32 = 0;
 /** A report was sent on the open stream since it was opened (confirmed if it is still open a tick later). */
 let sentOnStream: bool = false;
+/** The last report sent on the open stream (null = none): the one a confirmation confirms. */
+let lastSent: ReportData | null = null;
 /** Reconnect state. */
 let attempt: u32 = 0;
 let nextAttemptMs: i64 = 0;
@@ -103,7 +106,7 @@ export function reporterTick(root: u32, controller: ControllerConfig, intervalMs
   }
   if (streamToken != 0 && sentOnStream) {
     // The stream outlived a whole interval after a send: the controller is there.
-    markDelivered();
+    markDelivered(lastSent);
     attempt = 0;
   }
   if (streamToken == 0) {
@@ -139,6 +142,7 @@ function openStream(root: u32, controller: ControllerConfig): bool {
   streamToken = load<u32>(OUT_ID);
   streamRoot = root;
   sentOnStream = false;
+  lastSent = null;
   log(LOG_DEBUG, "meshcanary: controller stream opened");
   return streamToken != 0;
 }
@@ -180,6 +184,9 @@ function sendReport(now: i64, routingVersion: u64): void {
   report.reporter.filterVersion = FILTER_VERSION;
   report.sentUnixMs = now;
   report.routingVersion = routingVersion;
+  // Only a new stream's first report carries the baseline: it matters only to a controller that has
+  // not seen this instance, and a stream's later reports go to the controller that got the first.
+  if (sentOnStream) report.baseline = new Array<VariantTotalsData>();
   const bytes = encodeReport(report);
   const r = proxy_grpc_send(streamToken, changetype<usize>(bytes), <usize>bytes.byteLength, 0);
   if (r != OK) {
@@ -189,6 +196,7 @@ function sendReport(now: i64, routingVersion: u64): void {
     return;
   }
   sentOnStream = true;
+  lastSent = report;
   lastReportMs = now;
 }
 
@@ -202,12 +210,13 @@ function dropStream(cancel: bool): void {
   streamToken = 0;
   streamRoot = 0;
   sentOnStream = false;
+  lastSent = null;
 }
 
 /** A message on a gRPC token: the Directive bytes if it is our stream, else null. */
 export function reporterReceive(token: u32, size: u32): ArrayBuffer | null {
   if (token != streamToken || streamToken == 0) return null;
-  markDelivered();
+  markDelivered(lastSent);
   attempt = 0;
   resetOut();
   const r = proxy_get_buffer_bytes(GRPC_RECEIVE_BUFFER, 0, size, OUT_PTR, OUT_SIZE);

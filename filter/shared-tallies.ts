@@ -90,14 +90,20 @@ export function takeReport(): ReportData | null {
   return null;
 }
 
-/** Records that a report of this instance reached the controller (seq increments from now on). */
-export function markDelivered(): void {
+/**
+ * Records that `sent` (the last report sent on the stream; null if none) reached the controller: seq
+ * increments from now on, and its totals become the baseline of the first report on the next stream.
+ * A report of another instance (the state was replaced since) leaves the baseline alone.
+ */
+export function markDelivered(sent: ReportData | null): void {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const r = readState();
     if (!r.ok || r.state == null) return;
     const state = r.state!;
-    if (state.delivered()) return;
+    const ours = sent != null && sent.reporter.instanceId == state.report.reporter.instanceId;
+    if (state.delivered() && !ours) return;
     state.flags |= FLAG_DELIVERED;
+    if (ours) state.report.baseline = sent!.totals;
     const res = setShared(STATE_KEY, encodeProxyState(state), r.cas);
     if (res != CAS_MISMATCH) return;
   }

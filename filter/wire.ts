@@ -58,6 +58,8 @@ export class ReportData {
   totals: Array<VariantTotalsData> = new Array<VariantTotalsData>();
   routingVersion: u64 = 0;
   counters: Array<CounterEntry> = new Array<CounterEntry>();
+  /** Totals of the last report believed delivered; sent only in the first report on a new stream. */
+  baseline: Array<VariantTotalsData> = new Array<VariantTotalsData>();
 }
 
 export class VariantData {

@@ -79,6 +79,14 @@ export function checkReport(r: Report, sizeBytes: number, cfg: BoundsConfig): Vi
     const v = checkTotals(r.totals, i, rep.namespace, cfg);
     if (v) return under(`totals[${i}]`, v);
   }
+  // Empty except in the first Report on a stream; held to the same bounds as the totals.
+  if (r.baseline.length > cfg.maxTotals) {
+    return violation("too_many_totals", "baseline", `${r.baseline.length} entries > ${cfg.maxTotals}`);
+  }
+  for (let i = 0; i < r.baseline.length; i++) {
+    const v = checkTotals(r.baseline, i, rep.namespace, cfg);
+    if (v) return under(`baseline[${i}]`, v);
+  }
   return null;
 }
 

@@ -4,9 +4,15 @@
  * since the proxy started; the controller keeps the last totals and seq per instance.
  *
  * First sighting of an instance:
- * - a known pod with a new instance id is a restart: its totals are the delta, the old instance is retired;
- * - an unknown pod counts from zero only on its first report (seq 1); otherwise (controller restart,
- *   pod evicted while idle) its totals become the baseline, so history is never counted twice.
+ * - with a usable `baseline` in the Report (the totals the filter believes an earlier controller
+ *   received: controller restart, leader move), totals − baseline is the delta, so the traffic of the
+ *   outage is neither lost nor counted twice;
+ * - otherwise a known pod with a new instance id is a restart: its totals are the delta, the old
+ *   instance is retired;
+ * - otherwise an unknown pod counts from zero only on its first report (seq 1); past it (controller
+ *   restart by an older filter, pod evicted while idle, baseline above the totals) its totals become
+ *   the baseline, so history is never counted twice.
+ * A known instance's `baseline` is ignored: this controller already holds its last totals.
  *
  * Memory: this runs for every Report of every proxy (10,000/s at scale), so the last totals are kept
  * as plain numbers and overwritten in place, never by holding on to the decoded message: a Report
@@ -38,6 +44,7 @@ export type IngestResult =
       /** The non-empty changes; empty when `apply` was given a DeltaTarget (they were added there). */
       deltas: VariantDelta[];
       restart: boolean;
+      /** True when nothing was counted: the totals were taken as the baseline (no usable `baseline`). */
       baseline: boolean;
     }
   | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" }
@@ -146,9 +153,10 @@ export class Ingest {
     deltas: VariantDelta[],
   ): IngestResult {
     const rep = report.reporter!;
-    const totals = new Map<string, Map<string, LastTotals>>();
-    const countFromZero = restart || report.seq === 1n;
-    advanceAll(totals, report.totals, countFromZero ? into : null);
+    const reported = seedBaseline(report);
+    const totals = reported ?? new Map<string, Map<string, LastTotals>>();
+    const counts = reported !== null || restart || report.seq === 1n;
+    advanceAll(totals, report.totals, counts ? into : null);
     let byPod = this.pods.get(rep.namespace);
     if (!byPod) {
       byPod = new Map();
@@ -164,7 +172,7 @@ export class Ingest {
       totals,
       retired,
     });
-    return { kind: "accepted", reporter: key, deltas, restart, baseline: !countFromZero };
+    return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts };
   }
 
   /** Routing version each known reporter ("namespace/pod") last reported. */
@@ -195,6 +203,28 @@ export class Ingest {
     }
     return n;
   }
+}
+
+/**
+ * The Report's `baseline` as last totals to count `totals` from, or null when there is none or it is
+ * unusable: an entry above the totals (or absent from them while non-zero) would make deltas negative.
+ * Runs once per instance, so it may allocate.
+ */
+function seedBaseline(report: Report): Map<string, Map<string, LastTotals>> | null {
+  if (report.baseline.length === 0) return null;
+  const state = new Map<string, Map<string, LastTotals>>();
+  for (const b of report.baseline) {
+    if (!report.totals.some((t) => t.canary === b.canary && t.variant === b.variant)) {
+      if (changed(b, ZERO_TOTALS)) return null;
+      continue;
+    }
+    overwrite(lastTotals(state, b.canary, b.variant), b);
+  }
+  for (const t of report.totals) {
+    const last = state.get(t.canary)?.get(t.variant);
+    if (last && backwards(t, last) !== null) return null;
+  }
+  return state;
 }
 
 /** A DeltaTarget that hands out a fresh stats object per change and lists it in `deltas`. */
@@ -325,6 +355,13 @@ function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void 
 
 /** Never written: the "before" of a metric sketch seen for the first time. */
 const ZERO_SKETCH: LastSketch = Object.freeze(zeroSketch());
+
+/** Never written: all-zero last totals (a baseline entry equal to it needs no totals entry). */
+const ZERO_TOTALS: LastTotals = Object.freeze({
+  counters: COUNTERS.map(() => 0),
+  latencyUs: ZERO_SKETCH,
+  metrics: new Map<string, LastMetric>(),
+});
 
 /** into += later - earlier, by one merge walk over the ascending indexes (not going backwards: checked). */
 function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: LastSketch): void {

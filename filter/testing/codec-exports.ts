@@ -55,6 +55,29 @@ function sketch(n: i32, k: i32): SketchData {
   return s;
 }
 
+/** Entry i of the totals of report n (same recipe as totalsEntry() in test/telemetry/fixtures.ts). */
+function totalsEntry(n: i32, i: i32): VariantTotalsData {
+  const t = new VariantTotalsData();
+  t.canary = "ns/c" + i.toString();
+  t.variant = i % 2 == 0 ? "stable" : "canary";
+  t.requests = <u64>(n + 1) * <u64>(i + 1) * 1000003;
+  t.statusNone = <u64>i;
+  t.status2xx = t.requests - <u64>i;
+  t.status5xx = <u64>(n % 7);
+  t.failures = u64.MAX_VALUE - <u64>n;
+  t.latencyUs = sketch(n, i);
+  t.responseBytes = <u64>n * 4096;
+  if (i % 2 == 1) {
+    const m = new MetricTotalsData();
+    m.name = "tokens";
+    m.count = <u64>(n + i);
+    m.sum = <f64>(n + i) * 1.5;
+    m.sketch = sketch(n, i + 1);
+    t.metrics.push(m);
+  }
+  return t;
+}
+
 /** A Report built from `n` by the same recipe as buildReport() in test/telemetry/fixtures.ts. */
 export function buildReport(n: i32): ArrayBuffer {
   const r = new ReportData();
@@ -67,27 +90,9 @@ export function buildReport(n: i32): ArrayBuffer {
   r.seq = <u64>n;
   r.sentUnixMs = -(<i64>n);
   r.routingVersion = <u64>(n * 3);
-  for (let i = 0; i < n % 4; i++) {
-    const t = new VariantTotalsData();
-    t.canary = "ns/c" + i.toString();
-    t.variant = i % 2 == 0 ? "stable" : "canary";
-    t.requests = <u64>(n + 1) * <u64>(i + 1) * 1000003;
-    t.statusNone = <u64>i;
-    t.status2xx = t.requests - <u64>i;
-    t.status5xx = <u64>(n % 7);
-    t.failures = u64.MAX_VALUE - <u64>n;
-    t.latencyUs = sketch(n, i);
-    t.responseBytes = <u64>n * 4096;
-    if (i % 2 == 1) {
-      const m = new MetricTotalsData();
-      m.name = "tokens";
-      m.count = <u64>(n + i);
-      m.sum = <f64>(n + i) * 1.5;
-      m.sketch = sketch(n, i + 1);
-      t.metrics.push(m);
-    }
-    r.totals.push(t);
-  }
+  for (let i = 0; i < n % 4; i++) r.totals.push(totalsEntry(n, i));
+  // Odd n carry a baseline: the totals of report n - 1.
+  if (n % 2 == 1) for (let i = 0; i < (n - 1) % 4; i++) r.baseline.push(totalsEntry(n - 1, i));
   const c = new CounterEntry();
   c.key = "config_rejected";
   c.value = <u64>n;

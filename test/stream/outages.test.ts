@@ -1,5 +1,6 @@
-// The controller stream under failure: a dropped connection, a controller restart on the same port,
-// a controller that is down at start, and an unknown cluster. Traffic is never affected, and the
+// The controller stream under failure: a dropped connection, a controller restart on the same port
+// (the first report on the new stream carries the baseline the old controller had), a controller
+// that is down at start, and an unknown cluster. Traffic is never affected, and the
 // cumulative totals arrive without loss or double counting once the controller is reachable.
 import { afterEach, describe, expect, it } from "vitest";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
@@ -75,7 +76,7 @@ describe("controller stream outages", () => {
     expect(server.stats().rejected).toEqual({});
   });
 
-  it("a controller restart on the same port: the stream comes back and nothing is counted twice", async () => {
+  it("a controller restart on the same port: the outage's traffic is counted once, by the new controller", async () => {
     const first = await startServer();
     servers.push(first);
     const port = first.port;
@@ -83,21 +84,31 @@ describe("controller stream outages", () => {
     hosts.push(host);
     driveStable(host, 100);
     await stepUntil(host, () => stableRequests(first) === 100, "first controller totals");
+    // The report carrying 100 is confirmed one interval after it was sent: it becomes the baseline.
+    await stepUntil(host, () => Number(sharedState(host)!.baseline[0]?.requests ?? 0) === 100, "baseline");
     await first.close();
+    const countedByFirst = stableRequests(first);
     const seqAtRestart = sharedState(host)!.seq;
+    driveStable(host, 30);
     await step(host);
     const second = await startServer(port);
     servers.push(second);
-    // The restarted controller takes the first report it gets as this proxy's baseline (ingest.ts),
-    // so only traffic after that report is new to it.
-    await stepUntil(host, () => second.stats().accepted > 0, "reports to the restarted controller");
+    // The first report on the new stream carries the baseline (100): the new controller counts the
+    // outage's 30 requests, not the 100 the first controller already had, nor nothing.
+    await stepUntil(host, () => stableRequests(second) === 30, "outage traffic at the restarted controller");
     driveStable(host, 40);
-    await stepUntil(host, () => stableRequests(second) === 40, "new traffic at the restarted controller");
+    await stepUntil(host, () => stableRequests(second) === 70, "new traffic at the restarted controller");
     for (let i = 0; i < 2; i++) await step(host);
-    expect(stableRequests(second)).toBe(40);
-    expect(stableRequests(first)).toBe(100);
+    expect(countedByFirst).toBe(100);
+    expect(controllerTotals(second, "stable")).toMatchObject({
+      requests: 70,
+      status5xx: 7,
+      latencyCount: 70,
+    });
+    expect(stableRequests(first) + stableRequests(second)).toBe(170);
     expect(sharedState(host)!.seq).toBeGreaterThan(seqAtRestart);
-    expect(Number(sharedState(host)!.totals[0]!.requests)).toBe(140);
+    expect(Number(sharedState(host)!.totals[0]!.requests)).toBe(170);
+    expect(second.stats().rejected).toEqual({});
   });
 
   it("a controller that is down changes nothing for traffic; counts arrive complete once it is up", async () => {

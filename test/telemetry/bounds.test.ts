@@ -129,6 +129,43 @@ const cases: Case[] = [
     "totals[0].metrics[1].name",
   ],
   [
+    "baseline of an unknown canary",
+    (r) => r.baseline.push({ ...r.totals[0]!, canary: "ns/nope" }),
+    "unknown_canary",
+    "baseline[0].canary",
+  ],
+  [
+    "baseline with a duplicate variant",
+    (r) => r.baseline.push({ ...r.totals[0]! }, { ...r.totals[0]! }),
+    "duplicate_variant",
+    "baseline[1].variant",
+  ],
+  [
+    "baseline counter above 2^53",
+    (r) => r.baseline.push({ ...r.totals[0]!, failures: 2n ** 60n }),
+    "counter_range",
+    "baseline[0].failures",
+  ],
+  [
+    "baseline sketch broken",
+    (r) =>
+      r.baseline.push({
+        ...r.totals[0]!,
+        latencyUs: create(SketchSchema, { count: 2n, indexes: [6, 5], counts: [1n, 1n] }),
+      }),
+    "sketch_order",
+    "baseline[0].latency_us.indexes[1]",
+  ],
+  [
+    "too many baseline entries",
+    (r) => {
+      for (let i = 0; i < 5; i++) r.baseline.push({ ...r.totals[0]!, variant: `v${i}` });
+    },
+    "too_many_totals",
+    "baseline",
+    { maxTotals: 4 },
+  ],
+  [
     "too many counters",
     (r) => {
       for (let i = 0; i < 65; i++) r.counters[`c${i}`] = 1n;
@@ -149,6 +186,12 @@ describe("checkReport", () => {
     const v = checkReport(r, 100, { ...cfg, ...overrides });
     expect(v).toMatchObject({ reason, field });
     expect(v!.value.length).toBeGreaterThan(0);
+  });
+
+  it("accepts a well-formed baseline", () => {
+    const r = base();
+    r.baseline.push({ ...r.totals[0]!, requests: 4n });
+    expect(checkReport(r, 100, cfg)).toBeNull();
   });
 
   it("rejects an oversized message", () => {

@@ -92,37 +92,41 @@ function sketch(n: number, k: number): Sketch {
   });
 }
 
+/** Entry i of the totals of report n (same recipe as totalsEntry in filter/testing/codec-exports.ts). */
+function totalsEntry(n: number, i: number): MessageInitShape<typeof VariantTotalsSchema> {
+  const requests = BigInt(n + 1) * BigInt(i + 1) * 1000003n;
+  return {
+    canary: `ns/c${i}`,
+    variant: i % 2 === 0 ? "stable" : "canary",
+    requests,
+    statusNone: BigInt(i),
+    status1xx: 0n,
+    status2xx: requests - BigInt(i),
+    status3xx: 0n,
+    status4xx: 0n,
+    status5xx: BigInt(n % 7),
+    failures: 0xffffffffffffffffn - BigInt(n),
+    latencyUs: sketch(n, i),
+    responseBytes: BigInt(n) * 4096n,
+    metrics:
+      i % 2 === 1
+        ? [
+            {
+              name: "tokens",
+              count: BigInt(n + i),
+              sum: (n + i) * 1.5,
+              sketch: sketch(n, i + 1),
+            },
+          ]
+        : [],
+  };
+}
+
 /** Same recipe as buildReport in filter/testing/codec-exports.ts. */
 export function buildReport(n: number): Report {
-  const totals: MessageInitShape<typeof VariantTotalsSchema>[] = [];
-  for (let i = 0; i < n % 4; i++) {
-    const requests = BigInt(n + 1) * BigInt(i + 1) * 1000003n;
-    totals.push({
-      canary: `ns/c${i}`,
-      variant: i % 2 === 0 ? "stable" : "canary",
-      requests,
-      statusNone: BigInt(i),
-      status1xx: 0n,
-      status2xx: requests - BigInt(i),
-      status3xx: 0n,
-      status4xx: 0n,
-      status5xx: BigInt(n % 7),
-      failures: 0xffffffffffffffffn - BigInt(n),
-      latencyUs: sketch(n, i),
-      responseBytes: BigInt(n) * 4096n,
-      metrics:
-        i % 2 === 1
-          ? [
-              {
-                name: "tokens",
-                count: BigInt(n + i),
-                sum: (n + i) * 1.5,
-                sketch: sketch(n, i + 1),
-              },
-            ]
-          : [],
-    });
-  }
+  const totals = Array.from({ length: n % 4 }, (_, i) => totalsEntry(n, i));
+  // Odd n carry a baseline: the totals of report n - 1.
+  const baseline = n % 2 === 1 ? Array.from({ length: (n - 1) % 4 }, (_, i) => totalsEntry(n - 1, i)) : [];
   return create(ReportSchema, {
     reporter: {
       pod: `pod-${n}`,
@@ -137,6 +141,7 @@ export function buildReport(n: number): Report {
     routingVersion: BigInt(n * 3),
     totals,
     counters: { config_rejected: BigInt(n) },
+    baseline,
   });
 }
 
@@ -198,6 +203,8 @@ export function makeReport(opts: {
   routingVersion?: number;
   startMs?: number;
   totals: TotalsSpec[];
+  /** The Report's `baseline` (only the first report on a new stream carries one). */
+  baseline?: TotalsSpec[];
 }): Report {
   return create(ReportSchema, {
     reporter: {
@@ -208,24 +215,29 @@ export function makeReport(opts: {
     },
     seq: BigInt(opts.seq),
     routingVersion: BigInt(opts.routingVersion ?? 0),
-    totals: opts.totals.map((t) => ({
-      canary: t.canary ?? "ns/web",
-      variant: t.variant ?? "canary",
-      requests: BigInt(t.requests),
-      failures: BigInt(t.failures ?? 0),
-      status2xx: BigInt(t.requests - (t.failures ?? 0)),
-      status5xx: BigInt(t.failures ?? 0),
-      latencyUs: protoSketch(t.latenciesUs ?? []),
-      metrics: t.tokens
-        ? [
-            {
-              name: "tokens",
-              count: BigInt(t.tokens.length),
-              sum: t.tokens.reduce((a, b) => a + b, 0),
-              sketch: protoSketch(t.tokens),
-            },
-          ]
-        : [],
-    })),
+    totals: opts.totals.map(wireTotals),
+    baseline: (opts.baseline ?? []).map(wireTotals),
   });
+}
+
+function wireTotals(t: TotalsSpec): MessageInitShape<typeof VariantTotalsSchema> {
+  return {
+    canary: t.canary ?? "ns/web",
+    variant: t.variant ?? "canary",
+    requests: BigInt(t.requests),
+    failures: BigInt(t.failures ?? 0),
+    status2xx: BigInt(t.requests - (t.failures ?? 0)),
+    status5xx: BigInt(t.failures ?? 0),
+    latencyUs: protoSketch(t.latenciesUs ?? []),
+    metrics: t.tokens
+      ? [
+          {
+            name: "tokens",
+            count: BigInt(t.tokens.length),
+            sum: t.tokens.reduce((a, b) => a + b, 0),
+            sketch: protoSketch(t.tokens),
+          },
+        ]
+      : [],
+  };
 }

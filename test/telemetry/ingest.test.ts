@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { Ingest, type IngestResult } from "../../controller/telemetry/ingest.js";
 import { makeReport, type TotalsSpec } from "./fixtures.js";
 
-type Step = { pod?: string; instance?: string; seq: number; startMs?: number; totals: TotalsSpec[] };
+type Step = {
+  pod?: string;
+  instance?: string;
+  seq: number;
+  startMs?: number;
+  totals: TotalsSpec[];
+  baseline?: TotalsSpec[];
+};
 type Expect =
   | { kind: "accepted"; requests: number[]; failures?: number[]; restart?: boolean; baseline?: boolean }
   | { kind: "ignored"; reason: string }
@@ -125,6 +132,111 @@ describe("Ingest", () => {
         [
           { seq: 8, totals: t(710) },
           { kind: "accepted", requests: [10] },
+        ],
+      ],
+    ],
+    [
+      "unknown pod past its first report with a baseline (controller restart): totals − baseline",
+      [
+        [
+          { seq: 7, totals: t(700, 9, [100, 100, 5000]), baseline: t(640, 4, [100, 100]) },
+          { kind: "accepted", requests: [60], failures: [5] },
+        ],
+        [
+          { seq: 8, totals: t(710, 9, [100, 100, 5000]) },
+          { kind: "accepted", requests: [10], failures: [0] },
+        ],
+      ],
+    ],
+    [
+      "a baseline equal to the totals counts nothing and is not a fallback",
+      [
+        [
+          { seq: 3, totals: t(50), baseline: t(50) },
+          { kind: "accepted", requests: [] },
+        ],
+      ],
+    ],
+    [
+      "a baseline above the totals is unusable: the totals become the baseline",
+      [
+        [
+          { seq: 7, totals: t(700, 9), baseline: t(701, 4) },
+          { kind: "accepted", requests: [], baseline: true },
+        ],
+        [
+          { seq: 8, totals: t(710, 9) },
+          { kind: "accepted", requests: [10] },
+        ],
+      ],
+    ],
+    [
+      "a baseline sketch not subtractable from the totals' is unusable",
+      [
+        [
+          { seq: 7, totals: t(3, 0, [100, 100, 100]), baseline: t(2, 0, [5000, 5000]) },
+          { kind: "accepted", requests: [], baseline: true },
+        ],
+      ],
+    ],
+    [
+      "a non-zero baseline entry missing from the totals is unusable; a zero one is fine",
+      [
+        [
+          { seq: 7, totals: t(30), baseline: [{ requests: 20 }, { variant: "stable", requests: 1 }] },
+          { kind: "accepted", requests: [], baseline: true },
+        ],
+        [
+          {
+            pod: "b",
+            seq: 7,
+            totals: t(30),
+            baseline: [{ requests: 20 }, { variant: "stable", requests: 0 }],
+          },
+          { kind: "accepted", requests: [10] },
+        ],
+      ],
+    ],
+    [
+      "a variant new since the baseline counts from zero",
+      [
+        [
+          { seq: 4, totals: [{ requests: 30 }, { variant: "stable", requests: 8 }], baseline: t(20) },
+          { kind: "accepted", requests: [10, 8] },
+        ],
+      ],
+    ],
+    [
+      "a known instance ignores the baseline (a new stream to the same controller)",
+      [
+        [
+          { seq: 1, totals: t(10) },
+          { kind: "accepted", requests: [10] },
+        ],
+        [
+          { seq: 2, totals: t(25), baseline: t(5) },
+          { kind: "accepted", requests: [15] },
+        ],
+        [
+          { seq: 3, totals: t(30), baseline: t(99) },
+          { kind: "accepted", requests: [5] },
+        ],
+      ],
+    ],
+    [
+      "a restarted instance (new id, known pod) counts totals − its baseline, else from zero",
+      [
+        [
+          { seq: 1, totals: t(10) },
+          { kind: "accepted", requests: [10] },
+        ],
+        [
+          { instance: "i2", startMs: 2000, seq: 5, totals: t(7), baseline: t(3) },
+          { kind: "accepted", requests: [4], restart: true },
+        ],
+        [
+          { instance: "i3", startMs: 3000, seq: 5, totals: t(8), baseline: t(9) },
+          { kind: "accepted", requests: [8], restart: true },
         ],
       ],
     ],
