@@ -1,45 +1,14 @@
 // Table-driven tests of the reporting side's pure AssemblyScript modules, compiled from
 // filter/testing/stream-exports.ts: backoff bounds, lease rules, tally merge, pair encoding, seq.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import * as loader from "@assemblyscript/loader";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePairs } from "../../sandbox/host/index.js";
+import { loadTestWasm, type TestWasm } from "../helpers/as-test-wasm.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-type Fn = (...args: unknown[]) => unknown;
-let ex: Record<string, Fn> & {
-  __newString(s: string): number;
-  __getString(p: number): string;
-  __newArrayBuffer(b: ArrayBuffer): number;
-  __getArrayBuffer(p: number): ArrayBuffer;
-  __pin(p: number): number;
-  __unpin(p: number): void;
-};
-
-const str = (s: string) => ex.__pin(ex.__newString(s));
-const call = (name: string, ...args: Array<string | number | bigint>) =>
-  ex[name]!(...args.map((a) => (typeof a === "string" ? str(a) : a)));
+let wasm: TestWasm;
+const call = (name: string, ...args: Array<string | number | bigint>) => wasm.call(name, ...args);
 
 beforeAll(() => {
-  const out = resolve(root, "build/test/stream/pure.wasm");
-  mkdirSync(dirname(out), { recursive: true });
-  execFileSync(
-    resolve(root, "node_modules/.bin/asc"),
-    [
-      "filter/testing/stream-exports.ts",
-      "--config",
-      "filter/testing/asconfig.json",
-      "--target",
-      "test",
-      "--outFile",
-      out,
-    ],
-    { cwd: root, stdio: "pipe" },
-  );
-  ex = loader.instantiateSync(readFileSync(out), {}).exports as unknown as typeof ex;
+  wasm = loadTestWasm("filter/testing/stream-exports.ts", "filter/testing/asconfig.json", "stream/pure.wasm");
 });
 
 describe("backoff", () => {
@@ -66,11 +35,11 @@ describe("lease", () => {
     ["ab12:1234567890123456789", "null"],
     ["", "null"],
   ])("parse %j → %s", (text, want) => {
-    expect(ex.__getString(call("leaseParse", text) as number)).toBe(want);
+    expect(wasm.str("leaseParse", text)).toBe(want);
   });
 
   it("formats what it parses", () => {
-    expect(ex.__getString(call("leaseFormat", "w1", 42n) as number)).toBe("w1:42");
+    expect(wasm.str("leaseFormat", "w1", 42n)).toBe("w1:42");
   });
 
   it.each([
@@ -85,7 +54,7 @@ describe("lease", () => {
 
 describe("merge", () => {
   it("adds per (canary, variant), merges sketches and clears a delta in place", () => {
-    const [merged, cleared] = ex.__getString(call("mergeExample") as number).split("|");
+    const [merged, cleared] = wasm.str("mergeExample").split("|");
     const list = JSON.parse(merged!);
     expect(list.map((t: { variant: string; requests: number }) => [t.variant, t.requests])).toEqual([
       ["stable", 5],
@@ -103,7 +72,7 @@ describe("pairs", () => {
   it.each([[""], ["x-meshcanary-token=s3cret"], ["a=1&b=&c=ünï"]])(
     "%j round-trips through the host's decoder",
     (spec) => {
-      const buf = ex.__getArrayBuffer(call("pairs", spec) as number);
+      const buf = wasm.exports.__getArrayBuffer(call("pairs", spec) as number);
       const want = spec === "" ? [] : spec.split("&").map((kv) => kv.split("=") as [string, string]);
       expect(decodePairs(new Uint8Array(buf))).toEqual(want);
     },
@@ -116,11 +85,11 @@ describe("proxy state seq", () => {
     [1n, "1,2,abc123"],
     [41n, "1,42,abc123"],
   ])("stored %i → next before/after delivery", (stored, want) => {
-    expect(ex.__getString(call("seqExample", stored) as number)).toBe(want);
+    expect(wasm.str("seqExample", stored)).toBe(want);
   });
 
   it.each([[[]], [[0]], [[1, 0xff, 0xff]], [[0, 0x0a, 0x00]]])("rejects %j without trapping", (bytes) => {
-    const p = ex.__pin(ex.__newArrayBuffer(new Uint8Array(bytes).buffer));
+    const p = wasm.exports.__pin(wasm.exports.__newArrayBuffer(new Uint8Array(bytes).buffer));
     expect(call("stateRejects", p)).toBe(1);
   });
 });
