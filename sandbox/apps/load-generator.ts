@@ -105,9 +105,13 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
     req.end();
   };
 
+  let lastTick = started;
   const timer = setInterval(() => {
-    const ramp = opts.rampMs ? Math.min(1, (Date.now() - started) / opts.rampMs) : 1;
-    credit += (rps * ramp * TICK_MS) / 1000;
+    const now = Date.now();
+    const ramp = opts.rampMs ? Math.min(1, (now - started) / opts.rampMs) : 1;
+    // Credit by the time that really passed: a busy event loop fires ticks late, not fewer requests.
+    credit += (rps * ramp * Math.min(now - lastTick, 1000)) / 1000;
+    lastTick = now;
     while (credit >= 1) {
       credit--;
       if (inFlight >= maxInFlight) dropped++;
