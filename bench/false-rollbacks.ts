@@ -37,7 +37,7 @@ import {
   type WeightStep,
   weightAt,
 } from "../controller/analysis/simulate.js";
-import { emptySketch } from "../controller/telemetry/sketch.js";
+import { countStats } from "../controller/telemetry/windows.js";
 import type { VariantStats, WindowPoint } from "../controller/telemetry/types.js";
 import { type Bench, type BenchContext, type BenchEntry, entry } from "./results.js";
 
@@ -97,28 +97,12 @@ export function simulate(s: Scenario): Counts[] {
   return out;
 }
 
-function stats(requests: number, failures: number): VariantStats {
-  return {
-    requests,
-    failures,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: requests - failures,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: failures,
-    latencyUs: emptySketch(),
-    responseBytes: 0,
-    metrics: new Map(),
-  };
-}
-
 /** The counts as telemetry windows (1 s each, empty arms omitted). */
 export function toWindows(counts: readonly Counts[]): WindowPoint[] {
   return counts.map((c, t) => {
     const variants = new Map<string, VariantStats>();
-    if (c.stableRequests > 0) variants.set(SIM_STABLE, stats(c.stableRequests, c.stableFailures));
-    if (c.canaryRequests > 0) variants.set(SIM_CANARY, stats(c.canaryRequests, c.canaryFailures));
+    if (c.stableRequests > 0) variants.set(SIM_STABLE, countStats(c.stableRequests, c.stableFailures));
+    if (c.canaryRequests > 0) variants.set(SIM_CANARY, countStats(c.canaryRequests, c.canaryFailures));
     return { startMs: t * 1000, variants };
   });
 }

@@ -1,24 +1,17 @@
 /**
  * What the HTTP API, the dashboard and /metrics see of the controller. The controller implements
  * ApiBackend by adapting its own state (Canary status, telemetry windows) to these view types, so
- * this module depends on nothing but telemetry's plain data.
+ * this module depends only on plain data and the shared phase/command lists.
  */
 
 /** Operator commands accepted by POST /api/v1/canaries/:ns/:name/:command. */
-export const COMMANDS = ["promote", "approve", "pause", "resume", "abort"] as const;
-export type ApiCommand = (typeof COMMANDS)[number];
+import type { Command } from "../rollout/types.js";
 
-/** Rollout phases, in display order (same values as the Canary status). */
-export const PHASES = [
-  "Initializing",
-  "Progressing",
-  "Paused",
-  "Promoting",
-  "Succeeded",
-  "RollingBack",
-  "RolledBack",
-  "Aborted",
-] as const;
+export { COMMANDS } from "../rollout/types.js";
+export type ApiCommand = Command;
+
+/** Rollout phases: the Canary status values, in display order. */
+export { PHASES } from "../spec/schema.js";
 
 /** One check's verdict in a decision. */
 export interface CheckView {

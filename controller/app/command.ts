@@ -2,9 +2,7 @@
  * Operator commands arrive as the Canary annotation `meshcanary.io/command: "<command>/<nonce>"`;
  * status.lastCommand records the last one handled so each is applied once.
  */
-import type { Command } from "../rollout/types.js";
-
-const COMMANDS: readonly Command[] = ["promote", "approve", "pause", "resume", "abort"];
+import { COMMANDS, type Command } from "../rollout/types.js";
 
 /** What the annotation asks for: nothing new, a command, or an unusable value (still consumed once). */
 export type PendingCommand =

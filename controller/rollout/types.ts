@@ -5,7 +5,9 @@ import type { RolloutPlan } from "./plan.js";
 export type { Phase } from "../spec/schema.js";
 
 /** Operator commands (CLI/API). */
-export type Command = "promote" | "approve" | "pause" | "resume" | "abort";
+/** Operator commands, the one list the CLI, the API and the reconciler accept. */
+export const COMMANDS = ["promote", "approve", "pause", "resume", "abort"] as const;
+export type Command = (typeof COMMANDS)[number];
 
 /** Verdict of the analysis of the current step (canary against stable). */
 export interface AnalysisResult {

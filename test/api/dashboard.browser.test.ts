@@ -3,15 +3,14 @@
  * server and a scripted backend. Skips when /usr/bin/chromium is not installed.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetricsRegistry } from "../../controller/api/metrics.js";
 import { type ApiServer, startApiServer } from "../../controller/api/server.js";
 import { FakeBackend, sampleCanary, samplePoint } from "./fake-backend.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "dashboard-test-token";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM)
   console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
 
@@ -43,19 +42,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
       writeToken: TOKEN,
       metricsRegistry: createMetricsRegistry({ canaries: () => backend.listCanaries(), windows: () => [] }),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("console", (m) => {

@@ -1,6 +1,7 @@
 /** Telemetry windows built from explicit request lists, for the series and metrics tests. */
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
 import type { VariantStats, WindowPoint } from "../../controller/telemetry/types.js";
+import { emptyStats } from "../../controller/telemetry/windows.js";
 
 /** One request: latency in ms, failed or not, custom metric values. */
 export interface Req {
@@ -10,19 +11,7 @@ export interface Req {
 }
 
 export function stats(reqs: Req[]): VariantStats {
-  const s: VariantStats = {
-    requests: 0,
-    failures: 0,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: 0,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: 0,
-    latencyUs: emptySketch(),
-    responseBytes: 0,
-    metrics: new Map(),
-  };
+  const s = emptyStats();
   for (const r of reqs) {
     s.requests++;
     if (r.failed) {

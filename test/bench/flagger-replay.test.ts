@@ -10,23 +10,12 @@ import {
 import { mulberry32 } from "../../controller/analysis/simulate.js";
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
 import type { VariantStats, WindowPoint } from "../../controller/telemetry/types.js";
+import { countStats } from "../../controller/telemetry/windows.js";
 
 function stats(requests: number, failures: number, latencyMs: number): VariantStats {
   const latencyUs = emptySketch();
   record(latencyUs, latencyMs * 1000, requests);
-  return {
-    requests,
-    failures,
-    statusNone: 0,
-    status1xx: 0,
-    status2xx: requests - failures,
-    status3xx: 0,
-    status4xx: 0,
-    status5xx: failures,
-    latencyUs,
-    responseBytes: 0,
-    metrics: new Map(),
-  };
+  return countStats(requests, failures, latencyUs);
 }
 
 /** A canary-only window: 100 requests with `failures` failed, all taking `latencyMs`. */

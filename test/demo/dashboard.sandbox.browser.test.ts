@@ -8,12 +8,12 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/demo/environment.js";
 import { DEMO_NAMESPACE, demoCanary, repoRoot } from "../../sandbox/demo/manifests.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const WASM = "build/meshcanary.wasm";
 const SCREENSHOT = "docs/dashboard.png";
 const SERVICE = "reviews";
@@ -57,19 +57,7 @@ describe.skipIf(!READY)("dashboard in Chromium during a sandbox run", () => {
       ],
       load: { rps: 300, users: 2000, rampMs: 1000 },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("console", (m) => {
