@@ -2,8 +2,8 @@
  * The dashboard in a real browser (Debian's Chromium via playwright-core) during a sandbox run:
  * the real controller API fed by the compiled filter's telemetry from live sidecar traffic. The
  * charts must follow the live data, Pause and Resume must reach the Canary through the Kubernetes
- * API, and the page mid-rollout is saved as docs/dashboard.png (the README's screenshot). Skips
- * when /usr/bin/chromium or the compiled filter is missing.
+ * API, and the page mid-rollout is saved as build/screenshots/dashboard-sandbox.png (copied to
+ * docs/dashboard.png for the README). Skips when /usr/bin/chromium or the compiled filter is missing.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +15,8 @@ import { type Sandbox, startSandbox } from "../../sandbox/demo/environment.js";
 import { DEMO_NAMESPACE, demoCanary, repoRoot } from "../../sandbox/demo/manifests.js";
 
 const WASM = "build/meshcanary.wasm";
-const SCREENSHOT = "docs/dashboard.png";
+// Written under build/ so a test run leaves the tree clean; copy it to docs/ to refresh the README.
+const SCREENSHOT = "build/screenshots/dashboard-sandbox.png";
 const SERVICE = "reviews";
 /** Rollout time the screenshot shows, ms (past its first step, with some history). */
 const CANARY_BEFORE_SCREENSHOT_MS = 25_000;
