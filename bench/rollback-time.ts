@@ -20,7 +20,7 @@ import { BUCKETS, stickyBucket } from "../controller/mesh/sticky-hash.js";
 import type { WindowPoint } from "../controller/telemetry/types.js";
 import type { AppBehaviour } from "../sandbox/apps/demo-app.js";
 import { type Sandbox, STICKY_HEADER, startSandbox } from "../sandbox/demo/environment.js";
-import type { Manifest } from "../sandbox/demo/kube-rest.js";
+import type { Manifest } from "../sandbox/demo/kube-objects.js";
 import { DEMO_NAMESPACE, demoCanary } from "../sandbox/demo/manifests.js";
 import { type FlaggerMetric, flaggerMedianSeconds, type Recording } from "./flagger-replay.js";
 import { type Bench, type BenchContext, type BenchEntry, entry } from "./results.js";

@@ -16,7 +16,7 @@ import { loadKubeConfig } from "../controller/kube/client.js";
 import { type DemoApp, startDemoApp } from "./apps/demo-app.js";
 import { type LoadGenerator, startLoad } from "./apps/load-generator.js";
 import { endpointsFor } from "./demo/environment.js";
-import { kubeRest } from "./demo/kube-rest.js";
+import { kubeRest } from "./demo/kube-objects.js";
 import {
   DEMO_NAMESPACE,
   demoCanary,
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   try {
     const kubeApi = await startKubeApi({ port: 0 });
     closers.push(() => kubeApi.close());
-    const kube = kubeRest(kubeApi.url, kubeApi.token);
+    const kube = kubeRest(kubeApi.kubeconfig());
     for (const m of [...stageManifests(root, [SERVICE]), wasmPlugin(root)]) {
       const r = await kube.apply(m);
       if (r instanceof Error) throw r;

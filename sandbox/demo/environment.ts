@@ -21,7 +21,7 @@ import {
   startVirtualServiceSource,
   type VirtualServiceSource,
 } from "../sidecar/virtual-service-source.js";
-import { type KubeRest, kubeRest } from "./kube-rest.js";
+import { type KubeRest, kubeRest } from "./kube-objects.js";
 import { DEMO_NAMESPACE, filterWiring, repoRoot, stageManifests, wasmPlugin } from "./manifests.js";
 
 /** One service of the sandbox and the versions (DestinationRule subsets v1, v2, ...) it runs. */
@@ -139,7 +139,7 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   const kubeconfigPath = opts.kubeconfigPath ?? join(root, "build", "sandbox", "kubeconfig");
   mkdirSync(dirname(kubeconfigPath), { recursive: true });
   kubeApi.writeKubeconfig(kubeconfigPath);
-  const kube = kubeRest(kubeApi.url, kubeApi.token);
+  const kube = kubeRest(kubeApi.kubeconfig());
   for (const m of [
     ...stageManifests(
       root,

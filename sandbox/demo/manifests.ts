@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import type { Manifest } from "./kube-rest.js";
+import type { Manifest } from "./kube-objects.js";
 
 /** The sample service every copy is made from. */
 export const SAMPLE_SERVICE = "reviews";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/demo/environment.js";
-import type { Manifest } from "../../sandbox/demo/kube-rest.js";
+import type { Manifest } from "../../sandbox/demo/kube-objects.js";
 import { type DemoReport, type DemoResult, runDemo } from "../../sandbox/demo/run-demo.js";
 
 const WASM = "build/meshcanary.wasm";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli/main.js";
 import { loadKubeConfig } from "../../controller/kube/client.js";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
-import { kubeRest, type Manifest } from "../../sandbox/demo/kube-rest.js";
+import { kubeRest, type Manifest } from "../../sandbox/demo/kube-objects.js";
 import { repoRoot, stageManifests } from "../../sandbox/demo/manifests.js";
 import {
   startVirtualServiceSource,
@@ -20,7 +20,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 
 beforeAll(async () => {
   api = await startKubeApi({ port: 0 });
-  const kube = kubeRest(api.url, api.token);
+  const kube = kubeRest(api.kubeconfig());
   for (const m of stageManifests(repoRoot(), ["reviews"])) {
     const applied = await kube.apply(m);
     if (applied instanceof Error) throw applied;
@@ -65,7 +65,7 @@ describe("startVirtualServiceSource", () => {
   });
 
   it("follows updates and deletions through the watch", async () => {
-    const kube = kubeRest(api.url, api.token);
+    const kube = kubeRest(api.kubeconfig());
     const vs = await kube.get("networking.istio.io/v1", "VirtualService", "default", "reviews");
     if (!vs || vs instanceof Error) throw new Error("sample VirtualService missing");
     const spec = vs.spec as { http: { route: { destination: { subset: string } }[] }[] };
