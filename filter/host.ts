@@ -59,6 +59,8 @@ export const VARIANT_HEADER = "x-meshcanary-variant";
 /** Report interval bounds (docs/filter-config.md `controller.intervalMs`), also for Directive overrides. */
 const MIN_INTERVAL_MS: u32 = 100;
 const MAX_INTERVAL_MS: u32 = 60000;
+/** Delay of a reporting root's first tick, so a starting proxy connects at once. */
+const FIRST_TICK_MS: u32 = 20;
 
 const AUTHORITY = String.UTF8.encode(":authority");
 const VARIANT = String.UTF8.encode(VARIANT_HEADER);
@@ -247,8 +249,11 @@ export function onConfigure(root: u32, size: u32): bool {
   state.config = cfg;
   // Created now, before traffic, so workers racing to be first writer only race on an empty state.
   ensureState();
-  // Every tick flushes this VM's tallies to shared data; the lease holder also reports.
-  state.tickMs = intervalFor(cfg);
+  // Every tick flushes this VM's tallies to shared data; the lease holder also reports. The first
+  // tick comes early so a starting proxy fetches the controller's table within milliseconds (no
+  // stream from on_configure: Envoy's throw-away canary VM runs it too, and would take the lease);
+  // onTick then sets the configured interval.
+  state.tickMs = cfg.controller != null ? FIRST_TICK_MS : intervalFor(cfg);
   proxy_set_tick_period_milliseconds(state.tickMs);
   log(LOG_INFO, "meshcanary: configured " + cfg.table.routes.length.toString() + " route(s)");
   return true;

@@ -212,6 +212,9 @@ async function main(): Promise<number> {
         retiredFilterRequests += filterRequests(host);
         await host.close();
         await startProxy();
+        // Like a pod's readiness: traffic once the new proxy holds the controller's routing table
+        // (its plugin configuration names no routes, so until then it would neither route nor count).
+        for (let i = 0; i < 100 && !host.sharedData.get("meshcanary.directive"); i++) await sleep(50);
         load.setRate(RPS);
       } else if (fault === "worker stall") {
         // A worker thread that stops ticking (no trap: the release filter has no trap path).
@@ -251,7 +254,11 @@ async function main(): Promise<number> {
       }
       heap.push(process.memoryUsage().heapUsed);
       wasm.push(host.memoryBytes(0));
-      console.log(`  canary ${key}; heap ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB; wasm ${wasm.at(-1)} B`);
+      // Running totals, so a gap between answered and tallied points at the minute's fault.
+      const tallied = retiredFilterRequests + filterRequests(host);
+      console.log(
+        `  canary ${key}; heap ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB; wasm ${wasm.at(-1)} B; answered ${load.stats().answered}, tallied ${tallied}`,
+      );
     }
 
     load.setRate(0);
