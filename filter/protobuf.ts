@@ -328,44 +328,23 @@ export class Reader {
 
   /** Repeated sint32, packed or not, appended to `out`. */
   repeatedSint32(out: Array<i32>): void {
-    if (this.wire == WIRE_VARINT) {
-      if (this.room(out.length)) out.push(zigzag32(this.varint()));
-      return;
-    }
-    if (!this.expect(WIRE_LEN)) return;
-    const n = this.length();
-    const stop = this.pos + n;
-    const outer = this.end;
-    this.end = stop;
-    while (!this.failed() && this.pos < stop) {
-      if (!this.room(out.length)) break;
-      out.push(zigzag32(this.varint()));
-    }
-    if (!this.failed()) this.end = outer;
+    this.repeatedVarint<i32>(out, true);
   }
 
   /** Repeated uint64, packed or not, appended to `out`. */
   repeatedUint64(out: Array<u64>): void {
-    if (this.wire == WIRE_VARINT) {
-      if (this.room(out.length)) out.push(this.varint());
-      return;
-    }
-    if (!this.expect(WIRE_LEN)) return;
-    const n = this.length();
-    const stop = this.pos + n;
-    const outer = this.end;
-    this.end = stop;
-    while (!this.failed() && this.pos < stop) {
-      if (!this.room(out.length)) break;
-      out.push(this.varint());
-    }
-    if (!this.failed()) this.end = outer;
+    this.repeatedVarint<u64>(out, false);
   }
 
   /** Repeated uint32, packed or not, appended to `out`. */
   repeatedUint32(out: Array<u32>): void {
+    this.repeatedVarint<u32>(out, false);
+  }
+
+  /** One repeated varint field, packed (one length-delimited run) or not (one element per tag). */
+  private repeatedVarint<T>(out: Array<T>, zigzag: bool): void {
     if (this.wire == WIRE_VARINT) {
-      if (this.room(out.length)) out.push(<u32>this.varint());
+      if (this.room(out.length)) out.push(this.varintAs<T>(zigzag));
       return;
     }
     if (!this.expect(WIRE_LEN)) return;
@@ -375,9 +354,14 @@ export class Reader {
     this.end = stop;
     while (!this.failed() && this.pos < stop) {
       if (!this.room(out.length)) break;
-      out.push(<u32>this.varint());
+      out.push(this.varintAs<T>(zigzag));
     }
     if (!this.failed()) this.end = outer;
+  }
+
+  private varintAs<T>(zigzag: bool): T {
+    const v = this.varint();
+    return zigzag ? <T>zigzag32(v) : <T>v;
   }
 }
 
