@@ -73,6 +73,39 @@ function setBody(s: StreamContext, type: number, start: number, size: number, da
 /** Builds the `env` import functions for one VM. */
 export function envFunctions(vm: Vm): Record<string, HostFn> {
   const m = () => vm.mem;
+
+  /**
+   * The arguments grpc_call and grpc_stream share, read and checked in Envoy's order: memory, then
+   * the target (ParseFailure for an unknown cluster), then the owning root context.
+   */
+  const grpcArgs = (
+    sp: number,
+    sl: number,
+    np: number,
+    nl: number,
+    mp: number,
+    ml: number,
+    ip: number,
+    il: number,
+    tokenOut: number,
+  ) => {
+    const service = m().view(sp, sl)?.slice();
+    const name = m().string(np, nl);
+    const method = m().string(mp, ml);
+    const initial = m().view(ip, il);
+    if (!service || name === undefined || method === undefined || !initial) return R.InvalidMemoryAccess;
+    if (!m().inBounds(tokenOut, 4)) return R.InvalidMemoryAccess;
+    const target = parseGrpcTarget(service, env.clusters);
+    const root = vm.root();
+    if ("error" in target) return target.error;
+    if (!root) return R.BadArgument;
+    return {
+      root: root.id,
+      cluster: target.cluster,
+      path: `/${name}/${method}`,
+      metadata: decodePairs(initial),
+    };
+  };
   const { env } = vm;
 
   const mutateMap = (type: number, fn: (map: HeaderMap) => void): number => {
@@ -280,26 +313,11 @@ export function envFunctions(vm: Vm): Record<string, HostFn> {
       timeout: number,
       tokenOut: number,
     ) => {
-      const service = m().view(sp, sl)?.slice();
-      const name = m().string(np, nl);
-      const method = m().string(mp, ml);
-      const initial = m().view(ip, il);
       const msg = m().view(msgp, msgl);
-      if (!service || name === undefined || method === undefined || !initial || !msg)
-        return R.InvalidMemoryAccess;
-      if (!m().inBounds(tokenOut, 4)) return R.InvalidMemoryAccess;
-      const target = parseGrpcTarget(service, env.clusters);
-      const root = vm.root();
-      if ("error" in target) return target.error;
-      if (!root) return R.BadArgument;
-      const [res, token] = vm.grpc.call(
-        root.id,
-        target.cluster,
-        `/${name}/${method}`,
-        decodePairs(initial),
-        msg.slice(),
-        timeout >>> 0,
-      );
+      if (!msg) return R.InvalidMemoryAccess;
+      const g = grpcArgs(sp, sl, np, nl, mp, ml, ip, il, tokenOut);
+      if (typeof g === "number") return g;
+      const [res, token] = vm.grpc.call(g.root, g.cluster, g.path, g.metadata, msg.slice(), timeout >>> 0);
       if (res === R.Ok) m().writeU32(tokenOut, token);
       return res;
     },
@@ -315,22 +333,9 @@ export function envFunctions(vm: Vm): Record<string, HostFn> {
       il: number,
       tokenOut: number,
     ) => {
-      const service = m().view(sp, sl)?.slice();
-      const name = m().string(np, nl);
-      const method = m().string(mp, ml);
-      const initial = m().view(ip, il);
-      if (!service || name === undefined || method === undefined || !initial) return R.InvalidMemoryAccess;
-      if (!m().inBounds(tokenOut, 4)) return R.InvalidMemoryAccess;
-      const target = parseGrpcTarget(service, env.clusters);
-      const root = vm.root();
-      if ("error" in target) return target.error;
-      if (!root) return R.BadArgument;
-      const [res, token] = vm.grpc.stream(
-        root.id,
-        target.cluster,
-        `/${name}/${method}`,
-        decodePairs(initial),
-      );
+      const g = grpcArgs(sp, sl, np, nl, mp, ml, ip, il, tokenOut);
+      if (typeof g === "number") return g;
+      const [res, token] = vm.grpc.stream(g.root, g.cluster, g.path, g.metadata);
       if (res === R.Ok) m().writeU32(tokenOut, token);
       return res;
     },
