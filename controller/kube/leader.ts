@@ -15,7 +15,7 @@ export interface LeaderElectionOptions {
   identity: string;
   /** How long a lease is valid without renewal; default 15 s. */
   leaseDurationSeconds?: number;
-  /** How often to renew or try to acquire; default 5000 ms. */
+  /** How often to renew or try to acquire; default 2/15 of the lease duration (client-go's 2 s of 15 s). */
   retryPeriodMs?: number;
   /** A leader that could not renew for this long steps down; default 2/3 of the lease duration. */
   renewDeadlineMs?: number;
@@ -38,7 +38,7 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
   const api = kc.makeApiClient(CoordinationV1Api);
   const now = options.now ?? Date.now;
   const durationS = options.leaseDurationSeconds ?? 15;
-  const retryMs = options.retryPeriodMs ?? 5000;
+  const retryMs = options.retryPeriodMs ?? (durationS * 1000 * 2) / 15;
   const renewDeadlineMs = options.renewDeadlineMs ?? (durationS * 1000 * 2) / 3;
   const { namespace, name, identity } = options;
   // A renewal must conclude before the renew deadline, or a hung request would keep us "leading".
@@ -50,6 +50,7 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
   let stopped = false;
   let round: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
 
   const setLeading = (value: boolean) => {
     if (value === leading) return;
@@ -96,12 +97,27 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
     return replaced.error.reason === "Conflict" ? ok("raced") : replaced;
   };
 
+  // Steps down the moment the renew deadline passes, not at the next round: a round stuck on a hung
+  // API call would otherwise keep us leading after another candidate may have taken the lease.
+  const armDeadline = () => {
+    if (deadline) clearTimeout(deadline);
+    const leftMs = renewDeadlineMs - (now() - lastRenewMs);
+    // Timers may fire a millisecond early by the wall clock: check again rather than give up.
+    deadline = setTimeout(
+      () => (now() - lastRenewMs >= renewDeadlineMs ? setLeading(false) : armDeadline()),
+      Math.max(1, leftMs),
+    );
+  };
+
   const campaign = async () => {
+    // The renewal counts from before the request: the lease may have been written at any point since.
+    const startedMs = now();
     const result = await tryAcquireOrRenew();
     if (stopped) return;
     if (result.ok && result.value === "acquired") {
-      lastRenewMs = now();
+      lastRenewMs = startedMs;
       setLeading(true);
+      armDeadline();
       return;
     }
     if (!result.ok) options.onError?.(result.error);
@@ -121,6 +137,7 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (deadline) clearTimeout(deadline);
       await round;
       if (leading) await release();
       setLeading(false);

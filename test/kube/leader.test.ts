@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KubeConfig, loadKubeConfig } from "../../controller/kube/client.js";
 import { type LeaderElector, startLeaderElection } from "../../controller/kube/leader.js";
+import { FaultRelay } from "../../sandbox/fault-relay.js";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
+import { renderKubeconfig } from "../../sandbox/kube-api/kubeconfig.js";
 import { mustRequest, until } from "./helpers.js";
 
 let server: KubeApiServer;
@@ -18,13 +20,20 @@ afterAll(async () => {
   await server?.close();
 });
 
-function candidate(name: string, identity: string, log: string[]): LeaderElector {
-  return startLeaderElection(kc, {
+function candidate(
+  name: string,
+  identity: string,
+  log: string[],
+  config: KubeConfig = kc,
+  /** null: the elector's default. */
+  retryPeriodMs: number | null = 100,
+): LeaderElector {
+  return startLeaderElection(config, {
     namespace: "default",
     name,
     identity,
     leaseDurationSeconds: 1,
-    retryPeriodMs: 100,
+    ...(retryPeriodMs !== null ? { retryPeriodMs } : {}),
     onStartedLeading: () => log.push(`${identity} started`),
     onStoppedLeading: () => log.push(`${identity} stopped`),
   });
@@ -87,4 +96,46 @@ describe("leader election on a Lease", () => {
     await c.stop();
     expect(log).toEqual(["c started", "c stopped"]);
   });
+
+  // null: the default retry period, derived from the 1-s lease so renewals come well within it;
+  // 300 ms: rounds that end long after the renew deadline when a call hangs.
+  it.each([
+    ["default", null],
+    ["300 ms", 300],
+  ])(
+    "never has two leaders (retry %s): one whose API calls hang steps down before the lease can pass",
+    async (label, retry) => {
+      // a reaches the API through a relay that we then stall (a partition that hangs, not refuses).
+      const relay = new FaultRelay(Number(new URL(server.url).port));
+      await relay.start();
+      const viaRelay = loadKubeConfig({
+        kubeconfigText: renderKubeconfig(`http://127.0.0.1:${relay.port}`, server.token),
+      });
+      if ("error" in viaRelay) throw new Error(viaRelay.error);
+      const log: string[] = [];
+      const lease = `partition-${label.replace(/\W/g, "")}`;
+      const a = candidate(lease, "a", log, viaRelay, retry);
+      await until("a leads", () => a.isLeader());
+      const b = candidate(lease, "b", log);
+      const both: number[] = [];
+      const sampler = setInterval(() => {
+        if (a.isLeader() && b.isLeader()) both.push(Date.now());
+      }, 5);
+      // While a renews on time, b must not take over (a retry period longer than the lease would let it).
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(b.isLeader()).toBe(false);
+      relay.set({ kind: "delay", ms: 60_000 });
+      await until("b leads", () => b.isLeader(), 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      clearInterval(sampler);
+      expect(a.isLeader()).toBe(false);
+      expect(both).toEqual([]);
+      expect(log.slice(0, 3)).toEqual(["a started", "a stopped", "b started"]);
+      await b.stop();
+      relay.set({ kind: "cut" });
+      await a.stop();
+      await relay.close();
+    },
+    15_000,
+  );
 });
