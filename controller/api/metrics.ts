@@ -159,6 +159,16 @@ function ingestMetrics(reg: Registry, ingest: () => IngestCounts): void {
       for (const [reason, n] of Object.entries(ingest().rejected)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: "meshcanary_telemetry_streams_refused_total",
+    help: "Telemetry streams refused before any report, by reason (token, not_serving)",
+    labelNames: ["reason"],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(ingest().refusedStreams)) this.inc({ reason }, n);
+    },
+  });
   new Gauge({
     name: "meshcanary_telemetry_streams",
     help: "Open telemetry Connect streams",

@@ -3,19 +3,9 @@
  * on another site cannot make a logged-in browser send a write (JSON content type, same Origin).
  * The token is only ever read from the Authorization header, never from a query string or cookie.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { tokenMatches } from "../security/token-match.js";
 import { type HttpError, httpError } from "./respond.js";
-
-/** Digests have equal length whatever the inputs, so timingSafeEqual never leaks the token length. */
-function digest(s: string): Buffer {
-  return createHash("sha256").update(s, "utf8").digest();
-}
-
-/** Whether `presented` equals `expected`, in time independent of where they differ. */
-export function tokenMatches(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 /** The origins this server is reached at, given the Host header. */
 function ownOrigins(host: string | undefined): string[] {

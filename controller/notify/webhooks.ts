@@ -4,6 +4,7 @@
  * the webhook's timeout and a bounded number of retries, and at most `maxInFlight` deliveries are
  * pending (further ones are dropped and logged). `nullNotifier` is the "off" implementation.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Phase } from "../spec/schema.js";
 
@@ -70,7 +71,8 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
       if (result === undefined) return;
       last = result;
     }
-    options.logger.warn({ webhook: target.name, url: target.url, error: last }, "webhook delivery failed");
+    const url = originOf(target.url);
+    options.logger.warn({ webhook: target.name, url, error: last }, "webhook delivery failed");
   };
 
   return {
@@ -95,22 +97,62 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
   };
 }
 
-/** One POST; undefined on a 2xx, else what went wrong. */
+/**
+ * One POST; undefined on a 2xx, else what went wrong (with the URL reduced to its origin). Credentials
+ * in the URL's userinfo are sent as Basic auth, since fetch refuses URLs that carry them.
+ */
 async function post(target: WebhookTarget, body: string): Promise<string | undefined> {
   try {
-    const res = await fetch(target.url, {
+    const url = new URL(target.url);
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (url.username !== "" || url.password !== "") {
+      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers.authorization = `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
+      url.username = "";
+      url.password = "";
+    }
+    const res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers,
       body,
       signal: AbortSignal.timeout((target.timeoutSeconds ?? 10) * 1000),
     });
     await res.arrayBuffer().catch(() => undefined);
     return res.ok ? undefined : `HTTP ${res.status}`;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return scrub(describe(e), target.url);
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** An error's message and, for fetch's "fetch failed", its cause (e.g. ECONNREFUSED). */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause =
+    e.cause instanceof Error ? ((e.cause as { code?: string }).code ?? e.cause.message) : undefined;
+  return cause === undefined ? e.message : `${e.message} (${cause})`;
+}
+
+/** The message with the URL, in any of its spellings, replaced by its origin. */
+function scrub(message: string, url: string): string {
+  let out = message;
+  for (const spelling of [url, safeHref(url)])
+    if (spelling !== "") out = out.split(spelling).join(originOf(url));
+  return out;
+}
+
+function safeHref(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return "";
+  }
+}
+
+/** Scheme, host and port only: chat webhooks carry their secret in the path or query, some in userinfo. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(unparseable url)";
+  }
 }

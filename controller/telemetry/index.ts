@@ -41,6 +41,8 @@ export interface TelemetryStats {
   ignored: number;
   /** Rejected reports by reason. */
   rejected: Record<string, number>;
+  /** Streams refused before any report, by reason ("token", "not_serving"). */
+  refusedStreams: Record<string, number>;
   /** Open Connect streams. */
   streams: number;
   /** Reporters currently tracked. */
@@ -76,6 +78,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
   const directives = new DirectiveBroadcaster();
   const counts = { reports: 0, accepted: 0, ignored: 0 };
   const rejected: Record<string, number> = {};
+  const refusedStreams: Record<string, number> = {};
 
   const reject = (v: Violation, reporter: string, peer: string): StreamEnd => {
     rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
@@ -114,6 +117,12 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     token: opts.token,
     onReport,
     directives,
+    onRefused: (reason, peer) => {
+      refusedStreams[reason] = (refusedStreams[reason] ?? 0) + 1;
+      // The presented token is never logged: it may be another system's secret.
+      if (reason === "token")
+        log.warn({ peer }, "telemetry stream refused: missing or wrong x-meshcanary-token");
+    },
     admit: () =>
       opts.serving === undefined || opts.serving()
         ? null
@@ -138,6 +147,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     stats: () => ({
       ...counts,
       rejected: { ...rejected },
+      refusedStreams: { ...refusedStreams },
       streams: grpcServer.streams(),
       reporters: ingest.size(),
     }),

@@ -11,6 +11,7 @@ import {
   type Report,
   ReportSchema,
 } from "../gen/meshcanary/v1/telemetry_pb.js";
+import { tokenMatches } from "../security/token-match.js";
 import type { DirectiveBroadcaster } from "./directives.js";
 
 /** Exact method path the filters call. */
@@ -42,6 +43,8 @@ export interface GrpcServerOptions {
   directives: DirectiveBroadcaster;
   /** Called per new stream; a StreamEnd refuses it (e.g. UNAVAILABLE on a non-leader). */
   admit?(): StreamEnd | null;
+  /** Told of each refused stream: "token" (missing or wrong) or "not_serving" (admit refused). */
+  onRefused?(reason: "token" | "not_serving", peer: string): void;
 }
 
 export interface GrpcServer {
@@ -86,7 +89,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   let open = 0;
   const connect = (call: grpc.ServerDuplexStream<Incoming, Directive>) => {
     const sent = call.metadata.get(TOKEN_METADATA)[0];
-    if (opts.token !== undefined && String(sent ?? "") !== opts.token) {
+    if (opts.token !== undefined && !tokenMatches(String(sent ?? ""), opts.token)) {
+      opts.onRefused?.("token", call.getPeer());
       endStream(call, {
         code: grpc.status.UNAUTHENTICATED,
         details: `${TOKEN_METADATA}: missing or wrong token`,
@@ -95,6 +99,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     }
     const refused = opts.admit?.();
     if (refused) {
+      opts.onRefused?.("not_serving", call.getPeer());
       endStream(call, refused);
       return;
     }

@@ -113,6 +113,7 @@ describe("metrics registry", () => {
       accepted: 9,
       ignored: 1,
       rejected: { unknown_canary: 2 },
+      refusedStreams: { token: 5 },
       streams: 3,
       reporters: 4,
     };
@@ -122,6 +123,7 @@ describe("metrics registry", () => {
     expect(value(s, "meshcanary_telemetry_reports_total", { outcome: "ignored" })).toBe(1);
     expect(value(s, "meshcanary_telemetry_reports_total", { outcome: "rejected" })).toBe(2);
     expect(value(s, "meshcanary_telemetry_reports_rejected_total", { reason: "unknown_canary" })).toBe(2);
+    expect(value(s, "meshcanary_telemetry_streams_refused_total", { reason: "token" })).toBe(5);
     expect(value(s, "meshcanary_telemetry_streams", {})).toBe(3);
     expect(value(s, "meshcanary_telemetry_reporters", {})).toBe(4);
 

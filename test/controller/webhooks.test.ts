@@ -8,7 +8,7 @@ import type { Json } from "./harness.js";
 
 let server: Server;
 let url: string;
-const received: Array<{ path: string; body: Json }> = [];
+const received: Array<{ path: string; body: Json; authorization?: string }> = [];
 let failNext = 0;
 
 beforeAll(async () => {
@@ -21,7 +21,12 @@ beforeAll(async () => {
         res.writeHead(500).end();
         return;
       }
-      received.push({ path: req.url ?? "", body: JSON.parse(Buffer.concat(chunks).toString()) });
+      const body = JSON.parse(Buffer.concat(chunks).toString());
+      received.push({
+        path: req.url ?? "",
+        body,
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      });
       res.writeHead(204).end();
     });
   });
@@ -56,5 +61,14 @@ describe("httpNotifier", () => {
     await notifier.close();
     expect(received.map((r) => r.path).sort()).toEqual(["/all", "/bad"]);
     expect(received[0]!.body).toEqual(payload);
+  });
+
+  it("sends credentials in the URL's userinfo as Basic auth", async () => {
+    const notifier = httpNotifier({ logger: pino({ level: "silent" }), backoffMs: 10 });
+    const withUser = url.replace("http://", "http://ops:p%40ss@");
+    notifier.notify([{ name: "basic", url: `${withUser}/basic?k=v` }], payload);
+    await notifier.close();
+    const got = received.find((r) => r.path === "/basic?k=v");
+    expect(got?.authorization).toBe(`Basic ${Buffer.from("ops:p@ss").toString("base64")}`);
   });
 });

@@ -139,6 +139,7 @@ describe("reporting", () => {
     const want = driveMix(host, 100);
     for (let i = 0; i < 4; i++) await step(host);
     expect(server.stats().accepted).toBe(0);
+    expect(server.stats().refusedStreams.token).toBeGreaterThan(0);
     expect(controllerTotals(server, "stable").requests).toBe(0);
     expect(host.logs.some((l) => l.message.includes("grpc status 16"))).toBe(true);
     expect(host.failed(0) || host.failed(1)).toBe(false);
