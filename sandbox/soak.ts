@@ -43,6 +43,16 @@ const FAULTS = [
 const RPS = 80;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls cond every 200 ms; false when it did not hold within limitMs. */
+async function until(cond: () => Promise<boolean>, limitMs: number): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
 function minutesArg(argv: string[]): number {
   const i = argv.indexOf("--minutes");
   const n = i >= 0 ? Number(argv[i + 1]) : 30;
@@ -156,10 +166,9 @@ async function main(): Promise<number> {
     const canaryId = `${DEMO_NAMESPACE}/${SERVICE}`;
     const canaryPath = `/apis/meshcanary.io/v1alpha1/namespaces/${DEMO_NAMESPACE}/canaries/${SERVICE}`;
     const steps = [20, 40, 60, 80].map((weight) => ({ weight, pauseMs: 10_000 }));
+    const auth = { headers: { authorization: `Bearer ${kubeApi.token}` } };
     const canaryStatus = async () => {
-      const res = await fetch(kubeApi.url + canaryPath, {
-        headers: { authorization: `Bearer ${kubeApi.token}` },
-      });
+      const res = await fetch(kubeApi.url + canaryPath, auth);
       const body = (await res.json()) as { status?: { phase?: string; step?: number } };
       return body.status ?? {};
     };
@@ -241,11 +250,10 @@ async function main(): Promise<number> {
         outcomes.push(st.phase);
         load.setRate(0);
         await sleep(2000);
-        await fetch(kubeApi.url + canaryPath, {
-          method: "DELETE",
-          headers: { authorization: `Bearer ${kubeApi.token}` },
-        });
-        await sleep(1000);
+        await fetch(kubeApi.url + canaryPath, { method: "DELETE", ...auth });
+        // The controller releases it (revert finalizer) on its next pass; then the name is free again.
+        if (!(await until(async () => (await fetch(kubeApi.url + canaryPath, auth)).status === 404, 30_000)))
+          violations.push("deleted Canary not released by the controller within 30 s");
         await createCanary();
         load.setRate(RPS);
         lastProgress = { key: "recreated", at: Date.now() };

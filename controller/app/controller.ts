@@ -6,7 +6,13 @@
 import pino, { type Logger } from "pino";
 import { createMetricsRegistry } from "../api/metrics.js";
 import { type ApiServer, startApiServer } from "../api/server.js";
-import { type CanaryWatch, patchCanaryStatus, requestCommand, watchCanaries } from "../kube/canaries.js";
+import {
+  type CanaryWatch,
+  patchCanaryStatus,
+  requestCommand,
+  setCanaryFinalizers,
+  watchCanaries,
+} from "../kube/canaries.js";
 import { type KubeConnectOptions, loadKubeConfig } from "../kube/client.js";
 import type { RetryPolicy } from "../kube/errors.js";
 import { kubeEventRecorder } from "../kube/events.js";
@@ -66,6 +72,10 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     store: kubeVirtualServiceStore(kc, opts.kubeRetry),
     writeStatus: async (ns, name, patch) => {
       const r = await patchCanaryStatus(kc, ns, name, patch, opts.kubeRetry);
+      return r.ok ? undefined : r.error.message;
+    },
+    writeFinalizers: async (canary, finalizers) => {
+      const r = await setCanaryFinalizers(kc, canary, finalizers, opts.kubeRetry);
       return r.ok ? undefined : r.error.message;
     },
     recorder: kubeEventRecorder(kc, { component: "meshcanary-controller" }),

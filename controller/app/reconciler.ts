@@ -6,7 +6,9 @@
 import type { Logger } from "pino";
 import type { CanaryObject } from "../kube/canaries.js";
 import { COMMAND_ANNOTATION } from "../kube/canaries.js";
+import type { EventNote } from "../kube/events.js";
 import type { ApplyOutcome } from "../mesh/apply.js";
+import type { MeshIntent } from "../mesh/types.js";
 import type { WebhookTarget } from "../notify/webhooks.js";
 import { advance } from "../rollout/advance.js";
 import { planRollout } from "../rollout/plan.js";
@@ -18,6 +20,7 @@ import { validateCanary } from "../spec/validate.js";
 import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { pendingCommand } from "./command.js";
+import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
 import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
 import { revisionOf } from "./revision.js";
@@ -41,6 +44,8 @@ export interface CanaryRecord {
   routing?: { key: string; version: number; outcome: ApplyOutcome; directiveVersion: number; atMs: number };
   /** Message of the last InvalidSpec reported, so it is reported once. */
   invalid?: string;
+  /** resourceVersion at which the finalizer list was last written (the informer has yet to show it). */
+  finalizersAskedAt?: string;
 }
 
 export interface ReconcilerDeps {
@@ -118,12 +123,19 @@ export class Reconciler {
       metadata: object.metadata,
       spec: object.spec,
     });
+    if (object.metadata.deletionTimestamp) {
+      // An invalid spec at deletion falls back to the last valid one: the object must still go.
+      const spec = checked.ok ? withDefaults(checked.canary.spec as CanarySpec) : record.spec;
+      await this.finalize(record, spec, now);
+      return;
+    }
     if (!checked.ok) {
       await this.reportInvalid(record, checked.errors.map((e) => `${e.path}: ${e.message}`).join("; "), now);
       return;
     }
     record.invalid = undefined;
     const spec = withDefaults(checked.canary.spec as CanarySpec);
+    await this.keepFinalizer(record, spec);
     const plan = planRollout(spec);
     if (record.state === undefined) {
       const status = (object.status ?? {}) as WrittenStatus;
@@ -203,6 +215,69 @@ export class Reconciler {
           break;
       }
     }
+  }
+
+  /** Adds or removes the revert finalizer to match spec.revertOnDeletion, once per object version. */
+  private async keepFinalizer(record: CanaryRecord, spec: SpecWithDefaults): Promise<void> {
+    const { object } = record;
+    const wanted = finalizersWanted(object.metadata.finalizers ?? [], spec.revertOnDeletion !== false);
+    if (wanted === undefined || record.finalizersAskedAt === object.metadata.resourceVersion) return;
+    record.finalizersAskedAt = object.metadata.resourceVersion;
+    await this.deps.runner.setFinalizers(object, wanted);
+  }
+
+  /**
+   * A deleted Canary holding our finalizer: leaves the VirtualService as the rollout's end would,
+   * then releases the object. A failure the API may recover from keeps the finalizer for the next
+   * tick; one it cannot (VirtualService gone, route edited by someone else) is reported and released.
+   */
+  private async finalize(
+    record: CanaryRecord,
+    spec: SpecWithDefaults | undefined,
+    now: number,
+  ): Promise<void> {
+    const { object } = record;
+    const finalizers = object.metadata.finalizers ?? [];
+    if (
+      !finalizers.includes(REVERT_FINALIZER) ||
+      record.finalizersAskedAt === object.metadata.resourceVersion
+    )
+      return;
+    const state = spec && (record.state ?? stateFromStatus(planRollout(spec), object.status as CanaryStatus));
+    const intent = spec && state && deletionIntent(idOf(object), spec, state);
+    let note: EventNote = {
+      type: "Normal",
+      reason: "RoutingKept",
+      message: "deleted; VirtualService left as is",
+    };
+    if (intent) {
+      const outcome = await this.deps.runner.applyMesh(object, intent);
+      if ("error" in outcome && ["KubeError", "ConflictRetriesExhausted"].includes(outcome.condition)) {
+        this.deps.logger.warn(
+          { canary: idOf(object), error: outcome.error },
+          "revert on deletion: will retry",
+        );
+        return;
+      }
+      note =
+        "error" in outcome
+          ? {
+              type: "Warning",
+              reason: "RevertFailed",
+              message: `deleted; routing not reverted: ${outcome.error}`,
+            }
+          : deletionNote(intent);
+    }
+    record.finalizersAskedAt = object.metadata.resourceVersion;
+    const rest = finalizers.filter((f) => f !== REVERT_FINALIZER);
+    if (!(await this.deps.runner.setFinalizers(object, rest))) {
+      record.finalizersAskedAt = undefined;
+      return;
+    }
+    await this.deps.runner.event(object, note);
+    // Out of the filters' table now; the informer's delete event drops the record.
+    Object.assign(record, { spec: undefined, state: undefined });
+    this.publishRouting(now);
   }
 
   /** Brings the VirtualService and the Directive to what the state wants; repeats only on change or failure. */
@@ -299,4 +374,18 @@ export class Reconciler {
       await this.deps.runner.event(record.object, { type: "Warning", reason: "InvalidSpec", message });
     }
   }
+}
+
+function deletionNote(intent: MeshIntent): EventNote {
+  return intent.finalSubset !== undefined
+    ? {
+        type: "Normal",
+        reason: "RoutingKept",
+        message: `deleted; VirtualService kept on subset ${intent.finalSubset}`,
+      }
+    : {
+        type: "Normal",
+        reason: "RoutingRestored",
+        message: "deleted; VirtualService restored to its original route",
+      };
 }

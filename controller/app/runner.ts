@@ -21,9 +21,13 @@ export type StatusWriter = (
   patch: Record<string, unknown>,
 ) => Promise<string | undefined>;
 
+/** Finalizer list writes (conditional on the object's resourceVersion); an error message on failure. */
+export type FinalizerWriter = (canary: CanaryObject, finalizers: string[]) => Promise<string | undefined>;
+
 export interface RunnerDeps {
   store: VirtualServiceStore;
   writeStatus: StatusWriter;
+  writeFinalizers: FinalizerWriter;
   recorder: EventRecorder;
   notifier: Notifier;
   logger: Logger;
@@ -68,6 +72,14 @@ export class Runner {
     this.deps.logger.warn({ canary: idOf(canary), error }, "status write failed");
     // Status cannot carry this failure, so an Event does (identical ones aggregate into a count).
     await this.event(canary, { type: "Warning", reason: "StatusWriteFailed", message: error });
+    return false;
+  }
+
+  /** Sets the Canary's finalizers; false (logged) when the write failed, e.g. the object moved on. */
+  async setFinalizers(canary: CanaryObject, finalizers: string[]): Promise<boolean> {
+    const error = await this.deps.writeFinalizers(canary, finalizers);
+    if (error === undefined) return true;
+    this.deps.logger.warn({ canary: idOf(canary), error }, "finalizer write failed");
     return false;
   }
 

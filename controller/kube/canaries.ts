@@ -22,6 +22,9 @@ export interface CanaryObject {
     generation?: number;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    finalizers?: string[];
+    /** Set by the API server on DELETE while finalizers remain. */
+    deletionTimestamp?: string;
   };
   spec?: unknown;
   status?: unknown;
@@ -127,6 +130,30 @@ export async function requestCommand(
 }
 
 let lastNonce = 0;
+
+/**
+ * Replaces a Canary's finalizer list, conditional on the resourceVersion the list was read at (a
+ * merge patch carrying metadata.resourceVersion is refused with 409 when the object moved on).
+ */
+export async function setCanaryFinalizers(
+  kc: KubeConfig,
+  canary: CanaryObject,
+  finalizers: string[],
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<KubeResult<CanaryObject>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const { namespace, name, resourceVersion } = canary.metadata;
+  const params = {
+    group: CANARY_GROUP,
+    version: CANARY_VERSION,
+    plural: CANARY_PLURAL,
+    namespace,
+    name,
+    body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } },
+  };
+  const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  return call(() => api.patchNamespacedCustomObject(params, merge) as Promise<CanaryObject>, retry);
+}
 
 /** Reads one Canary; a missing one is a NotFound error. */
 export async function getCanary(

@@ -16,7 +16,10 @@ export interface VirtualServiceRef {
 /** Result of one apply: written or already in place, or why not (a Canary condition reason). */
 export type ApplyOutcome =
   | { written: boolean; resourceVersion: string }
-  | { error: string; condition: MeshConditionReason | "KubeError" | "ConflictRetriesExhausted" };
+  | {
+      error: string;
+      condition: MeshConditionReason | "VirtualServiceNotFound" | "KubeError" | "ConflictRetriesExhausted";
+    };
 
 export interface ApplyOptions {
   /** Read-plan-write rounds before giving up on conflicts. */
@@ -46,7 +49,10 @@ export async function applyMesh(
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, backoffMs * 2 ** (attempt - 1)));
     const read = await store.get(ref.namespace, ref.name);
-    if (!read.ok) return { error: `${where}: ${read.error.message}`, condition: "KubeError" };
+    if (!read.ok) {
+      const condition = read.error.reason === "NotFound" ? "VirtualServiceNotFound" : "KubeError";
+      return { error: `${where}: ${read.error.message}`, condition };
+    }
     const plan = planVirtualService(read.value, intent, { subsets });
     if ("error" in plan) return { error: `${where}: ${plan.error}`, condition: plan.condition };
     const observedVersion = read.value.metadata?.resourceVersion ?? "";

@@ -319,6 +319,13 @@ export const CanarySpecSchema = Obj(
     ),
     analysis: Type.Optional(Analysis),
     webhooks: Type.Optional(Type.Array(Webhook, { description: "Notifications of phase changes" })),
+    revertOnDeletion: Type.Optional(
+      Type.Boolean({
+        description:
+          "Deleting the Canary mid-rollout first restores the VirtualService's original route (finalizer meshcanary.io/revert-routing)",
+        default: true,
+      }),
+    ),
   },
   "Desired rollout of the canary subset of a host",
 );

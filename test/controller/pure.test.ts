@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { toAnalysisChecks } from "../../controller/app/analysis-checks.js";
 import { pendingCommand } from "../../controller/app/command.js";
+import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "../../controller/app/deletion.js";
 import { buildDirective, nextDirectiveVersion, routeTable } from "../../controller/app/directive.js";
 import { meshIntentFor } from "../../controller/app/mesh-intent.js";
 import { revisionOf } from "../../controller/app/revision.js";
@@ -123,5 +124,40 @@ describe("revisionOf", () => {
     expect(revisionOf(healthySpec([10, 20]) as never)).toBe(r);
     expect(revisionOf({ ...base, canary: { subset: "v3" } } as never)).not.toBe(r);
     expect(revisionOf(base as never, { "meshcanary.io/revision": "sha256:abc" })).not.toBe(r);
+  });
+});
+
+describe("finalizersWanted", () => {
+  const F = REVERT_FINALIZER;
+  it.each([
+    [[], true, [F]],
+    [["other"], true, ["other", F]],
+    [[F], true, undefined],
+    [["other", F], false, ["other"]],
+    [["other"], false, undefined],
+  ])("%j with revert=%s → %j", (have, revert, want) => {
+    expect(finalizersWanted(have, revert)).toEqual(want);
+  });
+});
+
+describe("deletionIntent", () => {
+  const plan = planRollout(spec);
+  it.each([
+    ["Initializing", 0, undefined],
+    ["Progressing", 1000, { active: false }],
+    ["Paused", 1000, { active: false }],
+    ["Promoting", 5000, { active: false }],
+    ["RollingBack", 0, { active: false }],
+    ["RolledBack", 0, { active: false }],
+    ["Aborted", 0, { active: false }],
+    ["Succeeded", 10000, { active: false, finalSubset: "v2" }],
+  ] as const)("%s at %i bp → %j", (phase, weightBp, want) => {
+    const state = { ...stateFromStatus(plan, { phase }), weightBp };
+    const intent = deletionIntent("default/c", spec, state);
+    if (want === undefined) expect(intent).toBeUndefined();
+    else {
+      expect(intent).toMatchObject({ ...want, weights: [] });
+      if (!("finalSubset" in want)) expect(intent?.finalSubset).toBeUndefined();
+    }
   });
 });
