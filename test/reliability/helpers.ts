@@ -4,7 +4,8 @@ import { expect } from "vitest";
 import { type RunningController, startController } from "../../controller/app/controller.js";
 import type { RetryPolicy } from "../../controller/kube/errors.js";
 import type { TelemetryReader } from "../../controller/telemetry/types.js";
-import { type Json, NS, until, type World } from "../controller/harness.js";
+import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
+import { healthySpec, type Json, NS, targetWeights, until, type World } from "../controller/harness.js";
 
 export interface ControllerChoice {
   /** Telemetry port; 0 picks one (a restarted controller reuses its predecessor's). */
@@ -80,4 +81,47 @@ export function requestsPerWindow(reader: TelemetryReader, canaryId: string): nu
     for (const s of p.variants.values()) n += s.requests;
     return n;
   });
+}
+
+/** Offered rate of the rollouts the resume suites (restart, leader-move, kill) interrupt mid-step. */
+export const RESUME_RPS = 2000;
+
+/** The three-step healthy rollout those suites interrupt at step 1. */
+export function createResumeCanary(world: World, name: string): Promise<void> {
+  return world.createCanary(
+    name,
+    healthySpec([10, 30, 60], { analysis: { minStepDuration: "2s", minRequests: 50 } }),
+  );
+}
+
+/** One reporter that reconnects (to each address in turn) keeping its instance and cumulative totals. */
+export function startResumeReporter(name: string, addresses: string[]): ReporterSim {
+  return startReporterSim({
+    address: addresses[0]!,
+    moreAddresses: addresses.slice(1),
+    canary: `${NS}/${name}`,
+    rps: RESUME_RPS,
+    failureRate: { stable: 0.002, canary: 0.002 },
+    reconnectMs: 100,
+  });
+}
+
+/**
+ * After the interruption: the rollout finishes with each step and the promotion once, and `after`
+ * (the controller that finished it) took the reporter's totals sent before it (`sentBefore`) as a
+ * baseline: one 1-s window holds ~RESUME_RPS, a baseline mistaken for traffic would put them all in one.
+ */
+export async function expectResumedOnce(
+  world: World,
+  name: string,
+  after: RunningController,
+  sentBefore: ReturnType<ReporterSim["sent"]>,
+): Promise<void> {
+  const done = await phaseOf(world, name, "Succeeded", undefined, 25_000);
+  await expectEachStepOnce(world, name, done, 3);
+  expect(targetWeights(await world.vs("reviews"))).toEqual({ v2: 100 });
+  const perWindow = requestsPerWindow(after.telemetry, `${NS}/${name}`);
+  expect(perWindow.length).toBeGreaterThan(2);
+  expect(sentBefore.stable.requests + sentBefore.canary.requests).toBeGreaterThan(3 * RESUME_RPS);
+  expect(Math.max(...perWindow)).toBeLessThan(2 * RESUME_RPS);
 }

@@ -10,19 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningController } from "../../controller/app/controller.js";
-import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
+import type { ReporterSim } from "../../sandbox/reporter-sim.js";
+import { NS, startWorld, until, type World, type Json } from "../controller/harness.js";
 import {
-  healthySpec,
-  type Json,
-  NS,
-  startWorld,
-  targetWeights,
-  until,
-  type World,
-} from "../controller/harness.js";
-import { expectEachStepOnce, phaseOf, requestsPerWindow, startControllerIn } from "./helpers.js";
+  createResumeCanary,
+  expectResumedOnce,
+  startControllerIn,
+  startResumeReporter,
+  phaseOf,
+} from "./helpers.js";
 
-const RPS = 2000;
 const LEASE = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/meshcanary-controller`;
 let world: World;
 let sim: ReporterSim | undefined;
@@ -71,18 +68,8 @@ describe("leader process killed", () => {
     child = killed.proc;
     const b = await startControllerIn(world, { leaderElection: true, identity: "b" });
     controllers.push(b);
-    await world.createCanary(
-      "killed",
-      healthySpec([10, 30, 60], { analysis: { minStepDuration: "2s", minRequests: 50 } }),
-    );
-    sim = startReporterSim({
-      address: `127.0.0.1:${killed.port}`,
-      moreAddresses: [`127.0.0.1:${b.telemetryPort}`],
-      canary: `${NS}/killed`,
-      rps: RPS,
-      failureRate: { stable: 0.002, canary: 0.002 },
-      reconnectMs: 100,
-    });
+    await createResumeCanary(world, "killed");
+    sim = startResumeReporter("killed", [`127.0.0.1:${killed.port}`, `127.0.0.1:${b.telemetryPort}`]);
     await phaseOf(world, "killed", "Progressing", 1);
     expect(b.isLeader()).toBe(false);
 
@@ -95,12 +82,6 @@ describe("leader process killed", () => {
     const lease = (await world.req("GET", LEASE)).body.spec;
     expect(lease).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
 
-    const done = await phaseOf(world, "killed", "Succeeded", undefined, 25_000);
-    await expectEachStepOnce(world, "killed", done, 3);
-    expect(targetWeights(await world.vs("reviews"))).toEqual({ v2: 100 });
-    const perWindow = requestsPerWindow(b.telemetry, `${NS}/killed`);
-    expect(perWindow.length).toBeGreaterThan(2);
-    expect(sentBefore.stable.requests + sentBefore.canary.requests).toBeGreaterThan(3 * RPS);
-    expect(Math.max(...perWindow)).toBeLessThan(2 * RPS);
+    await expectResumedOnce(world, "killed", b, sentBefore);
   }, 45_000);
 });
