@@ -113,19 +113,10 @@ export async function requestCommand(
   command: string,
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<KubeResult<{ value: string }>> {
-  const api = kc.makeApiClient(CustomObjectsApi);
   lastNonce = Math.max(lastNonce + 1, Date.now());
   const value = `${command}/${lastNonce}`;
-  const params = {
-    group: CANARY_GROUP,
-    version: CANARY_VERSION,
-    plural: CANARY_PLURAL,
-    namespace,
-    name,
-    body: { metadata: { annotations: { [COMMAND_ANNOTATION]: value } } },
-  };
-  const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-  const patched = await call(() => api.patchNamespacedCustomObject(params, merge), retry);
+  const body = { metadata: { annotations: { [COMMAND_ANNOTATION]: value } } };
+  const patched = await mergePatchCanary(kc, namespace, name, body, retry);
   return patched.ok ? { ok: true, value: { value } } : fail(patched.error);
 }
 
@@ -141,15 +132,27 @@ export async function setCanaryFinalizers(
   finalizers: string[],
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<KubeResult<CanaryObject>> {
-  const api = kc.makeApiClient(CustomObjectsApi);
   const { namespace, name, resourceVersion } = canary.metadata;
+  const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
+  return mergePatchCanary(kc, namespace, name, body, retry);
+}
+
+/** One JSON merge patch of a Canary (main resource, not status). */
+function mergePatchCanary(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  body: Record<string, unknown>,
+  retry: RetryPolicy,
+): Promise<KubeResult<CanaryObject>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
   const params = {
     group: CANARY_GROUP,
     version: CANARY_VERSION,
     plural: CANARY_PLURAL,
     namespace,
     name,
-    body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } },
+    body,
   };
   const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   return call(() => api.patchNamespacedCustomObject(params, merge) as Promise<CanaryObject>, retry);

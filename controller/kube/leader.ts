@@ -121,8 +121,8 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
       return;
     }
     if (!result.ok) options.onError?.(result.error);
-    // Another live holder, or no successful renewal for longer than the renew deadline.
-    if ((result.ok && result.value === "held") || now() - lastRenewMs > renewDeadlineMs) setLeading(false);
+    // Another live holder; a lapsed renew deadline is armDeadline's to act on, at the moment it lapses.
+    if (result.ok && result.value === "held") setLeading(false);
   };
 
   const tick = () => {

@@ -102,14 +102,18 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
  * in the URL's userinfo are sent as Basic auth, since fetch refuses URLs that carry them.
  */
 async function post(target: WebhookTarget, body: string): Promise<string | undefined> {
+  // Every spelling of the URL an error message could quote: as written, parsed, and as fetched.
+  const spellings = [target.url];
   try {
     const url = new URL(target.url);
+    spellings.push(url.href);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (url.username !== "" || url.password !== "") {
       const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
       headers.authorization = `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
       url.username = "";
       url.password = "";
+      spellings.push(url.href);
     }
     const res = await fetch(url, {
       method: "POST",
@@ -120,7 +124,8 @@ async function post(target: WebhookTarget, body: string): Promise<string | undef
     await res.arrayBuffer().catch(() => undefined);
     return res.ok ? undefined : `HTTP ${res.status}`;
   } catch (e) {
-    return scrub(describe(e), target.url);
+    const origin = originOf(target.url);
+    return spellings.reduce((message, spelling) => message.split(spelling).join(origin), describe(e));
   }
 }
 
@@ -132,24 +137,8 @@ function describe(e: unknown): string {
   return cause === undefined ? e.message : `${e.message} (${cause})`;
 }
 
-/** The message with the URL, in any of its spellings, replaced by its origin. */
-function scrub(message: string, url: string): string {
-  let out = message;
-  for (const spelling of [url, safeHref(url)])
-    if (spelling !== "") out = out.split(spelling).join(originOf(url));
-  return out;
-}
-
-function safeHref(url: string): string {
-  try {
-    return new URL(url).href;
-  } catch {
-    return "";
-  }
-}
-
 /** Scheme, host and port only: chat webhooks carry their secret in the path or query, some in userinfo. */
-export function originOf(url: string): string {
+function originOf(url: string): string {
   try {
     return new URL(url).origin;
   } catch {
