@@ -42,23 +42,4 @@ export async function until(
   }
 }
 
-/** A minimal CRD for canaries.meshcanary.io v1alpha1 with a status subresource. */
-export const CANARY_CRD = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "canaries.meshcanary.io" },
-  spec: {
-    group: "meshcanary.io",
-    scope: "Namespaced",
-    names: { plural: "canaries", singular: "canary", kind: "Canary" },
-    versions: [
-      {
-        name: "v1alpha1",
-        served: true,
-        storage: true,
-        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-        subresources: { status: {} },
-      },
-    ],
-  },
-};
+export { CANARY_CRD } from "../kube-api/helpers.js";

@@ -5,7 +5,7 @@
  * clock jumping forward and backward (lease expiry and reconnect backoff still behave, no trap, every
  * count delivered).
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
 import { type ClockSource, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { filterWasm } from "../filter/filter-wasm.js";
@@ -27,17 +27,10 @@ import {
   driveRound,
   expectComplete,
   noWorkerFailed,
+  closedAfterEach,
 } from "./datapath-traffic.js";
 
-const hosts: ProxyWasmHost[] = [];
-const servers: TelemetryServer[] = [];
-const relays: FaultRelay[] = [];
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await s.close();
-  for (const r of relays.splice(0)) await r.close();
-});
+const { hosts, servers, relays } = closedAfterEach();
 
 async function server(): Promise<TelemetryServer> {
   const s = await startServer();

@@ -5,9 +5,7 @@
  * table (never waiting on the controller), and the controller's totals equal the driven totals once
  * the path is back. Latency with/without the fault is printed as a ratio, not asserted.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { TelemetryServer } from "../../controller/telemetry/index.js";
-import type { ProxyWasmHost } from "../../sandbox/host/index.js";
+import { describe, expect, it } from "vitest";
 import { newHost, startServer, step, stepUntil, waitFor } from "../stream/harness.js";
 import { FaultRelay } from "../../sandbox/fault-relay.js";
 import {
@@ -18,17 +16,10 @@ import {
   driveRound,
   expectComplete,
   noWorkerFailed,
+  closedAfterEach,
 } from "./datapath-traffic.js";
 
-const hosts: ProxyWasmHost[] = [];
-const servers: TelemetryServer[] = [];
-const relays: FaultRelay[] = [];
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await s.close();
-  for (const r of relays.splice(0)) await r.close();
-});
+const { hosts, servers, relays } = closedAfterEach();
 
 async function setup(relayMode: "pass" | "cut" = "pass") {
   const server = await startServer();
