@@ -3,19 +3,18 @@
  * INVALID_ARGUMENT (RESOURCE_EXHAUSTED above the hard receive limit), counted and logged, leaves no
  * reporter state behind, and an honest reporter streaming beside it keeps exact totals.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Directive,
-  DirectiveSchema,
   type Report,
   ReportSchema,
 } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
-import { CONNECT_PATH } from "../../controller/telemetry/server.js";
 import { makeReport, type TotalsSpec } from "../telemetry/fixtures.js";
+import { connectRaw, type RawConn, seriesTotal } from "../telemetry/raw-client.js";
 
 const TOKEN = "fuzz-token";
 const MAX_BYTES = 256 * 1024;
@@ -45,35 +44,12 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Conn {
-  status: Promise<grpc.StatusObject>;
-  send(r: Report | Uint8Array): void;
-}
+type Conn = RawConn;
 
 function connect(): Conn {
-  const md = new grpc.Metadata();
-  md.set("x-meshcanary-token", TOKEN);
-  const stream = client.makeBidiStreamRequest<Buffer, Directive>(
-    CONNECT_PATH,
-    (b) => b,
-    (b) => fromBinary(DirectiveSchema, b),
-    md,
-  );
-  streams.push(stream);
-  stream.on("data", () => undefined);
-  stream.on("error", () => undefined);
-  const status = new Promise<grpc.StatusObject>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no status within 10 s")), 10_000);
-    stream.on("status", (st: grpc.StatusObject) => {
-      clearTimeout(timer);
-      resolve(st);
-    });
-  });
-  status.catch(() => undefined);
-  return {
-    status,
-    send: (r) => stream.write(Buffer.from(r instanceof Uint8Array ? r : toBinary(ReportSchema, r))),
-  };
+  const conn = connectRaw(client, TOKEN, 10_000);
+  streams.push(conn.stream);
+  return conn;
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -85,10 +61,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 function total(canary: string, variant: string, field: "requests" | "failures" = "requests"): number {
-  let n = 0;
-  for (const p of server.reader.series(canary, 0, Number.MAX_SAFE_INTEGER))
-    n += p.variants.get(variant)?.[field] ?? 0;
-  return n;
+  return seriesTotal(server.reader, canary, variant, field);
 }
 
 /** The honest reporter: one stream, cumulative totals growing by 7 requests (1 failure) per report. */

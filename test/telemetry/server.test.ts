@@ -1,18 +1,17 @@
 /**
  * The telemetry server over real gRPC on 127.0.0.1 with a @grpc/grpc-js client sending encoded Reports.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type Directive,
   DirectiveSchema,
   type Report,
-  ReportSchema,
 } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
-import { CONNECT_PATH } from "../../controller/telemetry/server.js";
 import { makeReport } from "./fixtures.js";
+import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
 
 const TOKEN = "s3cret";
 let server: TelemetryServer;
@@ -38,38 +37,12 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Conn {
-  stream: grpc.ClientDuplexStream<Buffer, Directive>;
-  directives: Directive[];
-  status: Promise<grpc.StatusObject>;
-  send(r: Report | Uint8Array): void;
-}
+type Conn = RawConn;
 
 function connect(token: string | null = TOKEN): Conn {
-  const md = new grpc.Metadata();
-  if (token !== null) md.set("x-meshcanary-token", token);
-  const stream = client.makeBidiStreamRequest<Buffer, Directive>(
-    CONNECT_PATH,
-    (b) => b,
-    (b) => fromBinary(DirectiveSchema, b),
-    md,
-  );
-  open.push(stream);
-  const directives: Directive[] = [];
-  stream.on("data", (d: Directive) => directives.push(d));
-  stream.on("error", () => {});
-  // Bounded: a stream the server never ends fails the test instead of hanging it.
-  const status = new Promise<grpc.StatusObject>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no status within 5 s")), 5000);
-    stream.on("status", (st: grpc.StatusObject) => {
-      clearTimeout(timer);
-      resolve(st);
-    });
-  });
-  status.catch(() => {});
-  const send = (r: Report | Uint8Array) =>
-    stream.write(Buffer.from(r instanceof Uint8Array ? r : toBinary(ReportSchema, r)));
-  return { stream, directives, status, send };
+  const conn = connectRaw(client, token, 5000);
+  open.push(conn.stream);
+  return conn;
 }
 
 /** Polls `cond` every 10 ms, up to 5 s (a bound, not a performance assertion). */
@@ -82,10 +55,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 function total(canary: string, variant: string, field: "requests" | "failures" = "requests"): number {
-  let n = 0;
-  for (const p of server.reader.series(canary, 0, Number.MAX_SAFE_INTEGER))
-    n += p.variants.get(variant)?.[field] ?? 0;
-  return n;
+  return seriesTotal(server.reader, canary, variant, field);
 }
 
 async function sendAll(c: Conn, reports: Report[]): Promise<void> {
