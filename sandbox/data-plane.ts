@@ -1,0 +1,176 @@
+/**
+ * The sidecar a sandbox run puts in front of its services: real Envoy (the authority) or, where
+ * Envoy cannot be installed, the TypeScript sidecar on the sandbox proxy-wasm host. Both take the
+ * same inputs — the compiled filter and its WasmPlugin settings, the pod's identity, the mesh's
+ * routing — and answer the same questions, so one conformance suite, the demo and the benchmarks
+ * run unchanged on either.
+ */
+import { readFileSync } from "node:fs";
+import type { SidecarNode } from "./envoy/bootstrap.js";
+import { findEnvoy } from "./envoy/binary.js";
+import { type EnvoySidecar, startEnvoySidecar } from "./envoy/envoy-sidecar.js";
+import { fqdn, type MeshView, staticCluster } from "./envoy/istio-xds.js";
+import { type FailurePolicy, loadHost, type ProxyWasmHost } from "./host/index.js";
+import { endpointKey, type EndpointMap, type Sidecar, startSidecar } from "./sidecar/sidecar.js";
+
+export type DataPlaneKind = "envoy" | "sandbox";
+
+export interface DataPlaneOptions {
+  kind: DataPlaneKind;
+  /** Repository root (build/meshcanary.wasm, build/envoy). */
+  root: string;
+  /** The filter module; default <root>/build/meshcanary.wasm. */
+  wasmPath?: string;
+  /** WasmPlugin pluginConfig as JSON. */
+  pluginConfig: string;
+  /** WasmPlugin vmConfig.env. */
+  env?: Record<string, string>;
+  node: SidecarNode;
+  /** WasmPlugin failStrategy; default FAIL_OPEN as istio/wasmplugin.yaml sets it. */
+  failurePolicy?: FailurePolicy;
+  /** The controller's gRPC cluster (Istio name) and where it listens now. */
+  controller?: { cluster: string; address: string; port: number };
+  /** The mesh as the proxy sees it (read at start and on update()). */
+  mesh: () => MeshView;
+  /** Worker threads / VMs; default 2 (Envoy --concurrency). */
+  workers?: number;
+  /** Envoy version to run (default: MESHCANARY_ENVOY_VERSION or the newest). */
+  envoyVersion?: string;
+}
+
+export interface DataPlane {
+  readonly kind: DataPlaneKind;
+  /** What runs, for humans: "Envoy 1.40.0, 2 workers" or "TypeScript sidecar, 2 worker VMs". */
+  readonly label: string;
+  readonly url: string;
+  readonly port: number;
+  /** Applies the current mesh view; resolves once the proxy routes by it. */
+  update(): Promise<void>;
+  /** The proxy's counters and gauges by Envoy stat name (wasmcustom.meshcanary_…). */
+  metrics(): Promise<Map<string, number>>;
+  /** Warning-or-worse log lines so far. */
+  warnings(): string[];
+  close(): Promise<void>;
+}
+
+/** Local address per (host, subset) for the TypeScript sidecar, from the same mesh view Envoy gets. */
+export function endpointMap(view: MeshView): EndpointMap {
+  const out: EndpointMap = new Map();
+  for (const service of view.services) {
+    const all = service.endpoints[0];
+    const short = service.host.split(".")[0] ?? service.host;
+    const set = (subset: string | undefined, ep: { address: string; port: number } | undefined) => {
+      if (!ep) return;
+      out.set(endpointKey(service.host, subset), `${ep.address}:${ep.port}`);
+      out.set(endpointKey(short, subset), `${ep.address}:${ep.port}`);
+    };
+    set(undefined, all);
+    for (const rule of view.destinationRules) {
+      if (fqdn(rule.host, rule.namespace) !== service.host) continue;
+      for (const subset of rule.subsets) {
+        const want = Object.entries(subset.labels ?? {});
+        set(
+          subset.name,
+          service.endpoints.find((e) => want.every(([k, v]) => e.labels[k] === v)),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+async function startEnvoyPlane(opts: DataPlaneOptions, wasmPath: string): Promise<DataPlane> {
+  const binary = findEnvoy(opts.root, opts.envoyVersion);
+  if (!binary.ok) throw new Error(binary.error);
+  const sidecar: EnvoySidecar = await startEnvoySidecar({
+    binary: binary.path,
+    node: opts.node,
+    concurrency: opts.workers ?? 2,
+    filter: {
+      name: "default.meshcanary",
+      wasmPath,
+      pluginConfig: opts.pluginConfig,
+      env: opts.env,
+      failurePolicy: opts.failurePolicy ?? "FAIL_OPEN",
+    },
+    mesh: opts.mesh,
+    extraClusters: opts.controller
+      ? [
+          staticCluster(
+            opts.controller.cluster,
+            [{ address: opts.controller.address, port: opts.controller.port }],
+            true,
+          ),
+        ]
+      : [],
+  });
+  return {
+    kind: "envoy",
+    label: `Envoy ${binary.version}, ${opts.workers ?? 2} workers`,
+    url: sidecar.url,
+    port: sidecar.port,
+    update: () => sidecar.update(),
+    metrics: () => sidecar.process.stats("meshcanary"),
+    warnings: () => sidecar.process.warnings(),
+    close: () => sidecar.close(),
+  };
+}
+
+async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Promise<DataPlane> {
+  const host: ProxyWasmHost = await loadHost({
+    module: new Uint8Array(readFileSync(wasmPath)),
+    workers: opts.workers ?? 2,
+    pluginConfig: opts.pluginConfig,
+    clusters: opts.controller
+      ? { [opts.controller.cluster]: `${opts.controller.address}:${opts.controller.port}` }
+      : {},
+    ...(opts.env ? { env: opts.env } : {}),
+    node: {
+      metadata: { NAME: opts.node.pod, NAMESPACE: opts.node.namespace, WORKLOAD_NAME: opts.node.workload },
+    },
+    failurePolicy: opts.failurePolicy ?? "FAIL_OPEN",
+    timers: "real",
+  });
+  let view = opts.mesh();
+  let endpoints = endpointMap(view);
+  let sidecar: Sidecar;
+  try {
+    sidecar = await startSidecar({
+      host,
+      virtualServices: () => view.virtualServices.map((v) => v.spec),
+      endpoints: () => endpoints,
+    });
+  } catch (err) {
+    await host.close();
+    throw err;
+  }
+  return {
+    kind: "sandbox",
+    label: `TypeScript sidecar, ${host.workerCount} worker VMs`,
+    url: sidecar.url,
+    port: sidecar.port,
+    async update() {
+      view = opts.mesh();
+      endpoints = endpointMap(view);
+    },
+    async metrics() {
+      return new Map([...host.metrics()].map(([k, v]) => [k, v.value]));
+    },
+    warnings: () => host.logs.filter((l) => l.level >= 3).map((l) => l.message),
+    async close() {
+      await sidecar.close();
+      await host.close();
+    },
+  };
+}
+
+export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane> {
+  const wasmPath = opts.wasmPath ?? `${opts.root}/build/meshcanary.wasm`;
+  return opts.kind === "envoy" ? startEnvoyPlane(opts, wasmPath) : startSandboxPlane(opts, wasmPath);
+}
+
+/** Envoy where it is installed, else the TypeScript sidecar with the reason (said, never hidden). */
+export function preferredKind(root: string): { kind: DataPlaneKind; why?: string } {
+  const found = findEnvoy(root);
+  return found.ok ? { kind: "envoy" } : { kind: "sandbox", why: found.error };
+}

@@ -1,0 +1,202 @@
+// One conformance suite, two hosts: the compiled filter in real Envoy (configured as Istio configures
+// a client sidecar: ECDS Wasm, routes from the VirtualService, --concurrency 2) and in the TypeScript
+// sidecar. Every scenario runs on both; a difference is a bug in our host.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
+import { subtract } from "../../controller/telemetry/sketch.js";
+import type { DataPlaneKind } from "../../sandbox/data-plane.js";
+import {
+  describeEachPlane,
+  HOST,
+  INTERVAL_MS,
+  OTHER,
+  quantile,
+  send,
+  sleep,
+  startWorld,
+  totals,
+  until,
+  VARIANT,
+  type World,
+} from "./world.js";
+
+function variantSeen(w: World, upstream: "v1" | "v2" | "other"): (string | string[] | undefined)[] {
+  return w.up[upstream].seen.map((h) => h[VARIANT]);
+}
+
+describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld(kind);
+    // The first Directive proves the stream is up before any scenario relies on it.
+    await w.setCanaryWeight(1000);
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("loads the module and logs nothing at warning level per request", async () => {
+    const before = w.plane.warnings().length;
+    for (let i = 0; i < 200; i++) expect((await send(w.plane, { "x-user-id": `u${i}` })).status).toBe(200);
+    expect(w.plane.warnings().slice(before)).toEqual([]);
+  });
+
+  it("routes a pin header and a pin cookie to the canary subset", async () => {
+    const n2 = w.up.v2.seen.length;
+    expect((await send(w.plane, { "x-meshcanary-pin": "canary" })).body).toBe("v2");
+    expect((await send(w.plane, { cookie: "a=b; meshcanary-pin=canary" })).body).toBe("v2");
+    expect(variantSeen(w, "v2").slice(n2)).toEqual(["canary", "canary"]);
+  });
+
+  it("never honours a client-sent variant header, and leaves unknown hosts untouched", async () => {
+    await w.setCanaryWeight(0);
+    const n1 = w.up.v1.seen.length;
+    for (let i = 0; i < 50; i++) {
+      const r = await send(w.plane, { [VARIANT]: "canary", "x-user-id": `spoof${i}` });
+      expect(r.body).toBe("v1");
+    }
+    expect(new Set(variantSeen(w, "v1").slice(n1))).toEqual(new Set(["stable"]));
+    // A host the filter has no route for: the client's header reaches the upstream as sent.
+    const r = await send(w.plane, { host: OTHER, [VARIANT]: "canary", "x-meshcanary-pin": "canary" });
+    expect(r.body).toBe("other");
+    expect(w.up.other.seen.at(-1)?.[VARIANT]).toBe("canary");
+  });
+
+  it("keeps sticky users on their variant as the weight grows, as the shared hash says", async () => {
+    const users = Array.from({ length: 600 }, (_, i) => `user-${i}`);
+    const servedAt = async (bp: number) => {
+      await w.setCanaryWeight(bp);
+      const out = new Map<string, string>();
+      for (const u of users) out.set(u, (await send(w.plane, { "x-user-id": u })).body);
+      return out;
+    };
+    const at10 = await servedAt(1000);
+    const at50 = await servedAt(5000);
+    for (const u of users) {
+      const bucket = stickyBucket("conformance", u);
+      expect(at10.get(u), u).toBe(bucket >= 9000 ? "v2" : "v1");
+      expect(at50.get(u), u).toBe(bucket >= 5000 ? "v2" : "v1");
+    }
+  });
+
+  it("splits by weight within statistical tolerance without a sticky key", async () => {
+    await w.setCanaryWeight(3000);
+    const n = 800;
+    let canary = 0;
+    for (let i = 0; i < n; i++) if ((await send(w.plane, {})).body === "v2") canary++;
+    // 4.5 standard deviations of a fair 30% draw.
+    expect(Math.abs(canary / n - 0.3)).toBeLessThan(4.5 * Math.sqrt((0.3 * 0.7) / n));
+  });
+
+  it("applies a Directive within one report interval", async () => {
+    await w.setCanaryWeight(0);
+    const started = Date.now();
+    await w.setCanaryWeight(10000);
+    // Every worker reads the table from shared data: the next requests all go to the canary.
+    for (let i = 0; i < 40; i++) expect((await send(w.plane, {})).body).toBe("v2");
+    expect(Date.now() - started).toBeLessThan(INTERVAL_MS + 1500);
+  });
+
+  it("tallies at the controller what the upstreams served: status classes, failures, metrics, latency", async () => {
+    await w.setCanaryWeight(1000);
+    // Earlier scenarios' last requests reach the controller with the next report: let them land.
+    await sleep(2 * INTERVAL_MS + 200);
+    const before = {
+      stable: totals(w.server, "stable"),
+      canary: totals(w.server, "canary"),
+      dead: totals(w.server, "dead"),
+    };
+    const served1 = new Map(w.up.v1.served);
+    const plan: { pin: string; status: number; tokens: number; delay: number; n: number }[] = [
+      { pin: "stable", status: 200, tokens: 7, delay: 0, n: 120 },
+      { pin: "stable", status: 500, tokens: 0, delay: 0, n: 12 },
+      { pin: "stable", status: 404, tokens: 0, delay: 0, n: 8 },
+      { pin: "canary", status: 200, tokens: 30, delay: 20, n: 40 },
+      { pin: "canary", status: 200, tokens: 30, delay: 80, n: 40 },
+    ];
+    const canaryMs: number[] = [];
+    for (const p of plan) {
+      for (let i = 0; i < p.n; i++) {
+        const r = await send(w.plane, {
+          "x-meshcanary-pin": p.pin,
+          "x-test-status": String(p.status),
+          "x-test-delay-ms": String(p.delay),
+          ...(p.tokens ? { "x-test-tokens": String(p.tokens) } : {}),
+        });
+        expect(r.status).toBe(p.status);
+        if (p.pin === "canary") canaryMs.push(r.ms);
+      }
+    }
+    // Pinned to a subset whose pod is gone: Envoy answers 503 with an upstream-failure flag.
+    for (let i = 0; i < 5; i++)
+      expect((await send(w.plane, { "x-meshcanary-pin": "dead" })).status).toBe(503);
+
+    const delta = (v: "stable" | "canary" | "dead") => {
+      const t = totals(w.server, v);
+      const b = before[v];
+      return {
+        requests: t.requests - b.requests,
+        failures: t.failures - b.failures,
+        status2xx: t.status2xx - b.status2xx,
+        status4xx: t.status4xx - b.status4xx,
+        status5xx: t.status5xx - b.status5xx,
+        statusNone: t.statusNone - b.statusNone,
+        tokens: t.tokens - b.tokens,
+      };
+    };
+    await until(
+      () => delta("stable").requests >= 140 && delta("canary").requests >= 80 && delta("dead").requests >= 5,
+      "the controller to hold every request",
+      10_000,
+    );
+    await sleep(INTERVAL_MS + 200);
+    const servedStable = (code: number) => (w.up.v1.served.get(code) ?? 0) - (served1.get(code) ?? 0);
+    expect(delta("stable")).toEqual({
+      requests: 140,
+      failures: servedStable(500),
+      status2xx: servedStable(200),
+      status4xx: servedStable(404),
+      status5xx: servedStable(500),
+      statusNone: 0,
+      tokens: 7 * 120,
+    });
+    expect(delta("canary")).toMatchObject({ requests: 80, failures: 0, status2xx: 80, tokens: 30 * 80 });
+    expect(delta("dead")).toMatchObject({ requests: 5, failures: 5, status5xx: 5 });
+    // Latency: the filter's request.duration lies between the upstream's delay and what the client saw.
+    const sketch = subtract(totals(w.server, "canary").latencyUs, before.canary.latencyUs);
+    if (sketch instanceof Error) throw sketch;
+    const sorted = [...canaryMs].sort((a, b) => a - b);
+    for (const [q, delay] of [
+      [0.25, 20],
+      [0.75, 80],
+    ] as const) {
+      const filterMs = quantile(sketch, q) / 1000;
+      const clientMs = sorted[Math.floor(q * sorted.length)] ?? 0;
+      expect(filterMs, `p${q * 100}`).toBeGreaterThanOrEqual(delay * 0.99);
+      expect(filterMs, `p${q * 100}`).toBeLessThanOrEqual(clientMs * 1.01 + 1);
+    }
+  });
+
+  it("keeps routing and counting through a controller restart, then reports to the new one", async () => {
+    await w.setCanaryWeight(10000);
+    const next = w.restartServer();
+    for (let i = 0; i < 20; i++) expect((await send(w.plane, {})).body).toBe("v2");
+    const server = await next;
+    for (let i = 0; i < 20; i++) await send(w.plane, {});
+    await until(() => server.stats().accepted > 0, "a report on the restarted controller", 15_000);
+    // The first report on the new stream carries the totals last delivered as its baseline, so the
+    // requests served while no controller listened are counted too.
+    await until(() => totals(server, "canary").requests >= 40, "the outage's requests counted", 10_000);
+  });
+
+  it("shows the Envoy counters under the names the install docs give", async () => {
+    const stats = await w.plane.metrics();
+    expect(stats.get("wasmcustom.meshcanary_requests__default__reviews__canary")).toBeGreaterThan(0);
+    expect(stats.get("wasmcustom.meshcanary_requests__default__reviews__stable")).toBeGreaterThan(0);
+    expect(stats.get("wasmcustom.meshcanary_failures__default__reviews__dead")).toBeGreaterThanOrEqual(5);
+  });
+
+  it("serves on: the host of the request never changes what other hosts get", async () => {
+    expect((await send(w.plane, { host: `${HOST}:9080`, "x-meshcanary-pin": "stable" })).body).toBe("v1");
+  });
+});
