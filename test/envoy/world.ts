@@ -8,7 +8,7 @@ import { describe } from "vitest";
 import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
 import { emptySketch, mergeInto, quantile } from "../../controller/telemetry/sketch.js";
-import type { Sketch } from "../../controller/telemetry/types.js";
+import type { Sketch } from "../../controller/telemetry/sketch.js";
 import { type DataPlane, type DataPlaneKind, startDataPlane } from "../../sandbox/data-plane.js";
 import { repoRoot } from "../../sandbox/demo/manifests.js";
 import { findEnvoy } from "../../sandbox/envoy/binary.js";
