@@ -48,6 +48,8 @@ export interface DataPlane {
   update(): Promise<void>;
   /** The proxy's counters and gauges by Envoy stat name (wasmcustom.meshcanary_…). */
   metrics(): Promise<Map<string, number>>;
+  /** The admin /stats/prometheus text (the sandbox host renders its stats as Envoy does). */
+  prometheus(): Promise<string>;
   /** Warning-or-worse log lines so far. */
   warnings(): string[];
   close(): Promise<void>;
@@ -111,6 +113,7 @@ async function startEnvoyPlane(opts: DataPlaneOptions, wasmPath: string): Promis
     port: sidecar.port,
     update: () => sidecar.update(),
     metrics: () => sidecar.process.stats("meshcanary"),
+    prometheus: () => sidecar.process.admin("/stats/prometheus"),
     warnings: () => sidecar.process.warnings(),
     close: () => sidecar.close(),
   };
@@ -156,6 +159,7 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
     async metrics() {
       return new Map([...host.metrics()].map(([k, v]) => [k, v.value]));
     },
+    prometheus: async () => host.prometheus(),
     warnings: () => host.logs.filter((l) => l.level >= 3).map((l) => l.message),
     async close() {
       await sidecar.close();

@@ -131,9 +131,13 @@ export class VmHttpStream implements HttpStream {
     return stop ? "stop" : "continue";
   }
 
-  /** The VM trapped or had failed: fail closed with a 503, or pass through when open. */
+  /**
+   * The VM trapped or had failed. Only a stream that began after the failure skips the filter under
+   * FAIL_OPEN; the trapping stream and those already in flight get 503, whatever the policy (as
+   * Envoy does: test/envoy/failure-policy.test.ts).
+   */
   private onFailed(): "continue" | "stop" {
-    if (this.policy === "FAIL_OPEN") return "continue";
+    if (this.skipped) return "continue";
     this.failReply = true;
     return "stop";
   }

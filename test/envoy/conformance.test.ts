@@ -196,7 +196,21 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
     expect(stats.get("wasmcustom.meshcanary_failures__default__reviews__dead")).toBeGreaterThanOrEqual(5);
   });
 
-  it("serves on: the host of the request never changes what other hosts get", async () => {
+  it("renders them in /stats/prometheus without the wasmcustom namespace and without envoy_", async () => {
+    const text = await w.plane.prometheus();
+    const types = new Map(
+      [...text.matchAll(/^# TYPE (meshcanary_\S+) (\w+)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    for (const kind of ["requests", "failures"]) {
+      for (const v of ["stable", "dead", "canary"])
+        expect(types.get(`meshcanary_${kind}__default__reviews__${v}`)).toBe("counter");
+    }
+    expect(types.get("meshcanary_pin_rejected")).toBe("counter");
+    expect(text).toMatch(/^meshcanary_requests__default__reviews__canary\{\} [1-9]\d*$/m);
+    expect(text).not.toMatch(/envoy_wasmcustom|envoy_meshcanary/);
+  });
+
+  it("matches a service's name with its port as well", async () => {
     expect((await send(w.plane, { host: `${HOST}:9080`, "x-meshcanary-pin": "stable" })).body).toBe("v1");
   });
 });

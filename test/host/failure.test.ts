@@ -31,9 +31,10 @@ describe("trap handling (contract §5.6)", () => {
     await host.close();
   });
 
-  it("FAIL_OPEN: later requests skip the filter", async () => {
+  it("FAIL_OPEN: the trapping request gets 503, later requests skip the filter", async () => {
     const host = await loadHost({ module: fixture("probe"), timers: "manual", failurePolicy: "FAIL_OPEN" });
-    host.request({ request: { headers: { ":path": "/", "x-trap": "1" } } });
+    const trapping = host.request({ request: { headers: { ":path": "/", "x-trap": "1" } } });
+    expect(trapping.localReply).toMatchObject({ status: 503, details: "wasm_fail_stream" });
     const r = host.request({
       request: { headers: { ":path": "/", "x-user": "u" } },
       response: { status: 200 },
