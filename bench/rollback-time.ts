@@ -10,6 +10,7 @@
  * Baseline: a Flagger-style rule (60 s interval; rollback after 1 or after 5 failed checks) replayed
  * on the windows the controller saw in the same run, continued at the same rates (flagger-replay.ts).
  */
+import { request as httpRequest } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -98,23 +99,37 @@ export function userInBucket(cohort: string, bucket: number): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The variant the filter on `worker` gives `user`. */
-function probe(sb: Sandbox, worker: number, user: string): string | undefined {
-  const r = sb.host.request(
-    {
-      request: {
-        headers: [
-          [":authority", sb.hostOf(SERVICE)],
-          [":path", "/probe"],
-          [STICKY_HEADER, user],
-        ],
+/**
+ * The version that serves `user` through the sidecar, asked on a fresh connection: Envoy hands each
+ * new connection to one of its workers, so PROBES fresh probes reach every worker's filter with
+ * near certainty (all on one of two workers: 2^-(PROBES-1)).
+ */
+function probe(sb: Sandbox, user: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: sb.dataPlane.port,
+        path: "/probe",
+        agent: false,
+        headers: { host: sb.hostOf(SERVICE), [STICKY_HEADER]: user, connection: "close" },
       },
-      response: { status: 200 },
-      durationNs: 1_000_000,
-    },
-    worker,
-  );
-  return r.requestHeaders.find(([k]) => k === "x-meshcanary-variant")?.[1];
+      (res) => {
+        res.resume();
+        resolve(res.headers["x-app-version"] as string | undefined);
+      },
+    );
+    req.on("error", () => resolve(undefined));
+    req.end();
+  });
+}
+
+const PROBES = 8;
+
+/** Whether every probe for `user` is served by something other than `version`. */
+async function noneServedBy(sb: Sandbox, user: string, version: string | undefined): Promise<boolean> {
+  const seen = await Promise.all(Array.from({ length: PROBES }, () => probe(sb, user)));
+  return seen.every((v) => v !== undefined && v !== version);
 }
 
 function canaryManifest(s: Scenario): Manifest {
@@ -227,7 +242,7 @@ async function milestones(
     if (
       times.decisionS !== null &&
       times.filtersS === null &&
-      [0, 1].every((w) => probe(sb, w, canaryUser) !== canaryVariant)
+      (await noneServedBy(sb, canaryUser, canaryVariant))
     ) {
       times.filtersS = since();
     }
@@ -258,10 +273,15 @@ async function measureOnce(s: Scenario, healthyMs: number, limitMs: number): Pro
     const canaryUser = userInBucket(COHORT, BUCKETS - 1);
     const stableUser = userInBucket(COHORT, 0);
     const stepStart = await reachCanaryStep(sb, s);
-    await waitFor("both workers routing the probe user to the canary", 30_000, () =>
-      [0, 1].every((w) => probe(sb, w, canaryUser) !== probe(sb, w, stableUser)),
-    );
-    const canaryVariant = probe(sb, 0, canaryUser);
+    // The canary version: what serves the top bucket on every worker while the bottom one stays stable.
+    let canaryVariant: string | undefined;
+    await waitFor("every worker routing the probe user to the canary", 30_000, async () => {
+      const stable = await probe(sb, stableUser);
+      const canary = await probe(sb, canaryUser);
+      if (canary === undefined || canary === stable) return false;
+      canaryVariant = canary;
+      return noneServedBy(sb, canaryUser, stable);
+    });
     const sentBefore = sb.load(SERVICE).stats().answered;
     await sleep(healthyMs);
     const loadRps = (sb.load(SERVICE).stats().answered - sentBefore) / (healthyMs / 1000);

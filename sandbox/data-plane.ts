@@ -135,12 +135,13 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
     timers: "real",
   });
   let view = opts.mesh();
+  let specs = view.virtualServices.map((v) => v.spec);
   let endpoints = endpointMap(view);
   let sidecar: Sidecar;
   try {
     sidecar = await startSidecar({
       host,
-      virtualServices: () => view.virtualServices.map((v) => v.spec),
+      virtualServices: () => specs,
       endpoints: () => endpoints,
     });
   } catch (err) {
@@ -154,6 +155,7 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
     port: sidecar.port,
     async update() {
       view = opts.mesh();
+      specs = view.virtualServices.map((v) => v.spec);
       endpoints = endpointMap(view);
     },
     async metrics() {

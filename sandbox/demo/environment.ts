@@ -2,8 +2,9 @@
  * The whole sandbox on one machine: the embedded Kubernetes API (its kubeconfig written out so the
  * CLI can be pointed at it), the CRD and the sample DestinationRule/VirtualService per service,
  * the WasmPlugin, one demo app per service version, the controller, the compiled filter in a
- * 2-worker sidecar routing by the live VirtualServices, and a sticky-user load generator per
- * service. A library: the demo, its tests, the benchmarks and the reliability suites start it.
+ * 2-worker sidecar — real Envoy where installed, else the TypeScript sidecar — routing by the live
+ * VirtualServices, and a sticky-user load generator per service. A library: the demo, its tests,
+ * the benchmarks and the reliability suites start it.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -13,9 +14,10 @@ import { type RunningController, startController } from "../../controller/app/co
 import { loadKubeConfig } from "../../controller/kube/client.js";
 import { type AppBehaviour, type DemoApp, startDemoApp } from "../apps/demo-app.js";
 import { type LoadGenerator, startLoad } from "../apps/load-generator.js";
-import { loadHost, type ProxyWasmHost } from "../host/index.js";
+import { type DataPlane, type DataPlaneKind, preferredKind, startDataPlane } from "../data-plane.js";
+import type { MeshView, ServiceView } from "../envoy/istio-xds.js";
 import { type KubeApiServer, startKubeApi } from "../kube-api/index.js";
-import { endpointKey, type EndpointMap, type Sidecar, startSidecar } from "../sidecar/sidecar.js";
+import { endpointKey, type EndpointMap } from "../sidecar/sidecar.js";
 import {
   type DestinationRuleView,
   startVirtualServiceSource,
@@ -40,6 +42,8 @@ export interface SandboxOptions {
   kubeconfigPath?: string;
   /** Sidecar worker VMs (Envoy worker threads); default 2. */
   workers?: number;
+  /** Which sidecar: real Envoy (default where installed) or the TypeScript one. */
+  dataPlane?: DataPlaneKind;
   /** Load per service: requests per second and distinct sticky users; rps 0 = no load. */
   load: { rps: number; users: number; rampMs?: number };
   /** Controller reconcile interval; default 250 ms. */
@@ -73,8 +77,10 @@ export interface Sandbox {
   apiUrl: string;
   /** Bearer token for the API's commands (POST). */
   apiToken: string;
-  host: ProxyWasmHost;
-  sidecar: Sidecar;
+  /** The sidecar in front of every service: real Envoy or the TypeScript fallback. */
+  dataPlane: DataPlane;
+  /** Why the TypeScript sidecar runs instead of Envoy (undefined when Envoy runs or was not wanted). */
+  fallbackReason?: string;
   routing: VirtualServiceSource;
   /** The app serving `version` of `service`. */
   app(service: string, version: string): DemoApp;
@@ -90,7 +96,7 @@ export const STICKY_HEADER = "x-user-id";
 /** The load's path: the demo app's LLM-style endpoint, which returns x-llm-total-tokens. */
 const LOAD_PATH = "/v1/completions";
 
-/** Subset -> local address, from the DestinationRules' subset labels (version) and the running apps. */
+/** Subset -> local address for a TypeScript sidecar of its own (the soak), from the DestinationRules' subset labels. */
 export function endpointsFor(
   rules: readonly DestinationRuleView[],
   appAddress: (service: string, version: string) => string | undefined,
@@ -108,6 +114,41 @@ export function endpointsFor(
     }
   }
   return out;
+}
+
+/** Port every sandbox service is named with in routes and clusters (Istio: the Service port). */
+export const SERVICE_PORT = 9080;
+
+/**
+ * The mesh as istiod would show it to the sidecar: one Service per DestinationRule host whose pods
+ * are the running demo apps (labelled version=<v>), and the live VirtualServices.
+ */
+export function meshViewFor(
+  routing: VirtualServiceSource,
+  apps: ReadonlyMap<string, DemoApp>,
+  namespace: string,
+): MeshView {
+  const rules = routing.destinationRules();
+  const services: ServiceView[] = rules.map((rule) => {
+    const service = rule.host.split(".")[0] ?? rule.host;
+    const endpoints = [...apps]
+      .filter(([key]) => key.startsWith(`${service}/`))
+      .map(([key, app]) => {
+        const url = new URL(app.url);
+        return {
+          address: url.hostname,
+          port: Number(url.port),
+          labels: { version: key.slice(service.length + 1) },
+        };
+      });
+    return { host: rule.host, port: SERVICE_PORT, endpoints };
+  });
+  return {
+    proxyNamespace: namespace,
+    services,
+    virtualServices: routing.namespacedVirtualServices(),
+    destinationRules: rules,
+  };
 }
 
 /** Starts everything; on a failure, stops what already started and rejects with the reason. */
@@ -166,10 +207,6 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   if (!source.ok) throw new Error(source.error);
   const routing = source.value;
   closers.push(() => routing.close());
-  let endpoints: EndpointMap | undefined;
-  routing.onChange(() => {
-    endpoints = undefined;
-  });
 
   const token = randomBytes(16).toString("hex");
   const apiToken = randomBytes(16).toString("hex");
@@ -193,25 +230,31 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     controller = await launch(telemetryPort, apiPort ?? 0);
   };
 
-  const host = await loadHost({
-    module,
-    workers: opts.workers ?? 2,
+  const preferred = opts.dataPlane ? { kind: opts.dataPlane } : preferredKind(root);
+  const dataPlane = await startDataPlane({
+    kind: preferred.kind,
+    root,
+    wasmPath,
     pluginConfig: wiring.pluginConfig,
-    clusters: { [wiring.cluster]: `127.0.0.1:${controller.telemetryPort}` },
     ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: token } } : {}),
-    node: { metadata: { NAME: "demo-client-0", NAMESPACE: DEMO_NAMESPACE, WORKLOAD_NAME: "demo-client" } },
-    timers: "real",
+    node: { pod: "demo-client-0", namespace: DEMO_NAMESPACE, workload: "demo-client" },
+    failurePolicy: "FAIL_OPEN",
+    controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
+    mesh: () => meshViewFor(routing, apps, DEMO_NAMESPACE),
+    workers: opts.workers ?? 2,
   });
-  closers.push(() => host.close());
-  const sidecar = await startSidecar({
-    host,
-    virtualServices: () => routing.virtualServices(),
-    endpoints: () => {
-      endpoints ??= endpointsFor(routing.destinationRules(), (s, v) => apps.get(`${s}/${v}`)?.url.slice(7));
-      return endpoints;
-    },
+  closers.push(() => dataPlane.close());
+  // istiod's push: every VirtualService/DestinationRule change reaches the sidecar, one at a time.
+  let pushing = Promise.resolve();
+  routing.onChange(() => {
+    pushing = pushing.then(() =>
+      dataPlane
+        .update()
+        .catch((err: unknown) =>
+          (opts.logger ?? pino({ level: "silent" })).warn({ err }, "sidecar update failed"),
+        ),
+    );
   });
-  closers.push(() => sidecar.close());
 
   const loads = new Map<string, LoadGenerator>();
   const transitions = new Map<string, Transition[]>();
@@ -219,7 +262,7 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     const log: Transition[] = [];
     transitions.set(service.name, log);
     const load = startLoad({
-      target: sidecar.url,
+      target: dataPlane.url,
       authority: hostOf(service.name),
       rps: opts.load.rps,
       users: opts.load.users,
@@ -248,8 +291,8 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     restartController,
     apiUrl: `http://127.0.0.1:${controller.apiPort}`,
     apiToken,
-    host,
-    sidecar,
+    dataPlane,
+    ...("why" in preferred && preferred.why ? { fallbackReason: preferred.why } : {}),
     routing,
     app: (service, version) => lookup(apps, `${service}/${version}`, "app"),
     load: (service) => lookup(loads, service, "service"),

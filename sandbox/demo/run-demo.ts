@@ -98,7 +98,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   try {
-    say(`  sidecar  ${sandbox.sidecar.url} (compiled filter, ${sandbox.host.workerCount} workers)`);
+    say(`  sidecar  ${sandbox.dataPlane.url} (compiled filter in ${sandbox.dataPlane.label})`);
+    if (sandbox.fallbackReason)
+      say(`           Envoy is not installed (${sandbox.fallbackReason}); 'make envoy' installs it`);
     say(`  kube API ${sandbox.kubeApi.url}  (meshcanary status --kubeconfig ${sandbox.kubeconfigPath})`);
     say(`  load     ${opts.rps} rps and ${opts.users} sticky users per service`);
     say(`  dashboard ${sandbox.apiUrl}/`);
@@ -144,7 +146,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await opts.inspect?.(sandbox, states);
     if (opts.keepUntil) {
       say(
-        `still serving until Ctrl-C: dashboard ${sandbox.apiUrl}/, kube API ${sandbox.kubeApi.url}, sidecar ${sandbox.sidecar.url}`,
+        `still serving until Ctrl-C: dashboard ${sandbox.apiUrl}/, kube API ${sandbox.kubeApi.url}, sidecar ${sandbox.dataPlane.url}`,
       );
       await opts.keepUntil;
     }

@@ -79,11 +79,11 @@ export interface Output {
   columns?: number;
 }
 
-function counters(sandbox: Sandbox, plan: ScenarioPlan): Counters {
-  const stats = sandbox.host.metrics();
+async function counters(sandbox: Sandbox, plan: ScenarioPlan): Promise<Counters> {
+  const stats = await sandbox.dataPlane.metrics().catch(() => new Map<string, number>());
   const id = plan.canary.replace("/", "__");
   const value = (kind: string, variant: string) =>
-    stats.get(`wasmcustom.meshcanary_${kind}__${id}__${variant}`)?.value ?? 0;
+    stats.get(`wasmcustom.meshcanary_${kind}__${id}__${variant}`) ?? 0;
   const out: Counters = {};
   for (const variant of ["stable", "canary"]) {
     out[variant] = { requests: value("requests", variant), failures: value("failures", variant) };
@@ -130,7 +130,7 @@ async function observation(sandbox: Sandbox, plan: ScenarioPlan): Promise<Observ
     nowMs,
     ...(status ? { status } : {}),
     p99Ms: await p99FromApi(sandbox, plan, nowMs),
-    counters: counters(sandbox, plan),
+    counters: await counters(sandbox, plan),
     canaryToStableAt: flips,
     servedByVersion: served(sandbox.load(plan.service)),
   };

@@ -32,10 +32,22 @@ export interface EnvoyProcess {
   admin(path: string): Promise<string>;
   /** Log lines at warning level or above. */
   warnings(): string[];
-  /** Whether the process still runs. */
+  /** Whether the process (its watchdog) still runs. */
   alive(): boolean;
   stop(): Promise<void>;
 }
+
+// A background list's stdin is /dev/null unless redirected explicitly: keep ours on fd 3 for cat.
+const WATCHDOG = [
+  "exec 3<&0",
+  '"$@" </dev/null & pid=$!',
+  'echo "$pid" > "$MESHCANARY_ENVOY_PIDFILE"',
+  "trap 'kill $pid 2>/dev/null' TERM INT",
+  "{ cat <&3 >/dev/null; kill $pid 2>/dev/null; } &",
+  "wait $pid; status=$?",
+  "wait $pid 2>/dev/null",
+  "exit $status",
+].join("\n");
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -85,7 +97,13 @@ export async function startEnvoyProcess(opts: EnvoyProcessOptions): Promise<Envo
     "-l",
     opts.logLevel ?? "info",
   ];
-  const child: ChildProcess = spawn(opts.binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const pidPath = join(opts.dir, "envoy.pid");
+  // Envoy runs under a tiny shell watchdog that kills it when our end of its stdin closes, so a test
+  // process killed mid-run (timeout, SIGKILL) never leaves an Envoy behind.
+  const child: ChildProcess = spawn("/bin/sh", ["-c", WATCHDOG, "envoy-watchdog", opts.binary, ...args], {
+    stdio: ["pipe", "ignore", "pipe"],
+    env: { ...process.env, MESHCANARY_ENVOY_PIDFILE: pidPath },
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -118,8 +136,9 @@ export async function startEnvoyProcess(opts: EnvoyProcessOptions): Promise<Envo
     }).catch((e) => {
       throw failed() ?? e;
     });
+    const pid = Number(readFileSync(pidPath, "utf8").trim());
     return {
-      pid: child.pid ?? 0,
+      pid,
       adminUrl,
       port,
       logPath,
@@ -131,13 +150,22 @@ export async function startEnvoyProcess(opts: EnvoyProcessOptions): Promise<Envo
       async stop() {
         if (exited) return;
         child.kill("SIGTERM");
-        const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        const killer = setTimeout(() => {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+          child.kill("SIGKILL");
+        }, 5000);
         await exit;
         clearTimeout(killer);
+        child.stdin?.end();
       },
     };
   } catch (err) {
-    child.kill("SIGKILL");
+    child.stdin?.end();
+    child.kill("SIGTERM");
     await exit;
     throw err;
   }

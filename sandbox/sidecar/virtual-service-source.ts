@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from "../../controller/kube/client.js";
 import { type ObjectWatch, watchCustomObjects } from "../../controller/kube/custom-objects.js";
+import type { NamespacedVirtualService } from "../envoy/istio-xds.js";
 import type { VirtualServiceSpec } from "./virtual-service-router.js";
 
 const GROUP = "networking.istio.io";
@@ -27,6 +28,8 @@ export interface DestinationRuleView {
 export interface VirtualServiceSource {
   /** Current VirtualService specs, ordered by namespace/name (cheap: cached between changes). */
   virtualServices(): VirtualServiceSpec[];
+  /** The same with namespace and name (istiod resolves short hosts in the VirtualService's namespace). */
+  namespacedVirtualServices(): NamespacedVirtualService[];
   destinationRules(): DestinationRuleView[];
   /** Called after every add/update/delete of either kind; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
@@ -69,10 +72,12 @@ export async function startVirtualServiceSource(
   options: VirtualServiceSourceOptions = {},
 ): Promise<{ ok: true; value: VirtualServiceSource } | { ok: false; error: string }> {
   const listeners = new Set<() => void>();
-  let vsCache: VirtualServiceSpec[] | undefined;
+  let vsCache: NamespacedVirtualService[] | undefined;
+  let specCache: VirtualServiceSpec[] | undefined;
   let drCache: DestinationRuleView[] | undefined;
   const changed = () => {
     vsCache = undefined;
+    specCache = undefined;
     drCache = undefined;
     for (const l of listeners) l();
   };
@@ -96,10 +101,18 @@ export async function startVirtualServiceSource(
     ok: true,
     value: {
       virtualServices() {
+        specCache ??= this.namespacedVirtualServices().map((v) => v.spec);
+        return specCache;
+      },
+      namespacedVirtualServices() {
         vsCache ??= vs.value
           .list()
           .sort(byName)
-          .map((o) => (o.spec ?? {}) as VirtualServiceSpec);
+          .map((o) => ({
+            namespace: o.metadata.namespace ?? "",
+            name: o.metadata.name,
+            spec: (o.spec ?? {}) as VirtualServiceSpec,
+          }));
         return vsCache;
       },
       destinationRules() {

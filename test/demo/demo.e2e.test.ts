@@ -34,8 +34,9 @@ function split(route: HttpRoute | undefined): Record<string, number> {
   );
 }
 
-function canaryRequests(sandbox: Sandbox, canary: string): number {
-  return sandbox.host.metrics().get(`wasmcustom.meshcanary_requests__default__${canary}__canary`)?.value ?? 0;
+async function canaryRequests(sandbox: Sandbox, canary: string): Promise<number> {
+  const stats = await sandbox.dataPlane.metrics();
+  return stats.get(`wasmcustom.meshcanary_requests__default__${canary}__canary`) ?? 0;
 }
 
 describe.skipIf(!existsSync(WASM))("meshcanary demo (shortened)", () => {
@@ -64,9 +65,9 @@ describe.skipIf(!existsSync(WASM))("meshcanary demo (shortened)", () => {
         seen.healthyRoutes = await routes(sandbox, "reviews");
         seen.faultyRoutes = await routes(sandbox, "ratings");
         // The filters route nobody to the rolled-back canary any more: its counter stands still.
-        const before = canaryRequests(sandbox, "ratings");
+        const before = await canaryRequests(sandbox, "ratings");
         await new Promise((r) => setTimeout(r, 1500));
-        seen.canaryDuringCheck = [before, canaryRequests(sandbox, "ratings")];
+        seen.canaryDuringCheck = [before, await canaryRequests(sandbox, "ratings")];
       },
     });
     const output = lines.join("");

@@ -152,6 +152,8 @@ export interface World {
   up: { v1: Upstream; v2: Upstream; other: Upstream };
   /** Sends a Directive with these canary weights (basis points); resolves once the proxy applies it. */
   setCanaryWeight(bp: number): Promise<void>;
+  /** Sends such a Directive and resolves at once (the caller watches the traffic). */
+  publishCanaryWeight(bp: number): void;
   /** Replaces the telemetry server (a controller restart on the same port). */
   restartServer(): Promise<TelemetryServer>;
   close(): Promise<void>;
@@ -200,6 +202,15 @@ export async function startWorld(kind: DataPlaneKind, opts: WorldOptions = {}): 
     workers: opts.workers ?? 2,
   });
   let version = 0;
+  const publish = (bp: number) => {
+    version++;
+    const r = route(bp);
+    const variants = r.variants.map((v) => ({ name: v.name, weightBp: v.weight }));
+    const err = server.publish(
+      create(DirectiveSchema, { version: BigInt(version), routes: [{ ...r, variants }] }),
+    );
+    if (err) throw err;
+  };
   return {
     kind,
     plane,
@@ -207,14 +218,9 @@ export async function startWorld(kind: DataPlaneKind, opts: WorldOptions = {}): 
       return server;
     },
     up,
+    publishCanaryWeight: publish,
     async setCanaryWeight(bp) {
-      version++;
-      const r = route(bp);
-      const variants = r.variants.map((v) => ({ name: v.name, weightBp: v.weight }));
-      const err = server.publish(
-        create(DirectiveSchema, { version: BigInt(version), routes: [{ ...r, variants }] }),
-      );
-      if (err) throw err;
+      publish(bp);
       await until(
         () => [...server.reader.routingVersions().values()].some((v) => v >= version),
         `routing version ${version}`,
