@@ -50,6 +50,8 @@ export interface DataPlane {
   metrics(): Promise<Map<string, number>>;
   /** The admin /stats/prometheus text (the sandbox host renders its stats as Envoy does). */
   prometheus(): Promise<string>;
+  /** Pushes a new plugin configuration (Istio: a WasmPlugin edit, delivered by ECDS). */
+  reconfigure(pluginConfig: string): Promise<"applied" | "rejected">;
   /** Warning-or-worse log lines so far. */
   warnings(): string[];
   close(): Promise<void>;
@@ -84,17 +86,18 @@ export function endpointMap(view: MeshView): EndpointMap {
 async function startEnvoyPlane(opts: DataPlaneOptions, wasmPath: string): Promise<DataPlane> {
   const binary = findEnvoy(opts.root, opts.envoyVersion);
   if (!binary.ok) throw new Error(binary.error);
+  const filter = {
+    name: "default.meshcanary",
+    wasmPath,
+    pluginConfig: opts.pluginConfig,
+    env: opts.env,
+    failurePolicy: opts.failurePolicy ?? "FAIL_OPEN",
+  };
   const sidecar: EnvoySidecar = await startEnvoySidecar({
     binary: binary.path,
     node: opts.node,
     concurrency: opts.workers ?? 2,
-    filter: {
-      name: "default.meshcanary",
-      wasmPath,
-      pluginConfig: opts.pluginConfig,
-      env: opts.env,
-      failurePolicy: opts.failurePolicy ?? "FAIL_OPEN",
-    },
+    filter,
     mesh: opts.mesh,
     extraClusters: opts.controller
       ? [
@@ -114,6 +117,7 @@ async function startEnvoyPlane(opts: DataPlaneOptions, wasmPath: string): Promis
     update: () => sidecar.update(),
     metrics: () => sidecar.process.stats("meshcanary"),
     prometheus: () => sidecar.process.admin("/stats/prometheus"),
+    reconfigure: (pluginConfig) => sidecar.setFilter({ ...filter, pluginConfig }),
     warnings: () => sidecar.process.warnings(),
     close: () => sidecar.close(),
   };
@@ -162,6 +166,7 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
       return new Map([...host.metrics()].map(([k, v]) => [k, v.value]));
     },
     prometheus: async () => host.prometheus(),
+    reconfigure: async (pluginConfig) => (host.configure(pluginConfig).ok ? "applied" : "rejected"),
     warnings: () => host.logs.filter((l) => l.level >= 3).map((l) => l.message),
     async close() {
       await sidecar.close();

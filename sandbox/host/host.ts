@@ -291,8 +291,14 @@ class Host implements ProxyWasmHost {
       return { ok: false, error: `Unable to create Wasm HTTP filter ${pluginName}: ${err}` };
     }
     this.pluginConfig = config;
-    for (const worker of this.workers) {
-      if (worker.vm.failed) continue;
+    for (const [w, worker] of this.workers.entries()) {
+      // Envoy builds a new plugin for the new config and, finding the thread's VM failed, clones a
+      // fresh one: a config update brings a failed worker back under any policy
+      // (test/envoy/failure-policy.test.ts).
+      if (worker.vm.failed) {
+        this.replaceWorker(w);
+        continue;
+      }
       const old = worker.rootId;
       const root = worker.vm.createRoot(config);
       if ("error" in root) {
@@ -318,8 +324,13 @@ class Host implements ProxyWasmHost {
     const backoffNs = BigInt(this.opts.reloadBackoffMs ?? 1000) * 1_000_000n;
     const old = this.workers[w]!;
     if (this.clock.monotonicNs() - old.vm.failedAtNs < backoffNs) return;
+    this.replaceWorker(w);
+  }
+
+  /** Shuts a worker's VM down and starts a fresh one with the current configuration. */
+  private replaceWorker(w: number): void {
     this.timers.cancelWorker(w);
-    old.vm.shutdown();
+    this.workers[w]!.vm.shutdown();
     const started = this.startWorker(w);
     if ("error" in started) {
       this.log({ level: 4, worker: w, message: `Wasm VM reload failed: ${started.error}` });

@@ -65,4 +65,14 @@ describeEachPlane("a trapped VM under each failure policy", (kind) => {
       expect({ trapping, next, afterReload }).toEqual(EXPECTED[policy]);
     });
   }
+
+  it("FAIL_CLOSED: a configuration update brings the failed worker back", async () => {
+    w = await startWorld(kind, { wasmPath: probePath, failurePolicy: "FAIL_CLOSED", workers: 1 });
+    await outcome(w, { "x-trap": "1" });
+    expect(await outcome(w, {})).toEqual({ status: 503, filtered: false });
+    expect(await w.plane.reconfigure('{"changed":true}')).toBe("applied");
+    const after = await outcome(w, {});
+    console.log(kind, "after reconfigure", JSON.stringify(after));
+    expect(after).toEqual({ status: 200, filtered: true });
+  });
 });
