@@ -366,11 +366,13 @@ class Host implements ProxyWasmHost {
     const res = ex.response;
     if (res?.status !== undefined) {
       const respBody = res.bodyBytes ?? 0;
-      result.responseHeaders = s.responseHeaders(res.status, res.headers ?? {}, respBody === 0).headers;
-      if (respBody > 0) s.responseBody(respBody, true);
+      const filtered = s.responseHeaders(res.status, res.headers ?? {}, respBody === 0);
+      result.responseHeaders = filtered.headers;
+      if (filtered.localReply) result.localReply = filtered.localReply;
+      else if (respBody > 0) s.responseBody(respBody, true);
     }
     s.complete({
-      responseCode: res?.status,
+      responseCode: result.localReply?.status ?? res?.status,
       responseFlags: ex.responseFlags,
       durationNs: ex.durationNs,
       upstreamAddress: ex.upstreamAddress,

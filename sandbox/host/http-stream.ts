@@ -43,11 +43,12 @@ export interface HttpStream {
   ): { action: "continue" | "stop"; headers: Headers; localReply?: LocalReplyResult };
   /** Optional: request body bytes (or a size, sent as zero bytes). */
   requestBody(body: Uint8Array | number, endOfStream: boolean): { action: "continue" | "stop" };
+  /** A localReply here replaces the upstream's response (the VM failed while the stream was in flight). */
   responseHeaders(
     status: number | undefined,
     headers: Headers | Record<string, string>,
     endOfStream: boolean,
-  ): { action: "continue" | "stop"; headers: Headers };
+  ): { action: "continue" | "stop"; headers: Headers; localReply?: LocalReplyResult };
   responseBody(body: Uint8Array | number, endOfStream: boolean): { action: "continue" | "stop" };
   complete(final: StreamCompletion): void;
 }
@@ -78,6 +79,8 @@ export class VmHttpStream implements HttpStream {
   /** The filter is bypassed (FAIL_OPEN with a failed VM). */
   private skipped: boolean;
   private failReply = false;
+  /** A failure reply is being sent: its own response headers must not trigger another. */
+  private replying = false;
   private completed = false;
 
   constructor(
@@ -215,6 +218,15 @@ export class VmHttpStream implements HttpStream {
     }
     const action = this.run("proxy_on_response_headers", "response_headers", map.size, endOfStream ? 1 : 0);
     if (action === "continue") ctx.responseHeadersHeld = false;
+    if (this.failReply && !this.replying) {
+      // Envoy answers a stream whose VM failed while it was in flight with 503 at response headers.
+      this.replying = true;
+      const localReply = this.sendReply(
+        { status: 503, details: FAIL_DETAILS, body: new Uint8Array(0), headers: [] },
+        false,
+      );
+      return { action: "stop" as const, headers: localReply.headers, localReply };
+    }
     return { action, headers: map.toList() };
   }
 

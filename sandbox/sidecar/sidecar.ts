@@ -187,6 +187,11 @@ class Exchange {
         up.resume();
         return;
       }
+      if (filtered.localReply) {
+        up.resume();
+        this.reply(filtered.localReply.status, filtered.localReply.headers, filtered.localReply.body, 0);
+        return;
+      }
       this.res.writeHead(status, toNodeHeaders(filtered.headers));
       up.on("data", (chunk: Buffer) => {
         this.responseBytes += chunk.length;
