@@ -319,11 +319,13 @@ class Host implements ProxyWasmHost {
     return this.workers[w]!;
   }
 
-  /** FAIL_RELOAD: after the backoff, replace a failed VM with a fresh one. */
+  /** FAIL_RELOAD: once the back-off since the VM's load has passed, replace a failed VM with a fresh one. */
   private maybeReload(w: number): void {
     const backoffNs = BigInt(this.opts.reloadBackoffMs ?? 1000) * 1_000_000n;
     const old = this.workers[w]!;
-    if (this.clock.monotonicNs() - old.vm.failedAtNs < backoffNs) return;
+    // Envoy reloads once the back-off has passed since the VM's last load (test/envoy/failure-policy):
+    // a VM that ran longer than that is replaced at the next request after it failed.
+    if (this.clock.monotonicNs() - old.vm.loadedAtNs < backoffNs) return;
     this.replaceWorker(w);
   }
 

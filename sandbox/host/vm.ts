@@ -85,7 +85,8 @@ export class Vm {
   mem!: GuestMemory;
   restriction: Restriction = Restriction.StartSection;
   failed = false;
-  failedAtNs = 0n;
+  /** When this VM was loaded: Envoy's FAIL_RELOAD back-off counts from it, not from the failure. */
+  loadedAtNs = 0n;
   /** The context host calls act on: the callback's context, or one set by proxy_set_effective_context. */
   currentId = 0;
   effectiveId = 0;
@@ -113,6 +114,7 @@ export class Vm {
 
   /** Instantiates and runs _initialize/main or _start (host contract §5.2 steps 1–2). */
   start(): void {
+    this.loadedAtNs = this.env.clock.monotonicNs();
     const imports = this.buildImports();
     let instance: WebAssembly.Instance;
     try {
@@ -250,7 +252,6 @@ export class Vm {
   private markFailed(name: string, e: unknown): void {
     if (!this.failed) {
       this.failed = true;
-      this.failedAtNs = this.env.clock.monotonicNs();
       this.env.log(LogLevel.error, this.worker, `Function: ${name} failed: ${errorText(e)}`);
     }
   }

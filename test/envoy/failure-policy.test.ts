@@ -76,6 +76,24 @@ describeEachPlane("a trapped VM under each failure policy", (kind) => {
     });
   }
 
+  it("FAIL_RELOAD: the back-off counts from the VM's last load, not from the failure", async () => {
+    w = await startWorld(kind, { wasmPath: probePath, failurePolicy: "FAIL_RELOAD", workers: 1 });
+    const recoveryMs = async () => {
+      const trappedAt = Date.now();
+      await outcome(w!, { "x-trap": "1" });
+      for (;;) {
+        if ((await outcome(w!, {})).status === 200) return Date.now() - trappedAt;
+        expect(Date.now() - trappedAt).toBeLessThan(5000);
+        await sleep(20);
+      }
+    };
+    // Trapped right after the load: the back-off (about a second) runs from that load.
+    expect(await recoveryMs()).toBeGreaterThan(500);
+    // Trapped 2.5 s after the reload: the back-off has passed, the next request gets a fresh VM.
+    await sleep(2500);
+    expect(await recoveryMs()).toBeLessThan(400);
+  });
+
   it("FAIL_CLOSED: a configuration update brings the failed worker back", async () => {
     w = await startWorld(kind, { wasmPath: probePath, failurePolicy: "FAIL_CLOSED", workers: 1 });
     await outcome(w, { "x-trap": "1" });
