@@ -116,6 +116,21 @@ function toNodeHeaders(headers: Headers): Record<string, string | string[]> {
   return out;
 }
 
+/** Envoy's HTTP → gRPC status mapping for local replies (Grpc::Utility::httpToGrpcStatus). */
+export function grpcStatusOf(http: number): number {
+  const map: Record<number, number> = {
+    400: 13,
+    401: 16,
+    403: 7,
+    404: 12,
+    429: 14,
+    502: 14,
+    503: 14,
+    504: 14,
+  };
+  return map[http] ?? 2;
+}
+
 /** One proxied exchange; owns the filter stream so `complete` runs exactly once. */
 class Exchange {
   private readonly started = process.hrtime.bigint();
@@ -210,15 +225,27 @@ class Exchange {
     this.req.on("end", () => upstream.end());
   }
 
-  /** An Envoy-style local reply (no upstream response): the status the router would send. */
+  /**
+   * An Envoy-style local reply (no upstream response): the status the router would send. To a gRPC
+   * request Envoy answers `:status 200` with the status in `grpc-status` (test/envoy/conformance).
+   */
   private localReply(status: number, flags: number): void {
     this.req.resume();
     if (this.res.headersSent) {
       this.abort(undefined, flags);
       return;
     }
-    const headers = this.stream.responseHeaders(status, [[":status", String(status)]], true).headers;
-    this.reply(status, headers, new Uint8Array(), flags);
+    const grpc = String(this.req.headers["content-type"] ?? "").startsWith("application/grpc");
+    const sent = grpc ? 200 : status;
+    const raw: Headers = grpc
+      ? [
+          [":status", "200"],
+          ["content-type", "application/grpc"],
+          ["grpc-status", String(grpcStatusOf(status))],
+        ]
+      : [[":status", String(status)]];
+    const headers = this.stream.responseHeaders(sent, raw, true).headers;
+    this.reply(sent, headers, new Uint8Array(), flags);
   }
 
   private reply(status: number, headers: Headers, body: Uint8Array, flags: number): void {

@@ -1,6 +1,7 @@
 // One conformance suite, two hosts: the compiled filter in real Envoy (configured as Istio configures
 // a client sidecar: ECDS Wasm, routes from the VirtualService, --concurrency 2) and in the TypeScript
 // sidecar. Every scenario runs on both; a difference is a bug in our host.
+import { connect } from "node:http2";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { subtract } from "../../controller/telemetry/sketch.js";
@@ -19,6 +20,38 @@ import {
   VARIANT,
   type World,
 } from "./world.js";
+
+/** One unary gRPC-shaped call over HTTP/2 cleartext; the response headers and trailers merged. */
+function grpcCall(port: number, headers: Record<string, string>): Promise<Record<string, unknown>> {
+  const session = connect(`http://127.0.0.1:${port}`);
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/reviews.v1.Reviews/Get",
+      ":authority": HOST,
+      "content-type": "application/grpc",
+      te: "trailers",
+      ...headers,
+    });
+    let merged: Record<string, unknown> = {};
+    stream.on("response", (h) => {
+      merged = { ...merged, ...h };
+    });
+    stream.on("trailers", (t) => {
+      merged = { ...merged, ...t };
+    });
+    stream.on("data", () => {});
+    stream.on("end", () => {
+      session.close();
+      resolve(merged);
+    });
+    stream.on("error", (err) => {
+      session.close();
+      reject(err);
+    });
+    stream.end();
+  });
+}
 
 function variantSeen(w: World, upstream: "v1" | "v2" | "other"): (string | string[] | undefined)[] {
   return w.up[upstream].seen.map((h) => h[VARIANT]);
@@ -183,6 +216,15 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
       expect(filterMs, `p${q * 100}`).toBeGreaterThanOrEqual(delay * 0.99);
       expect(filterMs, `p${q * 100}`).toBeLessThanOrEqual(clientMs * 1.01 + 1);
     }
+  });
+
+  it("answers a gRPC request whose upstream is gone with :status 200 + grpc-status 14, tallied as a failure", async () => {
+    const before = totals(w.server, "dead");
+    const reply = await grpcCall(w.plane.port, { "x-meshcanary-pin": "dead" });
+    expect(reply).toMatchObject({ ":status": 200, "grpc-status": "14" });
+    await until(() => totals(w.server, "dead").requests > before.requests, "the gRPC request tallied");
+    const after = totals(w.server, "dead");
+    expect([after.failures - before.failures, after.status2xx - before.status2xx]).toEqual([1, 1]);
   });
 
   it("keeps routing and counting through a controller restart, then reports to the new one", async () => {
