@@ -5,7 +5,8 @@
  * trap backdoor exists in the release filter.
  * - FAIL_CLOSED: the trapped VM answers 503 (`wasm_fail_stream`) for every later request, as Envoy
  *   does; the caller's filter tallies those 503s as canary failures and the controller rolls back.
- * - FAIL_OPEN: later requests skip the broken filter; the canary serves them and shows no failures.
+ * - FAIL_OPEN: later requests skip the broken filter; the canary serves them; only the requests in
+ *   flight at the trap fail (503), as in Envoy.
  */
 import { loadKubeConfig } from "../../controller/kube/client.js";
 import type { RunningController } from "../../controller/app/controller.js";
@@ -163,7 +164,9 @@ describe("data path: a wasm trap on the canary's inbound filter", () => {
       async () => counted().reduce((a, s) => a + s.requests, 0) > 300,
       20_000,
     );
-    expect(counted().reduce((a, s) => a + s.failures, 0)).toBe(0);
+    // Only requests in flight on the inbound worker at the trap get Envoy's 503 (under every policy,
+    // test/envoy/failure-policy); at 150 rps and ~8 ms per request that is a handful at most.
+    expect(counted().reduce((a, s) => a + s.failures, 0)).toBeLessThanOrEqual(5);
     const c = await t.world.canary("open");
     expect(["Progressing", "Promoting", "Succeeded"]).toContain(c.status.phase);
     const servedAfter = [...t.canaryApp.served().values()].reduce((a, b) => a + b, 0);
