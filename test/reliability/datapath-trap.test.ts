@@ -145,7 +145,7 @@ describe("data path: a wasm trap on the canary's inbound filter", () => {
     expect(t.load.stats().byVersion.get("v1")?.failures ?? 0).toBe(0);
   }, 40_000);
 
-  it("FAIL_OPEN: traffic flows past the broken filter and the canary keeps progressing without failures", async () => {
+  it("FAIL_OPEN: traffic flows past the broken filter; only requests in flight at the trap fail; the canary keeps progressing", async () => {
     const t = await twoHops("FAIL_OPEN");
     await t.world.createCanary("open", spec());
     await phaseOf(t.world, "open", "Progressing", 0);
