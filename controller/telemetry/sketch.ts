@@ -16,6 +16,16 @@ export interface Sketch {
   buckets: Map<number, number>;
 }
 
+/**
+ * a + b for finite a and b, held at ±Number.MAX_VALUE instead of overflowing to ±Infinity: sums of
+ * hostile but finite metric values stay finite, so no mean or test statistic turns into NaN.
+ */
+export function saturatingAdd(a: number, b: number): number {
+  const r = a + b;
+  if (Number.isFinite(r)) return r;
+  return r > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+}
+
 export function emptySketch(): Sketch {
   return { count: 0, zeroCount: 0, sum: 0, buckets: new Map() };
 }
@@ -46,7 +56,7 @@ export function merge(a: Sketch, b: Sketch): Sketch {
   const out: Sketch = {
     count: a.count + b.count,
     zeroCount: a.zeroCount + b.zeroCount,
-    sum: a.sum + b.sum,
+    sum: saturatingAdd(a.sum, b.sum),
     buckets: new Map(a.buckets),
   };
   for (const [i, c] of b.buckets) out.buckets.set(i, (out.buckets.get(i) ?? 0) + c);
@@ -57,7 +67,7 @@ export function merge(a: Sketch, b: Sketch): Sketch {
 export function mergeInto(target: Sketch, source: Sketch): void {
   target.count += source.count;
   target.zeroCount += source.zeroCount;
-  target.sum += source.sum;
+  target.sum = saturatingAdd(target.sum, source.sum);
   for (const [i, c] of source.buckets) target.buckets.set(i, (target.buckets.get(i) ?? 0) + c);
 }
 

@@ -2,7 +2,7 @@
  * Accepted deltas aggregated into per-canary 1-second windows by controller receive time, with a
  * bounded history. Adding is O(1) amortised (windows arrive in time order); reading is a binary search.
  */
-import { emptySketch, mergeInto } from "./sketch.js";
+import { emptySketch, mergeInto, saturatingAdd } from "./sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "./types.js";
 
 /** Window width, ms. */
@@ -64,7 +64,7 @@ export function addStats(target: VariantStats, delta: VariantStats): void {
       target.metrics.set(name, t);
     }
     t.count += m.count;
-    t.sum += m.sum;
+    t.sum = saturatingAdd(t.sum, m.sum);
     mergeInto(t.sketch, m.sketch);
   }
 }
