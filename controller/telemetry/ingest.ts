@@ -69,6 +69,8 @@ interface LastMetric {
 
 /** Cumulative totals of one (canary, variant) as last received, updated in place. */
 interface LastTotals {
+  /** seq of the last Report that carried this entry (usable or not). */
+  seenSeq: bigint;
   /** In COUNTERS order. */
   counters: number[];
   latencyUs: LastSketch;
@@ -83,7 +85,11 @@ interface InstanceState {
   seq: bigint;
   lastSeenMs: number;
   routingVersion: number;
-  /** canary -> variant -> cumulative totals; entries the filter stopped sending keep their last totals. */
+  /**
+   * canary -> variant -> cumulative totals. An entry a Report no longer carries is forgotten: the
+   * filter drops a canary that left its routing table once its last totals were delivered, and
+   * counts it from zero should it come back.
+   */
   totals: Map<string, Map<string, LastTotals>>;
   /** Instance ids of this pod that were replaced by a restart (a few, newest last). */
   retired: string[];
@@ -285,11 +291,14 @@ function advanceKnown(
   into: DeltaTarget,
 ): Violation[] {
   let rejected: Violation[] | null = null;
+  markSeen(prev.totals, report);
   for (const t of totals) {
     const known = prev.totals.get(t.canary)?.get(t.variant);
     if (!known && prev.pending?.delete(entryKey(t))) {
       // First usable totals of an entry dropped while this instance was being baselined.
-      overwrite(lastTotals(prev.totals, t.canary, t.variant), t);
+      const seeded = lastTotals(prev.totals, t.canary, t.variant);
+      overwrite(seeded, t);
+      seeded.seenSeq = report.seq;
       continue;
     }
     const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
@@ -306,8 +315,26 @@ function advanceKnown(
     }
     if (changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
     overwrite(last, t);
+    last.seenSeq = report.seq;
   }
+  forgetUnseen(prev.totals, report.seq);
   return rejected ?? NO_VIOLATIONS;
+}
+
+/** Marks the known entries the Report carries, usable or dropped. */
+function markSeen(state: Map<string, Map<string, LastTotals>>, report: Report): void {
+  for (const t of report.totals) {
+    const last = state.get(t.canary)?.get(t.variant);
+    if (last) last.seenSeq = report.seq;
+  }
+}
+
+/** Deletes the entries the Report with `seq` did not carry. */
+function forgetUnseen(state: Map<string, Map<string, LastTotals>>, seq: bigint): void {
+  for (const [canary, byVariant] of state) {
+    for (const [variant, last] of byVariant) if (last.seenSeq !== seq) byVariant.delete(variant);
+    if (byVariant.size === 0) state.delete(canary);
+  }
 }
 
 /** Shared, never written: no entry dropped. */
@@ -351,7 +378,7 @@ function lastTotals(
   }
   let last = byVariant.get(variant);
   if (!last) {
-    last = { counters: COUNTERS.map(() => 0), latencyUs: zeroSketch(), metrics: new Map() };
+    last = { seenSeq: 0n, counters: COUNTERS.map(() => 0), latencyUs: zeroSketch(), metrics: new Map() };
     byVariant.set(variant, last);
   }
   return last;
@@ -466,6 +493,7 @@ const ZERO_SKETCH: LastSketch = Object.freeze(zeroSketch());
 
 /** Never written: all-zero last totals (a baseline entry equal to it needs no totals entry). */
 const ZERO_TOTALS: LastTotals = Object.freeze({
+  seenSeq: 0n,
   counters: COUNTERS.map(() => 0),
   latencyUs: ZERO_SKETCH,
   metrics: new Map<string, LastMetric>(),
