@@ -20,7 +20,7 @@
  */
 import type { Report, Sketch as WireSketch, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { DroppedEntry, Violation } from "./bounds.js";
-import { emptySketch, type Sketch, saturatingAdd } from "./sketch.js";
+import { addToBucket, emptySketch, type Sketch, saturatingAdd } from "./sketch.js";
 import type { VariantStats } from "./types.js";
 import { emptyStats } from "./windows.js";
 
@@ -512,7 +512,7 @@ function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: La
     while (j < ei.length && ei[j]! < index) j++;
     const before = j < ei.length && ei[j] === index ? earlier.counts[j++]! : 0;
     const d = Number(later.counts[i]) - before;
-    if (d > 0) into.buckets.set(index, (into.buckets.get(index) ?? 0) + d);
+    if (d > 0) addToBucket(into, index, d);
   }
 }
 
