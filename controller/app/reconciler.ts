@@ -26,7 +26,7 @@ import { meshIntentFor } from "./mesh-intent.js";
 import { revisionOf } from "./revision.js";
 import { idOf, type Runner } from "./runner.js";
 import { mergePatch } from "./status-patch.js";
-import { analyseStep } from "./step-analysis.js";
+import { analyseStep, recentCanaryRequests } from "./step-analysis.js";
 
 /** Status as this controller writes it: the rollout's plus the last handled command. */
 type WrittenStatus = CanaryStatus & { lastCommand?: string };
@@ -162,6 +162,7 @@ export class Reconciler {
       generation: object.metadata.generation,
       meshReady: await this.meshReady(record, spec, state),
       analysis: analyseStep(this.deps.reader, id, spec, state, now),
+      canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
       ...(pending.kind === "command" ? { command: pending.command } : {}),
     };
