@@ -33,31 +33,19 @@ async function setup(routes: unknown[], workers = 2) {
   return { server, host };
 }
 
-function route(canary: string, extra: Record<string, unknown> = {}) {
+/** A 50/50 route for `canary`: plugin configuration spells weights `weight`, a Directive `weightBp`. */
+function route(canary: string, extra: Record<string, unknown> = {}, weightKey = "weight") {
   const name = canary.split("/")[1]!;
   return {
     host: `${name}.default.svc.cluster.local`,
     canary,
-    variants: [
-      { name: "stable", weight: 5000 },
-      { name: "canary", weight: 5000 },
-    ],
+    variants: ["stable", "canary"].map((v) => ({ name: v, [weightKey]: 5000 })),
     ...extra,
   };
 }
 
 /** The same route as the controller sends it in a Directive. */
-function directiveRoute(canary: string) {
-  const name = canary.split("/")[1]!;
-  return {
-    host: `${name}.default.svc.cluster.local`,
-    canary,
-    variants: [
-      { name: "stable", weightBp: 5000 },
-      { name: "canary", weightBp: 5000 },
-    ],
-  };
-}
+const directiveRoute = (canary: string) => route(canary, {}, "weightBp");
 
 function send(
   h: ProxyWasmHost,
