@@ -102,9 +102,43 @@ function memoryGrowth(host: ProxyWasmHost, n: number): { before: number; after: 
 }
 
 function sizes(ctx: BenchContext) {
-  if (ctx.mode === "full") return { perPath: 200_000, soak: 10_000_000 };
-  if (ctx.mode === "quick") return { perPath: 50_000, soak: 200_000 };
-  return { perPath: 2000, soak: 20_000 };
+  if (ctx.mode === "full") return { perPath: 200_000, soak: 10_000_000, cookies: 2000 };
+  if (ctx.mode === "quick") return { perPath: 50_000, soak: 200_000, cookies: 500 };
+  return { perPath: 2000, soak: 20_000, cookies: 20 };
+}
+
+/** Cookie headers of 60 KiB (inside Envoy's default 60 KiB header limit) the filter must parse. */
+const COOKIE_BYTES = 60 * 1024;
+
+/**
+ * Per request with a 60 KiB Cookie of only `;` (no `=`: the pattern that was quadratic) against the
+ * same size of ordinary `a=b; ` pairs, best of ROUNDS: both must be linear, so the ratio stays small.
+ */
+function adversarialCookie(filter: ProxyWasmHost, n: number): BenchEntry {
+  const cookie = (text: string): Headers => [
+    [":authority", `${HOST}:9080`],
+    ["cookie", text.repeat(Math.ceil(COOKIE_BYTES / text.length)).slice(0, COOKIE_BYTES)],
+  ];
+  const hostile = cookie(";");
+  const benign = cookie("a=b; ");
+  let h = Number.POSITIVE_INFINITY;
+  let b = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    h = Math.min(
+      h,
+      timePath(filter, () => hostile, n),
+    );
+    b = Math.min(
+      b,
+      timePath(filter, () => benign, n),
+    );
+  }
+  return entry("filter-cost.adversarial-cookie.per-request", h, "ns (sandbox host)", {
+    baseline: b,
+    goal: "<= 3x",
+    met: h / b <= 3,
+    note: "baseline: a 60 KiB Cookie of ordinary pairs; hostile: 60 KiB of ';' with no '='",
+  });
 }
 
 export const filterCost: Bench = {
@@ -154,6 +188,7 @@ export const filterCost: Bench = {
           note: `over ${n.soak} requests; filter memory ${fm.after} bytes`,
         }),
       );
+      out.push(adversarialCookie(filter, n.cookies));
       return out;
     } finally {
       await filter.close();

@@ -19,7 +19,8 @@ import {
 export const DEFAULT_PIN_HEADER = "x-meshcanary-pin";
 export const DEFAULT_PIN_COOKIE = "meshcanary-pin";
 export const DEFAULT_INTERVAL_MS: u32 = 1000;
-const MAX_ROUTES = 64;
+/** Far above any mesh's canaries (each route is a few hundred bytes); a Directive's extra routes are dropped. */
+const MAX_ROUTES = 4096;
 const MAX_VARIANTS = 8;
 const MAX_METRICS = 8;
 const TOTAL_WEIGHT: u32 = 10000;
@@ -134,6 +135,8 @@ export class ConfigResult {
 export class TableResult {
   table: RoutingTable | null = null;
   errors: Array<string> = [];
+  /** Routes left out of `table` (per-route validation only): their problems are in `errors`. */
+  dropped: i32 = 0;
 }
 
 /** `:authority` → host: port stripped (also for `[v6]:port`), lower-cased. */
@@ -420,15 +423,22 @@ function isBlank(s: string): bool {
   return true;
 }
 
-/** Validates a controller Directive into a routing table (same rules as plugin configuration). */
+/**
+ * Validates a controller Directive into a routing table (same rules as plugin configuration), route
+ * by route: an invalid route, one claiming a host an earlier route holds, or one past the limit is
+ * left out and named in `errors`; the valid routes are applied.
+ */
 export function tableFromDirective(d: DirectiveData): TableResult {
-  return buildTable(d.routes, d.version);
+  return buildTable(d.routes, d.version, true);
 }
 
 // ---- plain data → RoutingTable (semantic rules shared by JSON and Directive) ---------------------
 
-/** Validates routes and builds the table; any problem rejects the whole table. */
-export function buildTable(routes: Array<RouteData>, version: u64): TableResult {
+/**
+ * Validates routes and builds the table. Any problem rejects the whole table, unless `perRoute`:
+ * then each problem leaves out only its route (TableResult.dropped counts them).
+ */
+export function buildTable(routes: Array<RouteData>, version: u64, perRoute: bool = false): TableResult {
   const result = new TableResult();
   const errors = result.errors;
   const table = new RoutingTable();
@@ -436,14 +446,19 @@ export function buildTable(routes: Array<RouteData>, version: u64): TableResult 
   if (routes.length > MAX_ROUTES) {
     errors.push("routes: at most " + MAX_ROUTES.toString() + " routes, got " + routes.length.toString());
   }
-  for (let i = 0; i < routes.length; i++) {
-    const route = buildRoute(routes[i], "routes[" + i.toString() + "]", errors);
-    table.routes.push(route);
-    claimName(table, route.host, route, "routes[" + i.toString() + "].host", errors);
-    const aliases = routes[i].aliases;
-    for (let a = 0; a < aliases.length; a++) {
-      claimName(table, lowerAscii(aliases[a]), route, "routes[" + i.toString() + "].aliases[" + a.toString() + "]", errors);
+  const n = perRoute && routes.length > MAX_ROUTES ? MAX_ROUTES : routes.length;
+  result.dropped = routes.length - n;
+  for (let i = 0; i < n; i++) {
+    const p = "routes[" + i.toString() + "]";
+    const before = errors.length;
+    const route = buildRoute(routes[i], p, errors);
+    const names = claimableNames(table, route, routes[i].aliases, p, errors);
+    if (perRoute && errors.length > before) {
+      result.dropped++;
+      continue;
     }
+    table.routes.push(route);
+    for (let k = 0; k < names.length; k++) table.byName.set(names[k], route);
   }
   // Derived short names never override an explicit host or alias; the first route claiming one wins.
   for (let i = 0; i < table.routes.length; i++) {
@@ -452,17 +467,35 @@ export function buildTable(routes: Array<RouteData>, version: u64): TableResult 
       if (!table.byName.has(shortNames[k])) table.byName.set(shortNames[k], table.routes[i]);
     }
   }
-  if (errors.length == 0) result.table = table;
+  // A Directive of nothing but bad routes keeps the last good table rather than clearing it.
+  const usable = errors.length == 0 || (perRoute && (table.routes.length > 0 || routes.length == 0));
+  if (usable) result.table = table;
   return result;
 }
 
-function claimName(table: RoutingTable, name: string, route: Route, path: string, errors: Array<string>): void {
-  if (name.length == 0) return;
-  if (table.byName.has(name) && table.byName.get(name) !== route) {
+/** The host and aliases of `route`; each one an earlier route already holds is an error instead. */
+function claimableNames(
+  table: RoutingTable,
+  route: Route,
+  aliases: Array<string>,
+  path: string,
+  errors: Array<string>,
+): Array<string> {
+  const names = new Array<string>();
+  claimName(table, route.host, path + ".host", names, errors);
+  for (let a = 0; a < aliases.length; a++) {
+    claimName(table, lowerAscii(aliases[a]), path + ".aliases[" + a.toString() + "]", names, errors);
+  }
+  return names;
+}
+
+function claimName(table: RoutingTable, name: string, path: string, names: Array<string>, errors: Array<string>): void {
+  if (name.length == 0 || names.includes(name)) return;
+  if (table.byName.has(name)) {
     errors.push(path + ": host " + quote(name) + " is already used by canary " + quote(table.byName.get(name).canary));
     return;
   }
-  table.byName.set(name, route);
+  names.push(name);
 }
 
 /** For `name.ns.svc.<domain>`: `name`, `name.ns`, `name.ns.svc`. */

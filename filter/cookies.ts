@@ -11,13 +11,19 @@ export function getCookie(header: string, name: string): string | null {
   while (start < n) {
     let end = header.indexOf(";", start);
     if (end < 0) end = n;
-    const eq = header.indexOf("=", start);
-    if (eq >= 0 && eq < end) {
-      if (trimmedEquals(header, start, eq, name)) return unquote(trim(header, eq + 1, end));
-    }
+    // Looked for inside this pair only: a search to the end of the header for every pair would
+    // make a Cookie of many `;` and no `=` cost quadratic time.
+    const eq = indexIn(header, 0x3d, start, end);
+    if (eq >= 0 && trimmedEquals(header, start, eq, name)) return unquote(trim(header, eq + 1, end));
     start = end + 1;
   }
   return null;
+}
+
+/** Index of the first `c` in s[from, to), or -1. */
+function indexIn(s: string, c: i32, from: i32, to: i32): i32 {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) == c) return i;
+  return -1;
 }
 
 function isSpace(c: i32): bool {

@@ -37,10 +37,10 @@ import {
   randomU32,
   sharedCas,
 } from "./host-io";
-import { addCounter } from "./merge";
+import { addCounter, forgetUnrouted } from "./merge";
 import { decodeDirective, lastDecodeError } from "./report";
-import { reporterClose, reporterReceive, reporterRootDeleted, reporterTick } from "./reporter";
-import { DIRECTIVE_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
+import { reporterClose, reporterReceive, reporterRootDeleted, reporterRouted, reporterTick } from "./reporter";
+import { DIRECTIVE_KEY, DIRECTIVE_VERSION_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
 import { ensureState, flushTallies } from "./shared-tallies";
 import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-token";
 import { DecisionInput, PinOutcome, decideWithPin, drawBucket, drawNeeded, resolvePinInto } from "./split";
@@ -69,7 +69,7 @@ const RESPONSE_CODE = String.UTF8.encode("response\0code");
 const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
 const RESPONSE_SIZE = String.UTF8.encode("response\0size");
 const REQUEST_DURATION = String.UTF8.encode("request\0duration");
-const DIRECTIVE_KEY_BYTES = String.UTF8.encode(DIRECTIVE_KEY);
+const DIRECTIVE_VERSION_KEY_BYTES = String.UTF8.encode(DIRECTIVE_VERSION_KEY);
 
 /** Per root context: its configuration and the tick period it armed. */
 class RootState {
@@ -118,11 +118,15 @@ const totals = new Map<string, VariantTotalsData>();
 const counters = new Array<CounterEntry>();
 /** Envoy metric ids by name, reused across reconfigurations. */
 const metricIds = new Map<string, u32>();
+/** The ids of the applied routes' counters only (rebuilt per table), so old canaries' names go. */
+let routeMetricIds = new Map<string, u32>();
+/** Canary ids of the routing table requests are decided on (the Directive's once one arrived). */
+let routed = new Set<string>();
 /** The controller's routing table once a Directive arrived (it then wins over plugin configuration). */
 let directiveTable: RoutingTable | null = null;
 /** Report interval from the applied Directive (0 = the configured one). */
 let directiveIntervalMs: u32 = 0;
-/** cas of the shared Directive value last looked at (skip decoding an unchanged value). */
+/** cas of the shared Directive version last looked at (skip reading an unchanged value). */
 let directiveCas: u32 = 0;
 
 // ---- context state ---------------------------------------------------------------------------------
@@ -243,6 +247,7 @@ export function onConfigure(root: u32, size: u32): bool {
   if (!configurePins(cfg)) return false;
   bindTotals(cfg.table, totals);
   prepareRoutes(cfg.table);
+  if (directiveTable == null) setRouted(cfg.table);
   lastGood = cfg;
   if (!roots.has(root)) setRoot(root, new RootState(cfg));
   const state = rootState(root)!;
@@ -291,17 +296,37 @@ function intervalFor(cfg: FilterConfig): u32 {
   return cfg.controller != null ? cfg.controller!.intervalMs : DEFAULT_INTERVAL_MS;
 }
 
-/** Defines each route's Envoy counters and encodes the names and values its requests pass to the host. */
+/** Envoy counter id of a route counter, defined unless `previous` (the last table's ids) has it. */
+function routeCounterId(name: string, previous: Map<string, u32>, ids: Map<string, u32>): u32 {
+  let id: u32 = 0;
+  if (previous.has(name)) {
+    id = previous.get(name);
+  } else {
+    const b = String.UTF8.encode(name);
+    store<u32>(OUT_ID, 0);
+    if (proxy_define_metric(METRIC_COUNTER, changetype<usize>(b), <usize>b.byteLength, OUT_ID) == OK) id = load<u32>(OUT_ID);
+  }
+  if (id != 0) ids.set(name, id);
+  return id;
+}
+
+/**
+ * Defines each route's Envoy counters and encodes the names and values its requests pass to the
+ * host. Only the applied table's counter ids are kept (Envoy returns the same id when a name is
+ * defined again), so memory does not grow with every canary ever routed.
+ */
 function prepareRoutes(table: RoutingTable): void {
   const routes = table.routes;
+  const previous = routeMetricIds;
+  const ids = new Map<string, u32>();
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
     route.requestCounters = [];
     route.failureCounters = [];
     route.variantValues = [];
     for (let v = 0; v < route.variants.length; v++) {
-      route.requestCounters.push(counterId(counterName("requests", route.canary, route.variants[v])));
-      route.failureCounters.push(counterId(counterName("failures", route.canary, route.variants[v])));
+      route.requestCounters.push(routeCounterId(counterName("requests", route.canary, route.variants[v]), previous, ids));
+      route.failureCounters.push(routeCounterId(counterName("failures", route.canary, route.variants[v]), previous, ids));
       route.variantValues.push(String.UTF8.encode(route.variants[v]));
     }
     route.pinHeaderKey = String.UTF8.encode(route.pinHeader);
@@ -311,6 +336,15 @@ function prepareRoutes(table: RoutingTable): void {
       route.metricHeaderKeys.push(String.UTF8.encode(route.metricHeaders[m]));
     }
   }
+  routeMetricIds = ids;
+}
+
+/** Records the canaries requests are now decided on, for forgetting the others' tallies. */
+function setRouted(table: RoutingTable): void {
+  const canaries = new Set<string>();
+  for (let i = 0; i < table.routes.length; i++) canaries.add(table.routes[i].canary);
+  routed = canaries;
+  reporterRouted(canaries);
 }
 
 export function onRequestHeaders(ctx: u32): i32 {
@@ -376,8 +410,9 @@ function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
   const input = decisionInput;
   input.reset();
   input.pinHeader = getHeader(REQUEST_HEADERS, route.pinHeaderKey);
-  // A refused header token falls back to the cookie, so token routes always look at it.
-  const wantCookie = input.pinHeader == null || route.requireToken || route.stickyCookie.length > 0;
+  // A header pin that pins nothing (unknown variant, refused token) falls back to the cookie.
+  const headerPins = input.pinHeader != null && !route.requireToken && route.variantIndex(input.pinHeader!) >= 0;
+  const wantCookie = !headerPins || route.stickyCookie.length > 0;
   const cookies = wantCookie ? getHeader(REQUEST_HEADERS, COOKIE) : null;
   if (cookies != null) input.pinCookie = getCookie(cookies, route.pinCookie);
   if (route.requireToken && (input.pinHeader != null || input.pinCookie != null)) {
@@ -437,7 +472,7 @@ export function onDelete(ctx: u32): void {
 export function onTick(root: u32): void {
   const state = rootState(root);
   if (state == null) return;
-  flushTallies(totals, counters);
+  if (flushTallies(totals, counters)) forgetUnrouted(totals, routed);
   syncDirective();
   const interval = intervalFor(state.config);
   if (interval != state.tickMs) {
@@ -454,13 +489,16 @@ function appliedVersion(): u64 {
 
 /** Applies the shared Directive if a sibling stored a newer one. */
 function syncDirective(): void {
-  // The common case, nothing new, costs one host call and no copy of the stored value.
-  const cas = sharedCas(DIRECTIVE_KEY_BYTES);
+  // The common case, nothing new, costs one host call and no copy: the version key's cas is
+  // unchanged. Otherwise 8 bytes say whether the (large) Directive value is worth reading.
+  const cas = sharedCas(DIRECTIVE_VERSION_KEY_BYTES);
   if (cas < 0 || <u32>cas == directiveCas) return;
+  const version = getShared(DIRECTIVE_VERSION_KEY);
+  if (version.result != OK) return;
+  directiveCas = version.cas;
+  if (storedVersion(version.value) <= appliedVersion()) return;
   const v = getShared(DIRECTIVE_KEY);
-  if (v.result != OK || v.cas == directiveCas) return;
-  directiveCas = v.cas;
-  if (storedVersion(v.value) <= appliedVersion()) return;
+  if (v.result != OK || storedVersion(v.value) <= appliedVersion()) return;
   acceptDirective(storedBytes(v.value), false);
 }
 
@@ -486,6 +524,11 @@ function acceptDirective(bytes: ArrayBuffer, fromStream: bool): void {
     rejectDirective(result.errors.join("; "));
     return;
   }
+  if (result.dropped > 0) {
+    // The valid routes still apply: one bad route must not freeze every other canary's weights.
+    addCounter(counters, "directive_routes_rejected", <u64>result.dropped);
+    log(LOG_WARN, "meshcanary: directive routes left out: " + result.errors.join("; "));
+  }
   if (d.version <= appliedVersion()) {
     log(LOG_DEBUG, "meshcanary: directive version " + d.version.toString() + " is not newer; ignored");
     return;
@@ -495,6 +538,7 @@ function acceptDirective(bytes: ArrayBuffer, fromStream: bool): void {
   bindTotals(table, totals);
   prepareRoutes(table);
   directiveTable = table;
+  setRouted(table);
   const ms = d.reportIntervalMs;
   directiveIntervalMs = ms == 0 ? 0 : ms < MIN_INTERVAL_MS ? MIN_INTERVAL_MS : ms > MAX_INTERVAL_MS ? MAX_INTERVAL_MS : ms;
   log(LOG_INFO, "meshcanary: applied directive version " + d.version.toString() + " (" + table.routes.length.toString() + " route(s))");

@@ -1,7 +1,7 @@
 // Adding one worker's tally deltas into the proxy's cumulative totals (DESIGN §3 "Workers share one
 // report"), and clearing the deltas once they are stored. Pure AssemblyScript.
 
-import { addToBucket } from "./sketch";
+import { addToBucket, saturatingAdd } from "./sketch";
 import { CounterEntry, MetricTotalsData, SketchData, VariantTotalsData } from "./wire";
 
 /** Whether a tally holds nothing to flush. */
@@ -18,7 +18,7 @@ function hasMetricData(t: VariantTotalsData): bool {
 export function mergeSketch(into: SketchData, from: SketchData): void {
   into.count += from.count;
   into.zeroCount += from.zeroCount;
-  into.sum += from.sum;
+  into.sum = saturatingAdd(into.sum, from.sum);
   for (let i = 0; i < from.indexes.length; i++) addToBucket(into, from.indexes[i], from.counts[i]);
 }
 
@@ -57,7 +57,7 @@ function addTotals(t: VariantTotalsData, d: VariantTotalsData): void {
     if (dm.count == 0 && dm.sketch.count == 0) continue;
     const m = metricNamed(t, dm.name);
     m.count += dm.count;
-    m.sum += dm.sum;
+    m.sum = saturatingAdd(m.sum, dm.sum);
     mergeSketch(m.sketch, dm.sketch);
   }
 }
@@ -96,6 +96,35 @@ function clearSketch(s: SketchData): void {
   s.sum = 0;
   s.indexes = new Array<i32>();
   s.counts = new Array<u64>();
+}
+
+/**
+ * Whether `later` counts nothing `earlier` does not: cumulative totals only grow, so equal request,
+ * byte, latency and metric counts mean no new data since `earlier`.
+ */
+export function sameCounts(later: VariantTotalsData, earlier: VariantTotalsData): bool {
+  if (later.requests != earlier.requests || later.responseBytes != earlier.responseBytes) return false;
+  if (later.latencyUs.count != earlier.latencyUs.count) return false;
+  for (let i = 0; i < later.metrics.length; i++) {
+    const m = later.metrics[i];
+    let before: u64 = 0;
+    for (let j = 0; j < earlier.metrics.length; j++) if (earlier.metrics[j].name == m.name) before = earlier.metrics[j].count;
+    if (m.count != before) return false;
+  }
+  return true;
+}
+
+/**
+ * Removes from `registry` (a VM's tallies since its last flush) the empty entries of canaries not in
+ * `routed`: a canary that left the routing table costs nothing once its last deltas were flushed.
+ * A late on_log for it adds to an entry no longer flushed: the canary is over.
+ */
+export function forgetUnrouted(registry: Map<string, VariantTotalsData>, routed: Set<string>): void {
+  const keys = registry.keys();
+  for (let i = 0; i < keys.length; i++) {
+    const t = registry.get(keys[i]);
+    if (!routed.has(t.canary) && isEmptyTotals(t)) registry.delete(keys[i]);
+  }
 }
 
 /** Adds `value` to the counter `key` in `list`, appending it if missing. */

@@ -40,6 +40,14 @@ const METHOD = String.UTF8.encode("Connect");
 /** gRPC status of a normal close. */
 const GRPC_OK: u32 = 0;
 
+/** Canary ids of the applied routing table (null until one is known), for forgetting old canaries. */
+let routed: Set<string> | null = null;
+
+/** Tells the reporter the canaries of the routing table now applied. */
+export function reporterRouted(canaries: Set<string>): void {
+  routed = canaries;
+}
+
 /** This VM's id in the lease (random per VM instance). */
 let holderId: string = "";
 /** Open stream token (0 = none) and the root context that owns it. */
@@ -106,7 +114,7 @@ export function reporterTick(root: u32, controller: ControllerConfig, intervalMs
   }
   if (streamToken != 0 && sentOnStream) {
     // The stream outlived a whole interval after a send: the controller is there.
-    markDelivered(lastSent);
+    markDelivered(lastSent, routed);
     attempt = 0;
   }
   if (streamToken == 0) {
@@ -216,7 +224,7 @@ function dropStream(cancel: bool): void {
 /** A message on a gRPC token: the Directive bytes if it is our stream, else null. */
 export function reporterReceive(token: u32, size: u32): ArrayBuffer | null {
   if (token != streamToken || streamToken == 0) return null;
-  markDelivered(lastSent);
+  markDelivered(lastSent, routed);
   attempt = 0;
   resetOut();
   const r = proxy_get_buffer_bytes(GRPC_RECEIVE_BUFFER, 0, size, OUT_PTR, OUT_SIZE);

@@ -3,7 +3,7 @@
 // lost race retries instead of losing or doubling counts. Also the seq bump the reporter makes.
 
 import { CAS_MISMATCH, LOG_WARN, NOT_FOUND, OK, getShared, log, nowMs, randomHex, setShared } from "./host-io";
-import { addCounter, clearTotals, isEmptyTotals, mergeTotals } from "./merge";
+import { addCounter, clearTotals, isEmptyTotals, mergeTotals, sameCounts } from "./merge";
 import { FLAG_DELIVERED, ProxyState, decodeProxyState, encodeProxyState, newProxyState, nextSeq } from "./proxy-state";
 import { CounterEntry, ReportData, VariantTotalsData } from "./wire";
 
@@ -94,8 +94,12 @@ export function takeReport(): ReportData | null {
  * Records that `sent` (the last report sent on the stream; null if none) reached the controller: seq
  * increments from now on, and its totals become the baseline of the first report on the next stream.
  * A report of another instance (the state was replaced since) leaves the baseline alone.
+ *
+ * A canary not in `routed` (the applied routing table; null: unknown) whose totals have not changed
+ * since `sent` is forgotten: its last totals were delivered, so memory and report size stay bounded
+ * however many canaries come and go. The controller forgets an entry a report no longer carries.
  */
-export function markDelivered(sent: ReportData | null): void {
+export function markDelivered(sent: ReportData | null, routed: Set<string> | null): void {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const r = readState();
     if (!r.ok || r.state == null) return;
@@ -103,8 +107,38 @@ export function markDelivered(sent: ReportData | null): void {
     const ours = sent != null && sent.reporter.instanceId == state.report.reporter.instanceId;
     if (state.delivered() && !ours) return;
     state.flags |= FLAG_DELIVERED;
-    if (ours) state.report.baseline = sent!.totals;
+    if (ours) {
+      state.report.baseline = sent!.totals;
+      if (routed != null) forgetDelivered(state.report, routed);
+    }
     const res = setShared(STATE_KEY, encodeProxyState(state), r.cas);
     if (res != CAS_MISMATCH) return;
   }
+}
+
+/** Drops the unrouted canaries' entries of `report` (totals and baseline) that equal their baseline. */
+function forgetDelivered(report: ReportData, routed: Set<string>): void {
+  const kept = new Array<VariantTotalsData>();
+  const totals = report.totals;
+  let forgot = false;
+  for (let i = 0; i < totals.length; i++) {
+    const t = totals[i];
+    const delivered = entryOf(report.baseline, t);
+    if (!routed.has(t.canary) && delivered != null && sameCounts(t, delivered)) forgot = true;
+    else kept.push(t);
+  }
+  if (!forgot) return;
+  report.totals = kept;
+  const baseline = new Array<VariantTotalsData>();
+  for (let i = 0; i < report.baseline.length; i++) {
+    if (entryOf(kept, report.baseline[i]) != null) baseline.push(report.baseline[i]);
+  }
+  report.baseline = baseline;
+}
+
+function entryOf(list: Array<VariantTotalsData>, like: VariantTotalsData): VariantTotalsData | null {
+  for (let i = 0; i < list.length; i++) {
+    if (list[i].canary == like.canary && list[i].variant == like.variant) return list[i];
+  }
+  return null;
 }

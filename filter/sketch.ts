@@ -18,16 +18,28 @@ export function bucketValue(index: i32): f64 {
   return (2 * Math.pow(GAMMA, <f64>index)) / (GAMMA + 1);
 }
 
+/**
+ * a + b held at ±f64.MAX_VALUE rather than overflowing: a sum is sent to the controller, which
+ * refuses a non-finite one, so a hostile upstream header must never make it Infinity (or NaN).
+ * A non-finite b adds nothing.
+ */
+export function saturatingAdd(a: f64, b: f64): f64 {
+  if (!isFinite(b)) return a;
+  const r = a + b;
+  if (isFinite(r)) return r;
+  return r > 0 ? f64.MAX_VALUE : -f64.MAX_VALUE;
+}
+
 /** Records `value` once. NaN and negative values count into the zero bucket; +Inf is clamped. */
 export function record(s: SketchData, value: f64): void {
   s.count++;
   if (!(value >= 1)) {
     s.zeroCount++;
-    if (value > 0) s.sum += value;
+    if (value > 0) s.sum = saturatingAdd(s.sum, value);
     return;
   }
   if (value > 1e300) value = 1e300;
-  s.sum += value;
+  s.sum = saturatingAdd(s.sum, value);
   addToBucket(s, bucketIndex(value), 1);
 }
 

@@ -3,7 +3,7 @@
 // properties and headers into an Outcome.
 
 import { Route, ensureMetric } from "./config";
-import { record } from "./sketch";
+import { record, saturatingAdd } from "./sketch";
 import { SketchData, VariantTotalsData } from "./wire";
 
 /**
@@ -64,7 +64,7 @@ export function tallyOutcome(t: VariantTotalsData, route: Route, o: Outcome): bo
     if (isNaN(v)) continue;
     const m = ensureMetric(t, route.metricNames[i]);
     m.count++;
-    m.sum += v;
+    m.sum = saturatingAdd(m.sum, v);
     record(m.sketch, v);
   }
   return failed;

@@ -160,6 +160,16 @@ function ingestMetrics(reg: Registry, ingest: () => IngestCounts): void {
     },
   });
   new Counter({
+    name: "meshcanary_telemetry_entries_dropped_total",
+    help: "Entries (canary, variant) dropped from otherwise used telemetry reports, by reason",
+    labelNames: ["reason"],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(ingest().droppedEntries)) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
     name: "meshcanary_telemetry_streams_refused_total",
     help: "Telemetry streams refused before any report, by reason (token, not_serving)",
     labelNames: ["reason"],

@@ -26,6 +26,8 @@ export interface ApiServerOptions {
   heartbeatMs?: number;
   /** Most concurrent SSE clients; default 100. */
   maxEventClients?: number;
+  /** Most concurrent SSE clients from one address; default 10. */
+  maxEventClientsPerPeer?: number;
   /** Dashboard folder; default controller/api/dashboard next to this module. */
   dashboardDir?: URL;
   /** Called with unexpected handler errors (the client gets a generic 500). */
@@ -136,9 +138,11 @@ async function postCommand(
   sendJson(res, 200, { ok: true, namespace: ns, name, command });
 }
 
-async function streamEvents(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!ctx.events.hasRoom()) return sendError(res, httpError(503, "too many event stream clients"));
-  ctx.events.attach(res);
+async function streamEvents(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const peer = req.socket.remoteAddress ?? "unknown";
+  const refused = ctx.events.refusal(peer);
+  if (refused) return sendError(res, httpError(refused.status, refused.message));
+  ctx.events.attach(res, peer);
 }
 
 async function metrics(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -230,7 +234,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const events = new EventStream({
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     maxClients: opts.maxEventClients ?? 100,
+    maxClientsPerPeer: opts.maxEventClientsPerPeer ?? 10,
     maxBufferedBytes: 1024 * 1024,
+    // Two heartbeats: a reading client drains a write long before.
+    stallMs: 2 * (opts.heartbeatMs ?? 15_000),
   });
   const unsubscribe = opts.backend.subscribe((e) => events.publish(e));
   const ctx: Context = { opts, events, assets };

@@ -150,6 +150,8 @@ export interface IngestCounts {
   ignored: number;
   /** Rejected reports by reason. */
   rejected: Record<string, number>;
+  /** Entries dropped from otherwise used reports, by reason. */
+  droppedEntries: Record<string, number>;
   /** Streams refused before any report, by reason ("token", "not_serving"). */
   refusedStreams: Record<string, number>;
   streams: number;

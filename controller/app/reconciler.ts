@@ -26,7 +26,7 @@ import { meshIntentFor } from "./mesh-intent.js";
 import { revisionOf } from "./revision.js";
 import { idOf, type Runner } from "./runner.js";
 import { mergePatch } from "./status-patch.js";
-import { analyseStep } from "./step-analysis.js";
+import { analyseStep, recentCanaryRequests } from "./step-analysis.js";
 
 /** Status as this controller writes it: the rollout's plus the last handled command. */
 type WrittenStatus = CanaryStatus & { lastCommand?: string };
@@ -42,7 +42,7 @@ export interface CanaryRecord {
   lastCommand?: string;
   /** Routing last carried out: which intent, for which rollout routing version, and how it went. */
   routing?: { key: string; version: number; outcome: ApplyOutcome; directiveVersion: number; atMs: number };
-  /** Message of the last InvalidSpec reported, so it is reported once. */
+  /** "<reason>: <message>" of the last InvalidSpec or Conflict reported, so it is reported once. */
   invalid?: string;
   /** resourceVersion at which the finalizer list was last written (the informer has yet to show it). */
   finalizersAskedAt?: string;
@@ -130,11 +130,20 @@ export class Reconciler {
       return;
     }
     if (!checked.ok) {
-      await this.reportInvalid(record, checked.errors.map((e) => `${e.path}: ${e.message}`).join("; "), now);
+      const message = checked.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+      await this.reportNotReady(record, "InvalidSpec", message, now);
+      return;
+    }
+    const spec = withDefaults(checked.canary.spec as CanarySpec);
+    const owner = this.hostOwner(record, spec.host);
+    if (owner !== undefined) {
+      // No routing at all: a second route for the host would make every filter refuse the table.
+      Object.assign(record, { spec: undefined, state: undefined });
+      const message = `spec.host: ${spec.host} is already split by Canary ${owner}; delete one of them`;
+      await this.reportNotReady(record, "Conflict", message, now);
       return;
     }
     record.invalid = undefined;
-    const spec = withDefaults(checked.canary.spec as CanarySpec);
     await this.keepFinalizer(record, spec);
     const plan = planRollout(spec);
     if (record.state === undefined) {
@@ -153,6 +162,7 @@ export class Reconciler {
       generation: object.metadata.generation,
       meshReady: await this.meshReady(record, spec, state),
       analysis: analyseStep(this.deps.reader, id, spec, state, now),
+      canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
       ...(pending.kind === "command" ? { command: pending.command } : {}),
     };
@@ -355,23 +365,47 @@ export class Reconciler {
     this.deps.onStatusWritten?.(record);
   }
 
-  private async reportInvalid(record: CanaryRecord, message: string, now: number): Promise<void> {
-    if (record.invalid === message) return;
+  /**
+   * The Canary ("<namespace>/<name>") that owns `host` when it is not `record`: of all Canaries
+   * naming the host (any namespace, not being deleted), one whose rollout already started, then
+   * the oldest, then the first by id (creation times have one-second resolution).
+   */
+  private hostOwner(record: CanaryRecord, host: string): string | undefined {
+    const started = (r: CanaryRecord) => r.state !== undefined || (r.object.status as CanaryStatus)?.phase;
+    const key = (r: CanaryRecord) =>
+      `${started(r) ? 0 : 1} ${r.object.metadata.creationTimestamp ?? ""} ${idOf(r.object)}`;
+    let owner = record;
+    for (const r of this.records.values()) {
+      const other = (r.object.spec as { host?: unknown } | undefined)?.host;
+      if (r === record || r.object.metadata.deletionTimestamp || typeof other !== "string") continue;
+      if (other.toLowerCase() === host.toLowerCase() && key(r) < key(owner)) owner = r;
+    }
+    return owner === record ? undefined : idOf(owner.object);
+  }
+
+  /** Writes Ready=False with `reason` (InvalidSpec, Conflict) and one Warning event, once per message. */
+  private async reportNotReady(
+    record: CanaryRecord,
+    reason: string,
+    message: string,
+    now: number,
+  ): Promise<void> {
+    if (record.invalid === `${reason}: ${message}`) return;
     const status = (record.object.status ?? {}) as WrittenStatus;
     const ready: Condition = {
       type: "Ready",
       status: "False",
-      reason: "InvalidSpec",
+      reason,
       message,
       lastTransitionTime: rfc3339(now),
     };
     const conditions = [...(status.conditions ?? []).filter((c) => c.type !== "Ready"), ready];
     if (await this.deps.runner.writeStatus(record.object, { conditions })) {
-      record.invalid = message;
-      // Remember what status now holds, so the first write after the fix replaces the InvalidSpec condition.
+      record.invalid = `${reason}: ${message}`;
+      // Remember what status now holds, so the first write after the fix replaces the condition.
       if (record.written) record.written = { ...record.written, conditions };
       this.deps.onStatusWritten?.(record);
-      await this.deps.runner.event(record.object, { type: "Warning", reason: "InvalidSpec", message });
+      await this.deps.runner.event(record.object, { type: "Warning", reason, message });
     }
   }
 }

@@ -50,3 +50,21 @@ export function analyseStep(
   if (result instanceof Error) return { verdict: "inconclusive", reason: result.message, checks: [] };
   return toRolloutAnalysis(result);
 }
+
+/**
+ * Canary requests counted over the last progress deadline (from the step's start if later), for
+ * the rollout's progress deadline; undefined when no step is being analysed.
+ */
+export function recentCanaryRequests(
+  reader: TelemetryReader,
+  canaryId: string,
+  state: RolloutState,
+  nowMs: number,
+): number | undefined {
+  if (state.phase !== "Progressing" || state.stepStartedAt === undefined) return undefined;
+  const fromMs = Math.max(state.stepStartedAt, nowMs - state.plan.progressDeadlineMs);
+  let n = 0;
+  for (const w of reader.series(canaryId, fromMs, nowMs + WINDOW_MS))
+    n += w.variants.get(CANARY)?.requests ?? 0;
+  return n;
+}

@@ -25,6 +25,8 @@ export interface CanaryObject {
     finalizers?: string[];
     /** Set by the API server on DELETE while finalizers remain. */
     deletionTimestamp?: string;
+    /** RFC 3339, set by the API server. */
+    creationTimestamp?: string;
   };
   spec?: unknown;
   status?: unknown;

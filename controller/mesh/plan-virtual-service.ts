@@ -1,8 +1,9 @@
 /**
  * planVirtualService(observed, intent) → the VirtualService a canary wants, or why it cannot be had.
  *
- * Ownership: a canary owns exactly the http routes named "meshcanary-<canary name>-…" and the
- * destinations of its target route while active. Everything else is copied through untouched.
+ * Ownership: a canary owns the http routes it renders ("meshcanary-<canary name>-<variant>" and its
+ * pin routes) and any other route with its name prefix that no longer-named canary with state claims
+ * (shop and shop-web share "meshcanary-shop-"), and the destinations of its target route while active. Everything else is copied through untouched.
  *
  * Foreign-edit rule: the state annotation keeps a digest of what we last wrote (our routes + the
  * target route's destinations). We overwrite our part only when it still equals that digest (it
@@ -14,8 +15,9 @@
  * Placement: our block goes to the top of spec.http on first apply; later plans keep it where it
  * is, so a route someone put above ours is not reordered.
  */
-import { canonicalJson, digestOf, readMeshState, writeMeshState } from "./mesh-state.js";
+import { canonicalJson, digestOf, type MeshStateMap, readMeshState, writeMeshState } from "./mesh-state.js";
 import {
+  ownedNames,
   ownedPrefix,
   renderFinalDestinations,
   renderOwnedRoutes,
@@ -50,12 +52,11 @@ export function planVirtualService(
   const stateMap = read.state;
 
   const http = observed.spec?.http ?? [];
-  const prefix = ownedPrefix(intent.canary);
-  const owned = http.filter((r) => r.name?.startsWith(prefix));
-  const others = http.filter((r) => !r.name?.startsWith(prefix));
-  const firstOwned = http.findIndex((r) => r.name?.startsWith(prefix));
-  const insertAt =
-    firstOwned < 0 ? 0 : http.slice(0, firstOwned).filter((r) => !r.name?.startsWith(prefix)).length;
+  const isOwned = ownership(intent, stateMap);
+  const owned = http.filter(isOwned);
+  const others = http.filter((r) => !isOwned(r));
+  const firstOwned = http.findIndex(isOwned);
+  const insertAt = firstOwned < 0 ? 0 : http.slice(0, firstOwned).filter((r) => !isOwned(r)).length;
   const state = stateMap[intent.canary];
 
   if (!state && !intent.active && owned.length === 0) return { vs: observed, changed: false };
@@ -105,6 +106,24 @@ export function planVirtualService(
     writeMeshState({ ...observed, spec: { ...observed.spec, http: nextHttp } }, nextState),
   );
   return { vs, changed: canonicalJson(vs) !== canonicalJson(observed) };
+}
+
+/**
+ * Which routes the intent's canary owns: the names it renders, and the other routes with its name
+ * prefix unless they carry the longer prefix of another canary the state annotation knows (shop's
+ * "meshcanary-shop-" must not take shop-web's "meshcanary-shop-web-canary"). An inactive intent has
+ * no variants, so its routes are found by prefix.
+ */
+function ownership(intent: MeshIntent, stateMap: MeshStateMap): (r: HttpRoute) => boolean {
+  const mine = ownedNames(intent);
+  const prefix = ownedPrefix(intent.canary);
+  const longer = Object.keys(stateMap)
+    .filter((c) => c !== intent.canary)
+    .map(ownedPrefix)
+    .filter((p) => p.length > prefix.length && p.startsWith(prefix));
+  return (r) =>
+    r.name !== undefined &&
+    (mine.has(r.name) || (r.name.startsWith(prefix) && !longer.some((p) => r.name!.startsWith(p))));
 }
 
 interface Desired {

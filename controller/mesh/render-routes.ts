@@ -21,6 +21,20 @@ export function ownedPrefix(canary: string): string {
   return `meshcanary-${canaryName(canary)}-`;
 }
 
+/**
+ * Every route name the canary of `intent` can own: per variant its header route and both pin routes
+ * (whether or not pins are on now, so turning them off still removes them). Ownership is by these
+ * exact names, never by prefix: "meshcanary-shop-" is also the start of canary shop-web's routes.
+ */
+export function ownedNames(intent: MeshIntent): Set<string> {
+  const prefix = ownedPrefix(intent.canary);
+  const out = new Set<string>();
+  for (const w of intent.weights) {
+    for (const kind of ["", "pin-", "pin-cookie-"]) out.add(`${prefix}${kind}${w.variant}`);
+  }
+  return out;
+}
+
 /** True when the destination's host is `host`, allowing short vs fully qualified names. */
 export function sameHost(a: string, b: string): boolean {
   return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);

@@ -102,6 +102,7 @@ function progressing(t: Tick): void {
   if (!stepClockRunning(t)) return;
   const step = t.s.plan.steps[t.s.step]!;
   const elapsed = t.now - t.s.stepStartedAt!;
+  if (missedDeadline(t, elapsed)) return;
   if (elapsed < step.holdMs) {
     t.s.message = `${stepLabel(t.s)}: holding until ${rfc3339(t.s.stepStartedAt! + step.holdMs)}`;
     decide(t, "hold", "minimum step time not reached");
@@ -130,6 +131,27 @@ function progressing(t: Tick): void {
   }
   t.s.message = `${stepLabel(t.s)}: waiting, ${why}`;
   decide(t, "hold", why);
+}
+
+/**
+ * A step whose canary serves traffic but whose analysis has had no canary request counted for the
+ * progress deadline (filters not reporting, traffic not reaching the canary subset) is not left at
+ * its weight: it rolls back, or pauses at 0% until `resume` re-applies the step. True when it did.
+ */
+function missedDeadline(t: Tick, elapsed: number): boolean {
+  const { plan } = t.s;
+  const step = plan.steps[t.s.step]!;
+  if (step.gate !== "analysis" || t.s.weightBp === 0 || elapsed < plan.progressDeadlineMs) return false;
+  if (t.obs.canaryRequestsRecent === undefined || t.obs.canaryRequestsRecent > 0) return false;
+  const why = `no canary requests counted for the progress deadline (${plan.progressDeadlineMs / 1000}s) at ${stepLabel(t.s)}`;
+  decide(t, plan.onProgressDeadline === "rollback" ? "rollback" : "pause", why);
+  if (plan.onProgressDeadline === "rollback") {
+    rollBack(t, why);
+    return true;
+  }
+  setWeights(t, 0, `progress deadline: ${why}`);
+  pause(t, "manual", `${why}; paused at 0%, resume to retry the step`);
+  return true;
 }
 
 function paused(t: Tick): void {
@@ -268,7 +290,9 @@ function applyCommand(t: Tick, command: Command): void {
       return;
     case "resume":
       t.s.pausedBy = undefined;
-      transition(t, "Progressing", "resumed by operator");
+      // Paused at 0% by the progress deadline: the step starts over at its weight.
+      if (t.s.weightBp !== t.s.plan.steps[t.s.step]!.weightBp) startStep(t, t.s.step, "resumed by operator");
+      else transition(t, "Progressing", "resumed by operator");
       return;
   }
 }

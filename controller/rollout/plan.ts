@@ -27,17 +27,26 @@ export interface RolloutPlan {
   finish: "promote" | "report";
   /** With an inconclusive analysis for this long at a step, pause for approval (absent: wait on). */
   maxStepMs?: number;
+  /** A step serving canary traffic with no canary requests counted for this long ends, ms. */
+  progressDeadlineMs: number;
+  /** What ends it: a roll back, or a pause at 0% (resume re-applies the step). */
+  onProgressDeadline: "rollback" | "pause";
   /** Set when the strategy cannot run yet; the reason is shown in status. */
   unsupported?: string;
 }
 
 const DEFAULT_MIN_STEP = "30s";
+const DEFAULT_PROGRESS_DEADLINE = "10m";
 
 /** Plans a validated spec (defaults need not be applied). */
 export function planRollout(spec: CanarySpec): RolloutPlan {
   const minStepMs = durationMs(spec.analysis?.minStepDuration ?? DEFAULT_MIN_STEP);
   const maxStep = spec.analysis?.maxStepDuration;
   const maxStepMs = maxStep === undefined ? undefined : durationMs(maxStep);
+  const deadline = {
+    progressDeadlineMs: durationMs(spec.analysis?.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE),
+    onProgressDeadline: spec.analysis?.onProgressDeadline ?? ("rollback" as const),
+  };
   const { canary, blueGreen, abTest, shadow } = spec.strategy;
   if (canary) {
     const steps = canary.steps.map((step) => ({
@@ -45,12 +54,12 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
       holdMs: Math.max(minStepMs, durationMs(step.pause?.duration ?? "0")),
       gate: step.approval ? ("approval" as const) : ("analysis" as const),
     }));
-    return { strategy: "canary", steps, finish: "promote", maxStepMs };
+    return { strategy: "canary", steps, finish: "promote", maxStepMs, ...deadline };
   }
   if (blueGreen) {
     const holdMs = durationMs(blueGreen.previewDuration ?? "0");
     const gate = blueGreen.approval ? ("approval" as const) : ("time" as const);
-    return { strategy: "blueGreen", steps: [{ weightBp: 0, holdMs, gate }], finish: "promote" };
+    return { strategy: "blueGreen", steps: [{ weightBp: 0, holdMs, gate }], finish: "promote", ...deadline };
   }
   if (abTest) {
     const step = {
@@ -58,10 +67,10 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
       holdMs: durationMs(abTest.duration),
       gate: "time" as const,
     };
-    return { strategy: "abTest", steps: [step], finish: "report" };
+    return { strategy: "abTest", steps: [step], finish: "report", ...deadline };
   }
   const why = shadow ? "strategy shadow is not supported yet" : "no strategy set";
-  return { strategy: "shadow", steps: [], finish: "report", unsupported: why };
+  return { strategy: "shadow", steps: [], finish: "report", unsupported: why, ...deadline };
 }
 
 /** Percent (at most 2 decimals) → basis points. */

@@ -35,6 +35,8 @@ export interface Observation {
   weightsApplied?: { version: number };
   /** Analysis of the window since the current step started. */
   analysis?: AnalysisResult;
+  /** Canary requests counted over the last progress deadline (or since the step started, if later). */
+  canaryRequestsRecent?: number;
   /** An operator command, delivered once. */
   command?: Command;
 }

@@ -33,10 +33,10 @@ function Obj<T extends Record<string, TSchema>>(properties: T, description: stri
 }
 
 /** A string restricted to a fixed set; rendered as `enum` in the CRD. */
-function StringEnum<T extends readonly string[]>(values: T, description: string) {
+function StringEnum<T extends readonly string[]>(values: T, description: string, extra: object = {}) {
   return Type.Union(
     values.map((v) => Type.Literal(v)),
-    { description },
+    { description, ...extra },
   ) as unknown as TUnsafe<T[number]>;
 }
 
@@ -253,6 +253,23 @@ const Analysis = Obj(
     minStepDuration: Type.Optional(Duration("Least time at each weight step", { default: "30s" })),
     maxStepDuration: Type.Optional(
       Duration("After this long with an inconclusive verdict, pause for approval instead of waiting on"),
+    ),
+    progressDeadline: Type.Optional(
+      Duration(
+        "A canary step serving traffic with no canary requests counted for this long ends (onProgressDeadline)",
+        {
+          default: "10m",
+        },
+      ),
+    ),
+    onProgressDeadline: Type.Optional(
+      StringEnum(
+        ["rollback", "pause"] as const,
+        "At the progress deadline: roll back, or pause at 0% until resumed",
+        {
+          default: "rollback",
+        },
+      ),
     ),
     checks: Type.Optional(
       Type.Array(Check, {

@@ -1,6 +1,10 @@
 /**
- * Validation of a Report before ingest (DESIGN §4): sizes, counts, sketch shape, known canaries and
- * namespace ownership. Pure: returns the first violation as a value, naming the field path and value.
+ * Validation of a Report before ingest (DESIGN §4), in two levels so one bad entry never poisons the
+ * rest: `checkReport` refuses the message only when it is unusable as a whole (size, reporter, entry
+ * counts); `checkEntries` names each (canary, variant) entry that must be dropped (unknown canary,
+ * impossible counts, broken sketch) while the others are used. Pure: violations are values naming the
+ * field path and value. Which namespace a reporter is in says nothing about which Canaries it may
+ * report: a client-side filter reports for every service it calls, the ingress gateway for all.
  */
 import type { Report, Sketch, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
 
@@ -20,10 +24,6 @@ export interface BoundsConfig {
   maxCounters: number;
   /** Longest accepted string field, UTF-16 code units. */
   maxStringLength: number;
-  /** When true, a reporter may only report canaries of its own namespace (unless allow-listed). */
-  enforceNamespace: boolean;
-  /** Reporter namespaces allowed to report for canaries of any namespace (e.g. a shared gateway). */
-  crossNamespaceAllowed: ReadonlySet<string>;
   /** Whether a canary id ("<namespace>/<name>") is one the controller manages. */
   isKnownCanary(id: string): boolean;
 }
@@ -36,16 +36,24 @@ export const DEFAULT_BOUNDS: Omit<BoundsConfig, "isKnownCanary"> = {
   maxMetricsPerVariant: 8,
   maxCounters: 64,
   maxStringLength: 253,
-  enforceNamespace: true,
-  crossNamespaceAllowed: new Set(),
 };
 
-/** Why a Report was refused: a stable reason (for counters) plus the offending field path and value. */
+/** Why a Report or entry was refused: a stable reason (for counters) plus the offending field path and value. */
 export interface Violation {
   reason: string;
   field: string;
   value: string;
 }
+
+/** An entry of a Report's `totals` or `baseline` that validation drops, and why. */
+export interface DroppedEntry {
+  list: "totals" | "baseline";
+  index: number;
+  violation: Violation;
+}
+
+/** Shared result when nothing is dropped (the common case allocates nothing). */
+const NO_DROPS: readonly DroppedEntry[] = Object.freeze([]);
 
 /** Largest counter value carried exactly by a JS number; beyond it deltas would be wrong. */
 const MAX_COUNTER = BigInt(Number.MAX_SAFE_INTEGER);
@@ -54,7 +62,7 @@ function violation(reason: string, field: string, value: unknown): Violation {
   return { reason, field, value: String(value) };
 }
 
-/** The first bound the Report breaks, or null when it is acceptable. */
+/** The first bound that makes the Report unusable as a whole, or null (its entries are checked by checkEntries). */
 export function checkReport(r: Report, sizeBytes: number, cfg: BoundsConfig): Violation | null {
   if (sizeBytes > cfg.maxMessageBytes) {
     return violation("message_too_large", "report", `${sizeBytes} bytes > ${cfg.maxMessageBytes}`);
@@ -73,22 +81,32 @@ export function checkReport(r: Report, sizeBytes: number, cfg: BoundsConfig): Vi
   if (r.totals.length > cfg.maxTotals) {
     return violation("too_many_totals", "totals", `${r.totals.length} entries > ${cfg.maxTotals}`);
   }
-  const counters = checkCounters(r.counters, cfg);
-  if (counters) return counters;
-  for (let i = 0; i < r.totals.length; i++) {
-    const v = checkTotals(r.totals, i, rep.namespace, cfg);
-    if (v) return under(`totals[${i}]`, v);
-  }
   // Empty except in the first Report on a stream; held to the same bounds as the totals.
   if (r.baseline.length > cfg.maxTotals) {
     return violation("too_many_totals", "baseline", `${r.baseline.length} entries > ${cfg.maxTotals}`);
   }
-  for (let i = 0; i < r.baseline.length; i++) {
-    const v = checkTotals(r.baseline, i, rep.namespace, cfg);
-    if (v) return under(`baseline[${i}]`, v);
-  }
-  return null;
+  return checkCounters(r.counters, cfg);
 }
+
+/**
+ * The entries of a Report (already passed `checkReport`) to drop, each with its violation; the
+ * others are usable. Field paths name the entry ("totals[3].canary").
+ */
+export function checkEntries(r: Report, cfg: BoundsConfig): readonly DroppedEntry[] {
+  let dropped: DroppedEntry[] | null = null;
+  for (const list of LISTS) {
+    const all = r[list];
+    for (let i = 0; i < all.length; i++) {
+      const v = checkTotals(all, i, cfg);
+      if (!v) continue;
+      dropped ??= [];
+      dropped.push({ list, index: i, violation: under(`${list}[${i}]`, v) });
+    }
+  }
+  return dropped ?? NO_DROPS;
+}
+
+const LISTS = ["totals", "baseline"] as const;
 
 /**
  * The nested checks name fields relative to their entry (".canary") so no path string is built
@@ -133,24 +151,12 @@ const COUNTERS = [
  * are found by scanning the earlier entries (at most maxTotals²/2 string comparisons) rather than
  * building a Map per Report.
  */
-function checkTotals(
-  all: VariantTotals[],
-  i: number,
-  reporterNamespace: string,
-  cfg: BoundsConfig,
-): Violation | null {
+function checkTotals(all: VariantTotals[], i: number, cfg: BoundsConfig): Violation | null {
   const t = all[i]!;
   if (t.canary.length > cfg.maxStringLength) return tooLong(`.canary`, t.canary);
   if (t.variant.length > cfg.maxStringLength) return tooLong(`.variant`, t.variant);
   if (t.variant === "") return violation("missing_variant", `.variant`, '""');
   if (!cfg.isKnownCanary(t.canary)) return violation("unknown_canary", `.canary`, t.canary);
-  if (
-    cfg.enforceNamespace &&
-    !isOfNamespace(t.canary, reporterNamespace) &&
-    !cfg.crossNamespaceAllowed.has(reporterNamespace)
-  ) {
-    return violation("foreign_namespace", `.canary`, `${t.canary} (reporter namespace ${reporterNamespace})`);
-  }
   let variants = 1;
   for (let j = 0; j < i; j++) {
     const o = all[j]!;
@@ -171,12 +177,39 @@ function checkTotals(
   }
   const latency = checkSketch(t.latencyUs, "", cfg);
   if (latency) return under(".latency_us", latency);
-  return checkMetrics(t.metrics, cfg);
+  return checkMetrics(t.metrics, cfg) ?? checkCounts(t);
 }
 
-/** "<namespace>/<name>" belongs to `namespace`, compared without slicing the id. */
-function isOfNamespace(canary: string, namespace: string): boolean {
-  return canary.indexOf("/") === namespace.length && canary.startsWith(namespace);
+/**
+ * Counts no filter can produce: each request is counted once in requests and in exactly one status
+ * class, at most once in failures, in the latency sketch and in each metric.
+ */
+function checkCounts(t: VariantTotals): Violation | null {
+  if (t.failures > t.requests) {
+    return violation("impossible_counts", ".failures", `${t.failures} > requests ${t.requests}`);
+  }
+  const classes = t.statusNone + t.status1xx + t.status2xx + t.status3xx + t.status4xx + t.status5xx;
+  if (classes !== t.requests) {
+    return violation(
+      "impossible_counts",
+      ".status",
+      `status classes sum to ${classes} != requests ${t.requests}`,
+    );
+  }
+  if (t.latencyUs && t.latencyUs.count > t.requests) {
+    return violation(
+      "impossible_counts",
+      ".latency_us.count",
+      `${t.latencyUs.count} > requests ${t.requests}`,
+    );
+  }
+  for (let j = 0; j < t.metrics.length; j++) {
+    const m = t.metrics[j]!;
+    if (m.count > t.requests) {
+      return violation("impossible_counts", `.metrics[${j}].count`, `${m.count} > requests ${t.requests}`);
+    }
+  }
+  return null;
 }
 
 function checkMetrics(metrics: VariantTotals["metrics"], cfg: BoundsConfig): Violation | null {

@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import pino, { type Logger } from "pino";
 import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
-import { type BoundsConfig, checkReport, DEFAULT_BOUNDS, type Violation } from "./bounds.js";
+import { type BoundsConfig, checkEntries, checkReport, DEFAULT_BOUNDS, type Violation } from "./bounds.js";
 import { DirectiveBroadcaster } from "./directives.js";
 import { type DeltaTarget, Ingest } from "./ingest.js";
 import { type Incoming, type StreamEnd, startGrpcServer } from "./server.js";
@@ -17,9 +17,9 @@ export interface TelemetryServerOptions {
   address?: string;
   /** Shared token required in stream metadata `x-meshcanary-token`; undefined = none. */
   token?: string;
-  /** Whether a canary id is managed by this controller (unknown canaries are rejected). */
+  /** Whether a canary id is managed by this controller (entries of unknown canaries are dropped). */
   isKnownCanary(id: string): boolean;
-  /** Bound overrides (message size, counts, namespace policy); defaults in DEFAULT_BOUNDS. */
+  /** Bound overrides (message size, counts); defaults in DEFAULT_BOUNDS. */
   bounds?: Partial<Omit<BoundsConfig, "isKnownCanary">>;
   /** Window history kept, ms; default 30 min. */
   historyMs?: number;
@@ -41,6 +41,8 @@ export interface TelemetryStats {
   ignored: number;
   /** Rejected reports by reason. */
   rejected: Record<string, number>;
+  /** Entries dropped from otherwise used reports, by reason (unknown_canary, impossible_counts, ...). */
+  droppedEntries: Record<string, number>;
   /** Streams refused before any report, by reason ("token", "not_serving"). */
   refusedStreams: Record<string, number>;
   /** Open Connect streams. */
@@ -78,6 +80,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
   const directives = new DirectiveBroadcaster();
   const counts = { reports: 0, accepted: 0, ignored: 0 };
   const rejected: Record<string, number> = {};
+  const droppedEntries: Record<string, number> = {};
   const refusedStreams: Record<string, number> = {};
 
   const reject = (v: Violation, reporter: string, peer: string): StreamEnd => {
@@ -87,6 +90,15 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       "telemetry report rejected",
     );
     return invalid(v);
+  };
+  const drop = (v: Violation, reporter: string): void => {
+    droppedEntries[v.reason] = (droppedEntries[v.reason] ?? 0) + 1;
+    // A Canary just deleted is still reported until each filter has delivered its last totals.
+    const level = v.reason === "unknown_canary" ? "debug" : "warn";
+    log[level](
+      { reporter, reason: v.reason, field: v.field, value: v.value },
+      "telemetry report entry dropped",
+    );
   };
 
   // Changes go straight into the current window's stats (one target for all reports: no closure per report).
@@ -100,12 +112,14 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     const v = checkReport(r, msg.size, bounds);
     if (v) return reject(v, r.reporter ? `${r.reporter.namespace}/${r.reporter.pod}` : "?", peer);
     receivedMs = now();
-    const res = ingest.apply(r, receivedMs, toWindow);
-    if (res.kind === "rejected") return reject(res.violation, res.reporter, peer);
+    const dropped = checkEntries(r, bounds);
+    const res = ingest.apply(r, receivedMs, toWindow, dropped);
     if (res.kind === "ignored") {
       counts.ignored++;
       return null;
     }
+    for (const d of dropped) drop(d.violation, res.reporter);
+    for (const d of res.dropped) drop(d, res.reporter);
     counts.accepted++;
     if (res.restart) log.info({ reporter: res.reporter }, "telemetry reporter restarted");
     return null;
@@ -147,6 +161,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     stats: () => ({
       ...counts,
       rejected: { ...rejected },
+      droppedEntries: { ...droppedEntries },
       refusedStreams: { ...refusedStreams },
       streams: grpcServer.streams(),
       reporters: ingest.size(),

@@ -19,8 +19,8 @@
  * kept for a second outlives the young generation and turns into old-space garbage.
  */
 import type { Report, Sketch as WireSketch, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
-import type { Violation } from "./bounds.js";
-import { emptySketch, type Sketch } from "./sketch.js";
+import type { DroppedEntry, Violation } from "./bounds.js";
+import { addToBucket, emptySketch, type Sketch, saturatingAdd } from "./sketch.js";
 import type { VariantStats } from "./types.js";
 import { emptyStats } from "./windows.js";
 
@@ -46,9 +46,10 @@ export type IngestResult =
       restart: boolean;
       /** True when nothing was counted: the totals were taken as the baseline (no usable `baseline`). */
       baseline: boolean;
+      /** Entries this step dropped (e.g. counters going backwards); the Report's other entries were used. */
+      dropped: Violation[];
     }
-  | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" }
-  | { kind: "rejected"; reporter: string; violation: Violation };
+  | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" };
 
 /** A cumulative sketch as last received: parallel ascending indexes and counts, as numbers. */
 interface LastSketch {
@@ -68,6 +69,8 @@ interface LastMetric {
 
 /** Cumulative totals of one (canary, variant) as last received, updated in place. */
 interface LastTotals {
+  /** seq of the last Report that carried this entry (usable or not). */
+  seenSeq: bigint;
   /** In COUNTERS order. */
   counters: number[];
   latencyUs: LastSketch;
@@ -82,10 +85,19 @@ interface InstanceState {
   seq: bigint;
   lastSeenMs: number;
   routingVersion: number;
-  /** canary -> variant -> cumulative totals; entries the filter stopped sending keep their last totals. */
+  /**
+   * canary -> variant -> cumulative totals. An entry a Report no longer carries is forgotten: the
+   * filter drops a canary that left its routing table once its last totals were delivered, and
+   * counts it from zero should it come back.
+   */
   totals: Map<string, Map<string, LastTotals>>;
   /** Instance ids of this pod that were replaced by a restart (a few, newest last). */
   retired: string[];
+  /**
+   * Keys ("canary\nvariant") dropped from the first Report of an instance whose totals were taken as
+   * the baseline: their first usable totals are a baseline too, not a delta from zero. Null when none.
+   */
+  pending: Set<string> | null;
 }
 
 const RETIRED_KEPT = 4;
@@ -97,16 +109,25 @@ export class Ingest {
 
   /**
    * Turns one (already bounds-checked: counters at most 2^53, sketches well-formed) Report into
-   * deltas, updating the reporter's state. A rejected Report leaves the state as it was. With a
-   * `target`, each change is added into the stats it returns instead of being returned.
+   * deltas, updating the reporter's state. Entries named in `dropped` (by checkEntries) are skipped;
+   * an entry whose change is impossible (counters going backwards, more failures than requests) is
+   * dropped here and returned, while the Report's other entries are used. With a `target`, each
+   * change is added into the stats it returns instead of being returned.
    */
-  apply(report: Report, nowMs: number, target?: DeltaTarget): IngestResult {
+  apply(
+    report: Report,
+    nowMs: number,
+    target?: DeltaTarget,
+    dropped: readonly DroppedEntry[] = [],
+  ): IngestResult {
     const deltas: VariantDelta[] = [];
     const into = target ?? collect(deltas);
     const rep = report.reporter!;
+    const entries = dropped.length === 0 ? allEntries(report) : usableEntries(report, dropped);
     const prev = this.pods.get(rep.namespace)?.get(rep.pod);
     if (!prev) {
-      return this.firstSighting(`${rep.namespace}/${rep.pod}`, report, nowMs, false, [], into, deltas);
+      const key = `${rep.namespace}/${rep.pod}`;
+      return this.firstSighting(key, report, entries, nowMs, false, [], into, deltas);
     }
     if (prev.instanceId !== rep.instanceId) {
       // An earlier start time marks a straggler from an older instance, unless this is the new
@@ -116,36 +137,27 @@ export class Ingest {
         return { kind: "ignored", reporter: prev.key, reason: "stale_instance" };
       }
       const retired = [...prev.retired, prev.instanceId].slice(-RETIRED_KEPT);
-      return this.firstSighting(prev.key, report, nowMs, true, retired, into, deltas);
+      return this.firstSighting(prev.key, report, entries, nowMs, true, retired, into, deltas);
     }
     if (report.seq <= prev.seq) return { kind: "ignored", reporter: prev.key, reason: "duplicate" };
-    // Checked before anything is overwritten, so a rejected Report changes nothing.
-    for (let i = 0; i < report.totals.length; i++) {
-      const t = report.totals[i]!;
-      const last = prev.totals.get(t.canary)?.get(t.variant);
-      const field = last ? backwards(t, last) : null;
-      if (field !== null) {
-        return {
-          kind: "rejected",
-          reporter: prev.key,
-          violation: {
-            reason: "counter_backwards",
-            field: `totals[${i}].${field}`,
-            value: `${t.canary} ${t.variant}`,
-          },
-        };
-      }
-    }
-    advanceAll(prev.totals, report.totals, into);
+    const rejected = advanceKnown(prev, report, entries.totals, into);
     prev.seq = report.seq;
     prev.lastSeenMs = nowMs;
     prev.routingVersion = Number(report.routingVersion);
-    return { kind: "accepted", reporter: prev.key, deltas, restart: false, baseline: false };
+    return {
+      kind: "accepted",
+      reporter: prev.key,
+      deltas,
+      restart: false,
+      baseline: false,
+      dropped: rejected,
+    };
   }
 
   private firstSighting(
     key: string,
     report: Report,
+    entries: Entries,
     nowMs: number,
     restart: boolean,
     retired: string[],
@@ -153,10 +165,10 @@ export class Ingest {
     deltas: VariantDelta[],
   ): IngestResult {
     const rep = report.reporter!;
-    const reported = seedBaseline(report);
+    const reported = seedBaseline(report, entries);
     const totals = reported ?? new Map<string, Map<string, LastTotals>>();
     const counts = reported !== null || restart || report.seq === 1n;
-    advanceAll(totals, report.totals, counts ? into : null);
+    advanceAll(totals, entries.totals, counts ? into : null);
     let byPod = this.pods.get(rep.namespace);
     if (!byPod) {
       byPod = new Map();
@@ -171,8 +183,9 @@ export class Ingest {
       routingVersion: Number(report.routingVersion),
       totals,
       retired,
+      pending: !counts && entries.droppedKeys.length > 0 ? new Set(entries.droppedKeys) : null,
     });
-    return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts };
+    return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts, dropped: [] };
   }
 
   /** Routing version each known reporter ("namespace/pod") last reported. */
@@ -208,24 +221,124 @@ export class Ingest {
 /**
  * The Report's `baseline` as last totals to count `totals` from, or null when there is none or it is
  * unusable: an entry above the totals (or absent from them while non-zero) would make deltas negative.
- * Runs once per instance, so it may allocate.
+ * Presence is checked against every entry of the Report, so a dropped totals entry keeps its
+ * baseline and is later counted from it. Runs once per instance, so it may allocate.
  */
-function seedBaseline(report: Report): Map<string, Map<string, LastTotals>> | null {
-  if (report.baseline.length === 0) return null;
+function seedBaseline(report: Report, entries: Entries): Map<string, Map<string, LastTotals>> | null {
+  if (entries.baseline.length === 0) return null;
   const state = new Map<string, Map<string, LastTotals>>();
-  for (const b of report.baseline) {
+  for (const b of entries.baseline) {
     if (!report.totals.some((t) => t.canary === b.canary && t.variant === b.variant)) {
       if (changed(b, ZERO_TOTALS)) return null;
       continue;
     }
     overwrite(lastTotals(state, b.canary, b.variant), b);
   }
-  for (const t of report.totals) {
+  for (const t of entries.totals) {
     const last = state.get(t.canary)?.get(t.variant);
-    if (last && backwards(t, last) !== null) return null;
+    if (last && implausibleChange(t, last) !== null) return null;
   }
   return state;
 }
+
+/** The entries of a Report that are used, and the keys of its dropped totals entries. */
+interface Entries {
+  totals: VariantTotals[];
+  baseline: VariantTotals[];
+  droppedKeys: readonly string[];
+}
+
+function allEntries(report: Report): Entries {
+  return { totals: report.totals, baseline: report.baseline, droppedKeys: NO_KEYS };
+}
+
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
+/**
+ * The Report without its dropped entries. A baseline entry of an unknown canary goes alone (its
+ * totals entry is unknown too); any other broken baseline entry makes the whole baseline unusable,
+ * since counting its key from zero would count history twice.
+ */
+function usableEntries(report: Report, dropped: readonly DroppedEntry[]): Entries {
+  const skip = new Set<number>();
+  const skipBaseline = new Set<number>();
+  let baselineBroken = false;
+  for (const d of dropped) {
+    if (d.list === "totals") skip.add(d.index);
+    else if (d.violation.reason === "unknown_canary") skipBaseline.add(d.index);
+    else baselineBroken = true;
+  }
+  const droppedKeys = [...skip].map((i) => entryKey(report.totals[i]!));
+  return {
+    totals: report.totals.filter((_, i) => !skip.has(i)),
+    baseline: baselineBroken ? [] : report.baseline.filter((_, i) => !skipBaseline.has(i)),
+    droppedKeys,
+  };
+}
+
+function entryKey(t: VariantTotals): string {
+  return `${t.canary}\n${t.variant}`;
+}
+
+/**
+ * Advances a known instance's totals entry by entry; an entry whose change is impossible is left at
+ * its last totals and returned as a violation, the others are counted.
+ */
+function advanceKnown(
+  prev: InstanceState,
+  report: Report,
+  totals: VariantTotals[],
+  into: DeltaTarget,
+): Violation[] {
+  let rejected: Violation[] | null = null;
+  markSeen(prev.totals, report);
+  for (const t of totals) {
+    const known = prev.totals.get(t.canary)?.get(t.variant);
+    if (!known && prev.pending?.delete(entryKey(t))) {
+      // First usable totals of an entry dropped while this instance was being baselined.
+      const seeded = lastTotals(prev.totals, t.canary, t.variant);
+      overwrite(seeded, t);
+      seeded.seenSeq = report.seq;
+      continue;
+    }
+    const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
+    const v = known ? implausibleChange(t, last) : null;
+    if (v) {
+      rejected ??= [];
+      const i = report.totals.indexOf(t);
+      rejected.push({
+        ...v,
+        field: `totals[${i}].${v.field}`,
+        value: `${t.canary} ${t.variant}: ${v.value}`,
+      });
+      continue;
+    }
+    if (changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
+    overwrite(last, t);
+    last.seenSeq = report.seq;
+  }
+  forgetUnseen(prev.totals, report.seq);
+  return rejected ?? NO_VIOLATIONS;
+}
+
+/** Marks the known entries the Report carries, usable or dropped. */
+function markSeen(state: Map<string, Map<string, LastTotals>>, report: Report): void {
+  for (const t of report.totals) {
+    const last = state.get(t.canary)?.get(t.variant);
+    if (last) last.seenSeq = report.seq;
+  }
+}
+
+/** Deletes the entries the Report with `seq` did not carry. */
+function forgetUnseen(state: Map<string, Map<string, LastTotals>>, seq: bigint): void {
+  for (const [canary, byVariant] of state) {
+    for (const [variant, last] of byVariant) if (last.seenSeq !== seq) byVariant.delete(variant);
+    if (byVariant.size === 0) state.delete(canary);
+  }
+}
+
+/** Shared, never written: no entry dropped. */
+const NO_VIOLATIONS: Violation[] = [];
 
 /** A DeltaTarget that hands out a fresh stats object per change and lists it in `deltas`. */
 function collect(deltas: VariantDelta[]): DeltaTarget {
@@ -265,7 +378,7 @@ function lastTotals(
   }
   let last = byVariant.get(variant);
   if (!last) {
-    last = { counters: COUNTERS.map(() => 0), latencyUs: zeroSketch(), metrics: new Map() };
+    last = { seenSeq: 0n, counters: COUNTERS.map(() => 0), latencyUs: zeroSketch(), metrics: new Map() };
     byVariant.set(variant, last);
   }
   return last;
@@ -288,22 +401,44 @@ const COUNTERS = [
   ["responseBytes", "response_bytes"],
 ] as const;
 
-/** The proto name of the first field of `t` below `last` (cumulative totals never shrink), or null. */
-function backwards(t: VariantTotals, last: LastTotals): string | null {
+/**
+ * Why the change from `last` to `t` cannot come from one proxy instance, or null: a cumulative count
+ * going backwards (reason counter_backwards, field = its proto name), more failures (or latencies,
+ * or metric values) than requests in the change (impossible_counts), or a sum changing by a
+ * non-finite amount (bad_sum).
+ */
+function implausibleChange(t: VariantTotals, last: LastTotals): Violation | null {
   for (let j = 0; j < COUNTERS.length; j++) {
-    if (Number(t[COUNTERS[j]![0]]) < last.counters[j]!) return COUNTERS[j]![1];
+    if (Number(t[COUNTERS[j]![0]]) < last.counters[j]!) return change("counter_backwards", COUNTERS[j]![1]);
   }
-  if (sketchBackwards(t.latencyUs, last.latencyUs)) return "latency_us";
+  if (sketchBackwards(t.latencyUs, last.latencyUs)) return change("counter_backwards", "latency_us");
   for (const m of t.metrics) {
     const before = last.metrics.get(m.name);
     if (before && (Number(m.count) < before.count || sketchBackwards(m.sketch, before.sketch))) {
-      return `metrics[${m.name}]`;
+      return change("counter_backwards", `metrics[${m.name}]`);
     }
   }
   for (const name of last.metrics.keys()) {
-    if (!t.metrics.some((m) => m.name === name)) return `metrics[${name}]`;
+    if (!t.metrics.some((m) => m.name === name)) return change("counter_backwards", `metrics[${name}]`);
   }
+  const requests = Number(t.requests) - last.counters[0]!;
+  if (Number(t.failures) - last.counters[1]! > requests) return change("impossible_counts", "failures");
+  if (Number(t.latencyUs?.count ?? 0n) - last.latencyUs.count > requests) {
+    return change("impossible_counts", "latency_us.count");
+  }
+  for (const m of t.metrics) {
+    const before = last.metrics.get(m.name);
+    if (Number(m.count) - (before?.count ?? 0) > requests)
+      return change("impossible_counts", `metrics[${m.name}]`);
+    if (!Number.isFinite(m.sum - (before?.sum ?? 0))) return change("bad_sum", `metrics[${m.name}].sum`);
+  }
+  if (!Number.isFinite((t.latencyUs?.sum ?? 0) - last.latencyUs.sum))
+    return change("bad_sum", "latency_us.sum");
   return null;
+}
+
+function change(reason: string, field: string): Violation {
+  return { reason, field, value: "" };
 }
 
 /** Whether any count of `later` is below `earlier`'s, including a bucket that disappeared. */
@@ -348,7 +483,7 @@ function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void 
       into.metrics.set(m.name, stats);
     }
     stats.count += count;
-    stats.sum += m.sum - (before?.sum ?? 0);
+    stats.sum = saturatingAdd(stats.sum, m.sum - (before?.sum ?? 0));
     addSketchDelta(stats.sketch, m.sketch, before?.sketch ?? ZERO_SKETCH);
   }
 }
@@ -358,6 +493,7 @@ const ZERO_SKETCH: LastSketch = Object.freeze(zeroSketch());
 
 /** Never written: all-zero last totals (a baseline entry equal to it needs no totals entry). */
 const ZERO_TOTALS: LastTotals = Object.freeze({
+  seenSeq: 0n,
   counters: COUNTERS.map(() => 0),
   latencyUs: ZERO_SKETCH,
   metrics: new Map<string, LastMetric>(),
@@ -368,7 +504,7 @@ function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: La
   if (!later) return;
   into.count += Number(later.count) - earlier.count;
   into.zeroCount += Number(later.zeroCount) - earlier.zeroCount;
-  into.sum += later.sum - earlier.sum;
+  into.sum = saturatingAdd(into.sum, later.sum - earlier.sum);
   const ei = earlier.indexes;
   let j = 0;
   for (let i = 0; i < later.indexes.length; i++) {
@@ -376,7 +512,7 @@ function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: La
     while (j < ei.length && ei[j]! < index) j++;
     const before = j < ei.length && ei[j] === index ? earlier.counts[j++]! : 0;
     const d = Number(later.counts[i]) - before;
-    if (d > 0) into.buckets.set(index, (into.buckets.get(index) ?? 0) + d);
+    if (d > 0) addToBucket(into, index, d);
   }
 }
 

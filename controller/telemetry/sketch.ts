@@ -14,6 +14,27 @@ export interface Sketch {
   zeroCount: number;
   sum: number;
   buckets: Map<number, number>;
+  /**
+   * Set once the sketch was collapsed (collapseLowest): values of lower buckets are counted in this
+   * one. Upper quantiles stay exact to the bucket; lower ones read high.
+   */
+  floor?: number;
+}
+
+/**
+ * Most buckets a sketch that accumulates deltas (a window's) may grow to before its lowest buckets
+ * are collapsed to half of it: whatever reporters send, one window sketch stays this small.
+ */
+export const MAX_ACCUMULATED_BUCKETS = 512;
+
+/**
+ * a + b for finite a and b, held at ±Number.MAX_VALUE instead of overflowing to ±Infinity: sums of
+ * hostile but finite metric values stay finite, so no mean or test statistic turns into NaN.
+ */
+export function saturatingAdd(a: number, b: number): number {
+  const r = a + b;
+  if (Number.isFinite(r)) return r;
+  return r > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 
 export function emptySketch(): Sketch {
@@ -46,19 +67,53 @@ export function merge(a: Sketch, b: Sketch): Sketch {
   const out: Sketch = {
     count: a.count + b.count,
     zeroCount: a.zeroCount + b.zeroCount,
-    sum: a.sum + b.sum,
+    sum: saturatingAdd(a.sum, b.sum),
     buckets: new Map(a.buckets),
   };
   for (const [i, c] of b.buckets) out.buckets.set(i, (out.buckets.get(i) ?? 0) + c);
   return out;
 }
 
-/** target += source, in place (for accumulating windows without allocating a sketch per add). */
-export function mergeInto(target: Sketch, source: Sketch): void {
+/**
+ * target += source, in place (for accumulating windows without allocating a sketch per add);
+ * a window passes MAX_ACCUMULATED_BUCKETS as `maxBuckets`, a one-off merge for reading need not.
+ */
+export function mergeInto(target: Sketch, source: Sketch, maxBuckets = Number.POSITIVE_INFINITY): void {
   target.count += source.count;
   target.zeroCount += source.zeroCount;
-  target.sum += source.sum;
-  for (const [i, c] of source.buckets) target.buckets.set(i, (target.buckets.get(i) ?? 0) + c);
+  target.sum = saturatingAdd(target.sum, source.sum);
+  for (const [i, c] of source.buckets) addToBucket(target, i, c, maxBuckets);
+}
+
+/**
+ * Adds `count` to bucket `index` of an accumulating sketch, keeping it within
+ * MAX_ACCUMULATED_BUCKETS: an index below the floor goes to the floor, and past the limit the
+ * lowest buckets are collapsed (amortised O(log n) per new bucket).
+ */
+export function addToBucket(
+  s: Sketch,
+  index: number,
+  count: number,
+  maxBuckets = MAX_ACCUMULATED_BUCKETS,
+): void {
+  const i = s.floor !== undefined && index < s.floor ? s.floor : index;
+  s.buckets.set(i, (s.buckets.get(i) ?? 0) + count);
+  if (s.buckets.size > maxBuckets) collapseLowest(s, Math.ceil(maxBuckets / 2));
+}
+
+/** Folds all but the `keep` highest buckets into the lowest one kept (DDSketch's collapsing-lowest). */
+export function collapseLowest(s: Sketch, keep: number): void {
+  if (s.buckets.size <= keep) return;
+  const indexes = [...s.buckets.keys()].sort((a, b) => a - b);
+  const floor = indexes[indexes.length - keep]!;
+  let folded = 0;
+  for (const i of indexes) {
+    if (i >= floor) break;
+    folded += s.buckets.get(i)!;
+    s.buckets.delete(i);
+  }
+  s.buckets.set(floor, s.buckets.get(floor)! + folded);
+  s.floor = floor;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Accepted deltas aggregated into per-canary 1-second windows by controller receive time, with a
  * bounded history. Adding is O(1) amortised (windows arrive in time order); reading is a binary search.
  */
-import { emptySketch, mergeInto } from "./sketch.js";
+import { collapseLowest, emptySketch, MAX_ACCUMULATED_BUCKETS, mergeInto, saturatingAdd } from "./sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "./types.js";
 
 /** Window width, ms. */
@@ -56,7 +56,7 @@ export function addStats(target: VariantStats, delta: VariantStats): void {
   target.status4xx += delta.status4xx;
   target.status5xx += delta.status5xx;
   target.responseBytes += delta.responseBytes;
-  mergeInto(target.latencyUs, delta.latencyUs);
+  mergeInto(target.latencyUs, delta.latencyUs, MAX_ACCUMULATED_BUCKETS);
   for (const [name, m] of delta.metrics) {
     let t = target.metrics.get(name);
     if (!t) {
@@ -64,8 +64,8 @@ export function addStats(target: VariantStats, delta: VariantStats): void {
       target.metrics.set(name, t);
     }
     t.count += m.count;
-    t.sum += m.sum;
-    mergeInto(t.sketch, m.sketch);
+    t.sum = saturatingAdd(t.sum, m.sum);
+    mergeInto(t.sketch, m.sketch, MAX_ACCUMULATED_BUCKETS);
   }
 }
 
@@ -81,12 +81,49 @@ function lowerBound(points: WindowPoint[], ms: number): number {
   return lo;
 }
 
+/** Buckets a sketch of a closed window keeps (its lowest are collapsed; upper quantiles stay). */
+export const CLOSED_WINDOW_BUCKETS = 64;
+/**
+ * Most buckets all closed windows hold together; past it the oldest windows' sketches are
+ * collapsed to one bucket each. With MAX_ACCUMULATED_BUCKETS per open sketch, this bounds the
+ * controller's memory whatever reporters send (issue: 8 variants x 9 sketches x 4,096 buckets
+ * every quarter second once filled 320 MiB in 31 s).
+ */
+export const CLOSED_BUCKETS_BUDGET = 500_000;
+
+/** A closed window and the buckets its sketches hold, oldest first. */
+interface ClosedWindow {
+  point: WindowPoint;
+  buckets: number;
+}
+
+/** Calls `f` on every sketch of a window (latency and metrics of every variant). */
+function eachSketch(point: WindowPoint, f: (s: VariantStats["latencyUs"]) => void): void {
+  for (const v of point.variants.values()) {
+    f(v.latencyUs);
+    for (const m of v.metrics.values()) f(m.sketch);
+  }
+}
+
 /** Per-canary windows. The newest window may still be filling when read. */
 export class Windows {
   private readonly byCanary = new Map<string, WindowPoint[]>();
+  private readonly closed: ClosedWindow[] = [];
+  private closedBuckets = 0;
 
-  /** @param historyMs how long windows are kept (by receive time of the newest data). */
-  constructor(private readonly historyMs = 30 * 60 * 1000) {}
+  /**
+   * @param historyMs how long windows are kept (by receive time of the newest data).
+   * @param budget most buckets of closed windows together (CLOSED_BUCKETS_BUDGET).
+   */
+  constructor(
+    private readonly historyMs = 30 * 60 * 1000,
+    private readonly budget = CLOSED_BUCKETS_BUDGET,
+  ) {}
+
+  /** Buckets held by closed windows (at most the budget, plus one per window collapsed for it). */
+  closedBucketCount(): number {
+    return this.closedBuckets;
+  }
 
   add(canary: string, variant: string, delta: VariantStats, receivedMs: number): void {
     addStats(this.statsAt(canary, variant, receivedMs), delta);
@@ -117,6 +154,7 @@ export class Windows {
     const last = points[points.length - 1];
     if (last && last.startMs === startMs) return last;
     if (!last || last.startMs < startMs) {
+      if (last) this.close(last, startMs);
       const p: WindowPoint = { startMs, variants: new Map() };
       points.push(p);
       return p;
@@ -127,6 +165,27 @@ export class Windows {
     const p: WindowPoint = { startMs, variants: new Map() };
     points.splice(i, 0, p);
     return p;
+  }
+
+  /** Coarsens a window that stopped filling, and the oldest ones while over the budget. */
+  private close(point: WindowPoint, nowStartMs: number): void {
+    let buckets = 0;
+    eachSketch(point, (s) => {
+      collapseLowest(s, CLOSED_WINDOW_BUCKETS);
+      buckets += s.buckets.size;
+    });
+    this.closed.push({ point, buckets });
+    this.closedBuckets += buckets;
+    const cutoff = nowStartMs - this.historyMs;
+    while (
+      this.closed.length > 0 &&
+      (this.closedBuckets > this.budget || this.closed[0]!.point.startMs < cutoff)
+    ) {
+      const oldest = this.closed.shift()!;
+      this.closedBuckets -= oldest.buckets;
+      // Still in the history: kept with one bucket per sketch (counts and sums exact), until it expires.
+      if (oldest.point.startMs >= cutoff) eachSketch(oldest.point, (s) => collapseLowest(s, 1));
+    }
   }
 
   private expire(points: WindowPoint[], newestMs: number): void {

@@ -114,6 +114,35 @@ export function directiveErrors(host: string, canary: string, names: string, wei
   return t.errors.join("\n");
 }
 
+/**
+ * Builds a table from a Directive of one route per host in `hosts` ("," separated; canary
+ * "ns/r<i>"), each with stable/canary weights from `weights` ("stable:canary" per route, ","
+ * separated). Returns the canaries kept (",") + "|" + the dropped count + "|" + the errors ("\n").
+ */
+export function directiveKept(hosts: string, weights: string): string {
+  const d = new DirectiveData();
+  d.version = 9;
+  const h = hosts.split(",");
+  const w = weights.split(",");
+  for (let i = 0; i < h.length; i++) {
+    const route = new RouteData();
+    route.host = h[i];
+    route.canary = "ns/r" + i.toString();
+    const pair = w[i].split(":");
+    for (let v = 0; v < 2; v++) {
+      const variant = new VariantData();
+      variant.name = v == 0 ? "stable" : "canary";
+      variant.weightBp = <u32>parseInt(pair[v]);
+      route.variants.push(variant);
+    }
+    d.routes.push(route);
+  }
+  const t = tableFromDirective(d);
+  const kept = new Array<string>();
+  if (t.table != null) for (let i = 0; i < t.table!.routes.length; i++) kept.push(t.table!.routes[i].canary);
+  return kept.join(",") + "|" + t.dropped.toString() + "|" + t.errors.join("\n");
+}
+
 /** The named cookie's value, or "\u0000" when absent. */
 export function cookie(header: string, name: string): string {
   const v = getCookie(header, name);

@@ -112,7 +112,8 @@ describe("metrics registry", () => {
       reports: 12,
       accepted: 9,
       ignored: 1,
-      rejected: { unknown_canary: 2 },
+      rejected: { undecodable: 2 },
+      droppedEntries: { unknown_canary: 7 },
       refusedStreams: { token: 5 },
       streams: 3,
       reporters: 4,
@@ -122,12 +123,13 @@ describe("metrics registry", () => {
     expect(value(s, "meshcanary_telemetry_reports_total", { outcome: "accepted" })).toBe(9);
     expect(value(s, "meshcanary_telemetry_reports_total", { outcome: "ignored" })).toBe(1);
     expect(value(s, "meshcanary_telemetry_reports_total", { outcome: "rejected" })).toBe(2);
-    expect(value(s, "meshcanary_telemetry_reports_rejected_total", { reason: "unknown_canary" })).toBe(2);
+    expect(value(s, "meshcanary_telemetry_reports_rejected_total", { reason: "undecodable" })).toBe(2);
+    expect(value(s, "meshcanary_telemetry_entries_dropped_total", { reason: "unknown_canary" })).toBe(7);
     expect(value(s, "meshcanary_telemetry_streams_refused_total", { reason: "token" })).toBe(5);
     expect(value(s, "meshcanary_telemetry_streams", {})).toBe(3);
     expect(value(s, "meshcanary_telemetry_reporters", {})).toBe(4);
 
-    counts = { ...counts, accepted: 20, rejected: { unknown_canary: 2, too_large: 1 } };
+    counts = { ...counts, accepted: 20, rejected: { undecodable: 2, too_large: 1 } };
     s = parse(await reg.metrics());
     expect(value(s, "meshcanary_telemetry_reports_total", { outcome: "accepted" })).toBe(20);
     expect(value(s, "meshcanary_telemetry_reports_rejected_total", { reason: "too_large" })).toBe(1);

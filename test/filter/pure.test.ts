@@ -152,11 +152,11 @@ describe("config validation", () => {
     ["{nope", "invalid JSON at position 1: expected a string key"],
     [
       config(
-        Array(65)
+        Array(4097)
           .fill(0)
           .map((_, i) => route({ host: `h${i}`, canary: `ns/c${i}` })),
       ),
-      "routes: at most 64 routes, got 65",
+      "routes: at most 4096 routes, got 4097",
     ],
   ])("reports %s", (text, message) => {
     expect(wasm.str("configErrors", text)).toBe(message);
@@ -178,6 +178,23 @@ describe("config validation", () => {
 
   it("ignores unknown keys", () => {
     expect(wasm.str("configErrors", config([route({ future: { x: 1 } })], { other: true }))).toBe("");
+  });
+
+  it("keeps a Directive's valid routes, leaving out each invalid or conflicting one", () => {
+    const hosts = ["reviews", "ratings", "reviews", "details", "ratings.example.com"].join(",");
+    const weights = ["9000:1000", "5000:4000", "10000:0", "0:10000", "10000:0"].join(",");
+    expect(wasm.str("directiveKept", hosts, weights).split("|")).toEqual([
+      "ns/r0,ns/r3,ns/r4",
+      "2",
+      "routes[1].variants: weights must sum to 10000, got 9000\n" +
+        'routes[2].host: host "reviews" is already used by canary "ns/r0"',
+    ]);
+    // 100 routes (the old limit was 64) all apply.
+    const many = Array.from({ length: 100 }, (_, i) => `h${i}`).join(",");
+    const even = Array.from({ length: 100 }, () => "5000:5000").join(",");
+    expect(wasm.str("directiveKept", many, even).split("|")[1]).toBe("0");
+    // Nothing valid: no table (the last good one stays).
+    expect(wasm.str("directiveKept", "reviews", "1:1").split("|")[0]).toBe("");
   });
 
   it("validates a Directive with the same rules", () => {

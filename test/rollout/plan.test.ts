@@ -27,6 +27,8 @@ describe("planRollout", () => {
       ],
       finish: "promote",
       maxStepMs: 600_000,
+      progressDeadlineMs: 600_000,
+      onProgressDeadline: "rollback",
     });
   });
 
@@ -48,6 +50,8 @@ describe("planRollout", () => {
       strategy: "blueGreen",
       steps: [step],
       finish: "promote",
+      progressDeadlineMs: 600_000,
+      onProgressDeadline: "rollback",
     });
   });
 
@@ -56,6 +60,8 @@ describe("planRollout", () => {
       strategy: "abTest",
       steps: [{ weightBp: 5000, holdMs: 3_600_000, gate: "time" }],
       finish: "report",
+      progressDeadlineMs: 600_000,
+      onProgressDeadline: "rollback",
     });
   });
 

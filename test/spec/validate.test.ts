@@ -142,6 +142,8 @@ describe("withDefaults", () => {
       alpha: 0.01,
       minRequests: 100,
       minStepDuration: "30s",
+      progressDeadline: "10m",
+      onProgressDeadline: "rollback",
       checks: [{ name: "failure-rate", failureRate: { max: 1, maxIncrease: 0 } }],
     });
     expect(filled.pins).toEqual({

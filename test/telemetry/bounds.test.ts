@@ -1,7 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { type Report, SketchSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
-import { type BoundsConfig, checkReport, DEFAULT_BOUNDS } from "../../controller/telemetry/bounds.js";
+import {
+  type BoundsConfig,
+  checkEntries,
+  checkReport,
+  DEFAULT_BOUNDS,
+} from "../../controller/telemetry/bounds.js";
 import { makeReport } from "./fixtures.js";
 
 const known = new Set(["ns/web", "other/api"]);
@@ -27,7 +32,40 @@ const cases: Case[] = [
   ["empty instance id", (r) => (r.reporter!.instanceId = ""), "missing_reporter", "reporter"],
   ["long pod name", (r) => (r.reporter!.pod = "p".repeat(300)), "string_too_long", "reporter.pod"],
   ["unknown canary", (r) => (r.totals[0]!.canary = "ns/nope"), "unknown_canary", "totals[0].canary"],
-  ["foreign namespace", (r) => (r.totals[0]!.canary = "other/api"), "foreign_namespace", "totals[0].canary"],
+  [
+    "more failures than requests",
+    (r) => (r.totals[0]!.failures = 11n),
+    "impossible_counts",
+    "totals[0].failures",
+  ],
+  [
+    "status classes not summing to requests",
+    (r) => (r.totals[0]!.status4xx = 1n),
+    "impossible_counts",
+    "totals[0].status",
+  ],
+  [
+    "more latencies than requests",
+    (r) => {
+      // Consistent counters for 2 requests, but the 3 latencies of the base entry.
+      Object.assign(r.totals[0]!, { requests: 2n, failures: 1n, status2xx: 1n, status5xx: 1n });
+      r.totals[0]!.metrics = [];
+    },
+    "impossible_counts",
+    "totals[0].latency_us.count",
+  ],
+  [
+    "non-finite metric sum",
+    (r) => (r.totals[0]!.metrics[0]!.sum = Number.POSITIVE_INFINITY),
+    "bad_sum",
+    "totals[0].metrics[0].sum",
+  ],
+  [
+    "NaN latency sum",
+    (r) => (r.totals[0]!.latencyUs!.sum = Number.NaN),
+    "bad_sum",
+    "totals[0].latency_us.sum",
+  ],
   ["empty variant", (r) => (r.totals[0]!.variant = ""), "missing_variant", "totals[0].variant"],
   ["duplicate variant", (r) => r.totals.push({ ...r.totals[0]! }), "duplicate_variant", "totals[1].variant"],
   [
@@ -105,7 +143,7 @@ const cases: Case[] = [
     },
     "too_many_variants",
     "totals[4].variant",
-    { maxVariantsPerCanary: 2, enforceNamespace: false },
+    { maxVariantsPerCanary: 2 },
   ],
   [
     "metric sketch broken",
@@ -175,33 +213,72 @@ const cases: Case[] = [
   ],
 ];
 
-describe("checkReport", () => {
-  it("accepts a well-formed report", () => {
+/** Reasons that make the whole message unusable; every other violation drops only its entry. */
+const WHOLE = new Set([
+  "missing_reporter",
+  "string_too_long",
+  "too_many_totals",
+  "too_many_counters",
+  "message_too_large",
+]);
+
+/** The message-level violation, or else the first dropped entry's. */
+function firstViolation(r: Report, c: BoundsConfig) {
+  return checkReport(r, 100, c) ?? checkEntries(r, c)[0]?.violation ?? null;
+}
+
+describe("checkReport and checkEntries", () => {
+  it("accept a well-formed report", () => {
     expect(checkReport(base(), 100, cfg)).toBeNull();
+    expect(checkEntries(base(), cfg)).toEqual([]);
   });
 
   it.each(cases)("%s", (_name, mutate, reason, field, overrides) => {
     const r = base();
     mutate(r);
-    const v = checkReport(r, 100, { ...cfg, ...overrides });
+    const c = { ...cfg, ...overrides };
+    const v = firstViolation(r, c);
     expect(v).toMatchObject({ reason, field });
     expect(v!.value.length).toBeGreaterThan(0);
+    // Whole-message reasons come from checkReport; entry reasons leave the message usable.
+    const entryLevel = !WHOLE.has(reason) || field.startsWith("totals[") || field.startsWith("baseline[");
+    expect(checkReport(r, 100, c) === null).toBe(entryLevel);
   });
 
   it("accepts a well-formed baseline", () => {
     const r = base();
-    r.baseline.push({ ...r.totals[0]!, requests: 4n });
+    r.baseline.push({ ...r.totals[0]!, requests: 4n, status2xx: 3n });
     expect(checkReport(r, 100, cfg)).toBeNull();
+    expect(checkEntries(r, cfg)).toEqual([]);
   });
 
   it("rejects an oversized message", () => {
     expect(checkReport(base(), cfg.maxMessageBytes + 1, cfg)).toMatchObject({ reason: "message_too_large" });
   });
 
-  it("lets an allow-listed namespace, or a disabled policy, report other namespaces' canaries", () => {
+  it("accepts any reporter namespace for any known canary (callers and gateways report for others)", () => {
     const r = base();
     r.totals[0]!.canary = "other/api";
-    expect(checkReport(r, 100, { ...cfg, crossNamespaceAllowed: new Set(["ns"]) })).toBeNull();
-    expect(checkReport(r, 100, { ...cfg, enforceNamespace: false })).toBeNull();
+    r.reporter!.namespace = "istio-system";
+    expect(checkReport(r, 100, cfg)).toBeNull();
+    expect(checkEntries(r, cfg)).toEqual([]);
+  });
+
+  it("names every bad entry and only those, in totals and baseline", () => {
+    const r = base();
+    const good = r.totals[0]!;
+    r.totals.push(
+      { ...good, canary: "ns/gone" },
+      { ...good, variant: "stable" },
+      { ...good, variant: "v3", failures: 99n },
+      { ...good, canary: "other/api" },
+    );
+    r.baseline.push({ ...good, canary: "ns/gone" }, { ...good });
+    const dropped = checkEntries(r, cfg).map((d) => [d.list, d.index, d.violation.reason, d.violation.field]);
+    expect(dropped).toEqual([
+      ["totals", 1, "unknown_canary", "totals[1].canary"],
+      ["totals", 3, "impossible_counts", "totals[3].failures"],
+      ["baseline", 0, "unknown_canary", "baseline[0].canary"],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 // Ingest's compact, in-place reporter state and its DeltaTarget path (what the server uses): the
-// same figures as the returned deltas, no reference kept to a decoded Report, and a rejected
+// same figures as the returned deltas, no reference kept to a decoded Report, and a dropped
 // Report changes nothing even after earlier entries of it were fine.
 import { describe, expect, it } from "vitest";
 import type { Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
@@ -116,7 +116,7 @@ describe("Ingest state", () => {
     expect([...res.deltas[0]!.stats.latencyUs.buckets.values()]).toEqual([1]);
   });
 
-  it("a report rejected at its second entry leaves the first entry's totals as they were", () => {
+  it("an entry dropped for going backwards keeps its last totals; the report's other entries count", () => {
     const ingest = new Ingest();
     const two = (web: number, stable: number): TotalsSpec[] => [
       { requests: web },
@@ -125,11 +125,12 @@ describe("Ingest state", () => {
     ingest.apply(makeReport({ seq: 1, totals: two(10, 10) }), 0);
     const bad = ingest.apply(makeReport({ seq: 2, totals: two(20, 5) }), 1);
     expect(bad).toMatchObject({
-      kind: "rejected",
-      violation: { reason: "counter_backwards", field: "totals[1].requests" },
+      kind: "accepted",
+      dropped: [{ reason: "counter_backwards", field: "totals[1].requests" }],
     });
+    expect(bad.kind === "accepted" && bad.deltas.map((d) => d.stats.requests)).toEqual([10]);
     const res = ingest.apply(makeReport({ seq: 3, totals: two(25, 12) }), 2);
-    expect(res.kind === "accepted" && res.deltas.map((d) => d.stats.requests)).toEqual([15, 2]);
+    expect(res.kind === "accepted" && res.deltas.map((d) => d.stats.requests)).toEqual([5, 2]);
   });
 
   it("follows a sketch whose bucket set grows and shrinks back to counts of zero", () => {
@@ -143,8 +144,9 @@ describe("Ingest state", () => {
     expect(same.kind === "accepted" && [...same.deltas[0]!.stats.latencyUs.buckets.values()]).toEqual([1]);
     // A bucket that disappears is a counter going backwards.
     expect(at(4, [100, 100, 5000, 5000, 5000])).toMatchObject({
-      kind: "rejected",
-      violation: { field: "totals[0].latency_us" },
+      kind: "accepted",
+      deltas: [],
+      dropped: [{ field: "totals[0].latency_us" }],
     });
   });
 });

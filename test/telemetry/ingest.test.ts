@@ -11,9 +11,16 @@ type Step = {
   baseline?: TotalsSpec[];
 };
 type Expect =
-  | { kind: "accepted"; requests: number[]; failures?: number[]; restart?: boolean; baseline?: boolean }
-  | { kind: "ignored"; reason: string }
-  | { kind: "rejected"; reason: string; field: string };
+  | {
+      kind: "accepted";
+      requests: number[];
+      failures?: number[];
+      restart?: boolean;
+      baseline?: boolean;
+      /** Entries dropped as [reason, field]; none when absent. */
+      dropped?: [string, string][];
+    }
+  | { kind: "ignored"; reason: string };
 
 function run(steps: [Step, Expect][]): void {
   const ingest = new Ingest();
@@ -28,11 +35,12 @@ function run(steps: [Step, Expect][]): void {
       if (want.failures) expect(got.deltas.map((d) => d.stats.failures)).toEqual(want.failures);
       expect(got.restart).toBe(want.restart ?? false);
       expect(got.baseline).toBe(want.baseline ?? false);
+      expect(
+        got.dropped.map((v) => [v.reason, v.field]),
+        `step ${i}`,
+      ).toEqual(want.dropped ?? []);
     }
     if (got.kind === "ignored" && want.kind === "ignored") expect(got.reason).toBe(want.reason);
-    if (got.kind === "rejected" && want.kind === "rejected") {
-      expect(got.violation).toMatchObject({ reason: want.reason, field: want.field });
-    }
   }
 }
 
@@ -241,7 +249,7 @@ describe("Ingest", () => {
       ],
     ],
     [
-      "counters going backwards are rejected and the state kept",
+      "an entry going backwards is dropped and its last totals kept",
       [
         [
           { seq: 1, totals: t(10, 2) },
@@ -249,11 +257,11 @@ describe("Ingest", () => {
         ],
         [
           { seq: 2, totals: t(9, 2) },
-          { kind: "rejected", reason: "counter_backwards", field: "totals[0].requests" },
+          { kind: "accepted", requests: [], dropped: [["counter_backwards", "totals[0].requests"]] },
         ],
         [
           { seq: 3, totals: t(12, 1) },
-          { kind: "rejected", reason: "counter_backwards", field: "totals[0].failures" },
+          { kind: "accepted", requests: [], dropped: [["counter_backwards", "totals[0].failures"]] },
         ],
         [
           { seq: 4, totals: t(12, 2) },
@@ -262,7 +270,7 @@ describe("Ingest", () => {
       ],
     ],
     [
-      "sketch buckets going backwards are rejected",
+      "sketch buckets going backwards drop the entry",
       [
         [
           { seq: 1, totals: t(2, 0, [100, 100]) },
@@ -270,7 +278,7 @@ describe("Ingest", () => {
         ],
         [
           { seq: 2, totals: t(3, 0, [100, 200, 300]) },
-          { kind: "rejected", reason: "counter_backwards", field: "totals[0].latency_us" },
+          { kind: "accepted", requests: [], dropped: [["counter_backwards", "totals[0].latency_us"]] },
         ],
       ],
     ],
@@ -292,7 +300,7 @@ describe("Ingest", () => {
       ],
     ],
     [
-      "a variant that disappears and comes back is not counted twice",
+      "a variant a report no longer carries is forgotten; back, it counts from zero as the filter does",
       [
         [
           { seq: 1, totals: [{ requests: 5 }, { variant: "stable", requests: 8 }] },
@@ -304,7 +312,7 @@ describe("Ingest", () => {
         ],
         [
           { seq: 3, totals: [{ requests: 6 }, { variant: "stable", requests: 9 }] },
-          { kind: "accepted", requests: [1] },
+          { kind: "accepted", requests: [9] },
         ],
       ],
     ],
@@ -338,5 +346,38 @@ describe("Ingest", () => {
     );
     expect(ingest.evictIdle(6000, 2000)).toBe(1);
     expect([...ingest.routingVersions().keys()]).toEqual(["ns/b"]);
+  });
+});
+
+describe("Ingest: impossible changes", () => {
+  it("a change with more failures than requests drops only that entry", () => {
+    const ingest = new Ingest();
+    const web = (requests: number, failures: number) => ({ requests, failures });
+    const report = (seq: number, w: { requests: number; failures: number }, stable: number) => {
+      const r = makeReport({
+        seq,
+        totals: [{ requests: w.requests }, { variant: "stable", requests: stable }],
+      });
+      // Failures by an upstream-failure flag on 2xx responses: status classes stay consistent.
+      r.totals[0]!.failures = BigInt(w.failures);
+      return r;
+    };
+    ingest.apply(report(1, web(10, 0), 10), 0);
+    // Cumulatively possible (5 <= 11), but 5 failures among 1 new request are not.
+    const bad = ingest.apply(report(2, web(11, 5), 14), 1);
+    expect(bad).toMatchObject({
+      kind: "accepted",
+      dropped: [{ reason: "impossible_counts", field: "totals[0].failures" }],
+    });
+    expect(bad.kind === "accepted" && bad.deltas.map((d) => [d.variant, d.stats.requests])).toEqual([
+      ["stable", 4],
+    ]);
+    const next = ingest.apply(report(3, web(20, 5), 15), 2);
+    expect(
+      next.kind === "accepted" && next.deltas.map((d) => [d.variant, d.stats.requests, d.stats.failures]),
+    ).toEqual([
+      ["canary", 10, 5],
+      ["stable", 1, 0],
+    ]);
   });
 });

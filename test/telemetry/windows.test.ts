@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { emptySketch, record } from "../../controller/telemetry/sketch.js";
+import {
+  addToBucket,
+  emptySketch,
+  MAX_ACCUMULATED_BUCKETS,
+  record,
+} from "../../controller/telemetry/sketch.js";
 import type { VariantStats } from "../../controller/telemetry/types.js";
-import { emptyStats, Windows } from "../../controller/telemetry/windows.js";
+import { CLOSED_WINDOW_BUCKETS, emptyStats, Windows } from "../../controller/telemetry/windows.js";
 
 function delta(requests: number, failures = 0, latencies: number[] = []): VariantStats {
   const s = emptyStats();
@@ -60,5 +65,36 @@ describe("Windows", () => {
     w.expireAll(30_000);
     expect(w.series("c", 0, 1e9)).toEqual([]);
     expect(w.series("gone", 0, 1e9)).toEqual([]);
+  });
+});
+
+describe("window sketch bounds", () => {
+  it("an accumulating sketch never passes MAX_ACCUMULATED_BUCKETS; its upper quantiles stay exact", () => {
+    const s = emptySketch();
+    for (let i = 0; i < 5000; i++) addToBucket(s, i, 1);
+    expect(s.buckets.size).toBeLessThanOrEqual(MAX_ACCUMULATED_BUCKETS);
+    expect([...s.buckets.values()].reduce((a, b) => a + b, 0)).toBe(5000);
+    // The highest buckets are untouched, so p99 reads the same bucket as without the cap.
+    expect(s.buckets.get(4999)).toBe(1);
+    expect(s.buckets.get(4950)).toBe(1);
+  });
+
+  it("closed windows are collapsed, and the oldest to one bucket per sketch past the budget", () => {
+    const w = new Windows(60 * 60 * 1000, 200);
+    for (let sec = 0; sec < 10; sec++) {
+      const stats = w.statsAt("ns/c", "canary", sec * 1000);
+      for (let i = 0; i < 100; i++) addToBucket(stats.latencyUs, i + sec, 1);
+      stats.latencyUs.count += 100;
+    }
+    expect(w.closedBucketCount()).toBeLessThanOrEqual(200);
+    const points = w.series("ns/c", 0, 10_000);
+    expect(points).toHaveLength(10);
+    // Every window keeps its exact count; old ones in one bucket, recent ones in CLOSED_WINDOW_BUCKETS.
+    for (const p of points) {
+      const s = p.variants.get("canary")!.latencyUs;
+      expect([...s.buckets.values()].reduce((a, b) => a + b, 0)).toBe(100);
+    }
+    expect(points[0]!.variants.get("canary")!.latencyUs.buckets.size).toBe(1);
+    expect(points[8]!.variants.get("canary")!.latencyUs.buckets.size).toBe(CLOSED_WINDOW_BUCKETS);
   });
 });
