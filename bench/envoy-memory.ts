@@ -41,7 +41,7 @@ export interface MemorySample {
 
 function sizes(ctx: BenchContext) {
   if (ctx.mode === "full") return { requests: 10_000_000, warmup: 1_000_000, segmentSeconds: 20 };
-  if (ctx.mode === "quick") return { requests: 100_000, warmup: 50_000, segmentSeconds: 2 };
+  if (ctx.mode === "quick") return { requests: 60_000, warmup: 30_000, segmentSeconds: 2 };
   return { requests: 10_000, warmup: 5000, segmentSeconds: 1 };
 }
 
@@ -144,7 +144,7 @@ export const envoyMemory: Bench = {
 };
 
 /**
- * The entries of a run. The goals apply to the full run only: over a hundred thousand requests a
+ * The entries of a run. The goals apply to the full run only: over tens of thousands of requests a
  * few pages of allocator noise weigh as much as a real leak, and the sketches are still settling.
  */
 export function memoryEntries(

@@ -54,7 +54,7 @@ export interface KindFigures {
 
 function sizes(ctx: BenchContext) {
   if (ctx.mode === "full") return { loadSeconds: 8, pacedSeconds: 6, rounds: 5 };
-  if (ctx.mode === "quick") return { loadSeconds: 2, pacedSeconds: 2, rounds: 2 };
+  if (ctx.mode === "quick") return { loadSeconds: 2, pacedSeconds: 1, rounds: 2 };
   return { loadSeconds: 1, pacedSeconds: 1, rounds: 1 };
 }
 

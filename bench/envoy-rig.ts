@@ -15,9 +15,9 @@ import type { WasmFilterSpec } from "../sandbox/envoy/bootstrap.js";
 import { type EnvoyProcess, startEnvoyProcess } from "../sandbox/envoy/envoy-process.js";
 import { type EnvoySidecar, startEnvoySidecar } from "../sandbox/envoy/envoy-sidecar.js";
 import { type MeshView, staticCluster } from "../sandbox/envoy/istio-xds.js";
-import { bareModule } from "./filter-cost.js";
+import { BENCH_ROUTE, bareModule } from "./filter-cost.js";
 
-export const HOST = "reviews.default.svc.cluster.local";
+export const HOST = BENCH_ROUTE.host;
 const PORT = 9080;
 const VARIANT = "x-meshcanary-variant";
 const CONTROLLER_CLUSTER = "outbound|9090||meshcanary-controller.meshcanary-system.svc.cluster.local";
@@ -45,17 +45,7 @@ export function meshcanaryConfig(): string {
       intervalMs: 1000,
       tokenEnv: "MESHCANARY_TOKEN",
     },
-    routes: [
-      {
-        host: HOST,
-        canary: "default/reviews",
-        variants: [
-          { name: "stable", weight: 9000 },
-          { name: "canary", weight: 1000 },
-        ],
-        sticky: { header: "x-user-id" },
-      },
-    ],
+    routes: [BENCH_ROUTE],
   });
 }
 
