@@ -212,6 +212,9 @@ export function overheadEntries(
     entry("envoy-overhead.noop.added-cpu", addedNoop, "µs CPU per request", {
       note: "no-op filter minus no-Wasm",
     }),
+    entry("envoy-overhead.bare.added-cpu", added("bare"), "µs CPU per request", {
+      note: "bare.wat (meshcanary's host calls without its logic) minus no-Wasm",
+    }),
     entry("envoy-overhead.meshcanary.added-cpu", addedMesh, "µs CPU per request", {
       goal: `<= ${GOAL_ADDED_CPU_US} µs`,
       met: addedMesh <= GOAL_ADDED_CPU_US,

@@ -50,6 +50,11 @@ describe.skipIf(missing !== undefined)(
         expect(byName(`envoy-overhead.${k}.requests-per-s`).value).toBeGreaterThan(0);
       }
       expect(byName("envoy-overhead.meshcanary.added-cpu-vs-noop").goal).toBe("<= 1.5x");
+      expect(byName("envoy-overhead.bare.added-cpu").value).toBeCloseTo(
+        byName("envoy-overhead.bare.cpu-per-request").value -
+          byName("envoy-overhead.no-wasm.cpu-per-request").value,
+        9,
+      );
     });
 
     it("overhead: meshcanary really decided in Envoy (a 10% canary share) and reported", () => {
