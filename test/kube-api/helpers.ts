@@ -37,3 +37,19 @@ export const CANARY_CRD = {
     ],
   },
 };
+
+/**
+ * CANARY_CRD as client-node's typed API takes it: its serializer writes the model's field
+ * x_kubernetes_preserve_unknown_fields and silently drops the wire name, which would leave a schema
+ * that prunes every field (as a real API server, and now the embedded one, does).
+ */
+export const CANARY_CRD_MODEL = {
+  ...CANARY_CRD,
+  spec: {
+    ...CANARY_CRD.spec,
+    versions: CANARY_CRD.spec.versions.map((v) => ({
+      ...v,
+      schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } },
+    })),
+  },
+};
