@@ -31,7 +31,11 @@ export interface SuiteApi extends WorldApi {
   restart(): Promise<void>;
 }
 
-export type SuiteBackend = WorldBackend<SuiteApi> & { name: string };
+export type SuiteBackend = WorldBackend<SuiteApi> & {
+  name: string;
+  /** Requests with the controller's own credentials where they differ from the test's (RBAC applies). */
+  controllerReq?: Requester;
+};
 
 /** A backend to run the scenarios on, or why it is skipped. */
 export interface BackendChoice {
@@ -41,15 +45,27 @@ export interface BackendChoice {
   skip?: string;
 }
 
-/** What `kubectl apply -k istio/controller` and the CRD file install. */
+/** Applies a kustomization like `kubectl apply -k`: its CRDs first (until Established), then the rest. */
+export async function applyKustomization(req: Requester, dir: string, namespace?: string): Promise<void> {
+  const built = kustomizeBuild(join(REPO, dir));
+  if (built.problems.length > 0) throw new Error(`${dir}: ${built.problems.join("; ")}`);
+  const objects = built.objects as Manifest[];
+  // Like `kubectl apply -n`: namespaced objects moved to `namespace`.
+  if (namespace) for (const o of objects) if (o.metadata.namespace) o.metadata.namespace = namespace;
+  await createCrds(
+    req,
+    objects.filter((o) => o.kind === "CustomResourceDefinition"),
+  );
+  await createAll(
+    req,
+    objects.filter((o) => o.kind !== "CustomResourceDefinition"),
+  );
+}
+
+/** What `kubectl apply -k istio` installs (Canary CRD, controller, RBAC, WasmPlugin), after `extraCrds`. */
 async function installMeshcanary(req: Requester, extraCrds: Manifest[]): Promise<void> {
-  await createCrds(req, [
-    ...extraCrds,
-    ...readManifests(join(REPO, "istio/crd/canaries.meshcanary.io.yaml")),
-  ]);
-  const built = kustomizeBuild(join(REPO, "istio/controller"));
-  if (built.problems.length > 0) throw new Error(`istio/controller: ${built.problems.join("; ")}`);
-  await createAll(req, built.objects as Manifest[]);
+  await createCrds(req, extraCrds);
+  await applyKustomization(req, "istio");
 }
 
 /** etcd + kube-apiserver from the kube-bins cache. */
@@ -70,6 +86,8 @@ export async function realBackend(bins: KubeBins): Promise<SuiteBackend> {
         close: () => kube.close(),
       },
       req: kube.request,
+      controllerReq: (method, path, body, contentType) =>
+        kube.request(method, path, body, contentType, token),
       leaseNamespace: CONTROLLER_NS,
       crdInstalled: true,
     };
@@ -85,8 +103,15 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
   const token = randomBytes(16).toString("hex");
   let server: KubeApiServer = await startKubeApi({ port: 0, dataDir, token });
   const port = server.port;
-  const req: Requester = (method, path, body, contentType) =>
-    embeddedRequest(server)(method, path, body, contentType);
+  const req: Requester = async (method, path, body, contentType) => {
+    try {
+      return await embeddedRequest(server)(method, path, body, contentType);
+    } catch (e) {
+      // fetch may reuse a keep-alive socket the restarted server's predecessor closed: one retry.
+      if (!(e instanceof TypeError)) throw e;
+      return embeddedRequest(server)(method, path, body, contentType);
+    }
+  };
   await installMeshcanary(req, []);
   return {
     name: "embedded",

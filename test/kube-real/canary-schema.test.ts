@@ -24,7 +24,7 @@ const read = (path: string) => parse(readFileSync(new URL(`../../${path}`, impor
 const STRUCTURAL: Array<[string, Record<string, unknown>]> = [
   ["weight as a string", { strategy: { canary: { steps: [{ weight: "10" }] } } }],
   ["host as a number", { host: 5 }],
-  ["steps as an object", { strategy: { canary: { steps: { weight: 10 } } } }],
+  ["steps as a number", { strategy: { canary: { steps: 10 } } }],
   ["unknown spec field", { replicas: 3 }],
   ["revertOnDeletion as a string", { revertOnDeletion: "yes" }],
   ["negative minRequests", { analysis: { minRequests: -1 } }],

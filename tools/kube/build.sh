@@ -13,13 +13,16 @@ GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.6.3}"
 # Staging modules (k8s.io/api, client-go, ...) are tagged v0.<minor>.<patch> alongside v1.<minor>.<patch>.
 STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
 
-cache_root="${MESHCANARY_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcanary}"
+cache_root="${MESHCANARY_KUBE_CACHE:-${XDG_CACHE_HOME:-${HOME:-$(cd ~ && pwd)}/.cache}/meshcanary}"
 dir="$cache_root/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
 crds="$cache_root/crds-istio-$ISTIO_API_VERSION-gateway-api-$GATEWAY_API_VERSION"
 if [ "${1:-}" = "--print" ]; then printf '%s\n%s\n' "$dir" "$crds"; exit 0; fi
 
 mkdir -p "$dir/bin" "$dir/src" "$crds"
 log() { echo "kube-bins: $*" >&2; }
+# Concurrent runs (two checkouts, two CI jobs) wait for one build instead of racing it.
+exec 9>"$cache_root/.lock"
+flock 9
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 build_flags=(-p 2 -trimpath)
 
@@ -89,6 +92,6 @@ if [ ! -s "$crds/gateway-api.yaml" ]; then
   mv "$crds/gateway-api.yaml.tmp" "$crds/gateway-api.yaml"
 fi
 
-"$dir/bin/etcd" --version | head -1 >"$dir/versions.txt"
-"$dir/bin/kube-apiserver" --version >>"$dir/versions.txt"
+etcd_version="$("$dir/bin/etcd" --version)"
+{ echo "${etcd_version%%$'\n'*}"; "$dir/bin/kube-apiserver" --version; } >"$dir/versions.txt"
 printf '%s\n%s\n' "$dir" "$crds"

@@ -1,0 +1,159 @@
+/**
+ * The whole controller against each API server, installed from istio/ (on the real one it runs with
+ * the meshcanary-controller ServiceAccount's token, so a verb missing from istio/controller/rbac.yaml
+ * fails these scenarios): a rollout walked to Succeeded, one rolled back, an invalid Canary reported,
+ * status written through the subresource only, Events, and the samples accepted by the real schemas.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
+import {
+  healthySpec,
+  type Json,
+  NS,
+  startWorldOn,
+  targetWeights,
+  until,
+  type World,
+} from "../controller/harness.js";
+import { phaseOf } from "../reliability/helpers.js";
+import { applyKustomization, backendChoices, type SuiteApi, type SuiteBackend } from "./backends.js";
+
+const CANARIES = `/apis/meshcanary.io/v1alpha1/namespaces/${NS}/canaries`;
+
+for (const choice of backendChoices()) {
+  const title = `controller on ${choice.name}${choice.skip ? ` (skipped: ${choice.skip})` : ""}`;
+  describe.skipIf(choice.skip !== undefined)(title, () => {
+    let backend: SuiteBackend;
+    let world: World<SuiteApi>;
+    let telemetry: string;
+    const sims: ReporterSim[] = [];
+
+    beforeAll(async () => {
+      backend = await choice.start();
+      world = await startWorldOn(backend, ["reviews", "ratings", "details"]);
+      const c = await world.controller();
+      telemetry = `127.0.0.1:${c.telemetryPort}`;
+    }, 120_000);
+    afterAll(async () => {
+      for (const s of sims) s.close();
+      await world?.close();
+    });
+
+    function sim(canary: string, failureRate: { stable: number; canary: number }): ReporterSim {
+      const s = startReporterSim({
+        address: telemetry,
+        canary: `${NS}/${canary}`,
+        rps: 20_000,
+        failureRate,
+        intervalMs: 200,
+      });
+      sims.push(s);
+      return s;
+    }
+
+    it("walks a healthy canary to Succeeded with status and Events written", async () => {
+      await world.createCanary("healthy", healthySpec([10, 50]));
+      sim("healthy", { stable: 0.002, canary: 0.002 });
+      const done = await phaseOf(world, "healthy", "Succeeded", undefined, 30_000);
+      expect((done.status.history as Json[]).map((h) => `${h.to}@${h.step}`)).toEqual([
+        "Progressing@0",
+        "Progressing@1",
+        "Promoting@1",
+        "Succeeded@1",
+      ]);
+      const vs = await world.vs("reviews");
+      expect(targetWeights(vs)).toEqual({ v2: 100 });
+      expect((vs.spec.http as Json[]).filter((r) => r.name?.startsWith("meshcanary-"))).toEqual([]);
+      const reasons = (await world.events("healthy")).map((e) => e.reason);
+      expect(reasons).toEqual(expect.arrayContaining(["Progressing", "Promoting", "Succeeded"]));
+    }, 40_000);
+
+    it("rolls a faulty canary back to 100% stable", async () => {
+      await world.createCanary("faulty", {
+        ...healthySpec([20, 50]),
+        host: "ratings",
+        virtualService: { name: "ratings" },
+      });
+      sim("faulty", { stable: 0.02, canary: 0.2 });
+      const done = await phaseOf(world, "faulty", "RolledBack", undefined, 30_000);
+      expect(done.status.lastDecision.action).toBe("rollback");
+      const vs = await world.vs("ratings");
+      expect(targetWeights(vs)).toEqual({ v1: 100 });
+      expect((vs.spec.http as Json[]).map((r) => r.name)).toEqual(["primary"]);
+      expect((await world.events("faulty")).map((e) => e.reason)).toEqual(
+        expect.arrayContaining(["RollingBack", "RolledBack"]),
+      );
+    }, 40_000);
+
+    it("reports a Canary only the semantic rules reject as InvalidSpec, leaving the VirtualService alone", async () => {
+      const before = await world.vs("details");
+      const spec = { ...healthySpec([10]), host: "details", virtualService: { name: "details" }, sticky: {} };
+      await world.createCanary("invalid", spec);
+      const c = await until("InvalidSpec condition", async () => {
+        const c = await world.canary("invalid");
+        return c.status?.conditions?.some((x: Json) => x.reason === "InvalidSpec") ? c : undefined;
+      });
+      const ready = (c.status.conditions as Json[]).find((x) => x.type === "Ready");
+      expect(ready.message).toContain("spec.sticky");
+      expect((await world.vs("details")).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+      expect((await world.events("invalid")).map((e) => e.reason)).toContain("InvalidSpec");
+    }, 30_000);
+
+    it("keeps status out of main-endpoint writes and bumps generation only on spec changes", async () => {
+      const c = await world.canary("healthy");
+      const forged = {
+        ...c,
+        status: { ...c.status, phase: "Aborted" },
+        metadata: { ...c.metadata, labels: { a: "b" } },
+      };
+      const put = await world.req("PUT", `${CANARIES}/healthy`, forged);
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      expect(put.body.status.phase).toBe("Succeeded");
+      expect(put.body.metadata.generation).toBe(c.metadata.generation);
+      const status = await world.req("PUT", `${CANARIES}/healthy/status`, {
+        ...put.body,
+        spec: { ...c.spec, host: "x" },
+      });
+      expect(status.status, JSON.stringify(status.body)).toBe(200);
+      expect(status.body.spec.host).toBe(c.spec.host);
+    });
+
+    it.skipIf(choice.name === "embedded")(
+      "runs with a least-privilege token: the verbs rbac.yaml leaves out are forbidden (embedded: no RBAC)",
+      async () => {
+        const as = backend.controllerReq!;
+        expect((await as("GET", `${CANARIES}/healthy`)).status).toBe(200);
+        const vs = `/apis/networking.istio.io/v1/namespaces/${NS}/virtualservices/reviews`;
+        expect((await as("DELETE", vs)).status).toBe(403);
+        expect((await as("DELETE", `${CANARIES}/healthy`)).status).toBe(403);
+        expect((await as("GET", "/api/v1/namespaces/default/secrets")).status).toBe(403);
+        const lease = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`;
+        const foreign = {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name: "x" },
+          spec: {},
+        };
+        expect((await as("POST", lease, foreign)).status).toBe(403);
+      },
+    );
+
+    it("accepts the samples and the gateway WasmPlugin under the installed schemas", async () => {
+      for (const name of ["samples", "istio-system"]) {
+        const ns = await world.req("POST", "/api/v1/namespaces", {
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name },
+        });
+        expect(ns.status, JSON.stringify(ns.body)).toBe(201);
+      }
+      await applyKustomization(backend.req, "istio/samples", "samples");
+      await applyKustomization(backend.req, "istio/gateway");
+      const vs = await world.req(
+        "GET",
+        "/apis/networking.istio.io/v1/namespaces/samples/virtualservices/reviews",
+      );
+      expect(vs.status).toBe(200);
+    });
+  });
+}
