@@ -81,13 +81,14 @@ function prune(value: unknown, schema: SchemaNode, path: string, removed: string
 /** Errors of the object's non-envelope fields against the schema (empty when valid). */
 export function schemaErrors(root: Record<string, unknown>, schema: SchemaNode): FieldError[] {
   const errors: FieldError[] = [];
-  for (const name of schema.required ?? []) {
-    if (!ENVELOPE.has(name) && root[name] === undefined)
-      errors.push({ field: name, message: "Required value" });
-  }
   for (const [key, value] of Object.entries(root)) {
     const child = schema.properties?.[key];
     if (!ENVELOPE.has(key) && child) check(value, child, key, errors);
+  }
+  // As the real server does, missing required fields come after the errors in present ones.
+  for (const name of schema.required ?? []) {
+    if (!ENVELOPE.has(name) && root[name] === undefined)
+      errors.push({ field: name, message: "Required value" });
   }
   return errors;
 }
@@ -115,7 +116,7 @@ function check(value: unknown, schema: SchemaNode, path: string, errors: FieldEr
   }
   if (schema["x-kubernetes-int-or-string"]) {
     if (!Number.isInteger(value) && typeof value !== "string") {
-      errors.push(typeError(path, "integer or string", jsonType(value)));
+      errors.push(typeError(path, "integer,string", jsonType(value)));
     }
     return;
   }
@@ -146,13 +147,13 @@ function check(value: unknown, schema: SchemaNode, path: string, errors: FieldEr
     if (items) for (const [i, item] of value.entries()) check(item, items, `${path}[${i}]`, errors);
   }
   if (isObject(value)) {
-    for (const name of schema.required ?? []) {
-      if (value[name] === undefined) errors.push({ field: `${path}.${name}`, message: "Required value" });
-    }
     const extra = typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined;
     for (const [key, child] of Object.entries(value)) {
       const declared = schema.properties?.[key] ?? extra;
       if (declared) check(child, declared, `${path}.${key}`, errors);
+    }
+    for (const name of schema.required ?? []) {
+      if (value[name] === undefined) errors.push({ field: `${path}.${name}`, message: "Required value" });
     }
   }
 }
@@ -187,7 +188,7 @@ function checkString(value: string, s: SchemaNode, path: string, errors: FieldEr
     errors.push(bound(path, value, `should be at least ${s.minLength} chars long`));
   }
   if (s.maxLength !== undefined && length > s.maxLength) {
-    errors.push(bound(path, value, `should be at most ${s.maxLength} chars long`));
+    errors.push({ field: path, message: `Too long: may not be more than ${s.maxLength} bytes` });
   }
   if (s.pattern !== undefined && !new RegExp(s.pattern, "u").test(value)) {
     errors.push(bound(path, value, `should match '${s.pattern}'`));

@@ -298,7 +298,7 @@ export class ObjectStore {
     }
     const errors = schemaErrors(obj, schema);
     if (errors.length === 0) return undefined;
-    return invalidFields(`${t.type.kind}.${t.type.group}`, obj.metadata.name ?? "", errors);
+    return invalidFields(t.type.kind, t.type.group, obj.metadata.name ?? "", errors);
   }
 
   private checkNamespace(t: Target, bodyNamespace: string | undefined) {

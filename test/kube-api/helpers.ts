@@ -53,3 +53,48 @@ export const CANARY_CRD_MODEL = {
     })),
   },
 };
+
+/** A CRD whose schema uses each structural feature the embedded server checks (types, bounds, enum, int-or-string, maps, nullable, preserve-unknown, status). */
+export const WIDGET_CRD = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: "widgets.example.com" },
+  spec: {
+    group: "example.com",
+    scope: "Namespaced",
+    names: { plural: "widgets", singular: "widget", kind: "Widget" },
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            properties: {
+              spec: {
+                type: "object",
+                required: ["size"],
+                properties: {
+                  size: { type: "integer", minimum: 1, maximum: 10 },
+                  color: { type: "string", enum: ["red", "blue"] },
+                  port: { "x-kubernetes-int-or-string": true },
+                  labels: { type: "object", additionalProperties: { type: "string", maxLength: 5 } },
+                  note: { type: "string", nullable: true },
+                  extra: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                  parts: {
+                    type: "array",
+                    maxItems: 2,
+                    items: { type: "object", properties: { id: { type: "string" } } },
+                  },
+                },
+              },
+              status: { type: "object", properties: { phase: { type: "string", pattern: "^[A-Z]" } } },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
