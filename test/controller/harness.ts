@@ -16,6 +16,14 @@ const CANARIES = `/apis/meshcanary.io/v1alpha1/namespaces/${NS}/canaries`;
 const VS = `/apis/networking.istio.io/v1/namespaces/${NS}/virtualservices`;
 const DR = `/apis/networking.istio.io/v1/namespaces/${NS}/destinationrules`;
 
+/** One JSON request to the API server: status and parsed body. */
+export type JsonRequest = (
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType?: string,
+) => Promise<{ status: number; body: Json }>;
+
 /** What a world's controllers connect to. */
 export interface WorldApi {
   /** Kubeconfig the controller runs with. */
@@ -27,12 +35,7 @@ export interface WorldApi {
 export interface WorldBackend<A extends WorldApi> {
   api: A;
   /** A JSON request with the test's (admin) credentials. */
-  req(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<{ status: number; body: Json }>;
+  req: JsonRequest;
   /** Namespace of the leader-election Lease (the one the controller's RBAC grants). */
   leaseNamespace: string;
   /** The Canary CRD is already installed (as the install manifests do). */
@@ -42,12 +45,7 @@ export interface WorldBackend<A extends WorldApi> {
 export interface World<A extends WorldApi = KubeApiServer> {
   api: A;
   leaseNamespace: string;
-  req(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<{ status: number; body: Json }>;
+  req: JsonRequest;
   createCanary(name: string, spec: unknown): Promise<void>;
   canary(name: string): Promise<Json>;
   vs(name: string): Promise<Json>;
@@ -62,7 +60,7 @@ export interface World<A extends WorldApi = KubeApiServer> {
 }
 
 /** A JSON request to the embedded server with its token. */
-export function embeddedRequest(api: { url: string; token: string }): WorldBackend<WorldApi>["req"] {
+export function embeddedRequest(api: { url: string; token: string }): JsonRequest {
   return async (method, path, body, contentType = "application/json") => {
     const res = await fetch(api.url + path, {
       method,

@@ -132,6 +132,11 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
   };
 }
 
+/** A describe title naming the backend, and why it is skipped when it is. */
+export function suiteTitle(what: string, choice: BackendChoice): string {
+  return `${what} on ${choice.name}${choice.skip ? ` (skipped: ${choice.skip})` : ""}`;
+}
+
 /** Both backends; the real one skipped, with the reason, when its binaries are not built. */
 export function backendChoices(): BackendChoice[] {
   const bins = kubeBins();

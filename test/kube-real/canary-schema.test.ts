@@ -14,7 +14,7 @@ import type { CanarySpec } from "../../controller/spec/schema.js";
 import { structuralErrors, validateCanary } from "../../controller/spec/validate.js";
 import type { Json } from "../controller/harness.js";
 import { minimal, SPEC_REJECTIONS } from "../fixtures/spec/rejections.js";
-import { backendChoices, type SuiteBackend } from "./backends.js";
+import { backendChoices, suiteTitle, type SuiteBackend } from "./backends.js";
 
 const CRD = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/canaries.meshcanary.io";
 const CANARIES = "/apis/meshcanary.io/v1alpha1/namespaces/default/canaries";
@@ -44,7 +44,7 @@ const CASES: Array<[string, Json]> = [
 ];
 
 for (const choice of backendChoices()) {
-  const title = `Canary CRD on ${choice.name}${choice.skip ? ` (skipped: ${choice.skip})` : ""}`;
+  const title = suiteTitle("Canary CRD", choice);
   describe.skipIf(choice.skip !== undefined)(title, () => {
     let backend: SuiteBackend;
     beforeAll(async () => {

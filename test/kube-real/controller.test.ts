@@ -16,12 +16,18 @@ import {
   type World,
 } from "../controller/harness.js";
 import { phaseOf } from "../reliability/helpers.js";
-import { applyKustomization, backendChoices, type SuiteApi, type SuiteBackend } from "./backends.js";
+import {
+  applyKustomization,
+  backendChoices,
+  suiteTitle,
+  type SuiteApi,
+  type SuiteBackend,
+} from "./backends.js";
 
 const CANARIES = `/apis/meshcanary.io/v1alpha1/namespaces/${NS}/canaries`;
 
 for (const choice of backendChoices()) {
-  const title = `controller on ${choice.name}${choice.skip ? ` (skipped: ${choice.skip})` : ""}`;
+  const title = suiteTitle("controller", choice);
   describe.skipIf(choice.skip !== undefined)(title, () => {
     let backend: SuiteBackend;
     let world: World<SuiteApi>;
@@ -46,24 +52,40 @@ for (const choice of backendChoices()) {
         rps: 20_000,
         failureRate,
         intervalMs: 200,
+        // Like the filter: a stream refused before the controller has seen the Canary is retried.
+        reconnectMs: 100,
       });
       sims.push(s);
       return s;
     }
 
-    it("walks a healthy canary to Succeeded with status and Events written", async () => {
+    // Scenarios (1) healthy to Succeeded, (2) faulty rolled back, (4) invalid Canary (formerly
+    // test/controller/rollout.test.ts, embedded only).
+    it("walks a healthy canary through every step to Succeeded, writing status and Events", async () => {
       await world.createCanary("healthy", healthySpec([10, 50]));
-      sim("healthy", { stable: 0.002, canary: 0.002 });
-      const done = await phaseOf(world, "healthy", "Succeeded", undefined, 30_000);
-      expect((done.status.history as Json[]).map((h) => `${h.to}@${h.step}`)).toEqual([
-        "Progressing@0",
-        "Progressing@1",
-        "Promoting@1",
-        "Succeeded@1",
-      ]);
+      const reporter = sim("healthy", { stable: 0.002, canary: 0.002 });
+      const seenVs = new Set<number>();
+      const seenDirective = new Set<number>();
+      const done = await until(
+        "healthy canary to succeed",
+        async () => {
+          const w = targetWeights(await world.vs("reviews"));
+          if (w.v2 !== undefined) seenVs.add(w.v2);
+          seenDirective.add(reporter.canaryWeightBp());
+          const c = await world.canary("healthy");
+          return c.status?.phase === "Succeeded" ? c : undefined;
+        },
+        30_000,
+      );
+      expect([...seenVs]).toEqual(expect.arrayContaining([10, 50]));
+      expect([...seenDirective]).toEqual(expect.arrayContaining([1000, 5000]));
+      expect(reporter.canaryWeightBp()).toBe(10000);
+      // Succeeded: the target route sends everything to the canary subset, our routes are gone.
       const vs = await world.vs("reviews");
       expect(targetWeights(vs)).toEqual({ v2: 100 });
       expect((vs.spec.http as Json[]).filter((r) => r.name?.startsWith("meshcanary-"))).toEqual([]);
+      const phases = (done.status.history as Json[]).map((h) => `${h.to}@${h.step}`);
+      expect(phases).toEqual(["Progressing@0", "Progressing@1", "Promoting@1", "Succeeded@1"]);
       const reasons = (await world.events("healthy")).map((e) => e.reason);
       expect(reasons).toEqual(expect.arrayContaining(["Progressing", "Promoting", "Succeeded"]));
     }, 40_000);
@@ -74,27 +96,46 @@ for (const choice of backendChoices()) {
         host: "ratings",
         virtualService: { name: "ratings" },
       });
-      sim("faulty", { stable: 0.02, canary: 0.2 });
+      const reporter = sim("faulty", { stable: 0.02, canary: 0.2 });
       const done = await phaseOf(world, "faulty", "RolledBack", undefined, 30_000);
+      expect(done.status.weightBp).toBe(0);
       expect(done.status.lastDecision.action).toBe("rollback");
       const vs = await world.vs("ratings");
       expect(targetWeights(vs)).toEqual({ v1: 100 });
       expect((vs.spec.http as Json[]).map((r) => r.name)).toEqual(["primary"]);
+      await until(
+        "the last Directive at 0% canary",
+        async () => reporter.canaryWeightBp() === 0 && reporter.directives.length > 1,
+      );
+      const route = reporter.directives.at(-1)!.routes.find((r) => r.canary === `${NS}/faulty`)!;
+      expect(route.variants.map((v) => [v.name, v.weightBp])).toEqual([
+        ["stable", 10000],
+        ["canary", 0],
+      ]);
       expect((await world.events("faulty")).map((e) => e.reason)).toEqual(
         expect.arrayContaining(["RollingBack", "RolledBack"]),
       );
     }, 40_000);
 
-    it("reports a Canary only the semantic rules reject as InvalidSpec, leaving the VirtualService alone", async () => {
+    it("reports what only the semantic rules reject as InvalidSpec, with every field path, leaving the VirtualService alone", async () => {
       const before = await world.vs("details");
-      const spec = { ...healthySpec([10]), host: "details", virtualService: { name: "details" }, sticky: {} };
-      await world.createCanary("invalid", spec);
+      // The API server itself refuses schema errors (canary-schema.test.ts); these pass it.
+      await world.createCanary("invalid", {
+        ...healthySpec([10]),
+        host: "details",
+        virtualService: { name: "details" },
+        sticky: {},
+        analysis: { minStepDuration: "5m", maxStepDuration: "1m" },
+      });
       const c = await until("InvalidSpec condition", async () => {
         const c = await world.canary("invalid");
         return c.status?.conditions?.some((x: Json) => x.reason === "InvalidSpec") ? c : undefined;
       });
       const ready = (c.status.conditions as Json[]).find((x) => x.type === "Ready");
+      expect(ready.status).toBe("False");
       expect(ready.message).toContain("spec.sticky");
+      expect(ready.message).toContain("spec.analysis.maxStepDuration");
+      expect(c.status.phase).toBeUndefined();
       expect((await world.vs("details")).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
       expect((await world.events("invalid")).map((e) => e.reason)).toContain("InvalidSpec");
     }, 30_000);

@@ -24,12 +24,12 @@ import {
   stopControllerProcess,
 } from "../helpers/controller-process.js";
 import { phaseOf } from "../reliability/helpers.js";
-import { backendChoices, type SuiteApi, type SuiteBackend } from "./backends.js";
+import { backendChoices, suiteTitle, type SuiteApi, type SuiteBackend } from "./backends.js";
 
 const VS = `/apis/networking.istio.io/v1/namespaces/${NS}/virtualservices`;
 
 for (const choice of backendChoices()) {
-  const title = `resilience on ${choice.name}${choice.skip ? ` (skipped: ${choice.skip})` : ""}`;
+  const title = suiteTitle("resilience", choice);
   describe.skipIf(choice.skip !== undefined)(title, () => {
     let backend: SuiteBackend;
     let world: World<SuiteApi>;
