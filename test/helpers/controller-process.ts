@@ -1,6 +1,6 @@
 /** The CLI controller (`meshcanary controller`, from build/js) as its own process, for leader-election tests. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Json } from "../controller/harness.js";
@@ -20,7 +20,8 @@ export async function startControllerProcess(
   kubeconfigText: string,
   opts: { identity: string; namespace: string; leaseNamespace: string },
 ): Promise<ControllerProcess> {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), "meshcanary-controller-")), "kubeconfig");
+  const dir = mkdtempSync(join(tmpdir(), "meshcanary-controller-"));
+  const kubeconfig = join(dir, "kubeconfig");
   writeFileSync(kubeconfig, kubeconfigText, { mode: 0o600 });
   const args = ["bin/meshcanary.js", "controller", "--kubeconfig", kubeconfig, "--namespace", opts.namespace];
   args.push(
@@ -34,6 +35,7 @@ export async function startControllerProcess(
   );
   args.push("--telemetry-port", "0", "--http-port", "0", "--log-level", "info");
   const proc = spawn(process.execPath, args, { env: { ...process.env, POD_NAME: opts.identity } });
+  proc.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const logs: Json[] = [];
   let partial = "";
   proc.stdout?.on("data", (chunk: Buffer) => {

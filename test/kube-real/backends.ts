@@ -112,7 +112,13 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
       return embeddedRequest(server)(method, path, body, contentType);
     }
   };
-  await installMeshcanary(req, []);
+  try {
+    await installMeshcanary(req, []);
+  } catch (e) {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     name: "embedded",
     api: {
