@@ -179,6 +179,37 @@ for (const choice of backendChoices()) {
       },
     );
 
+    it.skipIf(choice.name === "embedded")(
+      "validates an HTTPRoute splitting on x-meshcanary-variant by Gateway API's schema (embedded: not served)",
+      async () => {
+        const routes = `/apis/gateway.networking.k8s.io/v1/namespaces/${NS}/httproutes`;
+        const route = (name: string, header: string) => ({
+          apiVersion: "gateway.networking.k8s.io/v1",
+          kind: "HTTPRoute",
+          metadata: { name },
+          spec: {
+            parentRefs: [{ name: "gateway" }],
+            rules: [
+              {
+                matches: [{ headers: [{ name: header, value: "canary" }] }],
+                backendRefs: [{ name: "reviews-v2", port: 9080 }],
+              },
+              { backendRefs: [{ name: "reviews-v1", port: 9080 }] },
+            ],
+          },
+        });
+        const ok = await world.req(
+          "POST",
+          `${routes}?fieldValidation=Strict`,
+          route("variant", "x-meshcanary-variant"),
+        );
+        expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+        const bad = await world.req("POST", routes, route("bad-header", "x meshcanary"));
+        expect(bad.status).toBe(422);
+        expect(bad.body.message).toContain("spec.rules[0].matches[0].headers[0].name");
+      },
+    );
+
     it("accepts the samples and the gateway WasmPlugin under the installed schemas", async () => {
       for (const name of ["samples", "istio-system"]) {
         const ns = await world.req("POST", "/api/v1/namespaces", {
