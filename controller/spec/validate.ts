@@ -59,7 +59,8 @@ function shapeError(
   return undefined;
 }
 
-function structuralErrors(obj: unknown): SpecError[] {
+/** The schema's errors alone (what the CRD's OpenAPI schema also checks), without the semantic rules. */
+export function structuralErrors(obj: unknown): SpecError[] {
   const seen = new Set<string>();
   const errors: SpecError[] = [];
   for (const error of Value.Errors(CanarySchema, obj)) {

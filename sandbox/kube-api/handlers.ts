@@ -106,6 +106,11 @@ function deleteOptions(body: string): DeletePreconditions | ApiStatus {
   return { uid: pre.uid ?? undefined, resourceVersion: pre.resourceVersion ?? undefined };
 }
 
+/** fieldValidation=Strict: undeclared fields are an error rather than silently pruned. */
+function strictFields(req: Request): boolean {
+  return req.query.get("fieldValidation") === "Strict";
+}
+
 /** Applies the patch body to the stored object; then the result is written like a PUT. */
 function patch(store: ObjectStore, t: Target, name: string, req: Request, mode: "main" | "status"): Reply {
   if (req.contentType === "application/apply-patch+yaml") {
@@ -150,7 +155,7 @@ function patch(store: ObjectStore, t: Target, name: string, req: Request, mode: 
   if (typeof obj === "object" && obj !== null && obj.metadata && !obj.metadata.resourceVersion) {
     obj.metadata.resourceVersion = current.value.metadata.resourceVersion;
   }
-  return reply(store.replace(t, name, obj, mode), 200, present);
+  return reply(store.replace(t, name, obj, mode, strictFields(req)), 200, present);
 }
 
 /** Handles a non-watch request on a collection. */
@@ -166,7 +171,7 @@ export function handleCollection(store: ObjectStore, t: Target, req: Request): R
       }
       const body = parseJson(req.body);
       if (!body.ok) return fail(body.error);
-      return reply(store.create(t, body.value), 201, presenter(t));
+      return reply(store.create(t, body.value, strictFields(req)), 201, presenter(t));
     }
     case "DELETE": {
       const selector = selectorOf(req.query);
@@ -201,7 +206,7 @@ export function handleObject(
     case "PUT": {
       const body = parseJson(req.body);
       if (!body.ok) return fail(body.error);
-      return reply(store.replace(t, name, body.value, mode), 200, present);
+      return reply(store.replace(t, name, body.value, mode, strictFields(req)), 200, present);
     }
     case "PATCH":
       return patch(store, t, name, req, mode);

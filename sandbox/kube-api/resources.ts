@@ -2,6 +2,7 @@
  * The table of served resources. Adding a built-in type is one entry in BUILTIN_RESOURCES; custom
  * resources are added and removed as CustomResourceDefinitions are created and deleted.
  */
+import type { SchemaNode } from "./schema.js";
 import type { KubeObject, ResourceType } from "./types.js";
 
 interface Entry {
@@ -115,6 +116,27 @@ const ENTRIES: Entry[] = [
     deleteReturns: "object",
     shortNames: ["dr"],
   },
+  // Stored so install manifests apply; RBAC is not enforced (the embedded server has one token).
+  ...["roles", "rolebindings", "clusterroles", "clusterrolebindings"].map((plural) => ({
+    group: "rbac.authorization.k8s.io",
+    versions: ["v1"],
+    plural,
+    kind: `${plural.startsWith("cluster") ? "Cluster" : ""}${plural.includes("binding") ? "RoleBinding" : "Role"}`,
+    namespaced: !plural.startsWith("cluster"),
+    deleteReturns: "object" as const,
+  })),
+  ...[
+    ["peerauthentications", "PeerAuthentication"],
+    ["authorizationpolicies", "AuthorizationPolicy"],
+  ].map(([plural, kind]) => ({
+    group: "security.istio.io",
+    versions: ["v1", "v1beta1"],
+    plural: plural!,
+    kind: kind!,
+    namespaced: true,
+    status: true,
+    deleteReturns: "object" as const,
+  })),
   {
     group: "extensions.istio.io",
     versions: ["v1alpha1"],
@@ -207,9 +229,15 @@ export function resourceFromCrd(crd: KubeObject): ResourceType | string {
     const sub = v.subresources as Record<string, unknown> | undefined;
     return sub !== undefined && sub.status !== undefined;
   });
+  const schemas: Record<string, SchemaNode> = {};
+  for (const v of served) {
+    const schema = (v.schema as { openAPIV3Schema?: SchemaNode } | undefined)?.openAPIV3Schema;
+    if (schema) schemas[v.name as string] = schema;
+  }
   return {
     group,
     versions: served.map((v) => v.name as string),
+    schemas,
     plural,
     singular: typeof names.singular === "string" ? names.singular : kind.toLowerCase(),
     kind,

@@ -66,6 +66,23 @@ export function invalid(
   });
 }
 
+/** 422 Invalid listing several field errors, worded as the API server does for custom resources. */
+export function invalidFields(
+  kind: string,
+  group: string,
+  name: string,
+  errors: { field: string; message: string }[],
+): ApiStatus {
+  const details = errors.map((e) => `${e.field}: ${e.message}`);
+  const list = details.length === 1 ? details[0] : `[${details.join(", ")}]`;
+  return failure(422, "Invalid", `${kind}.${group} "${name}" is invalid: ${list}`, {
+    name,
+    group,
+    kind,
+    causes: errors.map((e) => ({ field: e.field, message: e.message })),
+  });
+}
+
 export function badRequest(message: string): ApiStatus {
   return failure(400, "BadRequest", message);
 }

@@ -8,8 +8,19 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { applyDefaults } from "./defaults.js";
 import { apiVersionOf, ResourceRegistry, resourceFromCrd, resourceKey } from "./resources.js";
 import type { Selector } from "./selectors.js";
-import { alreadyExists, badRequest, conflict, err, gone, invalid, notFound, ok } from "./status.js";
-import type { ChangeEvent, KubeObject, Result, ResourceType } from "./types.js";
+import { pruneUnknown, schemaErrors } from "./schema.js";
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  err,
+  gone,
+  invalid,
+  invalidFields,
+  notFound,
+  ok,
+} from "./status.js";
+import type { ApiStatus, ChangeEvent, KubeObject, Result, ResourceType } from "./types.js";
 import { checkBody, nameProblem } from "./validate.js";
 
 /** Store tuning. */
@@ -129,7 +140,8 @@ export class ObjectStore {
     );
   }
 
-  create(t: Target, body: unknown): Result<KubeObject> {
+  /** POST; `strict` refuses fields a custom resource's schema does not declare instead of pruning them. */
+  create(t: Target, body: unknown, strict = false): Result<KubeObject> {
     const problem = checkBody(t.type, t.version, body);
     if (problem) return err(problem);
     const obj = structuredClone(body) as KubeObject;
@@ -156,13 +168,21 @@ export class ObjectStore {
     delete meta.deletionTimestamp;
     if (t.type.statusSubresource) delete obj.status;
     applyDefaults(t.type, obj);
+    const schemaProblem = this.conform(t, obj, strict);
+    if (schemaProblem) return err(schemaProblem);
     const crdProblem = this.registerIfCrd(t.type, obj);
     if (crdProblem) return err(crdProblem);
     return ok(this.commit("ADDED", t.type, obj));
   }
 
   /** PUT on the object (mode "main") or on its /status subresource (mode "status"). */
-  replace(t: Target, name: string, body: unknown, mode: "main" | "status"): Result<KubeObject> {
+  replace(
+    t: Target,
+    name: string,
+    body: unknown,
+    mode: "main" | "status",
+    strict = false,
+  ): Result<KubeObject> {
     const problem = checkBody(t.type, t.version, body);
     if (problem) return err(problem);
     const current = this.get(t, name);
@@ -179,6 +199,8 @@ export class ObjectStore {
     if (precondition) return err(precondition);
     const next =
       mode === "status" ? this.statusUpdate(stored, incoming) : this.mainUpdate(t, stored, incoming);
+    const schemaProblem = this.conform(t, next, strict);
+    if (schemaProblem) return err(schemaProblem);
     if (sameContent(next, stored)) return ok(stored);
     if (t.type.plural === "customresourcedefinitions" && t.type.group === "apiextensions.k8s.io") {
       const crdProblem = this.registerIfCrd(t.type, next);
@@ -260,6 +282,23 @@ export class ObjectStore {
 
   private resourceName(type: ResourceType): string {
     return type.group === "" ? type.plural : `${type.plural}.${type.group}`;
+  }
+
+  /** Prunes (or, strict, refuses) undeclared fields and checks a custom resource against its schema. */
+  private conform(t: Target, obj: KubeObject, strict: boolean): ApiStatus | undefined {
+    const schema = t.type.schemas?.[t.version];
+    if (!schema) return undefined;
+    const unknown = pruneUnknown(obj, schema);
+    if (strict && unknown.length > 0) {
+      const fields = unknown.map((f) => `unknown field "${f}"`).join(", ");
+      const kind = t.type.kind;
+      return badRequest(
+        `${kind} in version "${t.version}" cannot be handled as a ${kind}: strict decoding error: ${fields}`,
+      );
+    }
+    const errors = schemaErrors(obj, schema);
+    if (errors.length === 0) return undefined;
+    return invalidFields(t.type.kind, t.type.group, obj.metadata.name ?? "", errors);
   }
 
   private checkNamespace(t: Target, bodyNamespace: string | undefined) {

@@ -1,3 +1,5 @@
+import type { SchemaNode } from "./schema.js";
+
 /**
  * Shared shapes of the embedded Kubernetes API: stored objects, served resource types, and the
  * result type every store operation returns (errors are Kubernetes Status values, never throws).
@@ -46,6 +48,8 @@ export interface ResourceType {
   shortNames?: string[];
   /** Served by a CustomResourceDefinition (removed when the CRD is deleted). */
   custom?: boolean;
+  /** A custom resource's OpenAPI schema per served version (pruning and validation). */
+  schemas?: Record<string, SchemaNode>;
 }
 
 /** A Kubernetes Status object as the API server returns for failures. */

@@ -1,4 +1,7 @@
-/** A world for controller tests: the embedded Kubernetes API with the Canary CRD, a VirtualService and DestinationRule. */
+/**
+ * A world for controller tests: a Kubernetes API (the embedded one by default, or any WorldBackend,
+ * e.g. a real kube-apiserver) with the Canary CRD, a VirtualService and DestinationRule per host.
+ */
 import pino from "pino";
 import { type ControllerOptions, startController } from "../../controller/app/controller.js";
 import { canaryCrd } from "../../controller/spec/crd.js";
@@ -13,14 +16,36 @@ const CANARIES = `/apis/meshcanary.io/v1alpha1/namespaces/${NS}/canaries`;
 const VS = `/apis/networking.istio.io/v1/namespaces/${NS}/virtualservices`;
 const DR = `/apis/networking.istio.io/v1/namespaces/${NS}/destinationrules`;
 
-export interface World {
-  api: KubeApiServer;
-  req(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<{ status: number; body: Json }>;
+/** One JSON request to the API server: status and parsed body. */
+export type JsonRequest = (
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType?: string,
+) => Promise<{ status: number; body: Json }>;
+
+/** What a world's controllers connect to. */
+export interface WorldApi {
+  /** Kubeconfig the controller runs with. */
+  kubeconfig(): string;
+  close(): Promise<void>;
+}
+
+/** An API server to build a world on, with the credentials the test itself uses. */
+export interface WorldBackend<A extends WorldApi> {
+  api: A;
+  /** A JSON request with the test's (admin) credentials. */
+  req: JsonRequest;
+  /** Namespace of the leader-election Lease (the one the controller's RBAC grants). */
+  leaseNamespace: string;
+  /** The Canary CRD is already installed (as the install manifests do). */
+  crdInstalled?: boolean;
+}
+
+export interface World<A extends WorldApi = KubeApiServer> {
+  api: A;
+  leaseNamespace: string;
+  req: JsonRequest;
   createCanary(name: string, spec: unknown): Promise<void>;
   canary(name: string): Promise<Json>;
   vs(name: string): Promise<Json>;
@@ -34,9 +59,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> {
-  const api = await startKubeApi({ port: 0 });
-  const req = async (method: string, path: string, body?: unknown, contentType = "application/json") => {
+/** A JSON request to the embedded server with its token. */
+export function embeddedRequest(api: { url: string; token: string }): JsonRequest {
+  return async (method, path, body, contentType = "application/json") => {
     const res = await fetch(api.url + path, {
       method,
       headers: { authorization: `Bearer ${api.token}`, "content-type": contentType },
@@ -44,12 +69,26 @@ export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> 
     });
     return { status: res.status, body: await res.json().catch(() => undefined) };
   };
+}
+
+export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> {
+  const api = await startKubeApi({ port: 0 });
+  return startWorldOn({ api, req: embeddedRequest(api), leaseNamespace: NS }, hosts);
+}
+
+export async function startWorldOn<A extends WorldApi>(
+  backend: WorldBackend<A>,
+  hosts: string[] = ["reviews"],
+): Promise<World<A>> {
+  const { api, req, leaseNamespace } = backend;
   const must = async (p: Promise<{ status: number; body: Json }>) => {
     const r = await p;
     if (r.status >= 300) throw new Error(`kube-api ${r.status}: ${JSON.stringify(r.body)}`);
     return r.body;
   };
-  await must(req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", canaryCrd()));
+  if (!backend.crdInstalled) {
+    await must(req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", canaryCrd()));
+  }
   for (const host of hosts) {
     await must(
       req("POST", DR, {
@@ -80,6 +119,7 @@ export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> 
   const running: Array<{ close(): Promise<void> }> = [];
   return {
     api,
+    leaseNamespace,
     req,
     createCanary: async (name, spec) => {
       await must(
@@ -108,7 +148,7 @@ export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> 
         telemetry: { port: 0, host: "127.0.0.1" },
         leaderElection: {
           enabled: extra.leaderElection ?? false,
-          namespace: NS,
+          namespace: leaseNamespace,
           name: "meshcanary-controller",
           identity: extra.identity ?? "test",
           leaseDurationSeconds: 2,

@@ -15,7 +15,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
-import { CANARY_CRD, kubeConfigFor, until } from "./helpers.js";
+import { CANARY_CRD_MODEL, kubeConfigFor, until } from "./helpers.js";
 
 const NS = "default";
 const VS = { group: "networking.istio.io", version: "v1", namespace: NS, plural: "virtualservices" };
@@ -68,7 +68,7 @@ beforeAll(async () => {
   const kc = kubeConfigFor(server);
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: CANARY_CRD });
+  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: CANARY_CRD_MODEL });
 });
 
 afterAll(async () => {

@@ -17,7 +17,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
-import { CANARY_CRD, kubeConfigFor, until } from "./helpers.js";
+import { CANARY_CRD_MODEL, kubeConfigFor, until } from "./helpers.js";
 
 const CANARY = { group: "meshcanary.io", version: "v1alpha1", namespace: "default", plural: "canaries" };
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -97,7 +97,7 @@ describe("deletion", () => {
   it("holds an object with finalizers until they are removed", async () => {
     const server = await start();
     const kc = kubeConfigFor(server);
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: CANARY_CRD });
+    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: CANARY_CRD_MODEL });
     const custom = kc.makeApiClient(CustomObjectsApi);
     await custom.createNamespacedCustomObject({
       ...CANARY,
@@ -132,7 +132,7 @@ describe("deletion", () => {
     const all = await core.listConfigMapForAllNamespaces();
     expect(all.items.map((c) => c.metadata?.name)).not.toContain("cfg");
 
-    await crds.createCustomResourceDefinition({ body: CANARY_CRD });
+    await crds.createCustomResourceDefinition({ body: CANARY_CRD_MODEL });
     await custom.createNamespacedCustomObject({ ...CANARY, body: { metadata: { name: "x" }, spec: {} } });
     await crds.deleteCustomResourceDefinition({ name: "canaries.meshcanary.io" });
     const e = (await custom
@@ -186,7 +186,7 @@ describe("persistence", () => {
     dirs.push(dataDir);
     const first = await start({ dataDir });
     const kc1 = kubeConfigFor(first);
-    await kc1.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: CANARY_CRD });
+    await kc1.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: CANARY_CRD_MODEL });
     const created = (await kc1.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       ...CANARY,
       body: { metadata: { name: "kept" }, spec: { weight: 5 } },

@@ -5,7 +5,15 @@ import { type RunningController, startController } from "../../controller/app/co
 import type { RetryPolicy } from "../../controller/kube/errors.js";
 import type { TelemetryReader } from "../../controller/telemetry/types.js";
 import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
-import { healthySpec, type Json, NS, targetWeights, until, type World } from "../controller/harness.js";
+import {
+  healthySpec,
+  type Json,
+  NS,
+  targetWeights,
+  until,
+  type World,
+  type WorldApi,
+} from "../controller/harness.js";
 
 export interface ControllerChoice {
   /** Telemetry port; 0 picks one (a restarted controller reuses its predecessor's). */
@@ -16,14 +24,17 @@ export interface ControllerChoice {
 }
 
 /** Starts a controller against the world's API; the caller closes it. */
-export function startControllerIn(world: World, choice: ControllerChoice = {}): Promise<RunningController> {
+export function startControllerIn(
+  world: World<WorldApi>,
+  choice: ControllerChoice = {},
+): Promise<RunningController> {
   return startController({
     kubeconfigText: world.api.kubeconfig(),
     namespace: NS,
     telemetry: { port: choice.port ?? 0, host: "127.0.0.1" },
     leaderElection: {
       enabled: choice.leaderElection ?? false,
-      namespace: NS,
+      namespace: world.leaseNamespace,
       name: "meshcanary-controller",
       identity: choice.identity ?? "test",
       leaseDurationSeconds: 2,
@@ -38,7 +49,7 @@ export function startControllerIn(world: World, choice: ControllerChoice = {}): 
 
 /** Waits for the Canary to reach a phase (and step), returning it. */
 export function phaseOf(
-  world: World,
+  world: World<WorldApi>,
   name: string,
   phase: string,
   step?: number,
@@ -56,7 +67,7 @@ export function phaseOf(
 
 /** Each rollout step entered exactly once, in order, in status history and in Events. */
 export async function expectEachStepOnce(
-  world: World,
+  world: World<WorldApi>,
   name: string,
   canary: Json,
   steps: number,
@@ -87,7 +98,7 @@ export function requestsPerWindow(reader: TelemetryReader, canaryId: string): nu
 export const RESUME_RPS = 2000;
 
 /** The three-step healthy rollout those suites interrupt at step 1. */
-export function createResumeCanary(world: World, name: string): Promise<void> {
+export function createResumeCanary(world: World<WorldApi>, name: string): Promise<void> {
   return world.createCanary(
     name,
     healthySpec([10, 30, 60], { analysis: { minStepDuration: "2s", minRequests: 50 } }),
@@ -112,7 +123,7 @@ export function startResumeReporter(name: string, addresses: string[]): Reporter
  * baseline: one 1-s window holds ~RESUME_RPS, a baseline mistaken for traffic would put them all in one.
  */
 export async function expectResumedOnce(
-  world: World,
+  world: World<WorldApi>,
   name: string,
   after: RunningController,
   sentBefore: ReturnType<ReporterSim["sent"]>,

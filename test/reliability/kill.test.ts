@@ -4,14 +4,12 @@
  * resumes at the same step, promotes once, and takes the reporter's cumulative totals as a
  * baseline, not as a burst of traffic.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningController } from "../../controller/app/controller.js";
 import type { ReporterSim } from "../../sandbox/reporter-sim.js";
-import { NS, startWorld, until, type World, type Json } from "../controller/harness.js";
+import { NS, startWorld, until, type World } from "../controller/harness.js";
+import { startControllerProcess } from "../helpers/controller-process.js";
 import {
   createResumeCanary,
   expectResumedOnce,
@@ -37,34 +35,19 @@ afterAll(async () => {
 });
 
 /** Starts the CLI controller as its own process; resolves with its telemetry port once it leads. */
-async function startControllerProcess(identity: string): Promise<{ proc: ChildProcess; port: number }> {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), "meshcanary-kill-")), "kubeconfig");
-  writeFileSync(kubeconfig, world.api.kubeconfig());
-  const args = ["bin/meshcanary.js", "controller", "--kubeconfig", kubeconfig, "--namespace", NS];
-  args.push("--leader-elect", "--lease-namespace", NS, "--lease-duration", "2", "--tick", "200");
-  args.push("--telemetry-port", "0", "--http-port", "0", "--log-level", "info");
-  const proc = spawn(process.execPath, args, { env: { ...process.env, POD_NAME: identity } });
-  const logs: Json[] = [];
-  let partial = "";
-  proc.stdout?.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) logs.push(JSON.parse(line));
+async function startLeadingProcess(identity: string): Promise<{ proc: ChildProcess; port: number }> {
+  const p = await startControllerProcess(world.api.kubeconfig(), {
+    identity,
+    namespace: NS,
+    leaseNamespace: NS,
   });
-  let stderr = "";
-  proc.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const started = await until(`controller process to start (stderr: ${stderr})`, async () =>
-    logs.find((l) => l.msg === "controller started"),
-  );
-  await until("controller process to lead", async () => logs.some((l) => l.msg === "leading"));
-  return { proc, port: started.telemetryPort as number };
+  await until("controller process to lead", async () => p.leads());
+  return { proc: p.proc, port: p.telemetryPort };
 }
 
 describe("leader process killed", () => {
   it("the second replica takes over after the held lease expires and resumes at the same step", async () => {
-    const killed = await startControllerProcess("killed");
+    const killed = await startLeadingProcess("killed");
     child = killed.proc;
     const b = await startControllerIn(world, { leaderElection: true, identity: "b" });
     controllers.push(b);

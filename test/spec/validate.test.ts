@@ -3,24 +3,9 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { withDefaults } from "../../controller/spec/defaults.js";
 import { dottedPath, validateCanary } from "../../controller/spec/validate.js";
+import { minimal, SPEC_REJECTIONS } from "../fixtures/spec/rejections.js";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
-
-function minimal(spec: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: "meshcanary.io/v1alpha1",
-    kind: "Canary",
-    metadata: { name: "reviews" },
-    spec: {
-      host: "reviews.default.svc.cluster.local",
-      virtualService: { name: "reviews" },
-      stable: { subset: "v1" },
-      canary: { subset: "v2" },
-      strategy: { canary: { steps: [{ weight: 10 }] } },
-      ...spec,
-    },
-  };
-}
 
 function errorsOf(obj: unknown) {
   const result = validateCanary(obj);
@@ -38,70 +23,7 @@ describe("validateCanary", () => {
     expect(errors).toEqual(JSON.parse(read(`test/fixtures/spec/${name}.errors.json`)));
   });
 
-  it.each([
-    [{ strategy: {} }, "spec.strategy", "must set exactly one of canary, blueGreen, abTest, shadow, got []"],
-    [
-      { strategy: { canary: { steps: [{ weight: 1 }] }, abTest: { weight: 5, duration: "1h" } } },
-      "spec.strategy",
-      'must set exactly one of canary, blueGreen, abTest, shadow, got ["canary","abTest"]',
-    ],
-    [
-      { strategy: { canary: { steps: [] } } },
-      "spec.strategy.canary.steps",
-      "expected array length to be greater or equal to 1, got []",
-    ],
-    [
-      { strategy: { blueGreen: {} } },
-      "spec.strategy.blueGreen",
-      "needs previewDuration or approval: true, got {}",
-    ],
-    [
-      { strategy: { abTest: { weight: 50, duration: "1d" } } },
-      "spec.strategy.abTest.duration",
-      'invalid duration "1d": expected e.g. "500ms", "30s", "1m30s", "2h"',
-    ],
-    [
-      {
-        metrics: [
-          { name: "tokens", header: "x-a" },
-          { name: "tokens", header: "x-b" },
-        ],
-      },
-      "spec.metrics[1].name",
-      'duplicate metric name "tokens"',
-    ],
-    [
-      { analysis: { checks: [{ failureRate: { max: 1 } }, { failureRate: { maxIncrease: 1 } }] } },
-      "spec.analysis.checks[1].name",
-      'duplicate check name "failure-rate"',
-    ],
-    [
-      { analysis: { checks: [{ failureRate: { max: 1 }, latency: { quantile: 0.9, maxMs: 10 } }] } },
-      "spec.analysis.checks[0]",
-      'must set exactly one of failureRate, latency, metric, got ["failureRate","latency"]',
-    ],
-    [
-      { analysis: { checks: [{ latency: { quantile: 0.3, maxMs: 10 } }] } },
-      "spec.analysis.checks[0].latency.quantile",
-      "expected number to be greater or equal to 0.5, got 0.3",
-    ],
-    [
-      { analysis: { minStepDuration: "5m", maxStepDuration: "1m" } },
-      "spec.analysis.maxStepDuration",
-      'must not be shorter than minStepDuration, got "1m"',
-    ],
-    [{ sticky: {} }, "spec.sticky", "must set exactly one of header, cookie, got {}"],
-    [
-      { pins: { header: "X Pin" } },
-      "spec.pins.header",
-      "expected string to match '^[a-z0-9!#$%&'*+.^_`|~-]+$', got \"X Pin\"",
-    ],
-    [
-      { webhooks: [{ name: "a", url: "ftp://x" }] },
-      "spec.webhooks[0].url",
-      "expected string to match '^https?://', got \"ftp://x\"",
-    ],
-  ])("rejects %j at %s", (spec, path, message) => {
+  it.each(SPEC_REJECTIONS)("rejects %j at %s", (spec, path, message) => {
     expect(errorsOf(minimal(spec))).toEqual([{ path, message }]);
   });
 
