@@ -48,3 +48,15 @@ export function measureBaselines(
   }
   return out;
 }
+
+/** Whether `kept` lacks a figure one of the checks needs (so it must still be measured). */
+export function missingBaselines(kept: Baselines | undefined, checks: readonly Check[]): boolean {
+  if (!kept) return true;
+  return checks.some((c) => {
+    if (c.kind === "failureRate") return c.maxIncrease !== undefined && kept.stableFailureRate === undefined;
+    if (c.kind === "latency")
+      return c.maxRatio !== undefined && kept.stableLatencyUs?.[quantileKey(c.quantile)] === undefined;
+    if (c.kind === "metricPerRequest") return kept.stableMetricMean?.[c.metric] === undefined;
+    return false;
+  });
+}
