@@ -8,6 +8,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { decisionQuality } from "./decision-quality.js";
 import { falseRollbacks } from "./false-rollbacks.js";
 import { filterCost } from "./filter-cost.js";
 import { ingest } from "./ingest.js";
@@ -24,7 +25,15 @@ import { sidecarOverhead } from "./sidecar-overhead.js";
 import { sticky } from "./sticky.js";
 
 /** Every benchmark, in the order they run. */
-export const BENCHES: Bench[] = [falseRollbacks, sticky, ingest, filterCost, sidecarOverhead, rollbackTime];
+export const BENCHES: Bench[] = [
+  falseRollbacks,
+  decisionQuality,
+  sticky,
+  ingest,
+  filterCost,
+  sidecarOverhead,
+  rollbackTime,
+];
 
 /** What to run and where to write. */
 export interface RunOptions {
