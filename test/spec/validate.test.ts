@@ -142,6 +142,8 @@ describe("withDefaults", () => {
       alpha: 0.01,
       minRequests: 100,
       minStepDuration: "30s",
+      blockDuration: "10s",
+      rollbackOnSharedIncident: false,
       checks: [{ name: "failure-rate", failureRate: { max: 1, maxIncrease: 0 } }],
     });
     expect(filled.pins).toEqual({
