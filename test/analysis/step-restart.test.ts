@@ -69,9 +69,9 @@ function reader(fromS: number): TelemetryReader {
   };
 }
 
-/** Second at which the analysis first fails, ticking every second; restarting at `restartS` if given. */
-function failAt(restartS?: number): number | null {
-  let state: RolloutState = {
+/** The rollout state at the analysed 10% step, started at STEP_START_S. */
+function stepState(): RolloutState {
+  return {
     plan: planRollout(spec),
     phase: "Progressing",
     step: 0,
@@ -82,6 +82,12 @@ function failAt(restartS?: number): number | null {
     conditions: [],
     history: [],
   };
+}
+
+/** Second at which the analysis first fails, ticking every second; restarting at `restartS` if given. */
+function failAt(restartS?: number): number | null {
+  let state = stepState();
+
   let r = reader(0);
   for (let t = STEP_START_S + 1; t <= END_S; t++) {
     if (t === restartS) {
@@ -109,23 +115,7 @@ describe("a regression after a controller restart", () => {
   );
 
   it("without the kept baseline the check is blind (the old behaviour, for contrast)", () => {
-    const a = analyseStep(
-      reader(RESTART_S),
-      "default/reviews",
-      spec,
-      {
-        plan: planRollout(spec),
-        phase: "Progressing",
-        step: 0,
-        stepStartedAt: STEP_START_S * 1000,
-        weightBp: 1000,
-        routingVersion: 1,
-        message: "",
-        conditions: [],
-        history: [],
-      },
-      END_S * 1000,
-    );
+    const a = analyseStep(reader(RESTART_S), "default/reviews", spec, stepState(), END_S * 1000);
     expect(a?.verdict).toBe("inconclusive");
     expect(a?.reason).toContain("needs stable's p99 before the step");
   });
