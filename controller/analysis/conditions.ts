@@ -97,6 +97,8 @@ export interface ProportionState {
   /** Stable against the same ceiling: has stable breached it during this step? */
   stableFail: BetState;
   stableBreached: boolean;
+  /** Canary against stable on the ceiling's bad events (θ0 = 1): how a shared breach is judged. */
+  relative: { fail: BetState; pass: CountTestState };
   canary: Tally;
   stable: Tally;
 }
@@ -134,9 +136,14 @@ export function bet(direction: Direction, blockMs: number): BetState {
   return createBet(direction, blockMs, Math.max(1, Math.round(RESTART_MS / blockMs)));
 }
 
-function freshComparison(theta0: number, blockMs: number): ComparisonState {
+function freshPass(theta0: number): CountTestState {
   const pass = createCountTest(passTestConfig(theta0 * PASS_MARGIN));
   if (pass instanceof Error) throw new Error(`invalid theta0 ${theta0}`);
+  return pass;
+}
+
+function freshComparison(theta0: number, blockMs: number): ComparisonState {
+  const pass = freshPass(theta0);
   return {
     type: "comparison",
     theta0,
@@ -156,6 +163,7 @@ function freshProportion(slo: number, blockMs: number): ProportionState {
     fail: bet("above", blockMs),
     stableFail: bet("above", blockMs),
     stableBreached: false,
+    relative: { fail: bet("above", blockMs), pass: freshPass(1) },
     canary: { events: 0, trials: 0 },
     stable: { events: 0, trials: 0 },
   };
@@ -175,7 +183,10 @@ export function initialState(
         ? previous
         : freshComparison(c.theta0, blockMs);
     case "proportion":
-      return previous?.type === "proportion" && previous.slo === c.slo && previous.fail?.blockMs === blockMs
+      return previous?.type === "proportion" &&
+        previous.slo === c.slo &&
+        previous.fail?.blockMs === blockMs &&
+        previous.relative !== undefined
         ? previous
         : freshProportion(c.slo, blockMs);
     case "rate":
@@ -200,16 +211,24 @@ function observeComparison(c: ComparisonCondition, s: ComparisonState, w: Window
     stableEvents: s.stableEvents + cw.stableEvents,
     stableTrials: s.stableTrials + cw.stableRequests,
   };
+  return { ...next, ...relativeStep(s, cw, w.startMs, s.theta0) };
+}
+
+/** The fail (block betting) and pass (count) tests of "canary ≤ θ0 × stable" after one window. */
+function relativeStep(
+  t: { fail: BetState; pass: CountTestState },
+  cw: CountWindow,
+  startMs: number,
+  theta0: number,
+): { fail: BetState; pass: CountTestState } {
   const f = cw.canaryEvents + cw.stableEvents;
-  if (f <= 0 || cw.canaryRequests <= 0 || cw.stableRequests <= 0) return next;
+  if (f <= 0 || cw.canaryRequests <= 0 || cw.stableRequests <= 0) return { fail: t.fail, pass: t.pass };
   const share = cw.canaryRequests / (cw.canaryRequests + cw.stableRequests);
-  const at = (theta: number) => ({
-    startMs: w.startMs,
-    num: cw.canaryEvents,
-    den: f,
-    q: nullShare(theta, share),
-  });
-  return { ...next, fail: observeBet(s.fail, at(s.theta0)), pass: update(s.pass, cw) };
+  const q = nullShare(theta0, share);
+  return {
+    fail: observeBet(t.fail, { startMs, num: cw.canaryEvents, den: f, q }),
+    pass: update(t.pass, cw),
+  };
 }
 
 function add(t: Tally, d: Tally | undefined): Tally {
@@ -225,6 +244,20 @@ function observeProportion(c: ProportionCondition, s: ProportionState, w: Window
     stable: add(s.stable, stable),
     fail: canary && canary.trials > 0 ? observeBet(s.fail, at(canary)) : s.fail,
     stableFail: stable && stable.trials > 0 ? observeBet(s.stableFail, at(stable)) : s.stableFail,
+    relative:
+      canary && stable
+        ? relativeStep(
+            s.relative,
+            {
+              canaryRequests: canary.trials,
+              stableRequests: stable.trials,
+              canaryEvents: canary.events,
+              stableEvents: stable.events,
+            },
+            w.startMs,
+            1,
+          )
+        : s.relative,
   };
 }
 
@@ -255,6 +288,7 @@ export function settle(
   return {
     ...s,
     fail: settleBet(s.fail, nowMs),
+    relative: { ...s.relative, fail: settleBet(s.relative.fail, nowMs) },
     stableFail,
     stableBreached: s.stableBreached || betEValue(stableFail) >= 1 / alpha,
   };
@@ -293,6 +327,33 @@ function judgeComparison(c: ComparisonCondition, s: ComparisonState, alpha: numb
 }
 
 /**
+ * A breach stable shares is an incident, not a canary verdict: the ceiling is then judged as
+ * "canary no worse than stable on the same bad events" (fail: block betting at θ0 = 1; pass: the
+ * count test below 1.5×), and holds while that is undecided.
+ */
+function judgeShared(
+  c: ProportionCondition,
+  s: ProportionState,
+  alpha: number,
+  lead: string,
+): ConditionResult {
+  const eFail = betEValue(s.relative.fail);
+  const ePass = eValue(s.relative.pass);
+  const base = { value: s.canary.events / s.canary.trials, threshold: c.slo, eValue: eFail };
+  const limit = fmtE(1 / alpha);
+  if (eFail >= 1 / alpha) {
+    const reason = `${lead}; shared incident, and the canary is worse than stable in it (e=${fmtE(eFail)} >= ${limit})`;
+    return { verdict: "fail", reason, ...base };
+  }
+  if (ePass >= 1 / alpha) {
+    const reason = `${lead}; shared incident, judged against stable: canary no worse (e=${fmtE(ePass)} >= ${limit})`;
+    return { verdict: "pass", reason, ...base };
+  }
+  const reason = `${lead}; holding: shared incident, not a canary verdict (vs stable: fail e=${fmtE(eFail)}, pass e=${fmtE(ePass)} of ${limit})`;
+  return { verdict: "inconclusive", reason, ...base };
+}
+
+/**
  * Why stable shares the breach, or undefined: stable breached the ceiling earlier in this step
  * (its own fail test reached 1/α), or it is not clearly below the ceiling over the same windows now.
  */
@@ -324,10 +385,7 @@ function judgeProportionCondition(
       return { verdict: "inconclusive", reason, ...base };
     }
     const shared = sharedBreach(s, ctx.alpha);
-    if (shared && !ctx.rollbackOnSharedIncident) {
-      const reason = `${above}; holding: ${shared} (shared incident, not a canary verdict)`;
-      return { verdict: "inconclusive", reason, ...base };
-    }
+    if (shared && !ctx.rollbackOnSharedIncident) return judgeShared(c, s, ctx.alpha, `${above}; ${shared}`);
     return { verdict: "fail", reason: above, ...base };
   }
   const within = `${100 * (1 - ctx.alpha)}% range ${pct(range.lower)}..${pct(range.upper)}`;

@@ -34,21 +34,51 @@ describe("ceilings are judged against the world", () => {
   it.each([
     {
       name: "canary alone above the ceiling",
-      stable: [900, 2] as [number, number],
+      canary: 5,
+      stable: 2,
       opt: false,
       want: "fail",
+      says: "above max",
     },
     {
-      name: "stable above it too: held",
-      stable: [900, 45] as [number, number],
+      name: "both above it, canary no worse",
+      canary: 5,
+      stable: 45,
       opt: false,
-      want: "inconclusive",
+      want: "pass",
+      says: "canary no worse",
     },
-    { name: "stable above it too, opted in", stable: [900, 45] as [number, number], opt: true, want: "fail" },
-  ])("$name: $want", ({ stable, opt, want }) => {
-    const r = run(series(90, [100, 5], stable), [ceiling], { rollbackOnSharedIncident: opt });
+    {
+      name: "both above it, canary worse",
+      canary: 15,
+      stable: 45,
+      opt: false,
+      want: "fail",
+      says: "worse than stable in it",
+    },
+    {
+      name: "both above it, too little to tell",
+      canary: 5,
+      stable: 45,
+      opt: false,
+      seconds: 25,
+      want: "inconclusive",
+      says: "not yet separable from max",
+    },
+    {
+      name: "both above it, rollback opted in",
+      canary: 5,
+      stable: 45,
+      opt: true,
+      want: "fail",
+      says: "above max",
+    },
+  ])("$name: $want", ({ canary, stable, opt, want, says, seconds }) => {
+    const r = run(series(seconds ?? 90, [100, canary], [900, stable]), [ceiling], {
+      rollbackOnSharedIncident: opt,
+    });
     expect(r.verdict).toBe(want);
-    if (want === "inconclusive") expect(r.checks[0].reason).toContain("shared incident");
+    expect(r.checks[0].reason).toContain(says);
   });
 });
 
