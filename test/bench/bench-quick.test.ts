@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   if (r instanceof Error) throw r;
   entries = r;
-}, 90_000);
+}, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
