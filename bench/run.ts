@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { envoyMemory } from "./envoy-memory.js";
 import { envoyOverhead } from "./envoy-overhead.js";
+import { decisionQuality } from "./decision-quality.js";
 import { falseRollbacks } from "./false-rollbacks.js";
 import { filterCost } from "./filter-cost.js";
 import { ingest } from "./ingest.js";
@@ -28,6 +29,7 @@ import { sticky } from "./sticky.js";
 /** Every benchmark, in the order they run. */
 export const BENCHES: Bench[] = [
   falseRollbacks,
+  decisionQuality,
   sticky,
   ingest,
   filterCost,

@@ -1,5 +1,8 @@
 /**
  * evaluate: canary against stable over the same windows, every check at once (DESIGN §5).
+ * Family-wise error: the Canary's alpha is split evenly over every test that can roll back (one per
+ * comparison, ceiling and rate condition) and over the rollout's steps, so the chance that any check
+ * fails an A/A rollout at any step is at most alpha (docs/statistics.md "Family-wise α").
  * Pure: no clock (nowMs is an input), no I/O. Each window is consumed once (by startMs), so the
  * caller may pass every window of the period each time, or only the new ones; pass only complete
  * windows, since data added to a window after it was consumed is not seen. The state is plain JSON
@@ -19,12 +22,15 @@ import {
   type Condition,
   type ConditionResult,
   type ConditionState,
+  DEFAULT_BLOCK_MS,
   initialState,
   judge,
   observe,
+  settle,
   type Verdict,
 } from "./conditions.js";
 import { displayEstimate } from "./estimates.js";
+import { observeSampleRatio, type SampleRatioState, sampleRatioMismatch } from "./sample-ratio.js";
 
 export type { Verdict } from "./conditions.js";
 
@@ -52,6 +58,14 @@ export interface AnalysisInput {
   nowMs?: number;
   /** Window length (default 1000). */
   windowMs?: number;
+  /** Steps of the rollout analysed at this alpha; alpha is split across them (default 1). */
+  steps?: number;
+  /** The canary's weight (0..1) in force, for the sample-ratio check; 1 means no stable traffic. */
+  canaryWeight?: number;
+  /** Roll back on a ceiling breach stable shares (default false: hold and say so). */
+  rollbackOnSharedIncident?: boolean;
+  /** The tests' unit: blocks of this many ms count as one observation (default 10 000). */
+  blockMs?: number;
 }
 
 /** One check's verdict. */
@@ -62,7 +76,7 @@ export interface CheckResult {
   reason: string;
   value?: number;
   threshold?: number;
-  /** e-value of the deciding test: a comparison's fail test, or an absolute check's against "value = max". */
+  /** e-value of the deciding test: the fail test of a comparison or ceiling. */
   eValue?: number;
 }
 
@@ -76,23 +90,31 @@ export interface CheckState {
 
 /** Carried between evaluations (plain JSON). */
 export interface AnalysisState {
-  version: 1;
+  version: 2;
   firstWindowMs: number | null;
   lastWindowMs: number | null;
   canaryRequests: number;
   stableRequests: number;
   checks: Record<string, CheckState>;
+  /** Stable's pre-step figures, fixed at their first sighting so a restart cannot lose them. */
+  baselines?: Baselines;
+  sampleRatio?: SampleRatioState;
 }
 
 export interface AnalysisResult {
   verdict: Verdict;
   checks: CheckResult[];
   state: AnalysisState;
+  /** The false-verdict rate of each test after splitting alpha, and how it was split. */
+  alphaPerTest: number;
+  alphaSplit: string;
+  /** Why the realised canary share does not match the weight (a pass is held), if it does not. */
+  sampleRatioMismatch?: string;
 }
 
 export function initialAnalysisState(): AnalysisState {
   return {
-    version: 1,
+    version: 2,
     firstWindowMs: null,
     lastWindowMs: null,
     canaryRequests: 0,
@@ -107,6 +129,14 @@ function validateInput(input: AnalysisInput): string[] {
   if (!(alpha > 0 && alpha < 1)) errors.push(`alpha: must be in (0, 1), got ${JSON.stringify(input.alpha)}`);
   const min = input.minRequests ?? DEFAULT_MIN_REQUESTS;
   if (!(min >= 0)) errors.push(`minRequests: must be >= 0, got ${JSON.stringify(input.minRequests)}`);
+  if (input.steps !== undefined && !(Number.isInteger(input.steps) && input.steps >= 1))
+    errors.push(`steps: must be an integer >= 1, got ${JSON.stringify(input.steps)}`);
+  const w = input.canaryWeight;
+  if (w !== undefined && !(w >= 0 && w <= 1))
+    errors.push(`canaryWeight: must be in [0, 1], got ${JSON.stringify(w)}`);
+  const b = input.blockMs;
+  if (b !== undefined && !(Number.isInteger(b) && b >= 1000 && b % 1000 === 0))
+    errors.push(`blockMs: must be a whole number of seconds in ms (>= 1000), got ${JSON.stringify(b)}`);
   if (!input.canaryVariant) errors.push("canaryVariant: must be a variant name");
   if (!input.stableVariant) errors.push("stableVariant: must be a variant name");
   if (input.canaryVariant === input.stableVariant) {
@@ -121,12 +151,50 @@ interface Compiled {
   states: (ConditionState | undefined)[];
 }
 
-function compile(input: AnalysisInput, state: AnalysisState): Compiled[] {
+/** Baselines in force: those kept in state win, those measured now fill the gaps. */
+export function mergeBaselines(kept: Baselines | undefined, measured: Baselines | undefined): Baselines {
+  const k = kept ?? {};
+  const m = measured ?? {};
+  const out: Baselines = { ...m, ...k };
+  if (m.stableLatencyUs || k.stableLatencyUs)
+    out.stableLatencyUs = { ...m.stableLatencyUs, ...k.stableLatencyUs };
+  if (m.stableMetricMean || k.stableMetricMean)
+    out.stableMetricMean = { ...m.stableMetricMean, ...k.stableMetricMean };
+  return out;
+}
+
+/** Whether the step has no stable traffic to compare with (a 100% step). */
+function canaryOnly(input: AnalysisInput): boolean {
+  return (input.canaryWeight ?? 0) >= 1;
+}
+
+/**
+ * At a 100% step there is no stable to compare with: a check's comparisons are dropped when it has
+ * an absolute condition (which then decides), and otherwise say so (the step waits for
+ * maxStepDuration and approval, the rule for any inconclusive step).
+ */
+function withoutStable(conditions: Condition[]): Condition[] {
+  const absolute = conditions.filter((c) => c.type === "proportion" || c.type === "rate");
+  if (absolute.length > 0) return absolute;
+  return conditions.map((c) =>
+    c.type === "comparison"
+      ? { type: "unavailable", label: c.label, reason: "100% step: no stable traffic to compare with" }
+      : c,
+  );
+}
+
+function compile(input: AnalysisInput, state: AnalysisState, baselines: Baselines): Compiled[] {
   const variants = { canary: input.canaryVariant, stable: input.stableVariant };
   return input.checks.map((check) => {
-    const conditions = conditionsOf(check, variants, input.baselines ?? {});
+    const all = conditionsOf(check, variants, baselines);
+    const conditions = canaryOnly(input) ? withoutStable(all) : all;
     const previous = state.checks[check.name]?.conditions ?? {};
-    return { check, conditions, states: conditions.map((c) => initialState(c, previous[c.label])) };
+    const blockMs = input.blockMs ?? DEFAULT_BLOCK_MS;
+    return {
+      check,
+      conditions,
+      states: conditions.map((c) => initialState(c, previous[c.label], blockMs)),
+    };
   });
 }
 
@@ -148,6 +216,13 @@ function consume(
     for (const c of compiled) c.states = c.conditions.map((cond, i) => observe(cond, c.states[i], w));
   }
   return { ...state, firstWindowMs, lastWindowMs, canaryRequests, stableRequests };
+}
+
+/** Tests that can roll back: one per comparison, ceiling and rate condition. */
+function failingTests(compiled: readonly Compiled[]): number {
+  let n = 0;
+  for (const c of compiled) for (const cond of c.conditions) if (cond.type !== "unavailable") n++;
+  return Math.max(1, n);
 }
 
 /** Any fail → fail; all pass → pass; otherwise inconclusive. */
@@ -192,17 +267,34 @@ export function settledBySlo(conditions: readonly Condition[], results: readonly
   return absolute > 0;
 }
 
-function minimumSample(r: ConditionResult, check: Check, state: AnalysisState, min: number): ConditionResult {
+/** Seconds until `have` reaches `need` at the rate seen so far, as text. */
+function eta(have: number, need: number, exposureMs: number): string {
+  if (have >= need) return "";
+  if (have <= 0 || exposureMs <= 0) return "none yet";
+  return `~${Math.ceil(((need - have) * exposureMs) / have / 1000)} s more at the rate seen`;
+}
+
+/**
+ * Liveness: a pass needs `min` requests per variant it compares; until then the check says how
+ * many it has and how long that takes at the traffic seen, rather than waiting silently.
+ */
+function minimumSample(
+  r: ConditionResult,
+  check: Check,
+  state: AnalysisState,
+  min: number,
+  opts: { canaryOnly: boolean; exposureMs: number },
+): ConditionResult {
   if (r.verdict !== "pass") return r;
-  const needStable = comparesWithStable(check);
+  const needStable = comparesWithStable(check) && !opts.canaryOnly;
   if (state.canaryRequests >= min && (!needStable || state.stableRequests >= min)) return r;
-  const seen = needStable
-    ? `canary ${state.canaryRequests}, stable ${state.stableRequests}`
-    : `canary ${state.canaryRequests}`;
+  const waits = [`canary ${state.canaryRequests} (${eta(state.canaryRequests, min, opts.exposureMs)})`];
+  if (needStable)
+    waits.push(`stable ${state.stableRequests} (${eta(state.stableRequests, min, opts.exposureMs)})`);
   return {
     ...r,
     verdict: "inconclusive",
-    reason: `needs ${min} requests per variant before passing (${seen})`,
+    reason: `needs ${min} requests per variant before passing: ${waits.join(", ")}`,
   };
 }
 
@@ -223,22 +315,29 @@ function sustain(r: ConditionResult, check: Check, previous: CheckState["held"],
 export function evaluate(input: AnalysisInput, previous?: AnalysisState): AnalysisResult | Error {
   const errors = validateInput(input);
   if (errors.length > 0) return new Error(`invalid analysis input: ${errors.join("; ")}`);
-  const alpha = input.alpha ?? DEFAULT_ALPHA;
   const windowMs = input.windowMs ?? DEFAULT_WINDOW_MS;
-  const before = previous ?? initialAnalysisState();
-  const compiled = compile(input, before);
+  const before = previous?.version === 2 ? previous : initialAnalysisState();
+  const baselines = mergeBaselines(before.baselines, input.baselines);
+  const compiled = compile(input, before, baselines);
   const consumed = consume(compiled, before, input.windows, input);
   const exposureMs =
     consumed.firstWindowMs === null ? 0 : consumed.lastWindowMs! + windowMs - consumed.firstWindowMs;
   const nowMs = input.nowMs ?? (consumed.lastWindowMs === null ? 0 : consumed.lastWindowMs + windowMs);
+  const { alpha, split } = alphaPerTest(input, failingTests(compiled));
+  for (const c of compiled) c.states = c.states.map((s) => settle(s, nowMs, alpha));
   const variants = { canary: input.canaryVariant, stable: input.stableVariant };
+  const minRequests = input.minRequests ?? DEFAULT_MIN_REQUESTS;
+  const ctx = { alpha, exposureMs, minRequests, rollbackOnSharedIncident: input.rollbackOnSharedIncident };
   const checks: Record<string, CheckState> = {};
   const results = compiled.map(({ check, conditions, states }) => {
     const judged = combineConditions(
       conditions,
-      conditions.map((c, i) => judge(c, states[i], { alpha, exposureMs })),
+      conditions.map((c, i) => judge(c, states[i], ctx)),
     );
-    const sampled = minimumSample(judged, check, consumed, input.minRequests ?? DEFAULT_MIN_REQUESTS);
+    const sampled = minimumSample(judged, check, consumed, minRequests, {
+      canaryOnly: canaryOnly(input),
+      exposureMs,
+    });
     const { result, held } = sustain(sampled, check, before.checks[check.name]?.held, nowMs);
     const conditionStates: Record<string, ConditionState> = {};
     conditions.forEach((c, i) => {
@@ -254,5 +353,38 @@ export function evaluate(input: AnalysisInput, previous?: AnalysisState): Analys
       ...(shown.value !== undefined ? shown : {}),
     } satisfies CheckResult;
   });
-  return { verdict: combine(results.map((r) => r.verdict)), checks: results, state: { ...consumed, checks } };
+  const sampleRatio = sampleRatioOf(input, before);
+  const mismatch = sampleRatio && sampleRatioMismatch(sampleRatio, alpha);
+  const verdict = combine(results.map((r) => r.verdict));
+  return {
+    // A mismatch holds a pass (no verdict can be trusted); a fail still rolls back, the safe side.
+    verdict: mismatch && verdict === "pass" ? "inconclusive" : verdict,
+    checks: results,
+    state: { ...consumed, checks, baselines, ...(sampleRatio ? { sampleRatio } : {}) },
+    alphaPerTest: alpha,
+    alphaSplit: split,
+    ...(mismatch ? { sampleRatioMismatch: mismatch } : {}),
+  };
+}
+
+/** The Canary's alpha split evenly over the tests that can roll back and the rollout's steps. */
+function alphaPerTest(input: AnalysisInput, tests: number): { alpha: number; split: string } {
+  const alpha = input.alpha ?? DEFAULT_ALPHA;
+  const steps = Math.max(1, Math.floor(input.steps ?? 1));
+  const per = alpha / (tests * steps);
+  return {
+    alpha: per,
+    split: `alpha ${alpha} split over ${tests} test(s) x ${steps} step(s): ${per.toPrecision(3)} each`,
+  };
+}
+
+function sampleRatioOf(input: AnalysisInput, before: AnalysisState) {
+  const w = input.canaryWeight;
+  if (w === undefined || !(w > 0 && w < 1)) return undefined;
+  const last = before.lastWindowMs;
+  const fresh = input.windows
+    .filter((x) => last === null || x.startMs > last)
+    .sort((a, b) => a.startMs - b.startMs);
+  const variants = { canary: input.canaryVariant, stable: input.stableVariant };
+  return observeSampleRatio(before.sampleRatio, w, fresh, variants);
 }

@@ -3,7 +3,7 @@
  * ratio checks (a threshold must be fixed before the data it judges).
  */
 
-import { emptySketch, merge, quantile } from "../telemetry/sketch.js";
+import { emptySketch, mergeInto, quantile } from "../telemetry/sketch.js";
 import type { WindowPoint } from "../telemetry/types.js";
 import { type Baselines, type Check, quantileKey } from "./checks.js";
 
@@ -19,14 +19,14 @@ export function measureBaselines(
 ): Baselines {
   let requests = 0;
   let failures = 0;
-  let latency = emptySketch();
+  const latency = emptySketch();
   const sums = new Map<string, { sum: number; count: number }>();
   for (const w of windows) {
     const s = w.variants.get(stableVariant);
     if (!s) continue;
     requests += s.requests;
     failures += s.failures;
-    latency = merge(latency, s.latencyUs);
+    mergeInto(latency, s.latencyUs);
     for (const [name, m] of s.metrics) {
       const acc = sums.get(name) ?? { sum: 0, count: 0 };
       sums.set(name, { sum: acc.sum + m.sum, count: acc.count + m.count });
@@ -47,4 +47,16 @@ export function measureBaselines(
     }
   }
   return out;
+}
+
+/** Whether `kept` lacks a figure one of the checks needs (so it must still be measured). */
+export function missingBaselines(kept: Baselines | undefined, checks: readonly Check[]): boolean {
+  if (!kept) return true;
+  return checks.some((c) => {
+    if (c.kind === "failureRate") return c.maxIncrease !== undefined && kept.stableFailureRate === undefined;
+    if (c.kind === "latency")
+      return c.maxRatio !== undefined && kept.stableLatencyUs?.[quantileKey(c.quantile)] === undefined;
+    if (c.kind === "metricPerRequest") return kept.stableMetricMean?.[c.metric] === undefined;
+    return false;
+  });
 }

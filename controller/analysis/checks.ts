@@ -2,7 +2,8 @@
  * Check kinds (DESIGN §5 "Analysis"): their configuration, validation, and how each is built from
  * the statistical conditions in conditions.ts.
  *
- * - failureRate: `max` is an absolute ceiling on the canary's failure share (confidence sequence).
+ * - failureRate: `max` is an absolute ceiling on the canary's failure share, judged against the
+ *   world: a breach stable shares in the same step holds instead of failing (conditions.ts).
  *   `maxRatio` r tests "canary rate ≤ r × stable rate" on the same windows (count e-process, θ0 = r;
  *   1.0 means "no worse than stable"). `maxIncrease` δ is an absolute increase over stable, turned
  *   into a ratio with stable's failure rate measured before the step: θ0 = (p_b + δ) / p_b.
@@ -176,8 +177,9 @@ function failureConditions(c: FailureRateCheck, v: Variants, b: Baselines): Cond
       label: "failure rate",
       slo: c.max,
       extract: (w) => {
-        const a = arms(w, v).canary;
-        return a && { events: a.failures, trials: a.requests };
+        const { canary, stable } = arms(w, v);
+        const tally = (a: VariantStats | undefined) => a && { events: a.failures, trials: a.requests };
+        return { canary: tally(canary), stable: tally(stable) };
       },
     });
   }
@@ -259,8 +261,10 @@ function latencyConditions(c: LatencyCheck, v: Variants, b: Baselines): Conditio
       label: `share slower than ${c.maxMs} ms`,
       slo: 1 - c.quantile,
       extract: (w) => {
-        const a = arms(w, v).canary;
-        return a && { events: countAbove(a.latencyUs, thresholdUs), trials: a.latencyUs.count };
+        const { canary, stable } = arms(w, v);
+        const tally = (a: VariantStats | undefined) =>
+          a && { events: countAbove(a.latencyUs, thresholdUs), trials: a.latencyUs.count };
+        return { canary: tally(canary), stable: tally(stable) };
       },
     });
   }

@@ -1,19 +1,27 @@
 /**
  * The three statistical conditions every check is built from, with their incremental state:
- * - comparison: a count of bad events, canary against stable, through the fail and pass count tests;
- * - proportion: the canary's share of bad events against an absolute maximum (confidence sequence);
+ * - comparison: bad events, canary against stable: is the canary's share of them above what its
+ *   traffic share allows under "canary rate ≤ θ0 × stable rate"? (fail test: block betting; the
+ *   pass test is the count e-process of eprocess.ts at θ1 = 1.5·θ0);
+ * - proportion: the canary's share of bad events against an absolute maximum, judged against the
+ *   world: a breach stable shares in the same period is an incident, not a canary verdict;
  * - rate: the canary's events per minute against an absolute maximum (confidence sequence).
+ * Every test that can roll back (comparison and ceiling fail tests) is the block betting e-detector
+ * of betting.ts, so clusters of events (retries, pod bursts, GC pauses) count once per block rather
+ * than once per request. Pass tests stay per event (a bounded block share cannot show a small share
+ * is smaller still faster than ~q nats per block): dependence makes them optimistic, which delays
+ * nothing but can promote early; the fail tests keep running until the step ends.
  * A condition reads one window at a time; its state is plain JSON numbers.
  */
 
 import type { WindowPoint } from "../telemetry/types.js";
-import { judgeProportion, judgeRate } from "./confidence.js";
+import { type BetState, betEValue, createBet, type Direction, observeBet, settleBet } from "./betting.js";
+import { judgeRate, proportionInterval } from "./confidence.js";
 import {
   type CountTestState,
   type CountWindow,
   createCountTest,
   eValue,
-  failTestConfig,
   passTestConfig,
   update,
 } from "./eprocess.js";
@@ -22,6 +30,13 @@ export type Verdict = "pass" | "fail" | "inconclusive";
 
 /** How far past the fail boundary θ0 the pass test's null sits (θ1 = PASS_MARGIN × θ0). */
 export const PASS_MARGIN = 1.5;
+/**
+ * Default unit of analysis: blocks of this many ms of windows (docs/statistics.md "Blocks"). Events
+ * closer together than this may be one cause (retries, a pod's burst, a GC pause) and count once.
+ */
+export const DEFAULT_BLOCK_MS = 10_000;
+/** A fresh wealth starts about this often, for late onsets. */
+export const RESTART_MS = 30_000;
 
 /** Canary vs stable on bad events; null "canary rate ≤ θ0 × stable rate". */
 export interface ComparisonCondition {
@@ -31,12 +46,18 @@ export interface ComparisonCondition {
   extract: (w: WindowPoint) => CountWindow | undefined;
 }
 
-/** Canary's bad events out of trials against a maximum share `slo`. */
+/** Bad events out of trials of one arm. */
+export interface Tally {
+  events: number;
+  trials: number;
+}
+
+/** Canary's bad events out of trials against a maximum share `slo`; stable's alongside. */
 export interface ProportionCondition {
   type: "proportion";
   label: string;
   slo: number;
-  extract: (w: WindowPoint) => { events: number; trials: number } | undefined;
+  extract: (w: WindowPoint) => { canary?: Tally; stable?: Tally };
 }
 
 /** Canary's events per minute against `maxPerMinute`. */
@@ -59,7 +80,8 @@ export type Condition = ComparisonCondition | ProportionCondition | RateConditio
 /** Accumulated state of a comparison. */
 export interface ComparisonState {
   type: "comparison";
-  fail: CountTestState;
+  theta0: number;
+  fail: BetState;
   pass: CountTestState;
   canaryEvents: number;
   canaryTrials: number;
@@ -67,11 +89,18 @@ export interface ComparisonState {
   stableTrials: number;
 }
 
+/** Accumulated state of an absolute ceiling. */
 export interface ProportionState {
   type: "proportion";
   slo: number;
-  events: number;
-  trials: number;
+  fail: BetState;
+  /** Stable against the same ceiling: has stable breached it during this step? */
+  stableFail: BetState;
+  stableBreached: boolean;
+  /** Canary against stable on the ceiling's bad events (θ0 = 1): how a shared breach is judged. */
+  relative: { fail: BetState; pass: CountTestState };
+  canary: Tally;
+  stable: Tally;
 }
 
 export interface RateState {
@@ -92,18 +121,33 @@ export interface ConditionResult {
 
 /** Statistical settings shared by all conditions of one evaluation. */
 export interface JudgeContext {
+  /** The false-verdict rate of each test (the Canary's alpha already split across tests and steps). */
   alpha: number;
   /** Wall time covered by the windows consumed so far, in ms (for rates). */
   exposureMs: number;
+  /** Canary requests needed before a ceiling may fail (thin data holds). */
+  minRequests: number;
+  /** Roll back on a ceiling breach that stable shares (default: hold). */
+  rollbackOnSharedIncident?: boolean;
 }
 
-function freshComparison(theta0: number): ComparisonState {
-  const fail = createCountTest(failTestConfig(theta0));
+/** A fresh block betting test with blocks of `blockMs`. */
+export function bet(direction: Direction, blockMs: number): BetState {
+  return createBet(direction, blockMs, Math.max(1, Math.round(RESTART_MS / blockMs)));
+}
+
+function freshPass(theta0: number): CountTestState {
   const pass = createCountTest(passTestConfig(theta0 * PASS_MARGIN));
-  if (fail instanceof Error || pass instanceof Error) throw new Error(`invalid theta0 ${theta0}`);
+  if (pass instanceof Error) throw new Error(`invalid theta0 ${theta0}`);
+  return pass;
+}
+
+function freshComparison(theta0: number, blockMs: number): ComparisonState {
+  const pass = freshPass(theta0);
   return {
     type: "comparison",
-    fail,
+    theta0,
+    fail: bet("above", blockMs),
     pass,
     canaryEvents: 0,
     canaryTrials: 0,
@@ -112,22 +156,109 @@ function freshComparison(theta0: number): ComparisonState {
   };
 }
 
+function freshProportion(slo: number, blockMs: number): ProportionState {
+  return {
+    type: "proportion",
+    slo,
+    fail: bet("above", blockMs),
+    stableFail: bet("above", blockMs),
+    stableBreached: false,
+    relative: { fail: bet("above", blockMs), pass: freshPass(1) },
+    canary: { events: 0, trials: 0 },
+    stable: { events: 0, trials: 0 },
+  };
+}
+
 /** The state to continue from: the previous one if it belongs to this condition, else a fresh one. */
-export function initialState(c: Condition, previous: ConditionState | undefined): ConditionState | undefined {
+export function initialState(
+  c: Condition,
+  previous: ConditionState | undefined,
+  blockMs: number,
+): ConditionState | undefined {
   switch (c.type) {
     case "comparison":
-      return previous?.type === "comparison" && previous.fail.theta0 === c.theta0
+      return previous?.type === "comparison" &&
+        previous.theta0 === c.theta0 &&
+        previous.fail?.blockMs === blockMs
         ? previous
-        : freshComparison(c.theta0);
+        : freshComparison(c.theta0, blockMs);
     case "proportion":
-      return previous?.type === "proportion" && previous.slo === c.slo
+      return previous?.type === "proportion" &&
+        previous.slo === c.slo &&
+        previous.fail?.blockMs === blockMs &&
+        previous.relative !== undefined
         ? previous
-        : { type: "proportion", slo: c.slo, events: 0, trials: 0 };
+        : freshProportion(c.slo, blockMs);
     case "rate":
       return previous?.type === "rate" ? previous : { type: "rate", events: 0 };
     case "unavailable":
       return previous;
   }
+}
+
+/** The canary's share of events a rate ratio θ allows when it has share s of the requests. */
+export function nullShare(theta: number, s: number): number {
+  return (theta * s) / (theta * s + 1 - s);
+}
+
+function observeComparison(c: ComparisonCondition, s: ComparisonState, w: WindowPoint): ComparisonState {
+  const cw = c.extract(w);
+  if (!cw) return s;
+  const next = {
+    ...s,
+    canaryEvents: s.canaryEvents + cw.canaryEvents,
+    canaryTrials: s.canaryTrials + cw.canaryRequests,
+    stableEvents: s.stableEvents + cw.stableEvents,
+    stableTrials: s.stableTrials + cw.stableRequests,
+  };
+  return { ...next, ...relativeStep(s, cw, w.startMs, s.theta0) };
+}
+
+/** The fail (block betting) and pass (count) tests of "canary ≤ θ0 × stable" after one window. */
+function relativeStep(
+  t: { fail: BetState; pass: CountTestState },
+  cw: CountWindow,
+  startMs: number,
+  theta0: number,
+): { fail: BetState; pass: CountTestState } {
+  const f = cw.canaryEvents + cw.stableEvents;
+  if (f <= 0 || cw.canaryRequests <= 0 || cw.stableRequests <= 0) return { fail: t.fail, pass: t.pass };
+  const share = cw.canaryRequests / (cw.canaryRequests + cw.stableRequests);
+  const q = nullShare(theta0, share);
+  return {
+    fail: observeBet(t.fail, { startMs, num: cw.canaryEvents, den: f, q }),
+    pass: update(t.pass, cw),
+  };
+}
+
+function add(t: Tally, d: Tally | undefined): Tally {
+  return d ? { events: t.events + d.events, trials: t.trials + d.trials } : t;
+}
+
+function observeProportion(c: ProportionCondition, s: ProportionState, w: WindowPoint): ProportionState {
+  const { canary, stable } = c.extract(w);
+  const at = (t: Tally) => ({ startMs: w.startMs, num: t.events, den: t.trials, q: c.slo });
+  return {
+    ...s,
+    canary: add(s.canary, canary),
+    stable: add(s.stable, stable),
+    fail: canary && canary.trials > 0 ? observeBet(s.fail, at(canary)) : s.fail,
+    stableFail: stable && stable.trials > 0 ? observeBet(s.stableFail, at(stable)) : s.stableFail,
+    relative:
+      canary && stable
+        ? relativeStep(
+            s.relative,
+            {
+              canaryRequests: canary.trials,
+              stableRequests: stable.trials,
+              canaryEvents: canary.events,
+              stableEvents: stable.events,
+            },
+            w.startMs,
+            1,
+          )
+        : s.relative,
+  };
 }
 
 /** The state after one more window. */
@@ -136,26 +267,31 @@ export function observe(
   s: ConditionState | undefined,
   w: WindowPoint,
 ): ConditionState | undefined {
-  if (c.type === "comparison" && s?.type === "comparison") {
-    const cw = c.extract(w);
-    if (!cw) return s;
-    return {
-      ...s,
-      fail: update(s.fail, cw),
-      pass: update(s.pass, cw),
-      canaryEvents: s.canaryEvents + cw.canaryEvents,
-      canaryTrials: s.canaryTrials + cw.canaryRequests,
-      stableEvents: s.stableEvents + cw.stableEvents,
-      stableTrials: s.stableTrials + cw.stableRequests,
-    };
-  }
-  if (c.type === "proportion" && s?.type === "proportion") {
-    const pw = c.extract(w);
-    if (!pw) return s;
-    return { ...s, events: s.events + pw.events, trials: s.trials + pw.trials };
-  }
+  if (c.type === "comparison" && s?.type === "comparison") return observeComparison(c, s, w);
+  if (c.type === "proportion" && s?.type === "proportion") return observeProportion(c, s, w);
   if (c.type === "rate" && s?.type === "rate") return { ...s, events: s.events + c.extract(w) };
   return s;
+}
+
+/**
+ * The state once every window before `nowMs` has been seen: closes finished blocks. `alpha` (per
+ * test) decides whether stable has breached a ceiling, which is remembered for the step.
+ */
+export function settle(
+  s: ConditionState | undefined,
+  nowMs: number,
+  alpha: number,
+): ConditionState | undefined {
+  if (s?.type === "comparison") return { ...s, fail: settleBet(s.fail, nowMs) };
+  if (s?.type !== "proportion") return s;
+  const stableFail = settleBet(s.stableFail, nowMs);
+  return {
+    ...s,
+    fail: settleBet(s.fail, nowMs),
+    relative: { ...s.relative, fail: settleBet(s.relative.fail, nowMs) },
+    stableFail,
+    stableBreached: s.stableBreached || betEValue(stableFail) >= 1 / alpha,
+  };
 }
 
 function fmtE(e: number): string {
@@ -166,45 +302,99 @@ function pct(p: number): string {
   return `${(100 * p).toPrecision(3)}%`;
 }
 
+function ratioOf(s: ComparisonState): number | undefined {
+  return s.canaryTrials > 0 && s.stableTrials > 0 && s.stableEvents > 0
+    ? s.canaryEvents / s.canaryTrials / (s.stableEvents / s.stableTrials)
+    : undefined;
+}
+
 function judgeComparison(c: ComparisonCondition, s: ComparisonState, alpha: number): ConditionResult {
-  const ratio =
-    s.canaryTrials > 0 && s.stableTrials > 0 && s.stableEvents > 0
-      ? s.canaryEvents / s.canaryTrials / (s.stableEvents / s.stableTrials)
-      : undefined;
   const observed = `canary ${s.canaryEvents}/${s.canaryTrials}, stable ${s.stableEvents}/${s.stableTrials}`;
-  const eFail = eValue(s.fail);
+  const eFail = betEValue(s.fail);
   const ePass = eValue(s.pass);
-  const base = { value: ratio, threshold: c.theta0 };
+  const base = { value: ratioOf(s), threshold: c.theta0, eValue: eFail };
+  const limit = fmtE(1 / alpha);
   if (eFail >= 1 / alpha) {
-    const reason = `${c.label}: canary worse than ${c.theta0}x stable (e=${fmtE(eFail)} >= ${1 / alpha}; ${observed})`;
-    return { verdict: "fail", reason, eValue: eFail, ...base };
+    const reason = `${c.label}: canary worse than ${c.theta0}x stable (e=${fmtE(eFail)} >= ${limit}; ${observed})`;
+    return { verdict: "fail", reason, ...base };
   }
   if (ePass >= 1 / alpha) {
-    const reason = `${c.label}: canary below ${s.pass.theta0}x stable (e=${fmtE(ePass)} >= ${1 / alpha}; ${observed})`;
-    return { verdict: "pass", reason, eValue: eFail, ...base };
+    const reason = `${c.label}: canary below ${c.theta0 * PASS_MARGIN}x stable (e=${fmtE(ePass)} >= ${limit}; ${observed})`;
+    return { verdict: "pass", reason, ...base };
   }
-  const reason = `${c.label}: not enough evidence yet (fail e=${fmtE(eFail)}, pass e=${fmtE(ePass)}; ${observed})`;
-  return { verdict: "inconclusive", reason, eValue: eFail, ...base };
+  const reason = `${c.label}: not enough evidence yet (fail e=${fmtE(eFail)}, pass e=${fmtE(ePass)} of ${limit}; ${observed})`;
+  return { verdict: "inconclusive", reason, ...base };
+}
+
+/**
+ * A breach stable shares is an incident, not a canary verdict: the ceiling is then judged as
+ * "canary no worse than stable on the same bad events" (fail: block betting at θ0 = 1; pass: the
+ * count test below 1.5×), and holds while that is undecided.
+ */
+function judgeShared(
+  c: ProportionCondition,
+  s: ProportionState,
+  alpha: number,
+  lead: string,
+): ConditionResult {
+  const eFail = betEValue(s.relative.fail);
+  const ePass = eValue(s.relative.pass);
+  const base = { value: s.canary.events / s.canary.trials, threshold: c.slo, eValue: eFail };
+  const limit = fmtE(1 / alpha);
+  if (eFail >= 1 / alpha) {
+    const reason = `${lead}; shared incident, and the canary is worse than stable in it (e=${fmtE(eFail)} >= ${limit})`;
+    return { verdict: "fail", reason, ...base };
+  }
+  if (ePass >= 1 / alpha) {
+    const reason = `${lead}; shared incident, judged against stable: canary no worse (e=${fmtE(ePass)} >= ${limit})`;
+    return { verdict: "pass", reason, ...base };
+  }
+  const reason = `${lead}; holding: shared incident, not a canary verdict (vs stable: fail e=${fmtE(eFail)}, pass e=${fmtE(ePass)} of ${limit})`;
+  return { verdict: "inconclusive", reason, ...base };
+}
+
+/**
+ * Why stable shares the breach, or undefined: stable breached the ceiling earlier in this step
+ * (its own fail test reached 1/α), or it is not clearly below the ceiling over the same windows now.
+ */
+function sharedBreach(s: ProportionState, alpha: number): string | undefined {
+  if (s.stableBreached) return "stable breached it too in this step";
+  if (s.stable.trials <= 0) return undefined;
+  const upper = proportionInterval(s.stable.events, s.stable.trials, alpha).upper;
+  return upper >= s.slo ? `stable is not clearly below it either (up to ${pct(upper)})` : undefined;
 }
 
 function judgeProportionCondition(
   c: ProportionCondition,
   s: ProportionState,
-  alpha: number,
+  ctx: JudgeContext,
 ): ConditionResult {
-  if (s.trials <= 0)
+  if (s.canary.trials <= 0)
     return { verdict: "inconclusive", reason: `${c.label}: no canary data`, threshold: c.slo };
-  const j = judgeProportion(s.events, s.trials, c.slo, alpha);
-  const range = `${pct(j.interval.lower)}..${pct(j.interval.upper)}`;
-  const observed = `${s.events}/${s.trials} = ${pct(s.events / s.trials)}, ${100 * (1 - alpha)}% range ${range}`;
-  const relation = { pass: "below", fail: "above", inconclusive: "not yet separable from" }[j.verdict];
-  return {
-    verdict: j.verdict,
-    reason: `${c.label}: canary ${observed}, ${relation} max ${pct(c.slo)}`,
-    value: s.events / s.trials,
-    threshold: c.slo,
-    eValue: j.eValue,
-  };
+  const eFail = betEValue(s.fail);
+  const range = proportionInterval(s.canary.events, s.canary.trials, ctx.alpha);
+  const value = s.canary.events / s.canary.trials;
+  const stableShare = s.stable.trials > 0 ? `, stable ${pct(s.stable.events / s.stable.trials)}` : "";
+  const observed = `canary ${s.canary.events}/${s.canary.trials} = ${pct(value)}${stableShare}`;
+  const base = { value, threshold: c.slo, eValue: eFail };
+  const limit = 1 / ctx.alpha;
+  if (eFail >= limit) {
+    const above = `${c.label}: ${observed}, above max ${pct(c.slo)} (e=${fmtE(eFail)} >= ${fmtE(limit)})`;
+    if (s.canary.trials < ctx.minRequests) {
+      const reason = `${above}; holding: thin data, ${s.canary.trials} of ${ctx.minRequests} canary requests`;
+      return { verdict: "inconclusive", reason, ...base };
+    }
+    const shared = sharedBreach(s, ctx.alpha);
+    if (shared && !ctx.rollbackOnSharedIncident) return judgeShared(c, s, ctx.alpha, `${above}; ${shared}`);
+    return { verdict: "fail", reason: above, ...base };
+  }
+  const within = `${100 * (1 - ctx.alpha)}% range ${pct(range.lower)}..${pct(range.upper)}`;
+  if (range.upper < c.slo) {
+    const reason = `${c.label}: ${observed}, ${within}, below max ${pct(c.slo)}`;
+    return { verdict: "pass", reason, ...base };
+  }
+  const reason = `${c.label}: ${observed}, not yet separable from max ${pct(c.slo)} (fail e=${fmtE(eFail)} of ${fmtE(limit)}, ${within})`;
+  return { verdict: "inconclusive", reason, ...base };
 }
 
 function judgeRateCondition(c: RateCondition, s: RateState, ctx: JudgeContext): ConditionResult {
@@ -227,7 +417,7 @@ function judgeRateCondition(c: RateCondition, s: RateState, ctx: JudgeContext): 
 /** The condition's verdict from its accumulated state. */
 export function judge(c: Condition, s: ConditionState | undefined, ctx: JudgeContext): ConditionResult {
   if (c.type === "comparison" && s?.type === "comparison") return judgeComparison(c, s, ctx.alpha);
-  if (c.type === "proportion" && s?.type === "proportion") return judgeProportionCondition(c, s, ctx.alpha);
+  if (c.type === "proportion" && s?.type === "proportion") return judgeProportionCondition(c, s, ctx);
   if (c.type === "rate" && s?.type === "rate") return judgeRateCondition(c, s, ctx);
   if (c.type === "unavailable") return { verdict: "inconclusive", reason: `${c.label}: ${c.reason}` };
   return { verdict: "inconclusive", reason: `${c.label}: no state` };

@@ -3,7 +3,7 @@
  * verdict to a person; the verdict itself comes from the sequential tests, never from these.
  */
 
-import { emptySketch, merge, quantile, type Sketch } from "../telemetry/sketch.js";
+import { emptySketch, mergeInto, quantile, type Sketch } from "../telemetry/sketch.js";
 import type { VariantStats, WindowPoint } from "../telemetry/types.js";
 import type { Check, Variants } from "./checks.js";
 
@@ -18,11 +18,12 @@ function mergedSketch(
   variant: string,
   pick: (s: VariantStats) => Sketch | undefined,
 ) {
-  let out = emptySketch();
+  // In place: evaluated every tick over the whole step, so no copy of the accumulator per window.
+  const out = emptySketch();
   for (const w of windows) {
     const s = w.variants.get(variant);
     const sketch = s && pick(s);
-    if (sketch) out = merge(out, sketch);
+    if (sketch) mergeInto(out, sketch);
   }
   return out;
 }

@@ -69,11 +69,13 @@ export function toRolloutAnalysis(e: Evaluation): AnalysisResult {
     ...(finite(c.threshold) ? { threshold: c.threshold } : {}),
     ...(finite(c.eValue) ? { eValue: c.eValue } : {}),
   }));
+  const held = e.sampleRatioMismatch ? `held, sample-ratio mismatch: ${e.sampleRatioMismatch}; ` : "";
   return {
     verdict: e.verdict,
-    reason: reason || "no checks",
+    reason: `${held}${reason || "no checks"} [${e.alphaSplit}]`,
     checks,
     state: e.state as unknown as Record<string, unknown>,
+    ...(e.sampleRatioMismatch ? { sampleRatioMismatch: e.sampleRatioMismatch } : {}),
   };
 }
 

@@ -2,9 +2,10 @@
  * The analysis observation of one tick: canary against stable over the complete 1-s windows since
  * the current step's weights came into force, resuming the state kept in status. Pure.
  */
-import { evaluate } from "../analysis/analyze.js";
-import { measureBaselines } from "../analysis/baselines.js";
+import { type AnalysisState, evaluate } from "../analysis/analyze.js";
+import { measureBaselines, missingBaselines } from "../analysis/baselines.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
+import { durationMs } from "../spec/durations.js";
 import type { RolloutState } from "../rollout/types.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { toAnalysisChecks, toRolloutAnalysis } from "./analysis-checks.js";
@@ -17,6 +18,12 @@ export const BASELINE_MS = 5 * 60 * 1000;
 /** Variant names the filter writes; fixed by the rollout module. */
 export const STABLE = "stable";
 export const CANARY = "canary";
+
+/** The spec's block duration in whole seconds (ms), or undefined for the analysis default. */
+function blockMsOf(duration: string | undefined): number | undefined {
+  if (duration === undefined) return undefined;
+  return Math.max(WINDOW_MS, Math.round(durationMs(duration) / WINDOW_MS) * WINDOW_MS);
+}
 
 /** Analysis for the state's current step, or undefined when no step is being analysed. */
 export function analyseStep(
@@ -33,7 +40,13 @@ export function analyseStep(
   const toMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
   if (toMs <= fromMs) return undefined;
   const checks = toAnalysisChecks(spec.analysis.checks);
-  const baselineWindows = reader.series(canaryId, fromMs - BASELINE_MS, fromMs);
+  const previous = state.analysisState as AnalysisState | undefined;
+  // Baselines are kept in the analysis state (status) once seen: after a restart or a leader move
+  // the windows before the step are gone from memory, the figures are not.
+  const kept = previous?.version === 2 ? previous.baselines : undefined;
+  const baselines = missingBaselines(kept, checks)
+    ? measureBaselines(reader.series(canaryId, fromMs - BASELINE_MS, fromMs), STABLE, checks)
+    : undefined;
   const result = evaluate(
     {
       windows: reader.series(canaryId, fromMs, toMs),
@@ -42,10 +55,14 @@ export function analyseStep(
       checks,
       alpha: spec.analysis.alpha,
       minRequests: spec.analysis.minRequests,
-      baselines: measureBaselines(baselineWindows, STABLE, checks),
+      baselines,
       nowMs: toMs,
+      steps: Math.max(1, state.plan.steps.filter((s) => s.gate === "analysis").length),
+      canaryWeight: state.weightBp / 10000,
+      rollbackOnSharedIncident: spec.analysis.rollbackOnSharedIncident,
+      blockMs: blockMsOf(spec.analysis.blockDuration),
     },
-    state.analysisState as Parameters<typeof evaluate>[1],
+    previous,
   );
   if (result instanceof Error) return { verdict: "inconclusive", reason: result.message, checks: [] };
   return toRolloutAnalysis(result);

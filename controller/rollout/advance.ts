@@ -357,6 +357,19 @@ function observeConditions(t: Tick): void {
     const status = analysis.verdict === "pass" ? "True" : analysis.verdict === "fail" ? "False" : "Unknown";
     const reason = { pass: "Pass", fail: "Fail", inconclusive: "Inconclusive" }[analysis.verdict];
     setCondition(t, { type: "AnalysisPassing", status, reason, message: analysis.reason });
+    const srm = analysis.sampleRatioMismatch;
+    // Added on the first mismatch; afterwards kept and flipped to False once the share matches.
+    if (srm || t.s.conditions.some((c) => c.type === "SampleRatioMismatch"))
+      setCondition(t, {
+        type: "SampleRatioMismatch",
+        ...(srm
+          ? { status: "True", reason: "SampleRatioMismatch", message: `${srm}; no pass until it matches` }
+          : {
+              status: "False",
+              reason: "ShareMatchesWeight",
+              message: "canary share of requests consistent with its weight",
+            }),
+      });
   }
 }
 

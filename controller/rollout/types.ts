@@ -17,6 +17,8 @@ export interface AnalysisResult {
   checks: CheckResult[];
   /** Analysis state to persist so the sequential tests resume after a restart. */
   state?: Record<string, unknown>;
+  /** Set when the canary's realised share of requests departs from its weight beyond chance: why. */
+  sampleRatioMismatch?: string;
 }
 
 /**

@@ -251,6 +251,19 @@ const Analysis = Obj(
       Type.Integer({ description: "Requests per variant before any pass", minimum: 1, default: 100 }),
     ),
     minStepDuration: Type.Optional(Duration("Least time at each weight step", { default: "30s" })),
+    blockDuration: Type.Optional(
+      Duration(
+        "Events closer together than this may share a cause (retries, a pod's burst, a GC pause); the tests count each block once",
+        { default: "10s" },
+      ),
+    ),
+    rollbackOnSharedIncident: Type.Optional(
+      Type.Boolean({
+        description:
+          "Roll back when the canary breaches an absolute ceiling that stable breached too in the same step (default: hold and say so)",
+        default: false,
+      }),
+    ),
     maxStepDuration: Type.Optional(
       Duration("After this long with an inconclusive verdict, pause for approval instead of waiting on"),
     ),
@@ -349,7 +362,9 @@ export const CanarySpecSchema = Obj(
 
 const Condition = Obj(
   {
-    type: Type.String({ description: "Ready, VirtualServiceReady or AnalysisPassing" }),
+    type: Type.String({
+      description: "Ready, VirtualServiceReady, AnalysisPassing or SampleRatioMismatch",
+    }),
     status: StringEnum(["True", "False", "Unknown"] as const, "Condition status"),
     reason: Type.String({ description: "CamelCase reason" }),
     message: Type.String({ description: "Human-readable detail" }),

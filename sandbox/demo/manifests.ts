@@ -102,9 +102,16 @@ export interface DemoAnalysis {
    * that just started includes its warm-up and makes the test wait minutes for evidence.
    */
   maxLatencyMs: number;
+  /**
+   * The tests' unit, ms. The demo's load generator draws every request independently (no retries,
+   * no pod bursts), so one-second blocks are honest here and decide in seconds; real traffic keeps
+   * the 10-s default (docs/statistics.md).
+   */
+  blockMs: number;
 }
 
 export const DEMO_ANALYSIS: DemoAnalysis = {
+  blockMs: 1000,
   minRequests: 100,
   minStepMs: 3000,
   maxFailurePercent: 2,
@@ -150,6 +157,7 @@ export function demoCanary(
         alpha: 0.01,
         minRequests: analysis.minRequests,
         minStepDuration: duration(analysis.minStepMs),
+        blockDuration: duration(analysis.blockMs),
         checks: [
           // The ceiling passes a step when failures are too rare to compare; the comparison with
           // stable (maxIncrease 0: no worse than stable) catches a regression fastest.

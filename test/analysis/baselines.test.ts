@@ -15,11 +15,11 @@ const checks: Check[] = [
   { kind: "metricPerRequest", name: "tokens", metric: "tokens", maxRatio: 1.5 },
 ];
 
-function traffic(seed: number, startMs: number, canaryLatencyMedian: number): TrafficSpec {
+function traffic(seed: number, startMs: number, canaryLatencyMedian: number, seconds = 60): TrafficSpec {
   return {
     seed,
     startMs,
-    seconds: 60,
+    seconds,
     rps: 300,
     schedule: [{ atSecond: 0, canaryWeight: 0.3 }],
     stable: {
@@ -53,7 +53,8 @@ describe("measureBaselines", () => {
 
   it("feeds the next step's ratio checks", () => {
     const baselines = measureBaselines(simulateWindows(traffic(1, 0, 10)), SIM_STABLE, checks);
-    const next = simulateWindows(traffic(2, 60_000, 40));
+    // Each 10-s block is one observation of the slow share: a 4x slower p50 needs ~20 of them.
+    const next = simulateWindows(traffic(2, 60_000, 40, 300));
     const r = evaluate({
       windows: next,
       canaryVariant: SIM_CANARY,

@@ -24,13 +24,13 @@ function byName(name: string): BenchEntry {
 beforeAll(async () => {
   const r = await runBenches({
     mode: "smoke",
-    only: ["false-rollbacks", "sticky", "ingest", "filter-cost", "sidecar-overhead"],
+    only: ["false-rollbacks", "decision-quality", "sticky", "ingest", "filter-cost", "sidecar-overhead"],
     out,
     log: () => {},
   });
   if (r instanceof Error) throw r;
   entries = r;
-}, 90_000);
+}, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,6 +60,19 @@ describe("smoke run", () => {
     // A 5x worse canary at 100 rps is found well within the hour, after at least one canary failure.
     expect(byName("power.5x.100rps.detected").value).toBe(1);
     expect(byName("power.5x.100rps.canary-failures").value).toBeGreaterThan(0);
+  });
+
+  it("decision quality: every cheap traffic model measured, regressions found after their onset", () => {
+    for (const m of ["independent", "sticky-users", "retries", "pod-bursts", "shared-incidents"]) {
+      const aa = byName(`decision-quality.aa.${m}`);
+      expect(aa.value).toBeGreaterThanOrEqual(0);
+      expect(aa.value).toBeLessThanOrEqual(byName(`decision-quality.aa.${m}.upper95`).value);
+      expect(aa.note).toContain("95% interval");
+    }
+    for (const c of ["independent-5x", "late-onset-5x-at-20-min"]) {
+      expect(byName(`decision-quality.detect.${c}.detected`).value).toBe(1);
+      expect(byName(`decision-quality.detect.${c}.seconds`).value).toBeGreaterThan(0);
+    }
   });
 
   it("sticky: no flips on the ramp, and the real filter agrees with the TS twin", () => {

@@ -91,10 +91,14 @@ for (const choice of backendChoices()) {
     }, 40_000);
 
     it("rolls a faulty canary back to 100% stable", async () => {
+      const spec = healthySpec([20, 50]);
       await world.createCanary("faulty", {
-        ...healthySpec([20, 50]),
+        ...spec,
         host: "ratings",
         virtualService: { name: "ratings" },
+        // The simulated reporter draws every request independently: one-second blocks are its honest
+        // unit (the 10-s default guards real traffic's retries and pod bursts, at ~6 blocks to decide).
+        analysis: { ...spec.analysis, blockDuration: "1s" },
       });
       const reporter = sim("faulty", { stable: 0.02, canary: 0.2 });
       const done = await phaseOf(world, "faulty", "RolledBack", undefined, 30_000);

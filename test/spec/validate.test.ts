@@ -66,6 +66,8 @@ describe("withDefaults", () => {
       minStepDuration: "30s",
       progressDeadline: "10m",
       onProgressDeadline: "rollback",
+      blockDuration: "10s",
+      rollbackOnSharedIncident: false,
       checks: [{ name: "failure-rate", failureRate: { max: 1, maxIncrease: 0 } }],
     });
     expect(filled.pins).toEqual({

@@ -1,0 +1,28 @@
+/**
+ * Runs chosen traffic models or fault cases outside `make bench`, one JSON line each:
+ *   node build/js/bench/traffic-models/cli.js <runs> <name,name,...>
+ * Names are model names (A/A study) or fault-case names (detection study), as in models.ts.
+ */
+import { FAULTS, MODELS } from "./models.js";
+import { aaStudy, detectStudy } from "./study.js";
+
+const runs = Number(process.argv[2]);
+const names = (process.argv[3] ?? "").split(",").filter(Boolean);
+const known = [...MODELS.map((m) => m.name), ...FAULTS.map((f) => f.name)];
+const unknown = names.filter((n) => !known.includes(n));
+if (!(runs >= 1) || names.length === 0 || unknown.length > 0) {
+  process.stderr.write(
+    `usage: cli.js <runs >= 1, got ${process.argv[2]}> <names>; unknown: ${unknown.join(", ") || "-"}; known: ${known.join(", ")}\n`,
+  );
+  process.exit(2);
+}
+for (const m of MODELS.filter((x) => names.includes(x.name))) {
+  const t0 = performance.now();
+  const r = aaStudy(m, runs);
+  process.stdout.write(`${JSON.stringify({ ...r, seconds: (performance.now() - t0) / 1000 })}\n`);
+}
+for (const f of FAULTS.filter((x) => names.includes(x.name))) {
+  const t0 = performance.now();
+  const r = detectStudy(f, runs);
+  process.stdout.write(`${JSON.stringify({ ...r, seconds: (performance.now() - t0) / 1000 })}\n`);
+}

@@ -1,0 +1,250 @@
+/**
+ * A traffic world for decision-quality studies: requests from users (optionally sticky by the real
+ * hash, with heterogeneous failure propensity), served by pods of each variant (each pod a
+ * reporter), with retries, per-pod failure bursts, shared incidents, diurnal load, heavy-tailed
+ * latency with per-pod GC pauses, and an optional fault on the canary from an onset time.
+ * Each second every pod's tallies go through the controller's own window aggregation (`Windows`,
+ * as ingest adds each reporter's delta), so the analysis sees what it would see in production.
+ */
+
+import { binomial, mulberry32, normal, poisson, type Rng } from "../../controller/analysis/simulate.js";
+import { BUCKETS, stickyBucket } from "../../controller/mesh/sticky-hash.js";
+import { emptySketch, record } from "../../controller/telemetry/sketch.js";
+import { countStats, Windows } from "../../controller/telemetry/windows.js";
+
+/** Users, when requests come from a fixed population with sticky assignment. */
+export interface UserModel {
+  count: number;
+  /** Share of users whose requests fail often. */
+  badShare: number;
+  /** Failure probability of a bad user's request. */
+  badFailure: number;
+}
+
+/** Clustered failures on single pods. */
+export interface PodBurstModel {
+  /** Chance per pod per second that a burst starts. */
+  perPodPerSecond: number;
+  meanSeconds: number;
+  /** Failure probability of the pod's requests during a burst. */
+  failure: number;
+}
+
+/** Incidents and load swings that hit both variants alike. */
+export interface SharedModel {
+  /** Chance per second that a shared incident starts. */
+  burstPerSecond: number;
+  meanSeconds: number;
+  /** Failure-rate multiplier during an incident. */
+  multiplier: number;
+  /** Relative amplitude of the diurnal swing of the failure rate (0 = none). */
+  diurnalAmplitude: number;
+  periodSeconds: number;
+}
+
+/** Heavy-tailed latency with per-pod stop-the-world pauses. */
+export interface LatencyModel {
+  medianMs: number;
+  sigma: number;
+  /** Chance per pod per second of a GC pause. */
+  gcPerPodPerSecond: number;
+  gcMs: number;
+  /** Share of the pod's requests in that second delayed by the pause. */
+  gcShare: number;
+}
+
+/** A regression of the canary from `onsetSecond` on. */
+export interface Fault {
+  onsetSecond: number;
+  failureMultiplier?: number;
+  addLatencyMs?: number;
+}
+
+/** One world. */
+export interface WorldSpec {
+  /** Mean requests per second over both variants. */
+  rps: number;
+  /** Healthy per-request failure probability. */
+  baseFailure: number;
+  stablePods: number;
+  users?: UserModel;
+  /** A failed request is retried by its user the next second; a retry fails with `failure` (and is retried again). */
+  retries?: { failure: number };
+  podBursts?: PodBurstModel;
+  shared?: SharedModel;
+  latency?: LatencyModel;
+  fault?: Fault;
+}
+
+/** Canary weight (0..1) from `atSecond` on. */
+export interface Phase {
+  atSecond: number;
+  weight: number;
+}
+
+/** Per-variant traffic in one second, before pods. */
+interface ArmLoad {
+  /** Requests and their base failure probabilities, as (requests, probability) groups. */
+  groups: { requests: number; failure: number }[];
+}
+
+interface PodState {
+  burstLeft: number;
+}
+
+/** Sticky share: which users the canary serves at a weight, by the filter's own hash. */
+function userShares(users: UserModel, cohort: string, weight: number) {
+  const weightBp = Math.round(weight * BUCKETS);
+  const bad = Math.round(users.count * users.badShare);
+  let canaryNormal = 0;
+  let canaryBad = 0;
+  for (let i = 0; i < users.count; i++) {
+    if (stickyBucket(cohort, `user-${i}`) < BUCKETS - weightBp) continue;
+    if (i < bad) canaryBad++;
+    else canaryNormal++;
+  }
+  return { canaryNormal, canaryBad, normal: users.count - bad, bad };
+}
+
+/** The world over time; `step(t, weight)` adds second t's tallies to `windows`. */
+export class World {
+  private readonly rng: Rng;
+  private readonly pods = new Map<string, PodState>();
+  private sharedLeft = 0;
+  private readonly retryQueue = { stable: 0, canary: 0 };
+  private sharesAt?: { weight: number; shares: ReturnType<typeof userShares> };
+  private readonly cohort: string;
+
+  constructor(
+    private readonly spec: WorldSpec,
+    seed: number,
+    readonly windows = new Windows(60 * 60 * 1000),
+    readonly canaryId = "default/sim",
+  ) {
+    this.rng = mulberry32(seed);
+    this.cohort = `cohort-${seed}`;
+  }
+
+  private loads(weight: number): { stable: ArmLoad; canary: ArmLoad } {
+    const { spec, rng } = this;
+    const u = spec.users;
+    if (!u) {
+      const n = poisson(rng, spec.rps);
+      const c = binomial(rng, n, weight);
+      return {
+        stable: { groups: [{ requests: n - c, failure: spec.baseFailure }] },
+        canary: { groups: [{ requests: c, failure: spec.baseFailure }] },
+      };
+    }
+    if (this.sharesAt?.weight !== weight) {
+      this.sharesAt = { weight, shares: userShares(u, this.cohort, weight) };
+    }
+    const s = this.sharesAt.shares;
+    const perUser = spec.rps / u.count;
+    const arm = (normalUsers: number, badUsers: number): ArmLoad => ({
+      groups: [
+        { requests: poisson(rng, perUser * normalUsers), failure: spec.baseFailure },
+        { requests: poisson(rng, perUser * badUsers), failure: u.badFailure },
+      ],
+    });
+    return {
+      stable: arm(s.normal - s.canaryNormal, s.bad - s.canaryBad),
+      canary: arm(s.canaryNormal, s.canaryBad),
+    };
+  }
+
+  private sharedMultiplier(t: number): number {
+    const sh = this.spec.shared;
+    if (!sh) return 1;
+    if (this.sharedLeft > 0) this.sharedLeft--;
+    else if (this.rng() < sh.burstPerSecond) this.sharedLeft = 1 + poisson(this.rng, sh.meanSeconds - 1);
+    const diurnal = 1 + sh.diurnalAmplitude * Math.sin((2 * Math.PI * t) / sh.periodSeconds);
+    return diurnal * (this.sharedLeft > 0 ? sh.multiplier : 1);
+  }
+
+  private pod(name: string): PodState {
+    let p = this.pods.get(name);
+    if (!p) {
+      p = { burstLeft: 0 };
+      this.pods.set(name, p);
+    }
+    const b = this.spec.podBursts;
+    if (b) {
+      if (p.burstLeft > 0) p.burstLeft--;
+      else if (this.rng() < b.perPodPerSecond) p.burstLeft = 1 + poisson(this.rng, b.meanSeconds - 1);
+    }
+    return p;
+  }
+
+  /** Number of pods serving a variant at a weight (the canary scaled to its share, at least one). */
+  podCount(variant: "stable" | "canary", weight: number): number {
+    const s = this.spec.stablePods;
+    if (variant === "stable") return weight >= 1 ? 0 : s;
+    return weight <= 0 ? 0 : Math.max(1, Math.round((s * weight) / Math.max(0.05, 1 - weight)));
+  }
+
+  private latencyUs(faulty: boolean, paused: boolean): number {
+    const l = this.spec.latency!;
+    let ms = l.medianMs * Math.exp(l.sigma * normal(this.rng));
+    if (paused && this.rng() < l.gcShare) ms += l.gcMs * (0.5 + this.rng());
+    if (faulty) ms += this.spec.fault?.addLatencyMs ?? 0;
+    return 1000 * ms;
+  }
+
+  /** Second t's traffic at canary weight `weight`, one report per pod into the windows. */
+  step(t: number, weight: number): void {
+    const shared = this.sharedMultiplier(t);
+    const loads = this.loads(weight);
+    const fault = this.spec.fault;
+    const faulty = fault !== undefined && t >= fault.onsetSecond;
+    for (const variant of ["stable", "canary"] as const) {
+      const pods = this.podCount(variant, weight);
+      if (pods === 0) continue;
+      const isCanaryFaulty = variant === "canary" && faulty;
+      const multiplier = shared * (isCanaryFaulty ? (fault?.failureMultiplier ?? 1) : 1);
+      const groups = [...loads[variant].groups];
+      const retries = this.retryQueue[variant];
+      if (retries > 0) groups.push({ requests: retries, failure: this.spec.retries!.failure });
+      this.retryQueue[variant] = 0;
+      this.serve(t, variant, pods, groups, multiplier, isCanaryFaulty);
+    }
+  }
+
+  private serve(
+    t: number,
+    variant: "stable" | "canary",
+    pods: number,
+    groups: { requests: number; failure: number }[],
+    multiplier: number,
+    faulty: boolean,
+  ): void {
+    const { rng, spec } = this;
+    const left = groups.map((g) => g.requests);
+    for (let i = 0; i < pods; i++) {
+      const p = this.pod(`${variant}-${i}`);
+      let requests = 0;
+      let failures = 0;
+      for (let g = 0; g < groups.length; g++) {
+        const n = i === pods - 1 ? left[g] : binomial(rng, left[g], 1 / (pods - i));
+        left[g] -= n;
+        const base = Math.min(1, groups[g].failure * multiplier);
+        const prob = p.burstLeft > 0 ? Math.max(base, spec.podBursts!.failure) : base;
+        requests += n;
+        failures += binomial(rng, n, prob);
+      }
+      if (requests === 0) continue;
+      if (spec.retries && failures > 0) this.queueRetries(variant, failures);
+      const latency = emptySketch();
+      if (spec.latency) {
+        const paused = rng() < spec.latency.gcPerPodPerSecond;
+        for (let r = 0; r < requests; r++) record(latency, this.latencyUs(faulty, paused));
+      }
+      this.windows.add(this.canaryId, variant, countStats(requests, failures, latency), t * 1000 + 500);
+    }
+  }
+
+  /** Each failed request is retried once by its user next second (on the same variant: sticky). */
+  private queueRetries(variant: "stable" | "canary", failures: number): void {
+    this.retryQueue[variant] += failures;
+  }
+}

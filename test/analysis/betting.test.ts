@@ -1,0 +1,146 @@
+/**
+ * The block betting e-detector: increments, prior weights, validity under clustered nulls (fixed
+ * seed, enough runs to see a rate near α) and late-onset detection.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  type BetState,
+  betEValue,
+  createBet,
+  increment,
+  observeBet,
+  startWeight,
+} from "../../controller/analysis/betting.js";
+import { createCountTest, eValue, failTestConfig, update } from "../../controller/analysis/eprocess.js";
+import { binomial, mulberry32, poisson } from "../../controller/analysis/simulate.js";
+
+const BLOCK = 10_000;
+
+describe("increment", () => {
+  it.each([
+    ["above", 1, 10, 0.1, 0], // share 10% at null 10%
+    ["above", 10, 10, 0.1, 9], // everything on the canary: (1 − q)/q
+    ["above", 0, 10, 0.1, -1], // nothing on the canary: the floor
+    ["below", 0, 10, 0.1, 0.1 / 0.9],
+    ["below", 10, 10, 0.1, -1],
+  ] as const)("%s: %d of %d at q=%d → %d", (direction, num, den, q, want) => {
+    expect(increment(direction, num, den, q * den)).toBeCloseTo(want, 12);
+  });
+
+  it.each([
+    [0, 0, 0],
+    [1, 1, 0], // q = 0: no room under the null
+    [1, 1, 1], // q = 1
+  ])("no information: num %d, den %d, null mass %d", (num, den, mass) => {
+    expect(increment("above", num, den, mass)).toBeUndefined();
+  });
+});
+
+describe("startWeight", () => {
+  it("puts half the prior on the step's start and the rest on restarts, summing to at most 1", () => {
+    expect(startWeight(0, 3)).toBe(0.5);
+    expect(startWeight(1, 3)).toBe(0);
+    expect(startWeight(3, 3)).toBe(0.25);
+    let sum = 0;
+    for (let b = 0; b < 300_000; b++) sum += startWeight(b, 3);
+    expect(sum).toBeLessThanOrEqual(1);
+    expect(sum).toBeGreaterThan(0.999);
+  });
+});
+
+/** Blocks whose events come in clusters: each cluster lands wholly on the canary with chance q. */
+function clusteredBlock(rng: () => number, q: number, clusters: number, meanSize: number, lift = 1) {
+  let num = 0;
+  let den = 0;
+  const k = poisson(rng, clusters);
+  for (let i = 0; i < k; i++) {
+    const size = 1 + poisson(rng, meanSize - 1);
+    den += size;
+    if (rng() < Math.min(1, q * lift)) num += size;
+  }
+  return { num, den };
+}
+
+function feed(s: BetState, block: number, num: number, den: number, q: number): BetState {
+  return observeBet(observeBet(s, { startMs: block * BLOCK, num, den, q }), {
+    startMs: block * BLOCK + BLOCK - 1000,
+    num: 0,
+    den: 0,
+    q,
+  });
+}
+
+describe("validity under clustered nulls (A/A)", () => {
+  const ALPHA = 0.01;
+  const RUNS = 400;
+  const BLOCKS = 180; // 30 minutes of 10-s blocks
+  it.each([
+    { q: 0.01, clusters: 3, meanSize: 8 },
+    { q: 0.1, clusters: 5, meanSize: 5 },
+    { q: 0.5, clusters: 2, meanSize: 20 },
+  ])(
+    "share $q, $clusters clusters of ~$meanSize events per block: rejects at most ~α",
+    ({ q, clusters, meanSize }) => {
+      const rng = mulberry32(7);
+      let betting = 0;
+      let perEvent = 0;
+      for (let run = 0; run < RUNS; run++) {
+        let s = createBet("above", BLOCK, 3);
+        let count = createCountTest(failTestConfig(1));
+        if (count instanceof Error) throw count;
+        let bettingHit = false;
+        let countHit = false;
+        for (let b = 0; b < BLOCKS; b++) {
+          const { num, den } = clusteredBlock(rng, q, clusters, meanSize);
+          s = feed(s, b, num, den, q);
+          // the per-event test sees the same events as independent draws at share q
+          count = update(count, {
+            canaryRequests: q,
+            stableRequests: 1 - q,
+            canaryEvents: num,
+            stableEvents: den - num,
+          });
+          bettingHit ||= betEValue(s) >= 1 / ALPHA;
+          countHit ||= eValue(count) >= 1 / ALPHA;
+        }
+        if (bettingHit) betting++;
+        if (countHit) perEvent++;
+      }
+      // Ville: ≤ α; 400 runs at α = 1% allow a few by chance (binomial 99.9% quantile is 11)
+      expect(betting).toBeLessThanOrEqual(11);
+      // the same data counted per event is overconfident: far above α
+      expect(perEvent).toBeGreaterThan(4 * betting + 20);
+    },
+  );
+});
+
+describe("late onsets", () => {
+  /** Blocks until rejection when the canary takes `lift`× its share from block `onset` on. */
+  function delay(onset: number, seed: number): number {
+    const rng = mulberry32(seed);
+    const q = 0.1;
+    let s = createBet("above", BLOCK, 3);
+    for (let b = 0; b < onset + 200; b++) {
+      const lift = b >= onset ? 3 : 1;
+      const num = binomial(rng, 100, Math.min(1, q * lift));
+      s = feed(s, b, num, 100, q);
+      if (b >= onset && betEValue(s) >= 100) return b - onset + 1;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  it.each([
+    { onset: 30, name: "5 min" },
+    { onset: 120, name: "20 min" },
+  ])(
+    "a change after $name of healthy blocks is caught within a few blocks of one present from the start",
+    ({ onset }) => {
+      for (let seed = 1; seed <= 5; seed++) {
+        const early = delay(0, seed);
+        const late = delay(onset, seed);
+        expect(early).toBeLessThan(10);
+        expect(late).toBeLessThanOrEqual(early + 4);
+      }
+    },
+  );
+});
