@@ -14,7 +14,7 @@ import type {
   SeriesPoint,
 } from "../api/types.js";
 import type { KubeResult } from "../kube/errors.js";
-import { commandApplies } from "../rollout/advance.js";
+import { commandRefusal } from "../rollout/advance.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";
 import type { CanaryRecord, Reconciler } from "./reconciler.js";
@@ -73,15 +73,12 @@ export class ControllerApiBackend implements ApiBackend {
     const record = this.deps.reconciler.get(`${namespace}/${name}`);
     if (!record) return { ok: false, status: 404, message: `canary ${namespace}/${name} not found` };
     const status = statusOf(record);
-    const phase = status.phase ?? "Initializing";
-    if (!commandApplies(command, phase, status.pausedBy)) {
-      const where = status.pausedBy === undefined ? phase : `${phase} (paused for ${status.pausedBy})`;
-      return {
-        ok: false,
-        status: 409,
-        message: `${command} does not apply to ${namespace}/${name} in phase ${where}`,
-      };
-    }
+    const refusal = commandRefusal(command, {
+      phase: status.phase ?? "Initializing",
+      pausedBy: status.pausedBy,
+      weightBp: status.weightBp ?? 0,
+    });
+    if (refusal !== undefined) return { ok: false, status: 409, message: `${namespace}/${name}: ${refusal}` };
     const written = await this.deps.requestCommand(namespace, name, command);
     if (written.ok) return { ok: true };
     if (written.error.reason === "NotFound")

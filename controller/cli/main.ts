@@ -1,7 +1,6 @@
 /**
  * The `meshcanary` command line. Each subcommand lives in its own module; this file only wires
- * them into commander and maps outcomes to exit codes scripts can rely on:
- * 0 ok, 1 operation failed, 2 usage error, 3 not found.
+ * them into commander and maps outcomes to the exit codes of exit.ts.
  */
 import { Command, CommanderError } from "commander";
 import { controllerCommand } from "./controller-command.js";

@@ -376,6 +376,16 @@ const Transition = Obj(
   "A phase or step transition",
 );
 
+const CommandResult = Obj(
+  {
+    command: Type.String({ description: 'The annotation value handled, "<command>/<nonce>"' }),
+    result: StringEnum(["Applied", "Refused", "Invalid"] as const, "Whether the command took effect"),
+    message: Type.String({ description: "What the command did, or why it was refused" }),
+    at: Type.String({ description: "RFC3339 time it was handled" }),
+  },
+  "Outcome of the last operator command",
+);
+
 export const CanaryStatusSchema = Obj(
   {
     phase: Type.Optional(StringEnum(PHASES, "Rollout phase")),
@@ -403,6 +413,12 @@ export const CanaryStatusSchema = Obj(
     report: Type.Optional(Opaque("Comparison report of a finished A/B test")),
     lastCommand: Type.Optional(
       Type.String({ description: 'Last operator command handled, as "<command>/<nonce>"' }),
+    ),
+    commandResult: Type.Optional(CommandResult),
+    undone: Type.Optional(
+      Type.Boolean({
+        description: "Rolled back by undo after a promotion: routing ends on the stable subset",
+      }),
     ),
   },
   "Observed state of the rollout",
@@ -437,4 +453,5 @@ export type Condition = Static<typeof Condition>;
 export type CheckResult = Static<typeof CheckResult>;
 export type Decision = Static<typeof Decision>;
 export type Transition = Static<typeof Transition>;
+export type CommandResult = Static<typeof CommandResult>;
 export type Phase = (typeof PHASES)[number];
