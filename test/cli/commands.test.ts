@@ -158,34 +158,73 @@ describe("status", () => {
 });
 
 describe("operator commands", () => {
-  it.each(["promote", "approve", "pause", "resume", "abort"])(
-    "%s writes the command annotation with a fresh nonce",
-    async (command) => {
-      const before = await getCanary(kc, "default", "reviews");
-      if (!before.ok) throw new Error(before.error.message);
-      const previous = before.value.metadata.annotations?.[COMMAND_ANNOTATION];
-      const run = await runCli(command, "reviews", "--kubeconfig", kubeconfig, "-n", "default");
+  const annotation = async () => {
+    const got = await getCanary(kc, "default", "reviews");
+    if (!got.ok) throw new Error(got.error.message);
+    return got.value.metadata.annotations?.[COMMAND_ANNOTATION];
+  };
+
+  it.each([
+    ["promote", [], "promote"],
+    ["promote", ["--full"], "promote-full"],
+    ["approve", [], "approve"],
+    ["abort", [], "abort"],
+  ])(
+    "%s %s applies in Paused(approval): --no-wait writes %s with a fresh nonce",
+    async (command, extra, written) => {
+      const previous = await annotation();
+      const args = [command, "reviews", ...extra, "--no-wait", "--kubeconfig", kubeconfig, "-n", "default"];
+      const run = await runCli(...args);
       expect(run.code).toBe(0);
-      const after = await getCanary(kc, "default", "reviews");
-      if (!after.ok) throw new Error(after.error.message);
-      const value = after.value.metadata.annotations?.[COMMAND_ANNOTATION];
-      expect(value).toMatch(new RegExp(`^${command}/\\d+$`));
+      const value = await annotation();
+      expect(value).toMatch(new RegExp(`^${written}/\\d+$`));
       expect(value).not.toBe(previous);
       expect(run.stdout).toContain(
-        `canary default/reviews: ${command} requested (meshcanary.io/command: ${value})`,
+        `canary default/reviews: ${written} requested (meshcanary.io/command: ${value})`,
       );
     },
   );
 
+  it.each([
+    ["pause", "in Progressing"],
+    ["resume", "in Paused (paused by `pause`)"],
+    ["retry", "after RolledBack or Aborted"],
+    ["undo", "after Succeeded with a promotion to 100%"],
+  ])(
+    "%s is refused in Paused(approval) before anything is written: exit 1 with the reason",
+    async (command, when) => {
+      const previous = await annotation();
+      const run = await runCli(command, "reviews", "--kubeconfig", kubeconfig);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `canary default/reviews: refused: ${command} does not apply in phase Paused (paused for approval): it applies ${when}`,
+      );
+      expect(await annotation()).toBe(previous);
+    },
+  );
+
   it("two requests of the same command get different nonces", async () => {
-    await runCli("pause", "reviews", "--kubeconfig", kubeconfig);
-    const first = await getCanary(kc, "default", "reviews");
-    await runCli("pause", "reviews", "--kubeconfig", kubeconfig);
-    const second = await getCanary(kc, "default", "reviews");
-    if (!first.ok || !second.ok) throw new Error("get failed");
-    expect(second.value.metadata.annotations?.[COMMAND_ANNOTATION]).not.toBe(
-      first.value.metadata.annotations?.[COMMAND_ANNOTATION],
+    await runCli("approve", "reviews", "--no-wait", "--kubeconfig", kubeconfig);
+    const first = await annotation();
+    await runCli("approve", "reviews", "--no-wait", "--kubeconfig", kubeconfig);
+    expect(await annotation()).not.toBe(first);
+  });
+
+  it("waits for the controller's answer up to --timeout: none running is exit 4, the command left pending", async () => {
+    const run = await runCli("approve", "reviews", "--timeout", "600ms", "--kubeconfig", kubeconfig);
+    expect(run.code).toBe(4);
+    const value = await annotation();
+    expect(run.stderr).toContain(
+      `approve recorded (${value}) but the controller has not answered within 600ms`,
     );
+    const status = await runCli("status", "reviews", "--kubeconfig", kubeconfig);
+    expect(status.stdout).toContain(`Pending:   ${value} (not yet handled by the controller)`);
+  });
+
+  it("a bad --timeout is a usage error", async () => {
+    const run = await runCli("approve", "reviews", "--timeout", "soon", "--kubeconfig", kubeconfig);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--timeout: invalid duration "soon"');
   });
 
   it("exits 3 naming a missing Canary", async () => {
