@@ -10,16 +10,20 @@ import { registerOperatorCommands } from "./operator-command.js";
 import { registerPinToken } from "./pin-token-command.js";
 import { registerRenderCommand } from "./render-command.js";
 import { registerStatusCommand } from "./status-command.js";
+import { packageVersion } from "./version.js";
 import { registerValidateCommand } from "./validate-command.js";
+import { registerWaitCommand } from "./wait-command.js";
 
 export { EXIT };
 
 function program(): Command {
   const cli = new Command("meshcanary")
     .description("Canary and progressive delivery for Istio/Envoy, decided inside the proxy")
+    .version(packageVersion(), "-V, --version", "print the version")
     .exitOverride()
     .showHelpAfterError();
   registerStatusCommand(cli);
+  registerWaitCommand(cli);
   registerOperatorCommands(cli);
   registerRenderCommand(cli);
   registerValidateCommand(cli);

@@ -9,10 +9,11 @@ export interface YamlDocument {
   label: string;
 }
 
+/** Reads a file's documents; "-" is standard input. */
 export function readYamlDocuments(file: string): YamlDocument[] {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (e) {
     throw new CliError(`${file}: ${e instanceof Error ? e.message : String(e)}`, EXIT.failed);
   }

@@ -96,9 +96,16 @@ describe("status", () => {
     expect(lines).toContain("Step:      3/4");
     expect(lines).toContain("├─ stable (v1)  75%");
     expect(lines).toContain("└─ canary (v2)  25%");
+    expect(lines.slice(lines.indexOf("Steps:"), lines.indexOf("Steps:") + 5)).toEqual([
+      "Steps:",
+      "├─ ✔ 1  1%   hold ≥30s, then analysis",
+      "├─ ✔ 2  5%   hold ≥1m, then analysis",
+      "├─ ▶ 3  25%  hold ≥30s, then approval  waiting for the mesh",
+      "└─   4  50%  hold ≥30s, then analysis",
+    ]);
     expect(run.stdout).toContain("Last decision: pause at 2026-11-02T10:04:00Z: step 3 needs approval");
     expect(run.stdout).toMatch(
-      /└─ ✔ failure-rate {2}pass {2}e=0\.25 {2}threshold=100 {2}canary 0\.1% vs stable 0\.2%/,
+      /└─ ✔ failure-rate {2}pass {2}evidence 0\.25× \(rollback at 100×\) {2}canary 0\.1% vs stable 0\.2%/,
     );
     expect(run.stdout).toMatch(
       /└─ 2026-11-02T10:04:00Z {2}Progressing → Paused +step 3 {2}25% {2}approval$/m,
