@@ -14,7 +14,7 @@ import type {
   SeriesPoint,
 } from "../api/types.js";
 import type { KubeResult } from "../kube/errors.js";
-import { commandRefusal } from "../rollout/advance.js";
+import { commandRefusal, TERMINAL_PHASES } from "../rollout/advance.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";
 import type { CanaryRecord, Reconciler } from "./reconciler.js";
@@ -38,8 +38,6 @@ export interface ControllerApiBackendDeps {
   /** Clock (Unix ms); injectable for tests. */
   now?: () => number;
 }
-
-const TERMINAL = new Set(["Succeeded", "RolledBack", "Aborted"]);
 
 export class ControllerApiBackend implements ApiBackend {
   private readonly listeners = new Set<(e: ApiEvent) => void>();
@@ -129,7 +127,7 @@ export class ControllerApiBackend implements ApiBackend {
     for (const record of this.deps.reconciler.all()) {
       const { namespace, name } = record.object.metadata;
       const id = `${namespace}/${name}`;
-      if (TERMINAL.has(statusOf(record).phase ?? "")) continue;
+      if (TERMINAL_PHASES.has(statusOf(record).phase ?? "Initializing")) continue;
       // First sight: start at the last complete window rather than replaying history.
       const from = this.seriesCursor.get(id) ?? until - WINDOW_MS;
       this.seriesCursor.set(id, until);

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { validateCanary } from "../spec/validate.js";
 import { CliError, EXIT } from "./exit.js";
-import { readYamlDocuments } from "./yaml-documents.js";
+import { readInput, readYamlDocuments } from "./yaml-documents.js";
 
 /** The verdict on one document: its name and its errors ("path: message"), none when valid. */
 export interface DocumentVerdict {
@@ -21,9 +21,9 @@ export function registerValidateCommand(cli: Command): void {
       "<file>",
       "YAML file, may hold several documents (others than Canaries are skipped); - for stdin",
     )
-    .action((path: string) => {
+    .action(async (path: string) => {
       const file = path === "-" ? "stdin" : path;
-      const verdicts = validateDocuments(readYamlDocuments(path));
+      const verdicts = validateDocuments(readYamlDocuments(file, await readInput(path)));
       if (verdicts.length === 0) throw new CliError(`${file}: no document of kind Canary`, EXIT.failed);
       const lines = verdicts.flatMap((v) =>
         v.errors.length === 0

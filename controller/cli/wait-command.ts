@@ -6,15 +6,13 @@
 import { type Command, Option } from "commander";
 import { revisionOf } from "../app/revision.js";
 import { COMMAND_ANNOTATION, type CanaryObject } from "../kube/canaries.js";
+import { TERMINAL_PHASES } from "../rollout/advance.js";
 import { parseDuration } from "../spec/durations.js";
 import { type CanaryStatus, PHASES, type Phase } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";
 import { CliError, EXIT } from "./exit.js";
 import { addKubeOptions, type KubeTargetOptions, kubeTarget } from "./kube-target.js";
 import { pollCanary } from "./poll-canary.js";
-
-/** Phases a rollout stays in until a command or a new revision moves it. */
-export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["Succeeded", "RolledBack", "Aborted"]);
 
 interface WaitOptions extends KubeTargetOptions {
   for: Phase;

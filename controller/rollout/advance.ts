@@ -31,7 +31,8 @@ import type { Action, AnalysisResult, Command, Observation, RolloutState } from 
 /** How many transitions status.history keeps. */
 export const HISTORY_LIMIT = 20;
 
-const TERMINAL: ReadonlySet<Phase> = new Set(["Succeeded", "RolledBack", "Aborted"]);
+/** Phases a rollout stays in until a command (retry, undo) or a new revision moves it. */
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["Succeeded", "RolledBack", "Aborted"]);
 
 /** A tick in progress: the next state being built and the actions so far. */
 interface Tick {
@@ -242,7 +243,7 @@ export function commandRefusal(
   switch (command) {
     case "abort":
       return refuse(
-        !TERMINAL.has(phase),
+        !TERMINAL_PHASES.has(phase),
         "while a rollout runs (not after Succeeded, RolledBack or Aborted)",
       );
     case "promote":

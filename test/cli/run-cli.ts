@@ -41,15 +41,20 @@ export async function runCli(...argv: string[]): Promise<CliRun> {
  * Runs the built CLI (bin/meshcanary.js, i.e. build/js from `make build`) as its own process, as an
  * operator or a pipeline would; resolves with its exit code and output once it exits.
  */
-export function runCliProcess(args: string[], options: { timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCliProcess(
+  args: string[],
+  options: { timeoutMs?: number; stdin?: string; onStdout?: (stdout: string) => void } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["bin/meshcanary.js", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    child.stdin.end(options.stdin ?? "");
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString("utf8");
+      options.onStdout?.(stdout);
     });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
