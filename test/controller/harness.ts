@@ -30,6 +30,7 @@ export interface World {
     identity?: string;
     leaderElection?: boolean;
     api?: ControllerOptions["api"];
+    statusCheckpointMs?: number;
   }): ReturnType<typeof startController>;
   close(): Promise<void>;
 }
@@ -117,6 +118,7 @@ export async function startWorld(hosts: string[] = ["reviews"]): Promise<World> 
         tickMs: 200,
         webhooks: false,
         ...(extra.api ? { api: extra.api } : {}),
+        ...(extra.statusCheckpointMs !== undefined ? { statusCheckpointMs: extra.statusCheckpointMs } : {}),
         logger: pino({ level: "silent" }),
       });
       running.push(c);

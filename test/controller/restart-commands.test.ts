@@ -86,7 +86,10 @@ describe("commands through the annotation", () => {
       return c.status.commandResult?.command === "pause/4" && c.status;
     });
     expect(refused.phase).toBe("Succeeded");
-    expect(refused.commandResult).toMatchObject({ result: "Refused", message: expect.stringContaining("pause does not apply in phase Succeeded") });
+    expect(refused.commandResult).toMatchObject({
+      result: "Refused",
+      message: expect.stringContaining("pause does not apply in phase Succeeded"),
+    });
     const reasons = (await world.events("commanded")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["Paused", "Progressing", "Promoting", "Succeeded"]));
   }, 30_000);
