@@ -9,10 +9,9 @@ TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
 
 all: build
 
-# Install dependencies on a fresh clone (no-op when the lock file has not changed). `npm install`
-# rather than `npm ci`: the registry mirror here serves only this platform's optional binaries
-# (biome, buf, rollup), so the lock file cannot list the others and `npm ci` refuses it as out of
-# sync; `npm install` keeps every locked version and leaves the lock file unchanged.
+# Install dependencies on a fresh clone (no-op when the lock file has not changed). The lock file
+# lists every platform's optional binaries (biome, buf, esbuild, rollup), so `npm install` keeps
+# every locked version and leaves it unchanged; `npm ci` accepts it too.
 node_modules/.package-lock.json: package-lock.json
 	npm install --no-audit --no-fund
 	@touch $@
