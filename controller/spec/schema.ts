@@ -12,6 +12,10 @@ export const PLURAL = "canaries";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** Rollout phases, in the order a healthy rollout visits them. */
+/** Body formats of webhook notifications (controller/notify/formats.ts). */
+export const WEBHOOK_FORMATS = ["json", "slack", "teams", "cloudevents"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
 export const PHASES = [
   "Initializing",
   "Progressing",
@@ -279,6 +283,12 @@ const Webhook = Obj(
     ),
     timeoutSeconds: Type.Optional(
       Type.Integer({ description: "Request timeout", minimum: 1, maximum: 60, default: 10 }),
+    ),
+    format: Type.Optional(
+      StringEnum(
+        WEBHOOK_FORMATS,
+        "Body format: json (meshcanary's own), slack, teams (Adaptive Card) or cloudevents (CloudEvents 1.0 JSON); default json",
+      ),
     ),
   },
   "A notification endpoint",
