@@ -26,7 +26,7 @@ const parse = (v: string): Version => {
 const compare = (a: Version, b: Version) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
 /** Whether a version satisfies an npm engines range of the forms the lock holds (>=, ^, exact, ||). */
-export function satisfies(version: string, range: string): boolean {
+function satisfies(version: string, range: string): boolean {
   const v = parse(version);
   return range.split("||").some((alternative) =>
     alternative
