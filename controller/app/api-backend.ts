@@ -31,8 +31,13 @@ export interface ControllerApiBackendDeps {
   reconciler: Pick<Reconciler, "get" | "all">;
   reader: TelemetryReader;
   requestCommand: CommandRequester;
-  /** Whether this replica holds the leader lease. */
-  isLeader(): boolean;
+  /**
+   * Whether this replica is ready: its Canary informer has synced, so it can serve the API and take
+   * the lease at once. Every replica is ready, leader or not (the Deployment must become Available
+   * and upgradable); standbys refuse telemetry streams (not_serving) and filters retry until their
+   * stream lands on the leader.
+   */
+  isReady(): boolean;
   /** How often complete windows are pushed as series events, ms; default 1000. */
   seriesIntervalMs?: number;
   /** Clock (Unix ms); injectable for tests. */
@@ -89,7 +94,7 @@ export class ControllerApiBackend implements ApiBackend {
   }
 
   ready(): boolean {
-    return this.deps.isLeader();
+    return this.deps.isReady();
   }
 
   subscribe(listener: (event: ApiEvent) => void): () => void {

@@ -103,11 +103,13 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     onStatusChanged: (record) => backend?.statusChanged(record),
   });
   const loop = reconciler;
+  // Set once the Canary informer has synced: from then on this replica can lead at once (/readyz).
+  let synced = false;
   backend = new ControllerApiBackend({
     reconciler: loop,
     reader: server.reader,
     requestCommand: (ns, name, command) => requestCommand(kc, ns, name, command),
-    isLeader: () => leading,
+    isReady: () => synced,
   });
   const api = backend;
 
@@ -138,6 +140,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     throw new Error(`watching canaries: ${watch.error.message}`);
   }
   const informer: CanaryWatch = watch.value;
+  synced = true;
 
   let http: ApiServer | undefined;
   if (opts.api) {
