@@ -37,7 +37,7 @@ export function formatStatus(view: StatusView): string[] {
   const decision = view.lastDecision;
   if (decision) {
     lines.push(`Last decision: ${decision.action} at ${decision.at}: ${decision.reason}`);
-    lines.push(...tree(table(decision.checks.map(checkRow))));
+    lines.push(...tree(table(decision.checks.map(checkRow(view.rollbackAt)))));
   }
   if (view.history.length > 0) {
     lines.push(
@@ -85,25 +85,27 @@ export function figure(value: number): string {
 }
 
 /**
- * A check's row. The e-value is shown as what it is, evidence against the canary as a factor, next
- * to the factor at which it rolls back (1/α), so "threshold" keeps its one meaning: the limit a
- * check sets on the canary's figures (docs/lifecycle.md#reading-the-analysis).
+ * A check's figures as every view prints them: the measured value against the check's limit
+ * (`threshold` in status: the one meaning the word has), and the evidence against the canary as a
+ * factor next to the factor at which the rollout rolls back (1/α), e.g. ["0.041 (limit 0.02)",
+ * "evidence 212× (rollback at 100×)"]; absent figures give empty strings.
  */
-function checkRow(check: CheckResult): string[] {
-  const number = (key: string) => {
-    const v = (check as Record<string, unknown>)[key];
-    return typeof v === "number" ? v : undefined;
-  };
-  const e = number("eValue");
-  const limit = number("threshold");
-  const evidence =
-    e === undefined
-      ? ""
-      : `evidence ${figure(e)}×${limit === undefined ? "" : ` (rollback at ${figure(limit)}×)`}`;
-  return [
+export function checkFigures(
+  check: { value?: unknown; threshold?: unknown; eValue?: unknown },
+  rollbackAt?: number,
+): [string, string] {
+  const number = (v: unknown) => (typeof v === "number" ? figure(v) : undefined);
+  const [value, limit, e] = [number(check.value), number(check.threshold), number(check.eValue)];
+  const measured = value === undefined ? "" : `${value}${limit === undefined ? "" : ` (limit ${limit})`}`;
+  const level = rollbackAt === undefined ? "" : ` (rollback at ${figure(rollbackAt)}×)`;
+  return [measured, e === undefined ? "" : `evidence ${e}×${level}`];
+}
+
+function checkRow(rollbackAt: number | undefined): (check: CheckResult) => string[] {
+  return (check) => [
     `${VERDICT_MARK[check.verdict] ?? "?"} ${check.name}`,
     check.verdict,
-    evidence,
+    ...checkFigures(check as Record<string, unknown>, rollbackAt),
     check.message ?? "",
   ];
 }

@@ -88,6 +88,8 @@ export interface WatchOptions {
   redraw?: boolean;
   /** The API failing this long ends the watch with exit 5; default 15 s. */
   lostAfterMs?: number;
+  /** Where notices about the connection go (not the status output); default stderr. */
+  notice?: (text: string) => void;
 }
 
 /** Clears the screen and homes the cursor, so each state replaces the last. */
@@ -136,7 +138,8 @@ export async function watchStatus(
     views.set(idOf(view), view);
     print();
   };
-  const lost = connectionProbe(target, namespace, options.lostAfterMs ?? 15_000, write, (error) =>
+  const notice = options.notice ?? ((text: string) => process.stderr.write(text));
+  const lost = connectionProbe(target, namespace, options.lostAfterMs ?? 15_000, notice, (error) =>
     settle(new CliError(`lost the connection to the Kubernetes API: ${error}`, EXIT.apiLost)),
   );
   print();
@@ -177,7 +180,7 @@ function connectionProbe(
   target: KubeTarget,
   namespace: string | undefined,
   lostAfterMs: number,
-  write: (text: string) => void,
+  notice: (text: string) => void,
   onLost: (error: string) => void,
 ): { failed(error: string): void; stop(): void } {
   let since: number | undefined;
@@ -196,7 +199,7 @@ function connectionProbe(
     failed(error) {
       if (since !== undefined) return;
       since = Date.now();
-      write(`watch interrupted (${error}); retrying for up to ${lostAfterMs / 1000}s\n`);
+      notice(`watch interrupted (${error}); retrying for up to ${lostAfterMs / 1000}s\n`);
       timer = setTimeout(probe, 1000);
     },
     stop() {

@@ -12,6 +12,7 @@ import type {
   Phase,
   Transition,
 } from "../spec/schema.js";
+import { withDefaults } from "../spec/defaults.js";
 import { validateCanary } from "../spec/validate.js";
 
 /** History entries shown; the status keeps up to 20. */
@@ -73,6 +74,8 @@ export interface StatusView {
   stepStartedAt?: string;
   /** The last operator command the controller handled and what came of it. */
   commandResult?: CommandResult;
+  /** Evidence (e-value) at which a check fails and the rollout rolls back: 1/α. */
+  rollbackAt?: number;
 }
 
 export function statusView(canary: CanaryObject): StatusView {
@@ -106,6 +109,7 @@ export function statusView(canary: CanaryObject): StatusView {
     plan: plan?.steps.map((step, i) => ({ ...step, state: stepState(status, i) })),
     stepStartedAt: status.stepStartedAt,
     commandResult: status.commandResult,
+    rollbackAt: spec ? 1 / withDefaults(spec).analysis.alpha : undefined,
   });
 }
 

@@ -44,8 +44,9 @@ const STATUS = {
         name: "failure-rate",
         verdict: "pass",
         message: "canary 0.1% vs stable 0.2%",
+        value: 0.001,
         eValue: 0.25,
-        threshold: 100,
+        threshold: 0.02,
       },
     ],
   },
@@ -105,7 +106,7 @@ describe("status", () => {
     ]);
     expect(run.stdout).toContain("Last decision: pause at 2026-11-02T10:04:00Z: step 3 needs approval");
     expect(run.stdout).toMatch(
-      /└─ ✔ failure-rate {2}pass {2}evidence 0\.25× \(rollback at 100×\) {2}canary 0\.1% vs stable 0\.2%/,
+      /└─ ✔ failure-rate {2}pass {2}0\.001 \(limit 0\.02\) {2}evidence 0\.25× \(rollback at 100×\) {2}canary 0\.1% vs stable 0\.2%/,
     );
     expect(run.stdout).toMatch(
       /└─ 2026-11-02T10:04:00Z {2}Progressing → Paused +step 3 {2}25% {2}approval$/m,

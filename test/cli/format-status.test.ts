@@ -134,9 +134,10 @@ describe("formatStatus", () => {
       ],
     ],
     [
-      "decision checks with verdict marks, evidence against its rollback level; missing figures leave no gap at the end",
+      "decision checks: value against its limit, evidence against the rollback level; missing figures leave no gap",
       {
         ...base,
+        rollbackAt: 100,
         lastDecision: {
           at: "T",
           action: "rollback",
@@ -146,8 +147,9 @@ describe("formatStatus", () => {
             {
               name: "failure-rate",
               verdict: "fail",
+              value: 0.041,
               eValue: 212,
-              threshold: 100,
+              threshold: 0.02,
               message: "4.1% vs 0.9%",
             } as CheckResult,
             { name: "latency-p99", verdict: "inconclusive" },
@@ -156,7 +158,7 @@ describe("formatStatus", () => {
       },
       [
         "Last decision: rollback at T: failure-rate failed",
-        "├─ ✖ failure-rate  fail          evidence 212× (rollback at 100×)  4.1% vs 0.9%",
+        "├─ ✖ failure-rate  fail          0.041 (limit 0.02)  evidence 212× (rollback at 100×)  4.1% vs 0.9%",
         "└─ … latency-p99   inconclusive",
       ],
     ],

@@ -134,7 +134,7 @@ describe("a lost API connection", () => {
     expect(run.stderr).toContain("lost the connection to the Kubernetes API");
     expect(run.code).toBe(5);
     expect(run.stdout).toContain("Name:      reviews");
-    expect(run.stdout).toContain("watch interrupted");
+    expect(run.stderr).toContain("watch interrupted");
     expect(run.stderr).toContain("lost the connection to the Kubernetes API");
   }, 60_000);
 });
