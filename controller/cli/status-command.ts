@@ -113,8 +113,14 @@ export async function watchStatus(
   const initial = await readViews(target, namespace, name);
   const views = new Map(initial.map((v) => [idOf(v), v]));
   let settle: (error?: Error) => void = () => undefined;
+  // Once settled, the watch is being stopped: its abort is not a lost connection.
+  let settled = false;
   const finished = new Promise<void>((resolve, reject) => {
-    settle = (error) => (error ? reject(error) : resolve());
+    settle = (error) => {
+      settled = true;
+      if (error) reject(error);
+      else resolve();
+    };
   });
   let last = "";
   const print = () => {
@@ -157,7 +163,9 @@ export async function watchStatus(
           settle();
         }
       },
-      onError: (error) => lost.failed(error),
+      onError: (error) => {
+        if (!settled) lost.failed(error);
+      },
     },
     namespace === undefined ? {} : { namespace },
   );
