@@ -5,14 +5,13 @@ NPX := npx --no-install
 FILTER_SRC := $(shell find filter -name '*.ts' 2>/dev/null)
 TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
 
-.PHONY: all build wasm ts gen check-gen lint fmt typecheck audit test test-only test-envoy-oldest test-kube kube-bins demo bench soak clean deps oci envoy envoy-optional
+.PHONY: all build wasm ts gen check-gen lint fmt typecheck audit test test-only test-envoy-oldest test-kube kube-bins demo bench soak clean deps oci envoy envoy-optional helm
 
 all: build
 
-# Install dependencies on a fresh clone (no-op when the lock file has not changed). `npm install`
-# rather than `npm ci`: the registry mirror here serves only this platform's optional binaries
-# (biome, buf, rollup), so the lock file cannot list the others and `npm ci` refuses it as out of
-# sync; `npm install` keeps every locked version and leaves the lock file unchanged.
+# Install dependencies on a fresh clone (no-op when the lock file has not changed). The lock file
+# lists every platform's optional binaries (biome, buf, esbuild, rollup), so `npm install` keeps
+# every locked version and leaves it unchanged; `npm ci` accepts it too.
 node_modules/.package-lock.json: package-lock.json
 	npm install --no-audit --no-fund
 	@touch $@
@@ -83,6 +82,18 @@ kube-bins:
 # Only the end-to-end suite against the real kube-apiserver (and the same scenarios on the embedded one).
 test-kube: build kube-bins
 	$(NPX) vitest run test/kube-real
+
+# helm for the chart test (test/istio/helm-chart.test.ts lints and renders charts/meshcanary with it
+# when present), built from its Go module where a Go toolchain exists. Not part of `make test`: the
+# build takes many minutes on a loaded 2-core machine; without helm the test checks the values
+# schema and the CRD copy only.
+HELM_VERSION := v4.3.2
+helm: build/tools/helm
+build/tools/helm:
+	@if command -v go >/dev/null 2>&1; then \
+	  GOBIN=$(CURDIR)/build/tools go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION) \
+	    || echo "WARNING: helm $(HELM_VERSION) could not be built; the chart test renders nothing"; \
+	else echo "NOTE: no Go toolchain; helm not built, the chart's templates will not be rendered"; fi
 
 test-only:
 	$(NPX) vitest run

@@ -137,7 +137,7 @@ export interface ApiBackend {
   /** Windows of an existing canary with t >= sinceMs, oldest first (the server checks existence first). */
   series(namespace: string, name: string, sinceMs: number): SeriesPoint[];
   command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult>;
-  /** Whether this replica serves (e.g. holds the leader lease). */
+  /** Whether this replica is ready (/readyz): able to serve and to lead at once, leader or not. */
   ready(): boolean;
   /** Registers a listener for live updates; returns the unsubscribe function. */
   subscribe(listener: (event: ApiEvent) => void): () => void;

@@ -14,7 +14,7 @@ import type {
   SeriesPoint,
 } from "../api/types.js";
 import type { KubeResult } from "../kube/errors.js";
-import { commandApplies } from "../rollout/advance.js";
+import { commandRefusal, TERMINAL_PHASES } from "../rollout/advance.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";
 import type { CanaryRecord, Reconciler } from "./reconciler.js";
@@ -31,15 +31,18 @@ export interface ControllerApiBackendDeps {
   reconciler: Pick<Reconciler, "get" | "all">;
   reader: TelemetryReader;
   requestCommand: CommandRequester;
-  /** Whether this replica holds the leader lease. */
-  isLeader(): boolean;
+  /**
+   * Whether this replica is ready: its Canary informer has synced, so it can serve the API and take
+   * the lease at once. Every replica is ready, leader or not (the Deployment must become Available
+   * and upgradable); standbys refuse telemetry streams (not_serving) and filters retry until their
+   * stream lands on the leader.
+   */
+  isReady(): boolean;
   /** How often complete windows are pushed as series events, ms; default 1000. */
   seriesIntervalMs?: number;
   /** Clock (Unix ms); injectable for tests. */
   now?: () => number;
 }
-
-const TERMINAL = new Set(["Succeeded", "RolledBack", "Aborted"]);
 
 export class ControllerApiBackend implements ApiBackend {
   private readonly listeners = new Set<(e: ApiEvent) => void>();
@@ -73,15 +76,12 @@ export class ControllerApiBackend implements ApiBackend {
     const record = this.deps.reconciler.get(`${namespace}/${name}`);
     if (!record) return { ok: false, status: 404, message: `canary ${namespace}/${name} not found` };
     const status = statusOf(record);
-    const phase = status.phase ?? "Initializing";
-    if (!commandApplies(command, phase, status.pausedBy)) {
-      const where = status.pausedBy === undefined ? phase : `${phase} (paused for ${status.pausedBy})`;
-      return {
-        ok: false,
-        status: 409,
-        message: `${command} does not apply to ${namespace}/${name} in phase ${where}`,
-      };
-    }
+    const refusal = commandRefusal(command, {
+      phase: status.phase ?? "Initializing",
+      pausedBy: status.pausedBy,
+      weightBp: status.weightBp ?? 0,
+    });
+    if (refusal !== undefined) return { ok: false, status: 409, message: `${namespace}/${name}: ${refusal}` };
     const written = await this.deps.requestCommand(namespace, name, command);
     if (written.ok) return { ok: true };
     if (written.error.reason === "NotFound")
@@ -94,7 +94,7 @@ export class ControllerApiBackend implements ApiBackend {
   }
 
   ready(): boolean {
-    return this.deps.isLeader();
+    return this.deps.isReady();
   }
 
   subscribe(listener: (event: ApiEvent) => void): () => void {
@@ -132,7 +132,7 @@ export class ControllerApiBackend implements ApiBackend {
     for (const record of this.deps.reconciler.all()) {
       const { namespace, name } = record.object.metadata;
       const id = `${namespace}/${name}`;
-      if (TERMINAL.has(statusOf(record).phase ?? "")) continue;
+      if (TERMINAL_PHASES.has(statusOf(record).phase ?? "Initializing")) continue;
       // First sight: start at the last complete window rather than replaying history.
       const from = this.seriesCursor.get(id) ?? until - WINDOW_MS;
       this.seriesCursor.set(id, until);

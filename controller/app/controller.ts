@@ -42,6 +42,8 @@ export interface ControllerOptions extends KubeConnectOptions {
   tickMs?: number;
   /** Routing counts as in force without every filter's confirmation after this long; default 5000 ms. */
   propagationTimeoutMs?: number;
+  /** Status changes in figures only (analysis state, messages) are written at most this often; default 30 s. */
+  statusCheckpointMs?: number;
   /** false: webhooks off. */
   webhooks?: boolean;
   /** Retries and per-attempt deadline of VirtualService and status calls; default DEFAULT_RETRY. */
@@ -97,14 +99,17 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     publish: (d) => server.publish(d),
     logger: log,
     propagationTimeoutMs: opts.propagationTimeoutMs,
-    onStatusWritten: (record) => backend?.statusChanged(record),
+    statusCheckpointMs: opts.statusCheckpointMs,
+    onStatusChanged: (record) => backend?.statusChanged(record),
   });
   const loop = reconciler;
+  // Set once the Canary informer has synced: from then on this replica can lead at once (/readyz).
+  let synced = false;
   backend = new ControllerApiBackend({
     reconciler: loop,
     reader: server.reader,
     requestCommand: (ns, name, command) => requestCommand(kc, ns, name, command),
-    isLeader: () => leading,
+    isReady: () => synced,
   });
   const api = backend;
 
@@ -114,7 +119,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       onAdd: (c) => loop.upsert(c),
       onUpdate: (c) => {
         loop.upsert(c);
-        // The leader announces the rollout status it writes (onStatusWritten); any other status
+        // The leader announces the rollout status it writes (onStatusChanged); any other status
         // (a follower's view, an invalid spec's condition) is announced as the informer sees it.
         const record = loop.get(idOf(c));
         if (record && (!leading || record.state === undefined || record.invalid !== undefined))
@@ -135,6 +140,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     throw new Error(`watching canaries: ${watch.error.message}`);
   }
   const informer: CanaryWatch = watch.value;
+  synced = true;
 
   let http: ApiServer | undefined;
   if (opts.api) {

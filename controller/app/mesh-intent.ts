@@ -1,7 +1,8 @@
 /**
  * What a rollout state wants from the VirtualService (MeshIntent), as a pure function of spec and
  * state: active with the state's weights while running; on Succeeded the target route goes 100% to
- * the canary subset; on RolledBack/Aborted the original route is restored; nothing before it starts.
+ * the canary subset; on RolledBack/Aborted the original route is restored (after `undo`: the target
+ * route goes 100% to the stable subset); nothing before it starts.
  */
 import type { MeshIntent } from "../mesh/types.js";
 import { desiredRouting } from "../rollout/status.js";
@@ -29,7 +30,10 @@ export function meshIntentFor(
         : { ...base, weights: [], active: false };
     case "RolledBack":
     case "Aborted":
-      return { ...base, weights: [], active: false };
+      // After undo the route found at the start is the promoted one; stable is where traffic belongs.
+      return state.undone
+        ? { ...base, weights: [], active: false, finalSubset: spec.stable.subset }
+        : { ...base, weights: [], active: false };
     default: {
       const subsets = { stable: spec.stable.subset, canary: spec.canary.subset };
       const weights = desiredRouting(state).variants.map((v) => ({

@@ -15,7 +15,7 @@ import { planRollout } from "../rollout/plan.js";
 import { rfc3339, stateFromStatus, statusFromState } from "../rollout/status.js";
 import type { Action, Observation, RolloutState } from "../rollout/types.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
-import type { CanarySpec, CanaryStatus, Condition } from "../spec/schema.js";
+import type { CanarySpec, CanaryStatus, CommandResult, Condition } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";
 import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryReader } from "../telemetry/types.js";
@@ -25,11 +25,12 @@ import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js
 import { meshIntentFor } from "./mesh-intent.js";
 import { revisionOf } from "./revision.js";
 import { idOf, type Runner } from "./runner.js";
+import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
 import { mergePatch } from "./status-patch.js";
 import { analyseStep, recentCanaryRequests } from "./step-analysis.js";
 
-/** Status as this controller writes it: the rollout's plus the last handled command. */
-type WrittenStatus = CanaryStatus & { lastCommand?: string };
+/** Status as this controller writes it: the rollout's plus the last handled command and its outcome. */
+type WrittenStatus = CanaryStatus;
 
 /** What the loop remembers about one Canary. */
 export interface CanaryRecord {
@@ -40,6 +41,12 @@ export interface CanaryRecord {
   /** Status as last written (or as found when restored). */
   written?: WrittenStatus;
   lastCommand?: string;
+  /** Outcome of the last handled command, for status.commandResult. */
+  commandResult?: CommandResult;
+  /** When status was last written by this replica (Unix ms). */
+  writtenAtMs?: number;
+  /** The status last announced through onStatusChanged (JSON), so each change is announced once. */
+  announced?: string;
   /** Routing last carried out: which intent, for which rollout routing version, and how it went. */
   routing?: { key: string; version: number; outcome: ApplyOutcome; directiveVersion: number; atMs: number };
   /** "<reason>: <message>" of the last InvalidSpec or Conflict reported, so it is reported once. */
@@ -56,8 +63,10 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Without confirmation from every live reporter, treat routing as in force after this long; default 5000 ms. */
   propagationTimeoutMs?: number;
-  /** Called after a status write succeeded (the API pushes it to dashboards). */
-  onStatusWritten?(record: CanaryRecord): void;
+  /** Figure-only status changes are written at most this often (status-cadence.ts); default 30 s. */
+  statusCheckpointMs?: number;
+  /** Called when the status changed, whether written now or held for the next checkpoint (the API pushes it to dashboards). */
+  onStatusChanged?(record: CanaryRecord): void;
 }
 
 export class Reconciler {
@@ -97,6 +106,8 @@ export class Reconciler {
     for (const r of this.records.values()) {
       Object.assign(r, { spec: undefined, state: undefined, written: undefined, routing: undefined });
       r.lastCommand = undefined;
+      r.commandResult = undefined;
+      r.writtenAtMs = undefined;
       r.invalid = undefined;
     }
     this.directive.key = "";
@@ -151,6 +162,7 @@ export class Reconciler {
       record.state = stateFromStatus(plan, status);
       record.written = status;
       record.lastCommand = status.lastCommand;
+      record.commandResult = status.commandResult;
     }
     record.spec = spec;
     record.state.plan = plan;
@@ -167,18 +179,25 @@ export class Reconciler {
       ...(pending.kind === "command" ? { command: pending.command } : {}),
     };
     if (pending.kind !== "none") record.lastCommand = pending.value;
-    if (pending.kind === "invalid")
+    if (pending.kind === "invalid") {
+      record.commandResult = {
+        command: pending.value,
+        result: "Invalid",
+        message: pending.error,
+        at: rfc3339(now),
+      };
       await this.deps.runner.event(object, {
         type: "Warning",
         reason: "InvalidCommand",
         message: pending.error,
       });
+    }
 
     const next = advance(state, obs, now);
     record.state = next.state;
     await this.run(record, next.actions, now);
     await this.reconcileRouting(record, now);
-    await this.persist(record);
+    await this.persist(record, now);
   }
 
   private async run(record: CanaryRecord, actions: Action[], now: number): Promise<void> {
@@ -200,7 +219,7 @@ export class Reconciler {
         case "writeStatus":
           // Status reports routing as done, so the mesh goes first (e.g. RolledBack after the restore).
           await this.reconcileRouting(record, now);
-          await this.persist(record);
+          await this.persist(record, now);
           break;
         case "event":
           await this.deps.runner.event(object, action);
@@ -216,6 +235,14 @@ export class Reconciler {
             message: action.message,
             at: rfc3339(now),
           });
+          break;
+        case "commandHandled":
+          record.commandResult = {
+            command: record.lastCommand ?? action.command,
+            result: action.applied ? "Applied" : "Refused",
+            message: action.message,
+            at: rfc3339(now),
+          };
           break;
         case "resetAnalysis":
           this.deps.logger.info(
@@ -354,15 +381,23 @@ export class Reconciler {
     return everyFilter || now - r.atMs >= timeout ? { weightsApplied: { version: r.version } } : {};
   }
 
-  private async persist(record: CanaryRecord): Promise<void> {
+  /** Writes status when status-cadence says it is due; announces every change either way. */
+  private async persist(record: CanaryRecord, now: number): Promise<void> {
     if (!record.state) return;
     const desired: WrittenStatus = { ...statusFromState(record.state) };
     if (record.lastCommand !== undefined) desired.lastCommand = record.lastCommand;
-    if (JSON.stringify(desired) === JSON.stringify(record.written ?? {})) return;
+    if (record.commandResult !== undefined) desired.commandResult = record.commandResult;
+    const announced = JSON.stringify(desired);
+    if (announced !== record.announced) {
+      record.announced = announced;
+      this.deps.onStatusChanged?.(record);
+    }
+    const checkpoint = this.deps.statusCheckpointMs ?? STATUS_CHECKPOINT_MS;
+    if (!statusWriteDue(record.written, desired, record.writtenAtMs, now, checkpoint)) return;
     const patch = mergePatch(record.written ?? {}, desired) as Record<string, unknown>;
     if (!(await this.deps.runner.writeStatus(record.object, patch))) return;
     record.written = desired;
-    this.deps.onStatusWritten?.(record);
+    record.writtenAtMs = now;
   }
 
   /**
@@ -404,7 +439,7 @@ export class Reconciler {
       record.invalid = `${reason}: ${message}`;
       // Remember what status now holds, so the first write after the fix replaces the condition.
       if (record.written) record.written = { ...record.written, conditions };
-      this.deps.onStatusWritten?.(record);
+      this.deps.onStatusChanged?.(record);
       await this.deps.runner.event(record.object, { type: "Warning", reason, message });
     }
   }

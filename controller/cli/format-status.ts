@@ -2,8 +2,8 @@
  * Status as text, a tree like `kubectl argo rollouts get rollout`: header fields, then Weights,
  * Conditions, Last decision (each check's verdict, e-value and threshold) and History. Pure.
  */
-import type { CheckResult } from "../spec/schema.js";
-import type { StatusView } from "./status-view.js";
+import type { CheckResult, CommandResult } from "../spec/schema.js";
+import type { StatusView, StepView } from "./status-view.js";
 
 const VERDICT_MARK: Record<string, string> = { pass: "✔", fail: "✖", inconclusive: "…" };
 
@@ -18,6 +18,7 @@ export function formatStatus(view: StatusView): string[] {
     ...field("Step", `${view.step}/${view.steps ?? "?"}`),
     ...field("Message", view.message || undefined),
     ...field("Pending", view.pendingCommand && `${view.pendingCommand} (not yet handled by the controller)`),
+    ...field("Command", view.commandResult && commandLine(view.commandResult)),
     "Weights:",
     ...tree(
       table(
@@ -25,6 +26,7 @@ export function formatStatus(view: StatusView): string[] {
       ),
     ),
   ];
+  if (view.plan && view.plan.length > 0) lines.push("Steps:", ...tree(table(view.plan.map(stepRow(view)))));
   if (view.specErrors) lines.push("Spec errors:", ...tree(view.specErrors));
   if (view.conditions.length > 0) {
     lines.push(
@@ -35,7 +37,7 @@ export function formatStatus(view: StatusView): string[] {
   const decision = view.lastDecision;
   if (decision) {
     lines.push(`Last decision: ${decision.action} at ${decision.at}: ${decision.reason}`);
-    lines.push(...tree(table(decision.checks.map(checkRow))));
+    lines.push(...tree(table(decision.checks.map(checkRow(view.rollbackAt)))));
   }
   if (view.history.length > 0) {
     lines.push(
@@ -82,18 +84,55 @@ export function figure(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
-function checkRow(check: CheckResult): string[] {
-  const number = (key: string, label: string) => {
-    const v = (check as Record<string, unknown>)[key];
-    return typeof v === "number" ? `${label}=${figure(v)}` : "";
-  };
-  return [
+/**
+ * A check's figures as every view prints them: the measured value against the check's limit
+ * (`threshold` in status: the one meaning the word has), and the evidence against the canary as a
+ * factor next to the factor at which the rollout rolls back (1/α), e.g. ["0.041 (limit 0.02)",
+ * "evidence 212× (rollback at 100×)"]; absent figures give empty strings.
+ */
+export function checkFigures(
+  check: { value?: unknown; threshold?: unknown; eValue?: unknown },
+  rollbackAt?: number,
+): [string, string] {
+  const number = (v: unknown) => (typeof v === "number" ? figure(v) : undefined);
+  const [value, limit, e] = [number(check.value), number(check.threshold), number(check.eValue)];
+  const measured = value === undefined ? "" : `${value}${limit === undefined ? "" : ` (limit ${limit})`}`;
+  const level = rollbackAt === undefined ? "" : ` (rollback at ${figure(rollbackAt)}×)`;
+  return [measured, e === undefined ? "" : `evidence ${e}×${level}`];
+}
+
+function checkRow(rollbackAt: number | undefined): (check: CheckResult) => string[] {
+  return (check) => [
     `${VERDICT_MARK[check.verdict] ?? "?"} ${check.name}`,
     check.verdict,
-    number("eValue", "e"),
-    number("threshold", "threshold"),
+    ...checkFigures(check as Record<string, unknown>, rollbackAt),
     check.message ?? "",
   ];
+}
+
+const STEP_MARK: Record<StepView["state"], string> = { done: "✔", current: "▶", pending: " " };
+
+/** A plan step's row: mark, number, weight, gate and hold; the current one with time in it. */
+function stepRow(view: StatusView): (step: StepView, index: number) => string[] {
+  return (step, index) => {
+    const gate = step.gate === "time" ? "after the hold" : `then ${step.gate}`;
+    const row = [
+      `${STEP_MARK[step.state]} ${index + 1}`,
+      percent(step.weightBp),
+      `hold ≥${seconds(step.holdMs)}, ${gate}`,
+    ];
+    if (step.state === "current")
+      row.push(view.stepStartedAt ? `in force since ${view.stepStartedAt}` : "waiting for the mesh");
+    return row;
+  };
+}
+
+function seconds(ms: number): string {
+  return ms % 60_000 === 0 && ms > 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+}
+
+function commandLine(result: CommandResult): string {
+  return `${result.command} ${result.result.toLowerCase()} at ${result.at}: ${result.message}`;
 }
 
 function field(label: string, value: string | undefined): string[] {

@@ -1,7 +1,6 @@
 /**
  * The `meshcanary` command line. Each subcommand lives in its own module; this file only wires
- * them into commander and maps outcomes to exit codes scripts can rely on:
- * 0 ok, 1 operation failed, 2 usage error, 3 not found.
+ * them into commander and maps outcomes to the exit codes of exit.ts.
  */
 import { Command, CommanderError } from "commander";
 import { controllerCommand } from "./controller-command.js";
@@ -11,16 +10,20 @@ import { registerOperatorCommands } from "./operator-command.js";
 import { registerPinToken } from "./pin-token-command.js";
 import { registerRenderCommand } from "./render-command.js";
 import { registerStatusCommand } from "./status-command.js";
+import { packageVersion } from "./version.js";
 import { registerValidateCommand } from "./validate-command.js";
+import { registerWaitCommand } from "./wait-command.js";
 
 export { EXIT };
 
 function program(): Command {
   const cli = new Command("meshcanary")
     .description("Canary and progressive delivery for Istio/Envoy, decided inside the proxy")
+    .version(packageVersion(), "-V, --version", "print the version")
     .exitOverride()
     .showHelpAfterError();
   registerStatusCommand(cli);
+  registerWaitCommand(cli);
   registerOperatorCommands(cli);
   registerRenderCommand(cli);
   registerValidateCommand(cli);

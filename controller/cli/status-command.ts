@@ -1,9 +1,10 @@
 /**
  * `status [name]`: one Canary as a tree (or all of a namespace as a table), `--output json|yaml`
- * for scripts, `--watch` to print again on every change until interrupted.
+ * for scripts, `--watch` to redraw on every change (in place on a terminal) until the rollout ends.
  */
 import { type Command, Option } from "commander";
 import { type CanaryObject, getCanary, listCanaries, watchCanaries } from "../kube/canaries.js";
+import { CliError, EXIT } from "./exit.js";
 import { formatStatus, formatSummary } from "./format-status.js";
 import {
   addKubeOptions,
@@ -13,6 +14,7 @@ import {
   kubeTarget,
 } from "./kube-target.js";
 import { type StatusView, statusView } from "./status-view.js";
+import { TERMINAL_PHASES } from "../rollout/advance.js";
 import { toYaml } from "./yaml-documents.js";
 
 /** Output formats of `status`. */
@@ -31,7 +33,10 @@ export function registerStatusCommand(cli: Command): void {
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["text", "json", "yaml"]).default("text"),
     )
-    .option("-w, --watch", "print again on every change until interrupted")
+    .option(
+      "-w, --watch",
+      "redraw on every change; with a name, exit when the rollout ends (exit 5 if the API is lost)",
+    )
     .option("-A, --all-namespaces", "without a name: list the Canaries of all namespaces")
     .action(async (name: string | undefined, options: StatusOptions) => {
       const target = kubeTarget(options);
@@ -46,7 +51,8 @@ export function registerStatusCommand(cli: Command): void {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       try {
-        await watchStatus(target, namespace, name, options.output, write, stop.signal);
+        const redraw = process.stdout.isTTY === true;
+        await watchStatus(target, namespace, name, options.output, write, stop.signal, { redraw });
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
@@ -76,9 +82,24 @@ export function render(views: StatusView[], name: string | undefined, format: St
   return `${lines.join("\n")}\n`;
 }
 
+/** How `status --watch` behaves beyond what it prints. */
+export interface WatchOptions {
+  /** Redraw in place (a terminal) instead of printing each state after the last. */
+  redraw?: boolean;
+  /** The API failing this long ends the watch with exit 5; default 15 s. */
+  lostAfterMs?: number;
+  /** Where notices about the connection go (not the status output); default stderr. */
+  notice?: (text: string) => void;
+}
+
+/** Clears the screen and homes the cursor, so each state replaces the last. */
+export const REDRAW = "\x1b[H\x1b[2J";
+
 /**
  * Prints the status now and after every change (JSON: one compact line per change) until `signal`
- * aborts or the named Canary is deleted. A missing named Canary is exit 3 before anything is printed.
+ * aborts, the named Canary is deleted or reaches a terminal phase with no command pending, or the
+ * API stays unreachable for `lostAfterMs` (exit 5). A missing named Canary is exit 3 before anything
+ * is printed.
  */
 export async function watchStatus(
   target: KubeTarget,
@@ -87,9 +108,20 @@ export async function watchStatus(
   format: StatusFormat,
   write: (text: string) => void,
   signal: AbortSignal,
+  options: WatchOptions = {},
 ): Promise<void> {
   const initial = await readViews(target, namespace, name);
   const views = new Map(initial.map((v) => [idOf(v), v]));
+  let settle: (error?: Error) => void = () => undefined;
+  // Once settled, the watch is being stopped: its abort is not a lost connection.
+  let settled = false;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (error) => {
+      settled = true;
+      if (error) reject(error);
+      else resolve();
+    };
+  });
   let last = "";
   const print = () => {
     const current = [...views.values()].sort(byId);
@@ -97,14 +129,14 @@ export async function watchStatus(
       format === "json"
         ? `${JSON.stringify(name !== undefined ? current[0] : current)}\n`
         : render(current, name, format);
-    if (text === last) return;
-    write(last === "" || format === "json" ? text : `${separator(format)}${text}`);
-    last = text;
+    if (text !== last) {
+      const lead = last === "" || format === "json" ? "" : separator(format);
+      write(options.redraw && format === "text" ? `${REDRAW}${text}` : `${lead}${text}`);
+      last = text;
+    }
+    const view = current[0];
+    if (name !== undefined && view && TERMINAL_PHASES.has(view.phase) && !view.pendingCommand) settle();
   };
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
   const matches = (c: CanaryObject) => name === undefined || c.metadata.name === name;
   const upsert = (c: CanaryObject) => {
     if (!matches(c)) return;
@@ -112,6 +144,10 @@ export async function watchStatus(
     views.set(idOf(view), view);
     print();
   };
+  const notice = options.notice ?? ((text: string) => process.stderr.write(text));
+  const lost = connectionProbe(target, namespace, options.lostAfterMs ?? 15_000, notice, (error) =>
+    settle(new CliError(`lost the connection to the Kubernetes API: ${error}`, EXIT.apiLost)),
+  );
   print();
   const watch = await watchCanaries(
     target.kc,
@@ -124,20 +160,61 @@ export async function watchStatus(
         if (name === undefined) print();
         else {
           write(`canary ${c.metadata.namespace}/${name} deleted\n`);
-          done();
+          settle();
         }
+      },
+      onError: (error) => {
+        if (!settled) lost.failed(error);
       },
     },
     namespace === undefined ? {} : { namespace },
   );
   if (!watch.ok) throw kubeFailure(target.kc, watch.error, "watch of canaries");
-  if (signal.aborted) done();
-  signal.addEventListener("abort", () => done(), { once: true });
+  if (signal.aborted) settle();
+  signal.addEventListener("abort", () => settle(), { once: true });
   try {
     await finished;
   } finally {
+    lost.stop();
     await watch.value.stop();
   }
+}
+
+/**
+ * After a watch error, lists the Canaries once a second: an answer clears it, failing for
+ * `lostAfterMs` calls `onLost`. The informer restarts the watch by itself meanwhile.
+ */
+function connectionProbe(
+  target: KubeTarget,
+  namespace: string | undefined,
+  lostAfterMs: number,
+  notice: (text: string) => void,
+  onLost: (error: string) => void,
+): { failed(error: string): void; stop(): void } {
+  let since: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = async () => {
+    const listed = await listCanaries(target.kc, namespace, { attempts: 1, baseDelayMs: 0, timeoutMs: 3000 });
+    if (since === undefined) return;
+    if (listed.ok) {
+      since = undefined;
+      return;
+    }
+    if (Date.now() - since >= lostAfterMs) onLost(listed.error.message);
+    else timer = setTimeout(probe, 1000);
+  };
+  return {
+    failed(error) {
+      if (since !== undefined) return;
+      since = Date.now();
+      notice(`watch interrupted (${error}); retrying for up to ${lostAfterMs / 1000}s\n`);
+      timer = setTimeout(probe, 1000);
+    },
+    stop() {
+      since = undefined;
+      clearTimeout(timer);
+    },
+  };
 }
 
 function separator(format: StatusFormat): string {

@@ -4,7 +4,15 @@
  */
 import { COMMAND_ANNOTATION, type CanaryObject } from "../kube/canaries.js";
 import { planRollout } from "../rollout/plan.js";
-import type { CanaryStatus, CheckResult, Condition, Phase, Transition } from "../spec/schema.js";
+import type {
+  CanaryStatus,
+  CheckResult,
+  CommandResult,
+  Condition,
+  Phase,
+  Transition,
+} from "../spec/schema.js";
+import { withDefaults } from "../spec/defaults.js";
 import { validateCanary } from "../spec/validate.js";
 
 /** History entries shown; the status keeps up to 20. */
@@ -24,6 +32,18 @@ export interface DecisionView {
   action: string;
   reason: string;
   checks: CheckResult[];
+}
+
+/** One step of the plan as `status` lists it. */
+export interface StepView {
+  /** Canary weight, basis points. */
+  weightBp: number;
+  /** What completes the step after its hold time: analysis, approval or time. */
+  gate: string;
+  /** Least time at the weight, ms. */
+  holdMs: number;
+  /** Where the rollout stands relative to this step. */
+  state: "done" | "current" | "pending";
 }
 
 /** Everything `status` prints for one Canary. */
@@ -48,6 +68,14 @@ export interface StatusView {
   pendingCommand?: string;
   /** Validation errors of the spec ("path: message"); the controller will not run it. */
   specErrors?: string[];
+  /** The plan's steps with the current one marked; absent when the spec is invalid. */
+  plan?: StepView[];
+  /** When the current step's weights were confirmed in force (RFC3339). */
+  stepStartedAt?: string;
+  /** The last operator command the controller handled and what came of it. */
+  commandResult?: CommandResult;
+  /** Evidence (e-value) at which a check fails and the rollout rolls back: 1/α. */
+  rollbackAt?: number;
 }
 
 export function statusView(canary: CanaryObject): StatusView {
@@ -78,7 +106,20 @@ export function statusView(canary: CanaryObject): StatusView {
     history: (status.history ?? []).slice(-RECENT_HISTORY),
     pendingCommand: annotation !== undefined && annotation !== status.lastCommand ? annotation : undefined,
     specErrors: checked.ok ? undefined : checked.errors.map((e) => `${e.path}: ${e.message}`),
+    plan: plan?.steps.map((step, i) => ({ ...step, state: stepState(status, i) })),
+    stepStartedAt: status.stepStartedAt,
+    commandResult: status.commandResult,
+    rollbackAt: spec ? 1 / withDefaults(spec).analysis.alpha : undefined,
   });
+}
+
+function stepState(status: CanaryStatus, index: number): StepView["state"] {
+  const phase = status.phase ?? "Initializing";
+  const at = status.step ?? 0;
+  if (phase === "Initializing") return "pending";
+  if (phase === "Promoting" || (phase === "Succeeded" && (status.weightBp ?? 0) === 10000)) return "done";
+  if (index < at) return "done";
+  return index === at && (phase === "Progressing" || phase === "Paused") ? "current" : "pending";
 }
 
 /** Optional fields are absent rather than undefined, so JSON/YAML output and comparisons stay clean. */

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { validateCanary } from "../spec/validate.js";
 import { CliError, EXIT } from "./exit.js";
-import { readYamlDocuments } from "./yaml-documents.js";
+import { readInput, readYamlDocuments } from "./yaml-documents.js";
 
 /** The verdict on one document: its name and its errors ("path: message"), none when valid. */
 export interface DocumentVerdict {
@@ -17,9 +17,13 @@ export function registerValidateCommand(cli: Command): void {
   cli
     .command("validate")
     .description("check the Canaries in a YAML file; prints every error with its field path")
-    .argument("<file>", "YAML file, may hold several documents (documents of other kinds are skipped)")
-    .action((file: string) => {
-      const verdicts = validateDocuments(readYamlDocuments(file));
+    .argument(
+      "<file>",
+      "YAML file, may hold several documents (others than Canaries are skipped); - for stdin",
+    )
+    .action(async (path: string) => {
+      const file = path === "-" ? "stdin" : path;
+      const verdicts = validateDocuments(readYamlDocuments(file, await readInput(path)));
       if (verdicts.length === 0) throw new CliError(`${file}: no document of kind Canary`, EXIT.failed);
       const lines = verdicts.flatMap((v) =>
         v.errors.length === 0

@@ -9,13 +9,24 @@ export interface YamlDocument {
   label: string;
 }
 
-export function readYamlDocuments(file: string): YamlDocument[] {
-  let text: string;
+/** A file's text; "-" is standard input, read to its end (a pipe may not have it all at once). */
+export async function readInput(file: string): Promise<string> {
+  if (file !== "-") return readYamlFile(file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function readYamlFile(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (e) {
     throw new CliError(`${file}: ${e instanceof Error ? e.message : String(e)}`, EXIT.failed);
   }
+}
+
+export function readYamlDocuments(file: string, input: string = readYamlFile(file)): YamlDocument[] {
+  const text = input;
   const documents = parseAllDocuments(text, { prettyErrors: true });
   if (!Array.isArray(documents)) return [];
   const out: YamlDocument[] = [];

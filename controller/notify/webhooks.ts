@@ -1,12 +1,13 @@
 /**
- * Webhook notifications of rollout transitions: a JSON POST per webhook whose `events` include the
- * phase entered. Sending never blocks the reconcile loop: each delivery runs in the background with
+ * Webhook notifications of rollout transitions: a POST per webhook whose `events` include the
+ * phase entered, in the webhook's format (formats.ts: json, slack, teams, cloudevents). Sending never blocks the reconcile loop: each delivery runs in the background with
  * the webhook's timeout and a bounded number of retries, and at most `maxInFlight` deliveries are
  * pending (further ones are dropped and logged). `nullNotifier` is the "off" implementation.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Phase } from "../spec/schema.js";
+import type { Phase, WebhookFormat } from "../spec/schema.js";
+import { type FormattedBody, formatPayload } from "./formats.js";
 
 /** One endpoint, as in spec.webhooks. */
 export interface WebhookTarget {
@@ -15,6 +16,8 @@ export interface WebhookTarget {
   /** Phases that trigger it; absent = all. */
   events?: Phase[];
   timeoutSeconds?: number;
+  /** Body format; default json (the WebhookPayload itself). */
+  format?: WebhookFormat;
 }
 
 /** The JSON body of a notification. */
@@ -63,7 +66,7 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
   const pending = new Set<Promise<void>>();
   let closed = false;
 
-  const deliver = async (target: WebhookTarget, body: string): Promise<void> => {
+  const deliver = async (target: WebhookTarget, body: FormattedBody): Promise<void> => {
     let last = "";
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1));
@@ -77,7 +80,6 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
 
   return {
     notify(targets, payload) {
-      const body = JSON.stringify(payload);
       for (const target of targetsFor(targets, payload.event)) {
         if (closed || pending.size >= maxInFlight) {
           options.logger.warn(
@@ -86,7 +88,9 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
           );
           continue;
         }
-        const p = deliver(target, body).finally(() => pending.delete(p));
+        const p = deliver(target, formatPayload(target.format ?? "json", payload)).finally(() =>
+          pending.delete(p),
+        );
         pending.add(p);
       }
     },
@@ -101,13 +105,16 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
  * One POST; undefined on a 2xx, else what went wrong (with the URL reduced to its origin). Credentials
  * in the URL's userinfo are sent as Basic auth, since fetch refuses URLs that carry them.
  */
-async function post(target: WebhookTarget, body: string): Promise<string | undefined> {
+async function post(
+  target: WebhookTarget,
+  { contentType, body }: FormattedBody,
+): Promise<string | undefined> {
   // Every spelling of the URL an error message could quote: as written, parsed, and as fetched.
   const spellings = [target.url];
   try {
     const url = new URL(target.url);
     spellings.push(url.href);
-    const headers: Record<string, string> = { "content-type": "application/json" };
+    const headers: Record<string, string> = { "content-type": contentType };
     if (url.username !== "" || url.password !== "") {
       const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
       headers.authorization = `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;

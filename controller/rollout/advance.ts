@@ -15,9 +15,12 @@
  * - After the last step: `promote` plans go Promoting (100% canary) → Succeeded when confirmed;
  *   Succeeded means the target route sends all traffic to the canary subset. `report` plans (abTest)
  *   go straight to Succeeded with 0% canary and the comparison report in status.
- * - `promote` (Progressing, Paused) skips the remaining steps and analysis; `pause` (Progressing)
- *   → Paused(manual), `resume` undoes it; `approve` releases Paused(approval). A command that does not
- *   apply in the current phase changes nothing but a Warning event.
+ * - `promote` (Progressing, Paused) completes the current step without its gate (the next step, or
+ *   Promoting after the last); `promote-full` skips every remaining step; `pause` (Progressing)
+ *   → Paused(manual), `resume` undoes it; `approve` releases Paused(approval); `retry` (RolledBack,
+ *   Aborted) starts again at Initializing, step 1; `undo` (Succeeded at 100%) → RollingBack → RolledBack
+ *   with the target route on the stable subset. Every command ends in a commandHandled action: what it
+ *   did, or why it does not apply in the current phase (then it changes nothing else but a Warning event).
  * - Every transition goes to status history, an Event and a webhook action; status is written
  *   only when it changed.
  */
@@ -28,7 +31,8 @@ import type { Action, AnalysisResult, Command, Observation, RolloutState } from 
 /** How many transitions status.history keeps. */
 export const HISTORY_LIMIT = 20;
 
-const TERMINAL: ReadonlySet<Phase> = new Set(["Succeeded", "RolledBack", "Aborted"]);
+/** Phases a rollout stays in until a command (retry, undo) or a new revision moves it. */
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["Succeeded", "RolledBack", "Aborted"]);
 
 /** A tick in progress: the next state being built and the actions so far. */
 interface Tick {
@@ -63,8 +67,7 @@ function observeRevision(t: Tick): void {
   t.s.revision = revision;
   if (previous === undefined) return;
   if (t.s.weightBp !== 0) setWeights(t, 0, `new revision ${revision}`);
-  Object.assign(t.s, { step: 0, stepStartedAt: undefined, pausedBy: undefined, report: undefined });
-  t.s.analysisState = undefined;
+  restart(t);
   transition(t, "Initializing", `new revision ${revision} replaces ${previous}; restarting`);
 }
 
@@ -251,50 +254,86 @@ function pause(t: Tick, by: "approval" | "manual", why: string): void {
   transition(t, "Paused", why);
 }
 
-/** Whether a command applies in a phase (else it changes nothing but a Warning event); the API answers 409 on false. */
-export function commandApplies(command: Command, phase: Phase, pausedBy: RolloutState["pausedBy"]): boolean {
+/** Why a command cannot apply in a phase, or undefined when it applies; the API answers 409 with it. */
+export function commandRefusal(
+  command: Command,
+  { phase, pausedBy, weightBp }: Pick<RolloutState, "phase" | "pausedBy" | "weightBp">,
+): string | undefined {
+  const where = pausedBy === undefined ? phase : `${phase} (paused for ${pausedBy})`;
+  const refuse = (applies: boolean, when: string) =>
+    applies ? undefined : `${command} does not apply in phase ${where}: it applies ${when}`;
   switch (command) {
     case "abort":
-      return !TERMINAL.has(phase);
+      return refuse(
+        !TERMINAL_PHASES.has(phase),
+        "while a rollout runs (not after Succeeded, RolledBack or Aborted)",
+      );
     case "promote":
-      return phase === "Progressing" || phase === "Paused";
+    case "promote-full":
+      return refuse(phase === "Progressing" || phase === "Paused", "in Progressing or Paused");
     case "approve":
-      return phase === "Paused" && pausedBy === "approval";
+      return refuse(phase === "Paused" && pausedBy === "approval", "in Paused (paused for approval)");
     case "pause":
-      return phase === "Progressing";
+      return refuse(phase === "Progressing", "in Progressing");
     case "resume":
-      return phase === "Paused" && pausedBy === "manual";
+      return refuse(phase === "Paused" && pausedBy === "manual", "in Paused (paused by `pause`)");
+    case "retry":
+      return refuse(phase === "RolledBack" || phase === "Aborted", "after RolledBack or Aborted");
+    case "undo":
+      return refuse(phase === "Succeeded" && weightBp === 10000, "after Succeeded with a promotion to 100%");
   }
 }
 
 function applyCommand(t: Tick, command: Command): void {
-  const { phase, pausedBy } = t.s;
-  if (!commandApplies(command, phase, pausedBy)) {
-    const where = pausedBy === undefined ? phase : `${phase} (${pausedBy})`;
-    event(t, "Warning", "CommandIgnored", `${command} does not apply in phase ${where}`);
+  const refusal = commandRefusal(command, t.s);
+  if (refusal !== undefined) {
+    event(t, "Warning", "CommandRefused", refusal);
+    handled(t, command, false, refusal);
     return;
   }
-  switch (command) {
-    case "abort":
-      abort(t);
-      return;
-    case "promote":
-      promote(t, "promoted by operator");
-      return;
-    case "approve":
-      t.s.pausedBy = undefined;
-      completeStep(t, "approved by operator");
-      return;
-    case "pause":
-      pause(t, "manual", "paused by operator");
-      return;
-    case "resume":
-      t.s.pausedBy = undefined;
-      // Paused at 0% by the progress deadline: the step starts over at its weight.
-      if (t.s.weightBp !== t.s.plan.steps[t.s.step]!.weightBp) startStep(t, t.s.step, "resumed by operator");
-      else transition(t, "Progressing", "resumed by operator");
-      return;
-  }
+  COMMAND_RULES[command](t);
+  // Every command rule makes a transition; its reason says what the command did (the message
+  // already moves on to what comes next).
+  handled(t, command, true, t.s.history.at(-1)!.reason);
+}
+
+const COMMAND_RULES: Record<Command, (t: Tick) => void> = {
+  abort,
+  promote: (t) => {
+    t.s.pausedBy = undefined;
+    completeStep(t, "promoted by operator");
+  },
+  "promote-full": (t) => promote(t, "fully promoted by operator: remaining steps skipped"),
+  approve: (t) => {
+    t.s.pausedBy = undefined;
+    completeStep(t, "approved by operator");
+  },
+  pause: (t) => pause(t, "manual", "paused by operator"),
+  resume: (t) => {
+    t.s.pausedBy = undefined;
+    // Paused at 0% by the progress deadline: the step starts over at its weight.
+    if (t.s.weightBp !== t.s.plan.steps[t.s.step]!.weightBp) startStep(t, t.s.step, "resumed by operator");
+    else transition(t, "Progressing", "resumed by operator");
+  },
+  retry: (t) => {
+    restart(t);
+    transition(t, "Initializing", "retried by operator: the rollout starts again from step 1");
+  },
+  undo: (t) => {
+    t.s.undone = true;
+    rollBack(t, "undone by operator: all traffic back to the stable subset");
+  },
+};
+
+/** Back to the start of the plan: step 1, fresh analysis, no report. */
+function restart(t: Tick): void {
+  Object.assign(t.s, { step: 0, stepStartedAt: undefined, pausedBy: undefined, report: undefined });
+  t.s.analysisState = undefined;
+  t.s.undone = undefined;
+}
+
+function handled(t: Tick, command: Command, applied: boolean, message: string): void {
+  t.actions.push({ kind: "commandHandled", command, applied, message });
 }
 
 function abort(t: Tick): void {

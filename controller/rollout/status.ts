@@ -25,6 +25,7 @@ export function stateFromStatus(plan: RolloutPlan, status: CanaryStatus | undefi
     history: s.history ?? [],
     analysisState: s.analysisState,
     report: s.report,
+    undone: s.undone,
   });
 }
 
@@ -46,6 +47,7 @@ export function statusFromState(state: RolloutState): CanaryStatus {
     history: state.history,
     analysisState: state.analysisState,
     report: state.report,
+    undone: state.undone,
   });
 }
 

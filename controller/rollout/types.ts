@@ -4,9 +4,21 @@ import type { RolloutPlan } from "./plan.js";
 
 export type { Phase } from "../spec/schema.js";
 
-/** Operator commands (CLI/API). */
-/** Operator commands, the one list the CLI, the API and the reconciler accept. */
-export const COMMANDS = ["promote", "approve", "pause", "resume", "abort"] as const;
+/**
+ * Operator commands, the one list the CLI, the API and the reconciler accept. `promote` leaves the
+ * current step for the next one, `promote-full` skips every remaining step; `retry` restarts a
+ * rolled-back or aborted rollout from step 1; `undo` sends a promoted rollout back to stable.
+ */
+export const COMMANDS = [
+  "promote",
+  "promote-full",
+  "approve",
+  "pause",
+  "resume",
+  "abort",
+  "retry",
+  "undo",
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Verdict of the analysis of the current step (canary against stable). */
@@ -64,6 +76,8 @@ export interface RolloutState {
   history: Transition[];
   analysisState?: Record<string, unknown>;
   report?: Record<string, unknown>;
+  /** Set by `undo`: the rollback ends with the target route on the stable subset, not on the route found at the start. */
+  undone?: boolean;
 }
 
 /** A variant's share of the host's traffic. */
@@ -82,4 +96,6 @@ export type Action =
   /** One per transition; the runner sends it to each webhook whose `events` include `event`. */
   | { kind: "webhook"; event: Phase; step: number; canaryWeight: number; message: string }
   /** A step's weights are in force: analysis restarts its window and state from now. */
-  | { kind: "resetAnalysis"; step: number; reason: string };
+  | { kind: "resetAnalysis"; step: number; reason: string }
+  /** The tick's command was applied (what it did) or refused (why); the runner records it in status. */
+  | { kind: "commandHandled"; command: Command; applied: boolean; message: string };

@@ -12,6 +12,10 @@ export const PLURAL = "canaries";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** Rollout phases, in the order a healthy rollout visits them. */
+/** Body formats of webhook notifications (controller/notify/formats.ts). */
+export const WEBHOOK_FORMATS = ["json", "slack", "teams", "cloudevents"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
 export const PHASES = [
   "Initializing",
   "Progressing",
@@ -310,6 +314,12 @@ const Webhook = Obj(
     timeoutSeconds: Type.Optional(
       Type.Integer({ description: "Request timeout", minimum: 1, maximum: 60, default: 10 }),
     ),
+    format: Type.Optional(
+      StringEnum(
+        WEBHOOK_FORMATS,
+        "Body format: json (meshcanary's own), slack, teams (Adaptive Card) or cloudevents (CloudEvents 1.0 JSON); default json",
+      ),
+    ),
   },
   "A notification endpoint",
 );
@@ -408,6 +418,16 @@ const Transition = Obj(
   "A phase or step transition",
 );
 
+const CommandResult = Obj(
+  {
+    command: Type.String({ description: 'The annotation value handled, "<command>/<nonce>"' }),
+    result: StringEnum(["Applied", "Refused", "Invalid"] as const, "Whether the command took effect"),
+    message: Type.String({ description: "What the command did, or why it was refused" }),
+    at: Type.String({ description: "RFC3339 time it was handled" }),
+  },
+  "Outcome of the last operator command",
+);
+
 export const CanaryStatusSchema = Obj(
   {
     phase: Type.Optional(StringEnum(PHASES, "Rollout phase")),
@@ -435,6 +455,12 @@ export const CanaryStatusSchema = Obj(
     report: Type.Optional(Opaque("Comparison report of a finished A/B test")),
     lastCommand: Type.Optional(
       Type.String({ description: 'Last operator command handled, as "<command>/<nonce>"' }),
+    ),
+    commandResult: Type.Optional(CommandResult),
+    undone: Type.Optional(
+      Type.Boolean({
+        description: "Rolled back by undo after a promotion: routing ends on the stable subset",
+      }),
     ),
   },
   "Observed state of the rollout",
@@ -469,4 +495,5 @@ export type Condition = Static<typeof Condition>;
 export type CheckResult = Static<typeof CheckResult>;
 export type Decision = Static<typeof Decision>;
 export type Transition = Static<typeof Transition>;
+export type CommandResult = Static<typeof CommandResult>;
 export type Phase = (typeof PHASES)[number];

@@ -26,10 +26,11 @@ export function validateCanary(obj: unknown): ValidationResult {
   if (shape) return { ok: false, errors: [shape] };
   try {
     const structural = structuralErrors(obj);
-    if (structural.length > 0) return { ok: false, errors: structural };
     const canary = obj as Canary;
-    const semantic = specErrors(canary.spec, "spec");
-    return semantic.length > 0 ? { ok: false, errors: semantic.slice(0, MAX_ERRORS) } : { ok: true, canary };
+    const semantic =
+      structural.length === 0 ? specErrors(canary.spec, "spec") : partialSpecErrors(obj, structural);
+    const errors = [...structural, ...semantic].slice(0, MAX_ERRORS);
+    return errors.length > 0 ? { ok: false, errors } : { ok: true, canary };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, errors: [{ path: "(root)", message: `cannot be checked: ${message}` }] };
@@ -57,6 +58,30 @@ function shapeError(
   ancestors.delete(value);
   done.add(value);
   return undefined;
+}
+
+/**
+ * The semantic rules over a spec that also has schema errors, so one run reports both. The rules
+ * read the spec as typed, so a part too malformed to read ends them (what they found so far is
+ * kept), and an error on a field the schema already flagged (inside or above it, or on another item
+ * of the same list) is left out.
+ */
+function partialSpecErrors(obj: unknown, structural: SpecError[]): SpecError[] {
+  const spec = (obj as { spec?: unknown } | null)?.spec;
+  if (typeof spec !== "object" || spec === null) return [];
+  const found: SpecError[] = [];
+  try {
+    specErrors(spec as CanarySpec, "spec", found);
+  } catch {
+    // A part the rules cannot read: the schema errors already name it.
+  }
+  const flagged = structural.map((e) => e.path);
+  const within = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
+  // Rules across a list's items (e.g. step weights rising) would only echo a flagged item.
+  const list = (path: string) => (path.includes("[") ? path.slice(0, path.lastIndexOf("[")) : undefined);
+  const related = (a: string, b: string) =>
+    within(a, b) || within(b, a) || (list(a) !== undefined && list(a) === list(b));
+  return found.filter((e) => !flagged.some((p) => related(e.path, p)));
 }
 
 /** The schema's errors alone (what the CRD's OpenAPI schema also checks), without the semantic rules. */
@@ -89,8 +114,11 @@ function describe(error: ValueError): string {
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return "is required";
-    case ValueErrorType.ObjectAdditionalProperties:
-      return `unknown field, ${got}`;
+    case ValueErrorType.ObjectAdditionalProperties: {
+      const field = error.path.split("/").at(-1) ?? "";
+      const near = nearest(field, Object.keys((error.schema.properties as object | undefined) ?? {}));
+      return near === undefined ? `unknown field, ${got}` : `unknown field (did you mean "${near}"?), ${got}`;
+    }
     case ValueErrorType.Union: {
       const options = (error.schema.anyOf as Array<{ const?: unknown }>).map((s) => show(s.const));
       return `must be one of ${options.join(", ")}, ${got}`;
@@ -108,9 +136,11 @@ function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** Semantic rules over a structurally valid spec; `at` is the spec's own path (e.g. "spec"). */
-export function specErrors(spec: CanarySpec, at: string): SpecError[] {
-  const errors: SpecError[] = [];
+/**
+ * Semantic rules over a structurally valid spec; `at` is the spec's own path (e.g. "spec"). Errors
+ * go to `errors` as they are found (so a caller keeps them if a later rule throws) and are returned.
+ */
+export function specErrors(spec: CanarySpec, at: string, errors: SpecError[] = []): SpecError[] {
   const add = (path: string, message: string) => errors.push({ path: `${at}.${path}`, message });
   const duration = (path: string, text: string | undefined) => {
     if (text === undefined) return undefined;
@@ -248,4 +278,33 @@ function distinct(values: string[], onDuplicate: (index: number, value: string) 
     if (seen.has(value)) onDuplicate(i, value);
     seen.add(value);
   });
+}
+
+/** The known name closest to a misspelt one (edit distance at most a third of its length, ≥ 1), if any. */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance <= limit && (best === undefined || distance < best.distance))
+      best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance (insert, delete, substitute; a swap of neighbours counts as one). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8 || a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }

@@ -170,7 +170,7 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Promise<Sandbox> {
   const root = opts.root ?? repoRoot();
   const wasmPath = join(root, "build", "meshcanary.wasm");
-  const module = readWasm(wasmPath);
+  readWasm(wasmPath); // a missing build fails here with a clear message, whichever sidecar runs
   const wiring = filterWiring(wasmPlugin(root));
   if (wiring instanceof Error) throw wiring;
   const hostOf = (service: string) => `${service}.${DEMO_NAMESPACE}.svc.cluster.local`;

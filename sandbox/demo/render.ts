@@ -3,6 +3,7 @@
  * (redrawn in place on a TTY), one line per timeline event (appended otherwise: CI and tests are
  * not TTYs) and the closing summary table.
  */
+import { checkFigures } from "../../controller/cli/format-status.js";
 import type {
   CheckLine,
   DecisionLine,
@@ -59,11 +60,9 @@ function variantLine(name: string, r: VariantRate | undefined): string {
   return `    ${name.padEnd(7)} ${(r ? r.rps.toFixed(1) : "–").padStart(7)} rps  failures ${rate(r?.failureRate).padStart(7)}  p99 ${ms(r?.p99Ms)}`;
 }
 
+/** A check as the CLI shows it (checkFigures): value against its limit, evidence as a factor. */
 export function checkText(c: CheckLine): string {
-  const parts = [`${c.name} ${c.verdict}`];
-  if (c.eValue !== undefined) parts.push(`e=${c.eValue.toPrecision(3)}`);
-  if (c.threshold !== undefined) parts.push(`threshold ${Number(c.threshold.toPrecision(4))}`);
-  return parts.join(" ");
+  return [`${c.name} ${c.verdict}`, ...checkFigures(c)].filter((p) => p !== "").join(" ");
 }
 
 export function decisionText(d: DecisionLine): string {

@@ -30,6 +30,8 @@ export interface CheckLine {
   name: string;
   verdict: string;
   message?: string;
+  /** Measured value and the check's limit on it (same units). */
+  value?: number;
   eValue?: number;
   threshold?: number;
 }

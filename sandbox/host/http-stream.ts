@@ -86,7 +86,7 @@ export class VmHttpStream implements HttpStream {
   constructor(
     private readonly vm: Vm,
     private readonly rootId: number,
-    private readonly policy: FailurePolicy,
+    policy: FailurePolicy,
     private readonly facts: StreamFacts,
     private readonly hcmHeaders: boolean,
   ) {

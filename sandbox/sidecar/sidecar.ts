@@ -13,7 +13,6 @@ import {
 import {
   createServer as createHttp2Server,
   type Http2ServerRequest,
-  type Http2ServerResponse,
 } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { Duplex } from "node:stream";

@@ -44,8 +44,9 @@ const STATUS = {
         name: "failure-rate",
         verdict: "pass",
         message: "canary 0.1% vs stable 0.2%",
+        value: 0.001,
         eValue: 0.25,
-        threshold: 100,
+        threshold: 0.02,
       },
     ],
   },
@@ -96,9 +97,16 @@ describe("status", () => {
     expect(lines).toContain("Step:      3/4");
     expect(lines).toContain("├─ stable (v1)  75%");
     expect(lines).toContain("└─ canary (v2)  25%");
+    expect(lines.slice(lines.indexOf("Steps:"), lines.indexOf("Steps:") + 5)).toEqual([
+      "Steps:",
+      "├─ ✔ 1  1%   hold ≥30s, then analysis",
+      "├─ ✔ 2  5%   hold ≥1m, then analysis",
+      "├─ ▶ 3  25%  hold ≥30s, then approval  waiting for the mesh",
+      "└─   4  50%  hold ≥30s, then analysis",
+    ]);
     expect(run.stdout).toContain("Last decision: pause at 2026-11-02T10:04:00Z: step 3 needs approval");
     expect(run.stdout).toMatch(
-      /└─ ✔ failure-rate {2}pass {2}e=0\.25 {2}threshold=100 {2}canary 0\.1% vs stable 0\.2%/,
+      /└─ ✔ failure-rate {2}pass {2}0\.001 \(limit 0\.02\) {2}evidence 0\.25× \(rollback at 100×\) {2}canary 0\.1% vs stable 0\.2%/,
     );
     expect(run.stdout).toMatch(
       /└─ 2026-11-02T10:04:00Z {2}Progressing → Paused +step 3 {2}25% {2}approval$/m,
@@ -158,34 +166,73 @@ describe("status", () => {
 });
 
 describe("operator commands", () => {
-  it.each(["promote", "approve", "pause", "resume", "abort"])(
-    "%s writes the command annotation with a fresh nonce",
-    async (command) => {
-      const before = await getCanary(kc, "default", "reviews");
-      if (!before.ok) throw new Error(before.error.message);
-      const previous = before.value.metadata.annotations?.[COMMAND_ANNOTATION];
-      const run = await runCli(command, "reviews", "--kubeconfig", kubeconfig, "-n", "default");
+  const annotation = async () => {
+    const got = await getCanary(kc, "default", "reviews");
+    if (!got.ok) throw new Error(got.error.message);
+    return got.value.metadata.annotations?.[COMMAND_ANNOTATION];
+  };
+
+  it.each([
+    ["promote", [], "promote"],
+    ["promote", ["--full"], "promote-full"],
+    ["approve", [], "approve"],
+    ["abort", [], "abort"],
+  ])(
+    "%s %s applies in Paused(approval): --no-wait writes %s with a fresh nonce",
+    async (command, extra, written) => {
+      const previous = await annotation();
+      const args = [command, "reviews", ...extra, "--no-wait", "--kubeconfig", kubeconfig, "-n", "default"];
+      const run = await runCli(...args);
       expect(run.code).toBe(0);
-      const after = await getCanary(kc, "default", "reviews");
-      if (!after.ok) throw new Error(after.error.message);
-      const value = after.value.metadata.annotations?.[COMMAND_ANNOTATION];
-      expect(value).toMatch(new RegExp(`^${command}/\\d+$`));
+      const value = await annotation();
+      expect(value).toMatch(new RegExp(`^${written}/\\d+$`));
       expect(value).not.toBe(previous);
       expect(run.stdout).toContain(
-        `canary default/reviews: ${command} requested (meshcanary.io/command: ${value})`,
+        `canary default/reviews: ${written} requested (meshcanary.io/command: ${value})`,
       );
     },
   );
 
+  it.each([
+    ["pause", "in Progressing"],
+    ["resume", "in Paused (paused by `pause`)"],
+    ["retry", "after RolledBack or Aborted"],
+    ["undo", "after Succeeded with a promotion to 100%"],
+  ])(
+    "%s is refused in Paused(approval) before anything is written: exit 1 with the reason",
+    async (command, when) => {
+      const previous = await annotation();
+      const run = await runCli(command, "reviews", "--kubeconfig", kubeconfig);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `canary default/reviews: refused: ${command} does not apply in phase Paused (paused for approval): it applies ${when}`,
+      );
+      expect(await annotation()).toBe(previous);
+    },
+  );
+
   it("two requests of the same command get different nonces", async () => {
-    await runCli("pause", "reviews", "--kubeconfig", kubeconfig);
-    const first = await getCanary(kc, "default", "reviews");
-    await runCli("pause", "reviews", "--kubeconfig", kubeconfig);
-    const second = await getCanary(kc, "default", "reviews");
-    if (!first.ok || !second.ok) throw new Error("get failed");
-    expect(second.value.metadata.annotations?.[COMMAND_ANNOTATION]).not.toBe(
-      first.value.metadata.annotations?.[COMMAND_ANNOTATION],
+    await runCli("approve", "reviews", "--no-wait", "--kubeconfig", kubeconfig);
+    const first = await annotation();
+    await runCli("approve", "reviews", "--no-wait", "--kubeconfig", kubeconfig);
+    expect(await annotation()).not.toBe(first);
+  });
+
+  it("waits for the controller's answer up to --timeout: none running is exit 4, the command left pending", async () => {
+    const run = await runCli("approve", "reviews", "--timeout", "600ms", "--kubeconfig", kubeconfig);
+    expect(run.code).toBe(4);
+    const value = await annotation();
+    expect(run.stderr).toContain(
+      `approve recorded (${value}) but the controller has not answered within 600ms`,
     );
+    const status = await runCli("status", "reviews", "--kubeconfig", kubeconfig);
+    expect(status.stdout).toContain(`Pending:   ${value} (not yet handled by the controller)`);
+  });
+
+  it("a bad --timeout is a usage error", async () => {
+    const run = await runCli("approve", "reviews", "--timeout", "soon", "--kubeconfig", kubeconfig);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--timeout: invalid duration "soon"');
   });
 
   it("exits 3 naming a missing Canary", async () => {

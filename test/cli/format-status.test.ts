@@ -134,9 +134,10 @@ describe("formatStatus", () => {
       ],
     ],
     [
-      "decision checks with verdict marks, e-value and threshold; missing figures leave no gap at the end",
+      "decision checks: value against its limit, evidence against the rollback level; missing figures leave no gap",
       {
         ...base,
+        rollbackAt: 100,
         lastDecision: {
           at: "T",
           action: "rollback",
@@ -146,8 +147,9 @@ describe("formatStatus", () => {
             {
               name: "failure-rate",
               verdict: "fail",
+              value: 0.041,
               eValue: 212,
-              threshold: 100,
+              threshold: 0.02,
               message: "4.1% vs 0.9%",
             } as CheckResult,
             { name: "latency-p99", verdict: "inconclusive" },
@@ -156,7 +158,7 @@ describe("formatStatus", () => {
       },
       [
         "Last decision: rollback at T: failure-rate failed",
-        "├─ ✖ failure-rate  fail          e=212  threshold=100  4.1% vs 0.9%",
+        "├─ ✖ failure-rate  fail          0.041 (limit 0.02)  evidence 212× (rollback at 100×)  4.1% vs 0.9%",
         "└─ … latency-p99   inconclusive",
       ],
     ],
@@ -176,6 +178,29 @@ describe("formatStatus", () => {
         ],
       },
       ["Conditions:", "└─ Ready  False  ForeignEdit  route edited"],
+    ],
+    [
+      "the step plan with the current step marked and when it came into force; the last command's answer",
+      {
+        ...base,
+        stepStartedAt: "2026-11-02T10:00:00.000Z",
+        commandResult: { command: "pause/7", result: "Refused", message: "no", at: "T" },
+        plan: [
+          { weightBp: 1000, gate: "analysis", holdMs: 30_000, state: "done" },
+          { weightBp: 2500, gate: "approval", holdMs: 120_000, state: "current" },
+          { weightBp: 5000, gate: "analysis", holdMs: 30_000, state: "pending" },
+        ],
+      },
+      [
+        "Command:   pause/7 refused at T: no",
+        "Weights:",
+        "├─ stable  90%",
+        "└─ canary  10%",
+        "Steps:",
+        "├─ ✔ 1  10%  hold ≥30s, then analysis",
+        "├─ ▶ 2  25%  hold ≥2m, then approval   in force since 2026-11-02T10:00:00.000Z",
+        "└─   3  50%  hold ≥30s, then analysis",
+      ],
     ],
     [
       "a pending command right after the message",

@@ -95,7 +95,7 @@ function fixture(...rs: CanaryRecord[]): Fixture {
       requested.push(`${ns}/${name}:${cmd}`);
       return answer.next;
     },
-    isLeader: () => true,
+    isReady: () => true,
     seriesIntervalMs: 3_600_000,
     now: () => clock.now,
   };

@@ -67,10 +67,10 @@ afterAll(async () => {
 });
 
 describe("controller HTTP API", () => {
-  it("reports ready only on the leader and healthy on both", async () => {
+  it("reports ready and healthy on both replicas, leader or not (the Deployment becomes Available)", async () => {
     expect(leader.apiPort).toBeGreaterThan(0);
     expect((await request(url(leader, "/readyz"))).status).toBe(200);
-    expect((await request(url(follower, "/readyz"))).status).toBe(503);
+    expect((await request(url(follower, "/readyz"))).status).toBe(200);
     expect((await request(url(leader, "/healthz"))).status).toBe(200);
     expect((await request(url(follower, "/healthz"))).status).toBe(200);
   });

@@ -70,7 +70,7 @@ describe("deleting a Canary", () => {
     const c = await world.controller();
     await world.createCanary("done", specFor("ratings"));
     await phase("done", "Progressing");
-    await world.annotate("done", "promote/1");
+    await world.annotate("done", "promote-full/1");
     await phase("done", "Succeeded");
     await until("100% canary", async () => targetWeights(await world.vs("ratings")).v2 === 100);
 

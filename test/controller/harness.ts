@@ -55,6 +55,7 @@ export interface World<A extends WorldApi = KubeApiServer> {
     identity?: string;
     leaderElection?: boolean;
     api?: ControllerOptions["api"];
+    statusCheckpointMs?: number;
   }): ReturnType<typeof startController>;
   close(): Promise<void>;
 }
@@ -157,6 +158,7 @@ export async function startWorldOn<A extends WorldApi>(
         tickMs: 200,
         webhooks: false,
         ...(extra.api ? { api: extra.api } : {}),
+        ...(extra.statusCheckpointMs !== undefined ? { statusCheckpointMs: extra.statusCheckpointMs } : {}),
         logger: pino({ level: "silent" }),
       });
       running.push(c);

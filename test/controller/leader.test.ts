@@ -45,12 +45,12 @@ describe("leader election", () => {
 
     await a.close();
     await until("b to take over", async () => b.isLeader(), 10_000);
-    await world.annotate("ha", "promote/1");
+    await world.annotate("ha", "promote-full/1");
     const c = await until("b to promote", async () => {
       const c = await world.canary("ha");
       return c.status?.phase === "Succeeded" ? c : undefined;
     });
-    expect(c.status.lastCommand).toBe("promote/1");
+    expect(c.status.lastCommand).toBe("promote-full/1");
     const steps = (c.status.history as Json[]).map((h) => `${h.to}@${h.step}`);
     expect(steps).toEqual(["Progressing@0", "Promoting@0", "Succeeded@0"]);
   }, 30_000);

@@ -6,6 +6,7 @@ import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "../../contro
 import { buildDirective, nextDirectiveVersion, routeTable } from "../../controller/app/directive.js";
 import { meshIntentFor } from "../../controller/app/mesh-intent.js";
 import { revisionOf } from "../../controller/app/revision.js";
+import { statusWriteDue } from "../../controller/app/status-cadence.js";
 import { mergePatch } from "../../controller/app/status-patch.js";
 import { planRollout } from "../../controller/rollout/plan.js";
 import { stateFromStatus } from "../../controller/rollout/status.js";
@@ -23,6 +24,68 @@ describe("mergePatch", () => {
     [{ a: 1 }, { a: 1 }, {}],
   ])("%j → %j is %j", (prev, next, patch) => {
     expect(mergePatch(prev, next)).toEqual(patch);
+  });
+});
+
+describe("statusWriteDue", () => {
+  const written = {
+    phase: "Progressing" as const,
+    step: 0,
+    message: "step 1/2 at 10%: waiting, 120 of 200 requests",
+    analysisState: { lastWindowMs: 1000 },
+    conditions: [
+      {
+        type: "AnalysisPassing",
+        status: "Unknown" as const,
+        reason: "Inconclusive",
+        message: "e=1.2",
+        lastTransitionTime: "T",
+      },
+    ],
+    lastDecision: {
+      at: "T",
+      action: "hold",
+      reason: "e=1.2",
+      checks: [{ name: "failure-rate", verdict: "inconclusive" as const }],
+    },
+  };
+  const figures = {
+    ...written,
+    message: "step 1/2 at 10%: waiting, 150 of 200 requests",
+    analysisState: { lastWindowMs: 2000 },
+    conditions: [{ ...written.conditions[0]!, message: "e=1.4" }],
+    lastDecision: { ...written.lastDecision, at: "T2", reason: "e=1.4" },
+  };
+  // [what changed, desired, ms since the last write, due]
+  it.each<[string, object, number, boolean]>([
+    ["nothing", written, 60_000, false],
+    ["figures only, within the checkpoint", figures, 29_999, false],
+    ["figures only, at the checkpoint", figures, 30_000, true],
+    ["the phase", { ...figures, phase: "Paused", pausedBy: "manual" }, 0, true],
+    ["the step", { ...written, step: 1 }, 0, true],
+    [
+      "a condition's status",
+      { ...figures, conditions: [{ ...written.conditions[0]!, status: "True" }] },
+      0,
+      true,
+    ],
+    [
+      "a check's verdict",
+      {
+        ...figures,
+        lastDecision: { ...figures.lastDecision, checks: [{ name: "failure-rate", verdict: "fail" }] },
+      },
+      0,
+      true,
+    ],
+    ["a command's answer", { ...written, lastCommand: "pause/1" }, 0, true],
+  ])("%s changed", (_, desired, sinceMs, due) => {
+    expect(statusWriteDue(written, desired, 1_000_000, 1_000_000 + sinceMs)).toBe(due);
+  });
+
+  it("writes at once when nothing was written by this replica yet", () => {
+    expect(statusWriteDue(undefined, written, undefined, 0)).toBe(true);
+    expect(statusWriteDue(written, figures, undefined, 0)).toBe(true);
   });
 });
 
@@ -94,6 +157,11 @@ describe("meshIntentFor", () => {
     if ("weights" in want)
       expect(intent?.weights.map((w) => [w.variant, w.subset, w.weightBp])).toEqual(want.weights);
     if ("finalSubset" in want) expect(intent?.finalSubset).toBe(want.finalSubset);
+  });
+
+  it("after undo, the finished rollback ends on the stable subset instead of the route found at its start", () => {
+    const undone = { ...stateFromStatus(planRollout(spec), {}), phase: "RolledBack", undone: true } as never;
+    expect(meshIntentFor("default/c", spec, undone)).toMatchObject({ active: false, finalSubset: "v1" });
   });
 });
 

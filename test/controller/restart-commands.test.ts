@@ -68,13 +68,28 @@ describe("commands through the annotation", () => {
     const paused = await phaseOf("commanded", "Paused");
     expect(paused.status.pausedBy).toBe("manual");
     expect(paused.status.lastCommand).toBe("pause/1");
+    expect(paused.status.commandResult).toMatchObject({
+      command: "pause/1",
+      result: "Applied",
+      message: "paused by operator",
+    });
     await world.annotate("commanded", "resume/2");
     const resumed = await phaseOf("commanded", "Progressing");
     expect(resumed.status.pausedBy).toBeUndefined();
     expect(targetWeights(await world.vs("ratings"))).toEqual({ v1: 90, v2: 10 });
-    await world.annotate("commanded", "promote/3");
+    await world.annotate("commanded", "promote-full/3");
     await phaseOf("commanded", "Succeeded");
     expect(targetWeights(await world.vs("ratings"))).toEqual({ v2: 100 });
+    await world.annotate("commanded", "pause/4");
+    const refused = await until("pause/4 answered", async () => {
+      const c = await world.canary("commanded");
+      return c.status.commandResult?.command === "pause/4" && c.status;
+    });
+    expect(refused.phase).toBe("Succeeded");
+    expect(refused.commandResult).toMatchObject({
+      result: "Refused",
+      message: expect.stringContaining("pause does not apply in phase Succeeded"),
+    });
     const reasons = (await world.events("commanded")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["Paused", "Progressing", "Promoting", "Succeeded"]));
   }, 30_000);

@@ -209,7 +209,9 @@ describe("render", () => {
             at: iso(900),
             action: "hold",
             reason: "inconclusive",
-            checks: [{ name: "failure-rate", verdict: "inconclusive", eValue: 3.2, threshold: 0.02 }],
+            checks: [
+              { name: "failure-rate", verdict: "inconclusive", value: 0.011, eValue: 3.2, threshold: 0.02 },
+            ],
           },
         },
       }),
@@ -220,7 +222,7 @@ describe("render", () => {
       "    stable    750.0 rps  failures   0.13%  p99 14.3 ms",
       "    canary    250.0 rps  failures   8.00%  p99 –",
       "    fault   error rate 5.0% in the canary, at step 2 (25%)",
-      "    last    hold [failure-rate inconclusive e=3.20 threshold 0.02]: inconclusive",
+      "    last    hold [failure-rate inconclusive 0.011 (limit 0.02) evidence 3.2×]: inconclusive",
       "    status  step 2/3 at 25%",
     ]);
   });

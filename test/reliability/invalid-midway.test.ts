@@ -90,7 +90,7 @@ describe("a Canary that becomes invalid mid-rollout", () => {
       return ready(c)?.reason !== "InvalidSpec" ? c : undefined;
     });
     expect(fixed.status.step).toBe(0);
-    await world.annotate("midway", "promote/1");
+    await world.annotate("midway", "promote-full/1");
     const done = await phaseOf(world, "midway", "Succeeded");
     expect(ready(done).status).toBe("True");
     expect(targetWeights(await world.vs("reviews"))).toEqual({ v2: 100 });

@@ -67,7 +67,7 @@ describe("status and watch faults", () => {
     const commands: Array<[string, string]> = [
       ["pause/1", "Paused"],
       ["resume/2", "Progressing"],
-      ["promote/3", "Succeeded"],
+      ["promote-full/3", "Succeeded"],
     ];
     for (const [command, phase] of commands) {
       world.api.faults.expireWatches();

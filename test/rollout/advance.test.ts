@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { advance, HISTORY_LIMIT } from "../../controller/rollout/advance.js";
 import { planRollout } from "../../controller/rollout/plan.js";
 import { stateFromStatus } from "../../controller/rollout/status.js";
-import type { Action, Command, Observation, RolloutState } from "../../controller/rollout/types.js";
+import {
+  type Action,
+  COMMANDS,
+  type Command,
+  type Observation,
+  type RolloutState,
+} from "../../controller/rollout/types.js";
 import { PHASES } from "../../controller/spec/schema.js";
 import { fail, inconclusive, pass, spec, T0 } from "./sim.js";
 
@@ -47,80 +53,91 @@ const of = <K extends Action["kind"]>(actions: Action[], kind: K) =>
 const canaryWeightsSet = (actions: Action[]) => of(actions, "setWeights").map((a) => a.variants[1]!.weightBp);
 
 describe("commands in every phase", () => {
-  // [state, command, phase after, pausedBy after, canary weights set, step after]
-  const I = "ignored";
-  const table: Array<[string, Command, string, string | undefined, number[], number]> = [
-    ["Initializing", "promote", I, undefined, [], 0],
-    ["Initializing", "approve", I, undefined, [], 0],
-    ["Initializing", "pause", I, undefined, [], 0],
-    ["Initializing", "resume", I, undefined, [], 0],
+  // The commands that apply: [state, command, phase after, pausedBy after, canary weights set, step after].
+  // Every other state × command pair is refused and changes nothing.
+  const applied: Array<[string, Command, string, string | undefined, number[], number]> = [
     ["Initializing", "abort", "Aborted", undefined, [], 0],
-    ["Progressing", "promote", "Promoting", undefined, [10000], 0],
-    ["Progressing", "approve", I, undefined, [], 0],
+    ["Progressing", "promote", "Progressing", undefined, [5000], 1],
+    ["Progressing", "promote-full", "Promoting", undefined, [10000], 0],
     ["Progressing", "pause", "Paused", "manual", [], 0],
-    ["Progressing", "resume", I, undefined, [], 0],
     ["Progressing", "abort", "Aborted", undefined, [0], 0],
-    ["Paused(approval)", "promote", "Promoting", undefined, [10000], 0],
+    ["Paused(approval)", "promote", "Progressing", undefined, [5000], 1],
+    ["Paused(approval)", "promote-full", "Promoting", undefined, [10000], 0],
     ["Paused(approval)", "approve", "Progressing", undefined, [5000], 1],
-    ["Paused(approval)", "pause", I, "approval", [], 0],
-    ["Paused(approval)", "resume", I, "approval", [], 0],
     ["Paused(approval)", "abort", "Aborted", undefined, [0], 0],
-    ["Paused(manual)", "promote", "Promoting", undefined, [10000], 0],
-    ["Paused(manual)", "approve", I, "manual", [], 0],
-    ["Paused(manual)", "pause", I, "manual", [], 0],
+    ["Paused(manual)", "promote", "Progressing", undefined, [5000], 1],
+    ["Paused(manual)", "promote-full", "Promoting", undefined, [10000], 0],
     ["Paused(manual)", "resume", "Progressing", undefined, [], 0],
     ["Paused(manual)", "abort", "Aborted", undefined, [0], 0],
-    ...(["promote", "approve", "pause", "resume"] as const).map(
-      (c) => ["Promoting", c, I, undefined, [], 1] as [string, Command, string, undefined, number[], number],
-    ),
     ["Promoting", "abort", "Aborted", undefined, [0], 1],
-    ...(["promote", "approve", "pause", "resume"] as const).map(
-      (c) =>
-        ["RollingBack", c, I, undefined, [], 0] as [string, Command, string, undefined, number[], number],
-    ),
     ["RollingBack", "abort", "Aborted", undefined, [], 0],
-    ...(["Succeeded", "RolledBack", "Aborted"] as const).flatMap((phase) =>
-      (["promote", "approve", "pause", "resume", "abort"] as const).map(
-        (c) =>
-          [phase, c, I, undefined, [], phase === "Succeeded" ? 1 : 0] as [
-            string,
-            Command,
-            string,
-            undefined,
-            number[],
-            number,
-          ],
-      ),
-    ),
+    ["Succeeded", "undo", "RollingBack", undefined, [0], 1],
+    ["RolledBack", "retry", "Initializing", undefined, [], 0],
+    ["Aborted", "retry", "Initializing", undefined, [], 0],
   ];
+  const key = (state: string, command: string) => `${state}/${command}`;
+  const appliedKeys = new Set(applied.map(([s, c]) => key(s, c)));
+  const refused = Object.keys(STATES).flatMap((name) =>
+    COMMANDS.filter((c) => !appliedKeys.has(key(name, c))).map((c) => [name, c] as [string, Command]),
+  );
 
-  it.each(table)("%s + %s → %s", (name, command, phase, pausedBy, weights, step) => {
+  it.each(applied)("%s + %s → %s", (name, command, phase, pausedBy, weights, step) => {
     const before = STATES[name]!;
     const { state, actions } = advance(before, { command }, T0 + 1000);
     expect(canaryWeightsSet(actions)).toEqual(weights);
     expect(state.step).toBe(step);
     expect(state.pausedBy).toBe(pausedBy);
-    if (phase === I) {
-      expect(state.phase).toBe(before.phase);
-      expect(of(actions, "event")).toEqual([
-        {
-          kind: "event",
-          type: "Warning",
-          reason: "CommandIgnored",
-          message: expect.stringContaining(command),
-        },
-      ]);
-      expect(of(actions, "webhook")).toEqual([]);
-    } else {
-      expect(state.phase).toBe(phase);
-      expect(of(actions, "webhook").map((w) => w.event)).toEqual([phase]);
-      expect(state.history.at(-1)).toMatchObject({ from: before.phase, to: phase });
-    }
+    expect(state.phase).toBe(phase);
+    expect(of(actions, "webhook").map((w) => w.event)).toEqual([phase]);
+    expect(state.history.at(-1)).toMatchObject({ from: before.phase, to: phase });
+    expect(of(actions, "commandHandled")).toEqual([
+      { kind: "commandHandled", command, applied: true, message: state.history.at(-1)!.reason },
+    ]);
+  });
+
+  it.each(refused)("%s + %s is refused with the reason", (name, command) => {
+    const before = STATES[name]!;
+    const { state, actions } = advance(before, { command }, T0 + 1000);
+    expect(canaryWeightsSet(actions)).toEqual([]);
+    expect(state.phase).toBe(before.phase);
+    expect(state.step).toBe(before.step);
+    expect(state.pausedBy).toBe(before.pausedBy);
+    expect(of(actions, "webhook")).toEqual([]);
+    const message = expect.stringMatching(
+      new RegExp(`^${command} does not apply in phase ${before.phase}.*: it applies `),
+    );
+    expect(of(actions, "event")).toEqual([
+      { kind: "event", type: "Warning", reason: "CommandRefused", message },
+    ]);
+    expect(of(actions, "commandHandled")).toEqual([
+      { kind: "commandHandled", command, applied: false, message },
+    ]);
   });
 
   it("covers every phase and command", () => {
-    const covered = new Set(table.map(([s, c]) => `${STATES[s]!.phase}/${c}`));
-    expect(covered.size).toBe(PHASES.length * 5);
+    const covered = new Set([...applied, ...refused].map(([s, c]) => `${STATES[s]!.phase}/${c}`));
+    expect(covered.size).toBe(PHASES.length * COMMANDS.length);
+  });
+
+  it("promote at the last step promotes; undo of an A/B test report is refused", () => {
+    const last = { ...STATES.Progressing!, step: 1, weightBp: 5000 };
+    expect(advance(last, { command: "promote" }, T0).state.phase).toBe("Promoting");
+    const report = { ...STATES.Succeeded!, weightBp: 0 };
+    const undone = advance(report, { command: "undo" }, T0);
+    expect(undone.state.phase).toBe("Succeeded");
+    expect(of(undone.actions, "commandHandled")[0]).toMatchObject({ applied: false });
+  });
+
+  it("undo ends RolledBack and marked undone; retry starts afresh from step 1", () => {
+    const undo = advance(STATES.Succeeded!, { command: "undo" }, T0);
+    const back = advance(undo.state, { weightsApplied: { version: undo.state.routingVersion } }, T0 + 1);
+    expect(back.state).toMatchObject({ phase: "RolledBack", weightBp: 0, undone: true });
+    const retry = advance(back.state, { command: "retry" }, T0 + 2);
+    expect(retry.state).toMatchObject({ phase: "Initializing", step: 0, weightBp: 0 });
+    expect(retry.state.undone).toBeUndefined();
+    expect(retry.state.analysisState).toBeUndefined();
+    const started = advance(retry.state, { meshReady: true }, T0 + 3);
+    expect(started.state).toMatchObject({ phase: "Progressing", step: 0, weightBp: 1000 });
   });
 });
 

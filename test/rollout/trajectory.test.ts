@@ -37,8 +37,8 @@ const healthy = (state: RolloutState, now: number) =>
 const approveWhenAsked = (state: RolloutState) =>
   state.phase === "Paused" && state.pausedBy === "approval" ? ("approve" as const) : undefined;
 
-/** Operator commands by tick: pause during step 1, resume later, then promote. */
-const OPERATOR: Record<number, Command> = { 5: "pause", 30: "resume", 31: "promote" };
+/** Operator commands by tick: pause during step 1, resume later, then promote past every step. */
+const OPERATOR: Record<number, Command> = { 5: "pause", 30: "resume", 31: "promote-full" };
 
 const SCENARIOS: Array<[string, RolloutPlan, World]> = [
   ["healthy canary", canaryPlan, { analysis: healthy, command: approveWhenAsked }],
@@ -133,7 +133,7 @@ describe("whole rollouts", () => {
     expect(split.at(-1)!.now - split[0]!.now).toBeGreaterThanOrEqual(10 * 60_000);
   });
 
-  it("operator pause holds the step; promote skips the rest", () => {
+  it("operator pause holds the step; promote --full skips the rest", () => {
     const { ticks, state } = simulate(canaryPlan, SCENARIOS[5]![2]);
     expect(ticks[5]!.phase).toBe("Paused");
     expect(

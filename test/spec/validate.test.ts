@@ -23,6 +23,37 @@ describe("validateCanary", () => {
     expect(errors).toEqual(JSON.parse(read(`test/fixtures/spec/${name}.errors.json`)));
   });
 
+  it("reports schema and semantic errors together, with the nearest known field for a misspelt one", () => {
+    const errors = errorsOf(
+      minimal({
+        canary: { subset: "v1" },
+        stratgy: { canary: { steps: [] } },
+        analysis: { minReqests: 5, minStepDuration: "soon" },
+        strategy: { canary: { steps: [{ weight: 150 }, { weight: 5 }] } },
+      }),
+    );
+    expect(errors).toEqual([
+      {
+        path: "spec.stratgy",
+        message: 'unknown field (did you mean "strategy"?), got {"canary":{"steps":[]}}',
+      },
+      {
+        path: "spec.strategy.canary.steps[0].weight",
+        message: "expected number to be less or equal to 100, got 150",
+      },
+      { path: "spec.analysis.minReqests", message: 'unknown field (did you mean "minRequests"?), got 5' },
+      { path: "spec.canary.subset", message: 'must differ from stable.subset, got "v1" for both' },
+      {
+        path: "spec.analysis.minStepDuration",
+        message: 'invalid duration "soon": expected e.g. "500ms", "30s", "1m30s", "2h"',
+      },
+    ]);
+  });
+
+  it("suggests a field only when one is close", () => {
+    expect(errorsOf(minimal({ zzzz: 1 }))).toEqual([{ path: "spec.zzzz", message: "unknown field, got 1" }]);
+  });
+
   it.each(SPEC_REJECTIONS)("rejects %j at %s", (spec, path, message) => {
     expect(errorsOf(minimal(spec))).toEqual([{ path, message }]);
   });
