@@ -10,10 +10,7 @@ import {
   type IncomingHttpHeaders,
   request as httpRequest,
 } from "node:http";
-import {
-  createServer as createHttp2Server,
-  type Http2ServerRequest,
-} from "node:http2";
+import { createServer as createHttp2Server, type Http2ServerRequest } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import type { IncomingMessage } from "node:http";
