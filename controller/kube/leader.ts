@@ -67,7 +67,8 @@ export function startLeaderElection(kc: KubeConfig, options: LeaderElectionOptio
       leaseDurationSeconds: durationS,
       acquireTime: sameHolder && previous?.acquireTime ? new V1MicroTime(previous.acquireTime) : at,
       renewTime: at,
-      leaseTransitions: (previous?.leaseTransitions ?? 0) + (sameHolder || !previous?.holderIdentity ? 0 : 1),
+      // As client-go: taking a Lease someone else held counts, even one its holder released.
+      leaseTransitions: (previous?.leaseTransitions ?? 0) + (previous === undefined || sameHolder ? 0 : 1),
     };
   };
 

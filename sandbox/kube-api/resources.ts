@@ -137,6 +137,17 @@ const ENTRIES: Entry[] = [
     status: true,
     deleteReturns: "object" as const,
   })),
+  // Stored so the controller's install (istio/controller/pdb.yaml) applies; never enforced here.
+  {
+    group: "policy",
+    versions: ["v1"],
+    plural: "poddisruptionbudgets",
+    kind: "PodDisruptionBudget",
+    namespaced: true,
+    status: true,
+    deleteReturns: "object",
+    shortNames: ["pdb"],
+  },
   {
     group: "extensions.istio.io",
     versions: ["v1alpha1"],

@@ -65,9 +65,9 @@ for (const choice of backendChoices()) {
       await stopControllerProcess(a);
       await until("b to take over", async () => b.leads(), 15_000);
       const held = (await world.req("GET", lease)).body.spec;
-      // a released the Lease on SIGTERM (holder cleared), so b's acquisition is not counted as a transition.
-      expect(held).toMatchObject({ holderIdentity: "b", leaseTransitions: 0 });
-      await world.annotate("ha", "promote/1");
+      // a released the Lease on SIGTERM (holder cleared); b taking it counts as a transition, as in client-go.
+      expect(held).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
+      await world.annotate("ha", "promote-full/1");
       const done = await phaseOf(world, "ha", "Succeeded");
       expect((done.status.history as Json[]).map((h) => `${h.to}@${h.step}`)).toEqual([
         "Progressing@0",
@@ -88,7 +88,7 @@ for (const choice of backendChoices()) {
       await phaseOf(world, "before", "Progressing", 0);
       await world.api.restart();
       // A change made after the restart reaches the controller only through a re-established watch.
-      await world.annotate("before", "promote/1");
+      await world.annotate("before", "promote-full/1");
       await phaseOf(world, "before", "Succeeded");
       await world.createCanary("after", {
         ...healthySpec([10]),

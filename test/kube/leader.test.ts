@@ -61,7 +61,7 @@ describe("leader election on a Lease", () => {
       "GET",
       "/apis/coordination.k8s.io/v1/namespaces/default/leases/release",
     );
-    expect(lease.spec).toMatchObject({ holderIdentity: "b", leaseTransitions: 0 });
+    expect(lease.spec).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
     await b.stop();
   });
 
