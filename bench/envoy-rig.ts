@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { startTelemetryServer, type TelemetryServer } from "../controller/telemetry/index.js";
-import type { WasmFilterSpec } from "../sandbox/envoy/bootstrap.js";
+import { httpListener, ROUTER_FILTER, type WasmFilterSpec } from "../sandbox/envoy/bootstrap.js";
 import { type EnvoyProcess, startEnvoyProcess } from "../sandbox/envoy/envoy-process.js";
 import { type EnvoySidecar, startEnvoySidecar } from "../sandbox/envoy/envoy-sidecar.js";
 import { type MeshView, staticCluster } from "../sandbox/envoy/istio-xds.js";
@@ -50,46 +50,13 @@ export function meshcanaryConfig(): string {
 }
 
 function listener(name: string) {
-  return {
+  const direct = { match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: name } } };
+  return httpListener(
     name,
-    address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type":
-                "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-              stat_prefix: name,
-              route_config: {
-                virtual_hosts: [
-                  {
-                    name,
-                    domains: ["*"],
-                    routes: [
-                      {
-                        match: { prefix: "/" },
-                        direct_response: { status: 200, body: { inline_string: name } },
-                      },
-                    ],
-                  },
-                ],
-              },
-              http_filters: [
-                {
-                  name: "envoy.filters.http.router",
-                  typed_config: {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
+    0,
+    { route_config: { virtual_hosts: [{ name, domains: ["*"], routes: [direct] }] } },
+    [ROUTER_FILTER],
+  );
 }
 
 /** The upstream Envoy: listeners "stable" and "canary", each answering 200 itself. */

@@ -98,6 +98,43 @@ export function discoveryResponse(version: number, typeUrl: string, resources: J
   };
 }
 
+/** Envoy's router, the last HTTP filter of every chain. */
+export const ROUTER_FILTER: Json = {
+  name: "envoy.filters.http.router",
+  typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
+};
+
+/** A listener on 127.0.0.1 with one HTTP connection manager; `routing` is its rds or route_config. */
+export function httpListener(
+  name: string,
+  port: number,
+  routing: Json,
+  httpFilters: Json[],
+  extra: Json = {},
+): Json {
+  return {
+    name,
+    address: { socket_address: { address: "127.0.0.1", port_value: port } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: {
+              "@type":
+                "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              stat_prefix: name,
+              ...routing,
+              http_filters: httpFilters,
+              ...extra,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export function bootstrap(opts: BootstrapOptions): Json {
   const filters: Json[] = [];
   if (opts.withFilter) {
@@ -106,43 +143,32 @@ export function bootstrap(opts: BootstrapOptions): Json {
       config_discovery: { config_source: pathSource(opts.xdsDir, "ecds.json"), type_urls: [WASM_TYPE] },
     });
   }
-  filters.push({
-    name: "envoy.filters.http.router",
-    typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
-  });
+  filters.push(ROUTER_FILTER);
+  const name = `0.0.0.0_${opts.routeConfigName}`;
   return {
     node: nodeOf(opts.node),
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
     dynamic_resources: { cds_config: pathSource(opts.xdsDir, "cds.json") },
     static_resources: {
       listeners: [
-        {
-          name: `0.0.0.0_${opts.routeConfigName}`,
-          address: { socket_address: { address: "127.0.0.1", port_value: opts.port } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: "envoy.filters.network.http_connection_manager",
-                  typed_config: {
-                    "@type":
-                      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                    stat_prefix: `outbound_0.0.0.0_${opts.routeConfigName}`,
-                    codec_type: "AUTO",
-                    rds: {
-                      route_config_name: opts.routeConfigName,
-                      config_source: pathSource(opts.xdsDir, "rds.json"),
-                    },
-                    http_filters: filters,
-                    // Istio: outbound sidecars do not trust x-forwarded-for, no idle stream timeout.
-                    use_remote_address: false,
-                    stream_idle_timeout: "0s",
-                  },
-                },
-              ],
+        httpListener(
+          name,
+          opts.port,
+          {
+            rds: {
+              route_config_name: opts.routeConfigName,
+              config_source: pathSource(opts.xdsDir, "rds.json"),
             },
-          ],
-        },
+          },
+          filters,
+          // Istio: outbound sidecars do not trust x-forwarded-for, no idle stream timeout.
+          {
+            stat_prefix: `outbound_${name}`,
+            codec_type: "AUTO",
+            use_remote_address: false,
+            stream_idle_timeout: "0s",
+          },
+        ),
       ],
     },
     // The Istio overload limit: without one Envoy warns at start (not per request).
