@@ -4,7 +4,7 @@
  * ServiceAccount tokens.
  */
 import { authenticate, issueServiceAccountToken } from "./auth.js";
-import type { Reply } from "./handlers.js";
+import type { AccessModel, Reply } from "./handlers.js";
 import {
   authorize,
   BOOTSTRAP_POLICY,
@@ -59,6 +59,15 @@ export function requestUser(
 ): UserInfo | undefined {
   const uid = (ns: string, name: string) => serviceAccount(store, ns, name)?.metadata.uid;
   return authenticate(authorization, adminToken, uid, Math.floor(Date.now() / 1000));
+}
+
+/** The access control the review resources answer from, for a request by `requester`. */
+export function accessModel(store: ObjectStore, adminToken: string, requester: UserInfo): AccessModel {
+  return {
+    requester,
+    authenticateToken: (t) => requestUser(store, `Bearer ${t}`, adminToken),
+    allowed: (user, a) => authorize(user, a, storedPolicy(store)),
+  };
 }
 
 /** undefined when RBAC allows the request, else the 403 kube-apiserver answers. */

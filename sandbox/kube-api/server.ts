@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { forbidden, requestUser, tokenRequest } from "./access.js";
+import { accessModel, forbidden, requestUser, tokenRequest } from "./access.js";
+import { ADMIN_USER } from "./auth.js";
 import { coreVersions, group, groupList, resourceList, versionInfo } from "./discovery.js";
 import { FaultInjector } from "./faults.js";
 import {
@@ -117,9 +118,13 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
     const method = (req.method ?? "GET").toUpperCase();
     const countKey = `${method} ${url.pathname}${isWatch(url.searchParams) ? "?watch" : ""}`;
     requestCounts.set(countKey, (requestCounts.get(countKey) ?? 0) + 1);
+    // Health and version need no credentials (and are never reviews, the only handler that reads user).
+    let user = ADMIN_USER;
     if (!OPEN_PATHS.has(url.pathname)) {
-      const user = requestUser(store, req.headers.authorization, token);
-      if (!user) return send(res, { status: 401, body: failure(401, "Unauthorized", "Unauthorized") });
+      const authenticated = requestUser(store, req.headers.authorization, token);
+      if (!authenticated)
+        return send(res, { status: 401, body: failure(401, "Unauthorized", "Unauthorized") });
+      user = authenticated;
       const denied = forbidden(store, user, requestAttributes(method, url.pathname, url.searchParams));
       if (denied) return send(res, denied);
     }
@@ -182,7 +187,10 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
         });
       }
       case "review":
-        return send(res, handleReview(r.plural, r.group, r.version, request, token));
+        return send(
+          res,
+          handleReview(r.plural, r.group, r.version, request, accessModel(store, token, user)),
+        );
       case "collection": {
         if (method === "GET" && isWatch(request.query)) return watch(r.target, request, res);
         return send(res, handleCollection(store, r.target, request));
