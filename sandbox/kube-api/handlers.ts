@@ -8,6 +8,7 @@ import { apiVersionOf } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector, type Selector } from "./selectors.js";
 import { badRequest, failure, success } from "./status.js";
 import type { DeletePreconditions, ObjectStore, Target } from "./store.js";
+import type { RequestAttributes, UserInfo } from "./rbac.js";
 import type { ApiStatus, KubeObject, Result } from "./types.js";
 
 /** What to send back. */
@@ -230,28 +231,64 @@ export function handleObject(
   }
 }
 
-/** TokenReview / SubjectAccessReview: answered from the server's single token; everything is allowed. */
+/** What the review resources ask of the server's access control. */
+export interface AccessModel {
+  /** Who sent this request. */
+  requester: UserInfo;
+  /** The user a bearer token authenticates as, or undefined. */
+  authenticateToken(token: string): UserInfo | undefined;
+  /** Whether the user may do what the attributes describe. */
+  allowed(user: UserInfo, a: RequestAttributes): boolean;
+}
+
+interface ReviewSpec {
+  token?: string;
+  user?: string;
+  groups?: string[];
+  resourceAttributes?: Record<string, string | undefined>;
+  nonResourceAttributes?: { path?: string; verb?: string };
+}
+
+function reviewAttributes(spec: ReviewSpec): RequestAttributes {
+  const n = spec.nonResourceAttributes;
+  if (n) return { resourceRequest: false, verb: n.verb ?? "", path: n.path ?? "" };
+  const r = spec.resourceAttributes ?? {};
+  return {
+    resourceRequest: true,
+    verb: r.verb ?? "",
+    apiGroup: r.group ?? "",
+    resource: r.resource ?? "",
+    subresource: r.subresource ?? "",
+    namespace: r.namespace ?? "",
+    name: r.name ?? "",
+  };
+}
+
+/** TokenReview, SelfSubjectAccessReview and SubjectAccessReview, answered by the server's access control. */
 export function handleReview(
   plural: string,
   group: string,
   version: string,
   req: Request,
-  token: string,
+  access: AccessModel,
 ): Reply {
   if (req.method !== "POST") return fail(failure(405, "MethodNotAllowed", `${plural} only supports create`));
   const body = parseJson(req.body);
   if (!body.ok) return fail(body.error);
-  const review = (body.value ?? {}) as { kind?: string; spec?: { token?: string } };
+  const review = (body.value ?? {}) as { kind?: string; spec?: ReviewSpec };
+  const spec = review.spec ?? {};
   const base = { ...review, apiVersion: `${group}/${version}`, metadata: { creationTimestamp: null } };
   if (plural === "tokenreviews") {
-    const authenticated = review.spec?.token === token;
-    const user = authenticated
-      ? { username: "meshcanary-sandbox", groups: ["system:masters", "system:authenticated"] }
-      : {};
-    return { status: 201, body: { ...base, kind: "TokenReview", status: { authenticated, user } } };
+    const user = spec.token ? access.authenticateToken(spec.token) : undefined;
+    const status = user
+      ? { authenticated: true, user: { username: user.name, groups: user.groups } }
+      : { authenticated: false, user: {} };
+    return { status: 201, body: { ...base, kind: "TokenReview", status } };
   }
-  return {
-    status: 201,
-    body: { ...base, status: { allowed: true, reason: "meshcanary sandbox allows everything" } },
-  };
+  const subject =
+    plural === "subjectaccessreviews"
+      ? { name: spec.user ?? "", groups: spec.groups ?? [] }
+      : access.requester;
+  const allowed = access.allowed(subject, reviewAttributes(spec));
+  return { status: 201, body: { ...base, status: { allowed } } };
 }

@@ -15,6 +15,7 @@ export type Route =
   | { kind: "review"; group: string; version: string; plural: string }
   | { kind: "collection"; target: Target }
   | { kind: "object"; target: Target; name: string; subresource?: "status" }
+  | { kind: "token"; namespace: string; name: string }
   | { kind: "unknown"; message: string };
 
 const HEALTH = new Set(["/healthz", "/livez", "/readyz"]);
@@ -45,12 +46,19 @@ function resourceRoute(registry: ResourceRegistry, group: string, version: strin
   return objectOrCollection({ type, version, namespace: undefined }, segs.slice(1), unknown);
 }
 
+function isServiceAccounts(t: Target): boolean {
+  return t.type.group === "" && t.type.plural === "serviceaccounts";
+}
+
 function objectOrCollection(target: Target, rest: string[], unknown: (what: string) => Route): Route {
   if (rest.length === 0) return { kind: "collection", target };
   if (rest.length === 1) {
     if (!target.type.namespaced || target.namespace !== undefined)
       return { kind: "object", target, name: rest[0]! };
     return unknown(`${target.type.plural} is namespaced`);
+  }
+  if (rest.length === 2 && rest[1] === "token" && isServiceAccounts(target) && target.namespace) {
+    return { kind: "token", namespace: target.namespace, name: rest[0]! };
   }
   if (rest.length === 2 && rest[1] === "status" && target.type.statusSubresource) {
     if (target.type.namespaced && target.namespace === undefined)

@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { accessModel, forbidden, requestUser, tokenRequest } from "./access.js";
+import { ADMIN_USER } from "./auth.js";
 import { coreVersions, group, groupList, resourceList, versionInfo } from "./discovery.js";
 import { FaultInjector } from "./faults.js";
 import {
@@ -19,6 +21,7 @@ import {
   selectorOf,
 } from "./handlers.js";
 import { renderKubeconfig } from "./kubeconfig.js";
+import { requestAttributes } from "./request-info.js";
 import { loadSnapshot, saveSnapshot } from "./persistence.js";
 import { route } from "./routes.js";
 import { failure } from "./status.js";
@@ -50,8 +53,8 @@ export interface KubeApiServer {
   port: number;
   /** Bearer token clients must present. */
   token: string;
-  /** YAML kubeconfig for this server (context "meshcanary-sandbox"). */
-  kubeconfig(): string;
+  /** YAML kubeconfig for this server (context "meshcanary-sandbox"), with the admin token unless another is given. */
+  kubeconfig(token?: string): string;
   writeKubeconfig(path: string): void;
   /** Direct access to the objects, for tests. */
   store: ObjectStore;
@@ -115,8 +118,15 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
     const method = (req.method ?? "GET").toUpperCase();
     const countKey = `${method} ${url.pathname}${isWatch(url.searchParams) ? "?watch" : ""}`;
     requestCounts.set(countKey, (requestCounts.get(countKey) ?? 0) + 1);
-    if (!OPEN_PATHS.has(url.pathname) && req.headers.authorization !== `Bearer ${token}`) {
-      return send(res, { status: 401, body: failure(401, "Unauthorized", "Unauthorized") });
+    // Health and version need no credentials (and are never reviews, the only handler that reads user).
+    let user = ADMIN_USER;
+    if (!OPEN_PATHS.has(url.pathname)) {
+      const authenticated = requestUser(store, req.headers.authorization, token);
+      if (!authenticated)
+        return send(res, { status: 401, body: failure(401, "Unauthorized", "Unauthorized") });
+      user = authenticated;
+      const denied = forbidden(store, user, requestAttributes(method, url.pathname, url.searchParams));
+      if (denied) return send(res, denied);
     }
     const fault = faults.take(method, url.pathname);
     if (fault?.kind === "fail") {
@@ -177,11 +187,16 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
         });
       }
       case "review":
-        return send(res, handleReview(r.plural, r.group, r.version, request, token));
+        return send(
+          res,
+          handleReview(r.plural, r.group, r.version, request, accessModel(store, token, user)),
+        );
       case "collection": {
         if (method === "GET" && isWatch(request.query)) return watch(r.target, request, res);
         return send(res, handleCollection(store, r.target, request));
       }
+      case "token":
+        return send(res, tokenRequest(store, token, r.namespace, r.name, method, body));
       case "object":
         return send(res, handleObject(store, r.target, r.name, request, r.subresource === "status"));
       case "unknown":
@@ -240,7 +255,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
     url,
     port,
     token,
-    kubeconfig: () => renderKubeconfig(url, token),
+    kubeconfig: (as?: string) => renderKubeconfig(url, as ?? token),
     writeKubeconfig: (path: string) => writeFileSync(path, renderKubeconfig(url, token), { mode: 0o600 }),
     store,
     faults,

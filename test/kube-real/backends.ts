@@ -1,8 +1,8 @@
 /**
  * The two API servers every scenario of this suite runs against: the embedded one (sandbox/kube-api)
  * and a real kube-apiserver with etcd. Both get what an install applies (the Canary CRD and
- * istio/controller's manifests); the real one also Istio's and Gateway API's CRDs, and its
- * controller runs with the meshcanary-controller ServiceAccount's own token, so RBAC applies.
+ * istio/controller's manifests), and on both the controller runs with the meshcanary-controller
+ * ServiceAccount's own token, so RBAC applies; the real one also gets Istio's and Gateway API's CRDs.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -103,17 +103,23 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
   const token = randomBytes(16).toString("hex");
   let server: KubeApiServer = await startKubeApi({ port: 0, dataDir, token });
   const port = server.port;
-  const req: Requester = async (method, path, body, contentType) => {
-    try {
-      return await embeddedRequest(server)(method, path, body, contentType);
-    } catch (e) {
-      // fetch may reuse a keep-alive socket the restarted server's predecessor closed: one retry.
-      if (!(e instanceof TypeError)) throw e;
-      return embeddedRequest(server)(method, path, body, contentType);
-    }
-  };
+  const requestAs =
+    (as: () => string): Requester =>
+    async (method, path, body, contentType) => {
+      const send = embeddedRequest({ url: server.url, token: as() });
+      try {
+        return await send(method, path, body, contentType);
+      } catch (e) {
+        // fetch may reuse a keep-alive socket the restarted server's predecessor closed: one retry.
+        if (!(e instanceof TypeError)) throw e;
+        return send(method, path, body, contentType);
+      }
+    };
+  const req = requestAs(() => token);
+  let controllerToken: string;
   try {
     await installMeshcanary(req, []);
+    controllerToken = await serviceAccountToken(req, CONTROLLER_NS, CONTROLLER_SA);
   } catch (e) {
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -122,7 +128,7 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
   return {
     name: "embedded",
     api: {
-      kubeconfig: () => server.kubeconfig(),
+      kubeconfig: () => server.kubeconfig(controllerToken),
       restart: async () => {
         await server.close();
         server = await startKubeApi({ port, dataDir, token });
@@ -133,6 +139,7 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
       },
     },
     req,
+    controllerReq: requestAs(() => controllerToken),
     leaseNamespace: CONTROLLER_NS,
     crdInstalled: true,
   };
