@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "build/js/controller/cli/main.js");
+const cli = join(root, "build/js/sandbox/cli.js");
 if (!existsSync(cli)) {
   console.error("meshcanary: not built yet; run 'make build' first");
   process.exit(2);

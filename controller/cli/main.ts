@@ -4,7 +4,6 @@
  */
 import { Command, CommanderError } from "commander";
 import { controllerCommand } from "./controller-command.js";
-import { demoCommand } from "./demo-command.js";
 import { CliError, EXIT } from "./exit.js";
 import { registerOperatorCommands } from "./operator-command.js";
 import { registerPinToken } from "./pin-token-command.js";
@@ -16,7 +15,7 @@ import { registerWaitCommand } from "./wait-command.js";
 
 export { EXIT };
 
-function program(): Command {
+function program(extra: readonly Command[]): Command {
   const cli = new Command("meshcanary")
     .description("Canary and progressive delivery for Istio/Envoy, decided inside the proxy")
     .version(packageVersion(), "-V, --version", "print the version")
@@ -28,14 +27,18 @@ function program(): Command {
   registerRenderCommand(cli);
   registerValidateCommand(cli);
   registerPinToken(cli);
-  cli.addCommand(demoCommand());
+  for (const command of extra) cli.addCommand(command);
   cli.addCommand(controllerCommand());
   return cli;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI. `extra` adds commands from outside the controller (the sandbox's `demo`, wired in
+ * by sandbox/cli.ts), so controller/ never depends on sandbox/.
+ */
+export async function main(argv: string[], extra: readonly Command[] = []): Promise<number> {
   try {
-    await program().parseAsync(argv, { from: "user" });
+    await program(extra).parseAsync(argv, { from: "user" });
     return EXIT.ok;
   } catch (err) {
     if (err instanceof CliError) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseFault } from "../../controller/cli/demo-command.js";
+import { parseFault } from "../../sandbox/demo/demo-command.js";
 import { endpointsFor } from "../../sandbox/demo/environment.js";
 import { renderScenario, renderSummary, summaryRow } from "../../sandbox/demo/render.js";
 import { scenarioPlans } from "../../sandbox/demo/scenario.js";

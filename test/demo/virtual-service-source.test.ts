@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../controller/cli/main.js";
+import { main } from "../../sandbox/cli.js";
 import { loadKubeConfig } from "../../controller/kube/client.js";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
 import { kubeRest, type Manifest } from "../../sandbox/demo/kube-objects.js";

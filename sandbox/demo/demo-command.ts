@@ -1,8 +1,8 @@
 /** `meshcanary demo`: a whole canary release on this machine (sandbox: no cluster, no Docker). */
 import { Command } from "commander";
-import { runDemo } from "../../sandbox/demo/run-demo.js";
-import type { Fault } from "../../sandbox/demo/scenario-state.js";
-import { CliError, EXIT } from "./exit.js";
+import { runDemo } from "./run-demo.js";
+import type { Fault } from "./scenario-state.js";
+import { CliError, EXIT } from "../../controller/cli/exit.js";
 
 const SCENARIOS = ["healthy", "faulty", "both"] as const;
 
