@@ -16,7 +16,7 @@ import {
   sleep,
   startWorld,
   totals,
-  until,
+  waitFor,
   VARIANT,
   type World,
 } from "./world.js";
@@ -185,7 +185,7 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
         tokens: t.tokens - b.tokens,
       };
     };
-    await until(
+    await waitFor(
       () => delta("stable").requests >= 140 && delta("canary").requests >= 80 && delta("dead").requests >= 5,
       "the controller to hold every request",
       10_000,
@@ -222,7 +222,11 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
     const before = totals(w.server, "dead");
     const reply = await grpcCall(w.plane.port, { "x-meshcanary-pin": "dead" });
     expect(reply).toMatchObject({ ":status": 200, "grpc-status": "14" });
-    await until(() => totals(w.server, "dead").requests > before.requests, "the gRPC request tallied");
+    await waitFor(
+      () => totals(w.server, "dead").requests > before.requests,
+      "the gRPC request tallied",
+      10_000,
+    );
     const after = totals(w.server, "dead");
     expect([after.failures - before.failures, after.status2xx - before.status2xx]).toEqual([1, 1]);
   });
@@ -233,10 +237,10 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
     for (let i = 0; i < 20; i++) expect((await send(w.plane, {})).body).toBe("v2");
     const server = await next;
     for (let i = 0; i < 20; i++) await send(w.plane, {});
-    await until(() => server.stats().accepted > 0, "a report on the restarted controller", 15_000);
+    await waitFor(() => server.stats().accepted > 0, "a report on the restarted controller", 15_000);
     // The first report on the new stream carries the totals last delivered as its baseline, so the
     // requests served while no controller listened are counted too.
-    await until(() => totals(server, "canary").requests >= 40, "the outage's requests counted", 10_000);
+    await waitFor(() => totals(server, "canary").requests >= 40, "the outage's requests counted", 10_000);
   });
 
   it("shows the Envoy counters under the names the install docs give", async () => {

@@ -14,6 +14,7 @@ import { repoRoot } from "../../sandbox/demo/manifests.js";
 import { findEnvoy } from "../../sandbox/envoy/binary.js";
 import type { MeshView } from "../../sandbox/envoy/istio-xds.js";
 import type { FailurePolicy } from "../../sandbox/host/index.js";
+import { sleep, waitFor } from "../stream/harness.js";
 
 export const ROOT = repoRoot();
 export const HOST = "reviews.default.svc.cluster.local";
@@ -221,7 +222,7 @@ export async function startWorld(kind: DataPlaneKind, opts: WorldOptions = {}): 
     publishCanaryWeight: publish,
     async setCanaryWeight(bp) {
       publish(bp);
-      await until(
+      await waitFor(
         () => [...server.reader.routingVersions().values()].some((v) => v >= version),
         `routing version ${version}`,
         10_000,
@@ -275,18 +276,6 @@ export function send(plane: DataPlane, headers: Record<string, string>, path = "
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export async function until(cond: () => boolean, what: string, maxMs = 10_000): Promise<void> {
-  const end = Date.now() + maxMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 /** What the controller holds for one variant, summed over every window. */
 export interface VariantTotals {
   requests: number;
@@ -325,4 +314,4 @@ export function totals(server: TelemetryServer, variant: string): VariantTotals 
   return out;
 }
 
-export { quantile };
+export { quantile, sleep, waitFor };
