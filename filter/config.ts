@@ -55,6 +55,8 @@ export class Route {
   pinCookie: string = DEFAULT_PIN_COOKIE;
   /** Pins only count as a valid signed token (filter/pin-token.ts); plain variant names are ignored. */
   requireToken: bool = false;
+  /** This Canary's own pin-token key (filter/pin-secret.ts), set by the host adapter; empty: the shared one. */
+  pinSecret: Uint8Array = new Uint8Array(0);
   /** Sticky key header (lower-case), or empty. */
   stickyHeader: string = "";
   /** Sticky key cookie, or empty. */
@@ -393,17 +395,18 @@ export function parseConfig(text: string): ConfigResult {
 }
 
 /**
- * Problems with the pin-token secret: a requireToken route needs `pinSecretEnv` naming an env var
- * (WasmPlugin `vmConfig.env`) with a non-empty value. `secret` is that value, null when unset.
+ * Problems with the pin-token secret: a requireToken route without its Canary's own secret
+ * (filter/pin-secret.ts) needs `pinSecretEnv` naming an env var (WasmPlugin `vmConfig.env`) with a
+ * non-empty value. `secret` is that value, null when unset.
  */
 export function pinSecretErrors(cfg: FilterConfig, secret: string | null): Array<string> {
   const errors = new Array<string>();
   const routes = cfg.table.routes;
   for (let i = 0; i < routes.length; i++) {
-    if (!routes[i].requireToken) continue;
+    if (!routes[i].requireToken || routes[i].pinSecret.length > 0) continue;
     const needer = "routes[" + i.toString() + "].pin.requireToken";
     if (cfg.pinSecretEnv.length == 0) {
-      errors.push("pinSecretEnv: is required when " + needer + " is true");
+      errors.push("pinSecretEnv: is required when " + needer + " is true and its Canary has no secret of its own");
     } else if (secret == null || secret.length == 0) {
       errors.push(
         "pinSecretEnv: environment variable " + quote(cfg.pinSecretEnv) +

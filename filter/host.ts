@@ -42,6 +42,7 @@ import { decodeDirective, lastDecodeError } from "./report";
 import { reporterClose, reporterReceive, reporterRootDeleted, reporterRouted, reporterTick } from "./reporter";
 import { DIRECTIVE_KEY, DIRECTIVE_VERSION_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
 import { ensureState, flushTallies } from "./shared-tallies";
+import { pinSecretEnvName } from "./pin-secret";
 import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-token";
 import { DecisionInput, PinOutcome, decideWithPin, drawBucket, drawNeeded, resolvePinInto } from "./split";
 import { Outcome, parseMetricValue, tallyOutcome } from "./tally";
@@ -272,6 +273,7 @@ const PIN_REJECTED_COUNTER = "meshcanary_pin_rejected";
  * False (logged) when a requireToken route has no secret to check tokens with.
  */
 function configurePins(cfg: FilterConfig): bool {
+  loadRouteSecrets(cfg.table);
   const secret = cfg.pinSecretEnv.length > 0 ? envVar(cfg.pinSecretEnv) : null;
   const errors = pinSecretErrors(cfg, secret);
   for (let i = 0; i < errors.length; i++) log(LOG_ERROR, "meshcanary: configuration rejected: " + errors[i]);
@@ -280,6 +282,16 @@ function configurePins(cfg: FilterConfig): bool {
   counterId(PIN_REJECTED_COUNTER);
   for (let r = 1; r <= PIN_REJECTION_REASONS; r++) counterId(PIN_REJECTED_COUNTER + "__" + pinRejectionName(<PinRejection>r));
   return true;
+}
+
+/** Each token-checking route's own key from its Canary's variable (filter/pin-secret.ts), if set. */
+function loadRouteSecrets(table: RoutingTable): void {
+  for (let i = 0; i < table.routes.length; i++) {
+    const route = table.routes[i];
+    if (!route.requireToken) continue;
+    const secret = envVar(pinSecretEnvName(route.canary));
+    route.pinSecret = secret != null ? Uint8Array.wrap(String.UTF8.encode(secret)) : new Uint8Array(0);
+  }
 }
 
 /** Counts a refused pin token: Envoy counters (total and per reason) and the report's filter counters. */
@@ -337,6 +349,7 @@ function prepareRoutes(table: RoutingTable): void {
     }
   }
   routeMetricIds = ids;
+  loadRouteSecrets(table);
 }
 
 /** Records the canaries requests are now decided on, for forgetting the others' tallies. */
@@ -416,7 +429,7 @@ function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
   const cookies = wantCookie ? getHeader(REQUEST_HEADERS, COOKIE) : null;
   if (cookies != null) input.pinCookie = getCookie(cookies, route.pinCookie);
   if (route.requireToken && (input.pinHeader != null || input.pinCookie != null)) {
-    input.pinSecret = cfg.pinSecret;
+    input.pinSecret = route.pinSecret.length > 0 ? route.pinSecret : cfg.pinSecret;
     const ms = nowMs();
     // No clock (the host refused): every token counts as expired rather than as valid forever.
     input.nowSeconds = ms > 0 ? ms / 1000 : i64.MAX_VALUE;

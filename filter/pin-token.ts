@@ -1,6 +1,8 @@
 // Signed pin tokens (docs/filter-config.md, "Pin tokens"): `<variant>.<expiryUnixSeconds>.<64 hex>`,
-// the hex being HMAC-SHA256(secret, "<variant>.<expiry>"). Pure AssemblyScript; the TypeScript twin
-// is controller/security/pin-token.ts and both pass test/vectors/pin-token.json.
+// the hex being HMAC-SHA256(secret, "<namespace>/<name>\n<host>\n<variant>.<expiry>"): the scope
+// (canary and host) is signed but not carried, so a token for one Canary fails on every other one
+// even where they share a secret. Pure AssemblyScript; the TypeScript twin is
+// controller/security/pin-token.ts and both pass test/vectors/pin-token.json.
 
 import { isVariantName } from "./config";
 import { hmacSha256 } from "./hmac";
@@ -55,8 +57,14 @@ function refused(r: PinRejection): PinTokenCheck {
   return c;
 }
 
+/** The signed prefix naming what a token is for: "<namespace>/<name>\n<host>\n". */
+export function pinTokenScope(canary: string, host: string): string {
+  return canary + "\n" + host + "\n";
+}
+
 /**
- * Checks `token` against the route's variant names, the HMAC `secret` and the wall clock.
+ * Checks `token` against the route's variant names, the HMAC `secret`, the route's `scope`
+ * (pinTokenScope) and the wall clock.
  * Order: shape (malformed), variant (unknown_variant), signature (bad_signature), then expiry, so
  * "expired" is only ever said of a genuine token. An empty secret verifies nothing (fail closed).
  * The MAC comparison looks at all 32 bytes whatever they hold (no early exit).
@@ -66,6 +74,7 @@ export function verifyPinToken(
   variants: Array<string>,
   secret: Uint8Array,
   nowSeconds: i64,
+  scope: string,
 ): PinTokenCheck {
   const dot1 = token.indexOf(".");
   const dot2 = token.lastIndexOf(".");
@@ -82,8 +91,7 @@ export function verifyPinToken(
   }
   if (index < 0) return refused(PinRejection.UnknownVariant);
   if (secret.length == 0) return refused(PinRejection.BadSignature);
-  // Everything before the last dot is ASCII by now, so UTF-8 = the characters.
-  const mac = hmacSha256(secret, Uint8Array.wrap(String.UTF8.encode(token.substring(0, dot2))));
+  const mac = hmacSha256(secret, Uint8Array.wrap(String.UTF8.encode(scope + token.substring(0, dot2))));
   if (!sameBytes(mac, signature)) return refused(PinRejection.BadSignature);
   if (nowSeconds >= expiry) return refused(PinRejection.Expired);
   const ok = new PinTokenCheck();

@@ -3,7 +3,7 @@
 
 import { Route } from "./config";
 import { BUCKETS, bucketAfter } from "./hash";
-import { PinRejection, verifyPinToken } from "./pin-token";
+import { PinRejection, pinTokenScope, verifyPinToken } from "./pin-token";
 
 /** How a variant was chosen. */
 export enum Reason {
@@ -73,7 +73,7 @@ function pinFrom(route: Route, v: string | null, input: DecisionInput, out: PinO
   if (!route.requireToken) {
     out.variant = route.variantIndex(v);
   } else {
-    const check = verifyPinToken(v, route.variants, input.pinSecret, input.nowSeconds);
+    const check = verifyPinToken(v, route.variants, input.pinSecret, input.nowSeconds, pinTokenScope(route.canary, route.host));
     out.variant = check.variant;
     if (!check.ok && out.rejection == PinRejection.None) out.rejection = check.rejection;
   }

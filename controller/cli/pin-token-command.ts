@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { issuePinToken } from "../security/pin-token.js";
+import { issuePinToken, pinSecretEnvName } from "../security/pin-token.js";
 import { parseDuration } from "../spec/durations.js";
 import { CliError, EXIT } from "./exit.js";
 
@@ -14,16 +14,18 @@ export const DEFAULT_SECRET_ENV = "MESHCANARY_PIN_SECRET";
 
 /** Options of `meshcanary pin-token`. */
 export interface PinTokenOptions {
+  /** The Canary the token is for, "<namespace>/<name>". */
+  canary: string;
+  /** The Canary's spec.host: the token works on that host only. */
+  host: string;
   /** Variant to pin. */
   variant: string;
   /** Lifetime as a duration ("30m", "1h"). */
   ttl: string;
-  /** Env var holding the secret (default MESHCANARY_PIN_SECRET). */
+  /** Env var holding the secret (default: the Canary's own variable if set, else MESHCANARY_PIN_SECRET). */
   secretEnv?: string;
   /** File holding the secret (one trailing newline is dropped). */
   secretFile?: string;
-  /** Host for the curl example. */
-  host?: string;
   /** Pin header for the curl example. */
   header?: string;
 }
@@ -67,7 +69,9 @@ function readSecret(
     if (secret.length === 0) return { error: `--secret-file: ${opts.secretFile} is empty`, usage: false };
     return { secret };
   }
-  const name = opts.secretEnv ?? DEFAULT_SECRET_ENV;
+  // The filter prefers the Canary's own secret, so the CLI does too.
+  const own = pinSecretEnvName(opts.canary);
+  const name = opts.secretEnv ?? (io.env[own] ? own : DEFAULT_SECRET_ENV);
   const secret = io.env[name];
   if (secret === undefined || secret.length === 0) {
     return { error: `--secret-env: environment variable ${name} is unset or empty`, usage: false };
@@ -82,13 +86,13 @@ export function runPinToken(opts: PinTokenOptions, io: PinTokenIo): PinTokenResu
   if (ttl.ms <= 0) return fail(`--ttl: must be positive, got ${JSON.stringify(opts.ttl)}`, true);
   const s = readSecret(opts, io);
   if ("error" in s) return fail(s.error, s.usage);
-  const issued = issuePinToken(opts.variant, ttl.ms / 1000, s.secret, io.nowSeconds);
+  const scope = { canary: opts.canary, host: opts.host };
+  const issued = issuePinToken(scope, opts.variant, ttl.ms / 1000, s.secret, io.nowSeconds);
   if (!issued.ok) return fail(`--${issued.error}`, true);
   const header = opts.header ?? "x-meshcanary-pin";
-  const host = opts.host ?? "<host>";
   const notes = [
-    `expires ${new Date(issued.expiresAt * 1000).toISOString()}`,
-    `curl -H '${header}: ${issued.token}' http://${host}/`,
+    `for canary ${opts.canary} on host ${opts.host}; expires ${new Date(issued.expiresAt * 1000).toISOString()}`,
+    `curl -H '${header}: ${issued.token}' http://${opts.host}/`,
   ];
   return { ok: true, token: issued.token, expiresAt: issued.expiresAt, notes };
 }
@@ -97,12 +101,16 @@ export function runPinToken(opts: PinTokenOptions, io: PinTokenIo): PinTokenResu
 export function registerPinToken(cli: Command): void {
   cli
     .command("pin-token")
-    .description("issue a signed pin token (for canaries with pins.requireToken)")
+    .description("issue a signed pin token for one Canary and host (for canaries with pins.requireToken)")
+    .requiredOption("--canary <namespace/name>", "the Canary the token is for")
+    .requiredOption("--host <host>", "the Canary's spec.host; the token works there only")
     .requiredOption("--variant <name>", "variant to pin, e.g. canary")
     .requiredOption("--ttl <duration>", "lifetime, e.g. 30m or 1h")
-    .option("--secret-env <name>", `env var holding the secret (default ${DEFAULT_SECRET_ENV})`)
+    .option(
+      "--secret-env <name>",
+      `env var holding the secret (default: the Canary's MESHCANARY_PIN_SECRET__<NS>__<NAME> if set, else ${DEFAULT_SECRET_ENV})`,
+    )
     .option("--secret-file <path>", "file holding the secret")
-    .option("--host <host>", "host for the curl example")
     .option("--header <name>", "pin header for the curl example (default x-meshcanary-pin)")
     .action((opts: PinTokenOptions) => {
       const r = runPinToken(opts, {

@@ -3,7 +3,8 @@
 
 import { parseConfig } from "../config";
 import { hmacSha256 } from "../hmac";
-import { pinRejectionName, verifyPinToken } from "../pin-token";
+import { pinRejectionName, pinTokenScope, verifyPinToken } from "../pin-token";
+export { pinSecretEnvName } from "../pin-secret";
 import { Sha256, sha256 } from "../sha256";
 import { DecisionInput, resolvePin } from "../split";
 
@@ -37,10 +38,18 @@ export function hmacHex(keyHex: string, messageHex: string): string {
   return toHex(hmacSha256(fromHex(keyHex), fromHex(messageHex)));
 }
 
-/** verifyPinToken with comma-separated variants and a UTF-8 secret: "ok:<variant>" or the reason. */
-export function verifyToken(token: string, variantsCsv: string, secret: string, nowSeconds: i64): string {
+/** verifyPinToken with comma-separated variants, a UTF-8 secret and the canary/host scope: "ok:<variant>" or the reason. */
+export function verifyToken(
+  token: string,
+  variantsCsv: string,
+  secret: string,
+  nowSeconds: i64,
+  canary: string,
+  host: string,
+): string {
   const variants = variantsCsv.length > 0 ? variantsCsv.split(",") : new Array<string>();
-  const r = verifyPinToken(token, variants, Uint8Array.wrap(String.UTF8.encode(secret)), nowSeconds);
+  const key = Uint8Array.wrap(String.UTF8.encode(secret));
+  const r = verifyPinToken(token, variants, key, nowSeconds, pinTokenScope(canary, host));
   return r.ok ? "ok:" + variants[r.variant] : pinRejectionName(r.rejection);
 }
 

@@ -33,8 +33,12 @@ function pluginConfig(opts: { requireToken?: boolean; pinSecretEnv?: string | nu
   });
 }
 
-function token(variant: string, ttlSeconds: number, secret = SECRET, now = NOW): string {
-  const r = issuePinToken(variant, ttlSeconds, secret, now);
+const SCOPE = { canary: "default/reviews", host: "reviews.default.svc.cluster.local" };
+/** The filter's variable for default/reviews' own secret. */
+const OWN_SECRET_ENV = "MESHCANARY_PIN_SECRET__DEFAULT__REVIEWS";
+
+function token(variant: string, ttlSeconds: number, secret = SECRET, now = NOW, scope = SCOPE): string {
+  const r = issuePinToken(scope, variant, ttlSeconds, secret, now);
   if (!r.ok) throw new Error(r.error);
   return r.token;
 }
@@ -95,6 +99,16 @@ describe("requireToken routes", () => {
     ["forged token (other secret)", "bad_signature", token("canary", 3600, "not-the-secret")],
     ["tampered variant", "bad_signature", token("stable", 3600).replace(/^stable/, "canary")],
     ["token for a variant the route lacks", "unknown_variant", token("beta", 3600)],
+    [
+      "token for another canary sharing the secret",
+      "bad_signature",
+      token("canary", 3600, SECRET, NOW, { ...SCOPE, canary: "default/ratings" }),
+    ],
+    [
+      "token for another host of this canary",
+      "bad_signature",
+      token("canary", 3600, SECRET, NOW, { ...SCOPE, host: "ratings.default.svc.cluster.local" }),
+    ],
   ])("ignores a %s and counts it as %s", (_name, reason, value) => {
     const total = counter(host, REJECTED) ?? 0;
     const perReason = counter(host, `${REJECTED}__${reason}`) ?? 0;
@@ -162,6 +176,24 @@ describe("configuration", () => {
   });
 });
 
+describe("a Canary's own secret (MESHCANARY_PIN_SECRET__<NS>__<NAME>)", () => {
+  it("wins over the shared secret, and rotating it revokes that Canary's tokens", async () => {
+    const host = await newHost(pluginConfig(), { [SECRET_ENV]: SECRET, [OWN_SECRET_ENV]: "own-1" });
+    expect(variantFor(host, [["x-meshcanary-pin", token("canary", 60, "own-1")]])).toEqual(["canary"]);
+    // The shared secret no longer signs for this Canary once it has its own.
+    expect(variantFor(host, [["x-meshcanary-pin", token("canary", 60, SECRET)]])).toEqual(["stable"]);
+    const rotated = await newHost(pluginConfig(), { [SECRET_ENV]: SECRET, [OWN_SECRET_ENV]: "own-2" });
+    expect(variantFor(rotated, [["x-meshcanary-pin", token("canary", 60, "own-1")]])).toEqual(["stable"]);
+    expect(variantFor(rotated, [["x-meshcanary-pin", token("canary", 60, "own-2")]])).toEqual(["canary"]);
+  });
+
+  it("is enough without pinSecretEnv", async () => {
+    const host = await newHost(pluginConfig({ pinSecretEnv: null }), { [OWN_SECRET_ENV]: "own" });
+    expect(host.logs.filter((l) => l.message.includes("configuration rejected"))).toEqual([]);
+    expect(variantFor(host, [["x-meshcanary-pin", token("canary", 60, "own")]])).toEqual(["canary"]);
+  });
+});
+
 describe("meshcanary pin-token", () => {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -191,18 +223,20 @@ describe("meshcanary pin-token", () => {
     const now = Math.floor(Date.now() / 1000);
     const code = await main([
       "pin-token",
+      "--canary",
+      SCOPE.canary,
       "--variant",
       "canary",
       "--ttl",
       "1h",
       "--host",
-      "reviews.example.com",
+      SCOPE.host,
     ]);
     expect(code).toBe(0);
     expect(stdout).toHaveLength(1);
     const printed = stdout[0]!.trim();
     expect(printed).toMatch(/^canary\.\d+\.[0-9a-f]{64}$/);
-    expect(stderr.join("")).toContain(`curl -H 'x-meshcanary-pin: ${printed}' http://reviews.example.com/`);
+    expect(stderr.join("")).toContain(`curl -H 'x-meshcanary-pin: ${printed}' http://${SCOPE.host}/`);
     expect(stdout.join("") + stderr.join("")).not.toContain(SECRET);
     const clock = { realtimeNs: () => BigInt(now) * 1_000_000_000n, monotonicNs: () => 0n };
     const host = await loadHost({
@@ -222,12 +256,32 @@ describe("meshcanary pin-token", () => {
     const { join } = await import("node:path");
     const file = join(mkdtempSync(join(tmpdir(), "meshcanary-pin-")), "secret");
     writeFileSync(file, `${SECRET}\n`);
-    expect(await main(["pin-token", "--variant", "stable", "--ttl", "30m", "--secret-file", file])).toBe(0);
+    const scope = ["--canary", SCOPE.canary, "--host", SCOPE.host];
+    expect(
+      await main(["pin-token", ...scope, "--variant", "stable", "--ttl", "30m", "--secret-file", file]),
+    ).toBe(0);
     const printed = stdout[0]!.trim();
     const expiry = Number(printed.split(".")[1]);
     expect(Math.abs(expiry - (Date.now() / 1000 + 1800))).toBeLessThan(60);
     // Signed with the file's content minus the newline: the token the twin issues with that secret.
     expect(printed).toBe(token("stable", 1, SECRET, expiry - 1));
+  });
+
+  it("signs with the Canary's own secret variable when it is set", async () => {
+    vi.stubEnv(SECRET_ENV, SECRET);
+    vi.stubEnv(OWN_SECRET_ENV, "own-secret");
+    const args = ["--canary", SCOPE.canary, "--host", SCOPE.host, "--variant", "canary", "--ttl", "1h"];
+    expect(await main(["pin-token", ...args])).toBe(0);
+    const printed = stdout[0]!.trim();
+    const expiry = Number(printed.split(".")[1]);
+    expect(printed).toBe(token("canary", 1, "own-secret", expiry - 1));
+  });
+
+  it("refuses a canary that is not <namespace>/<name>", async () => {
+    vi.stubEnv(SECRET_ENV, SECRET);
+    const args = ["--canary", "reviews", "--host", SCOPE.host, "--variant", "canary", "--ttl", "1h"];
+    expect(await main(["pin-token", ...args])).toBe(2);
+    expect(stderr.join("")).toContain('--canary: must be "<namespace>/<name>", got "reviews"');
   });
 
   it.each([
@@ -245,7 +299,7 @@ describe("meshcanary pin-token", () => {
     ],
   ])("refuses %j with exit code %i", async (args, exitCode, message) => {
     vi.stubEnv(SECRET_ENV, SECRET);
-    expect(await main(["pin-token", ...args])).toBe(exitCode);
+    expect(await main(["pin-token", "--canary", SCOPE.canary, "--host", SCOPE.host, ...args])).toBe(exitCode);
     expect(stderr.join("")).toContain(message);
     expect(stdout).toEqual([]);
   });

@@ -2,11 +2,18 @@
 // wasm, and the controller's node:crypto twin), and tokens issued by the controller checked by both.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { issuePinToken, verifyPinToken } from "../../controller/security/pin-token.js";
+import {
+  issuePinToken,
+  type PinTokenScope,
+  pinSecretEnvName,
+  verifyPinToken,
+} from "../../controller/security/pin-token.js";
 import { loadSecurityWasm, type SecurityWasm } from "./security-wasm.js";
 
 interface Vectors {
   now: number;
+  canary: string;
+  host: string;
   variants: string[];
   cases: Array<{ name: string; secret: string; token: string; expect: string }>;
 }
@@ -20,13 +27,15 @@ beforeAll(() => {
   wasm = loadSecurityWasm("pin-token");
 });
 
-function tsVerdict(token: string, variants: string[], secret: string, now: number): string {
-  const r = verifyPinToken(token, variants, secret, now);
+const SCOPE: PinTokenScope = { canary: vectors.canary, host: vectors.host };
+
+function tsVerdict(token: string, variants: string[], secret: string, now: number, scope = SCOPE): string {
+  const r = verifyPinToken(token, variants, secret, now, scope);
   return r.ok ? `ok:${r.variant}` : r.reason;
 }
 
-function wasmVerdict(token: string, variants: string[], secret: string, now: number): string {
-  return wasm.str("verifyToken", token, variants.join(","), secret, BigInt(now));
+function wasmVerdict(token: string, variants: string[], secret: string, now: number, scope = SCOPE): string {
+  return wasm.str("verifyToken", token, variants.join(","), secret, BigInt(now), scope.canary, scope.host);
 }
 
 describe("shared vectors (test/vectors/pin-token.json)", () => {
@@ -50,7 +59,7 @@ describe("issuePinToken", () => {
   const now = 1_800_000_000;
 
   it("issues a token both sides accept until it expires", () => {
-    const r = issuePinToken("canary", 3600, secret, now + 0.7);
+    const r = issuePinToken(SCOPE, "canary", 3600, secret, now + 0.7);
     if (!r.ok) throw new Error(r.error);
     expect(r.expiresAt).toBe(now + 3600);
     expect(r.token).toMatch(/^canary\.1800003600\.[0-9a-f]{64}$/);
@@ -63,8 +72,29 @@ describe("issuePinToken", () => {
     }
   });
 
+  it("scopes a token to its Canary and host: another canary or host sharing the secret refuses it", () => {
+    const r = issuePinToken(
+      { canary: "shop/web", host: "Web.Shop.svc.cluster.local" },
+      "canary",
+      60,
+      secret,
+      now,
+    );
+    if (!r.ok) throw new Error(r.error);
+    const scopes: Array<[PinTokenScope, string]> = [
+      [{ canary: "shop/web", host: "web.shop.svc.cluster.local" }, "ok:canary"],
+      [{ canary: "shop/checkout", host: "web.shop.svc.cluster.local" }, "bad_signature"],
+      [{ canary: "other/web", host: "web.shop.svc.cluster.local" }, "bad_signature"],
+      [{ canary: "shop/web", host: "web.other.svc.cluster.local" }, "bad_signature"],
+    ];
+    for (const [scope, expected] of scopes) {
+      expect(tsVerdict(r.token, ["stable", "canary"], secret, now, scope)).toBe(expected);
+      expect(wasmVerdict(r.token, ["stable", "canary"], secret, now, scope)).toBe(expected);
+    }
+  });
+
   it("rounds a fractional ttl up to whole seconds", () => {
-    const r = issuePinToken("stable", 0.2, secret, now);
+    const r = issuePinToken(SCOPE, "stable", 0.2, secret, now);
     expect(r.ok && r.expiresAt).toBe(now + 1);
   });
 
@@ -81,9 +111,27 @@ describe("issuePinToken", () => {
     ["canary", 60, "", "secret: must not be empty"],
     ["canary", 1e12, secret, "ttl: expiry"],
   ])("refuses variant %j ttl %s", (variant, ttl, key, error) => {
-    const r = issuePinToken(variant, ttl, key, now);
+    const r = issuePinToken(SCOPE, variant, ttl, key, now);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toContain(error);
+  });
+
+  it.each([
+    [{ canary: "web", host: "web" }, 'canary: must be "<namespace>/<name>", got "web"'],
+    [{ canary: "shop/web", host: "" }, 'host: must be the Canary\'s spec.host, got ""'],
+  ])("refuses scope %j", (scope, error) => {
+    const r = issuePinToken(scope, "canary", 60, secret, now);
+    expect(!r.ok && r.error).toBe(error);
+  });
+});
+
+describe("pinSecretEnvName: the filter and the controller name a Canary's own secret alike", () => {
+  it.each([
+    ["shop/web", "MESHCANARY_PIN_SECRET__SHOP__WEB"],
+    ["team-a/checkout.v2", "MESHCANARY_PIN_SECRET__TEAM_A__CHECKOUT_V2"],
+  ])("%s → %s", (canary, name) => {
+    expect(pinSecretEnvName(canary)).toBe(name);
+    expect(wasm.str("pinSecretEnvName", canary)).toBe(name);
   });
 });
 
@@ -106,12 +154,12 @@ describe("resolvePin (filter/split.ts): header, then cookie; the first refusal i
       ],
     });
   const tok = (variant: string, ttl = 60, key = secret) => {
-    const r = issuePinToken(variant, ttl, key, now);
+    const r = issuePinToken({ canary: "default/reviews", host: "reviews" }, variant, ttl, key, now);
     if (!r.ok) throw new Error(r.error);
     return r.token;
   };
   const expired = (variant: string) => {
-    const r = issuePinToken(variant, 60, secret, now - 100);
+    const r = issuePinToken({ canary: "default/reviews", host: "reviews" }, variant, 60, secret, now - 100);
     if (!r.ok) throw new Error(r.error);
     return r.token;
   };
