@@ -4,6 +4,7 @@
 
 import { cohortPrefix } from "./hash";
 import { JsonKind, JsonValue, formatNumber, parseJson, quote } from "./json";
+import { isMarker } from "./marker";
 import {
   DirectiveData,
   MetricTotalsData,
@@ -74,6 +75,9 @@ export class Route {
   /** Envoy counter ids per variant (0 = not defined), set by the host adapter. */
   requestCounters: Array<u32> = [];
   failureCounters: Array<u32> = [];
+  /** The rollout's marker (filter/marker.ts), set on every request routed here; empty: none. */
+  marker: string = "";
+  markerValue: ArrayBuffer = new ArrayBuffer(0);
   /** UTF-8 of pinHeader / stickyHeader / each variant / each metric header, encoded once by the host adapter. */
   pinHeaderKey: ArrayBuffer = new ArrayBuffer(0);
   stickyHeaderKey: ArrayBuffer = new ArrayBuffer(0);
@@ -521,6 +525,10 @@ function buildRoute(d: RouteData, p: string, errors: Array<string>): Route {
     errors.push(p + '.canary: must be "<namespace>/<name>", got ' + quote(d.canary));
   }
   buildVariants(d.variants, p, r, errors);
+  r.marker = d.marker;
+  if (d.marker.length > 0 && !isMarker(d.marker)) {
+    errors.push(p + ".marker: must be 32 lower-case hex digits, got " + quote(d.marker));
+  }
   r.pinHeader = d.pin.header.length > 0 ? lowerAscii(d.pin.header) : DEFAULT_PIN_HEADER;
   r.pinCookie = d.pin.cookie.length > 0 ? d.pin.cookie : DEFAULT_PIN_COOKIE;
   r.requireToken = d.pin.requireToken;

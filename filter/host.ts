@@ -37,6 +37,7 @@ import {
   randomU32,
   sharedCas,
 } from "./host-io";
+import { MARKER_HEADER } from "./marker";
 import { addCounter, forgetUnrouted } from "./merge";
 import { decodeDirective, lastDecodeError } from "./report";
 import { reporterClose, reporterReceive, reporterRootDeleted, reporterRouted, reporterTick } from "./reporter";
@@ -65,6 +66,7 @@ const FIRST_TICK_MS: u32 = 20;
 
 const AUTHORITY = String.UTF8.encode(":authority");
 const VARIANT = String.UTF8.encode(VARIANT_HEADER);
+const MARKER = String.UTF8.encode(MARKER_HEADER);
 const COOKIE = String.UTF8.encode("cookie");
 const RESPONSE_CODE = String.UTF8.encode("response\0code");
 const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
@@ -341,6 +343,7 @@ function prepareRoutes(table: RoutingTable): void {
       route.failureCounters.push(routeCounterId(counterName("failures", route.canary, route.variants[v]), previous, ids));
       route.variantValues.push(String.UTF8.encode(route.variants[v]));
     }
+    route.markerValue = String.UTF8.encode(route.marker);
     route.pinHeaderKey = String.UTF8.encode(route.pinHeader);
     route.stickyHeaderKey = String.UTF8.encode(route.stickyHeader);
     route.metricHeaderKeys = [];
@@ -389,6 +392,18 @@ export function onRequestHeaders(ctx: u32): i32 {
     changetype<usize>(value),
     <usize>value.byteLength,
   );
+  // A client-sent marker never passes: only this route's own (if the rollout has one) goes on.
+  proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(MARKER), <usize>MARKER.byteLength);
+  if (route.markerValue.byteLength > 0) {
+    const marker = route.markerValue;
+    proxy_replace_header_map_value(
+      REQUEST_HEADERS,
+      changetype<usize>(MARKER),
+      <usize>MARKER.byteLength,
+      changetype<usize>(marker),
+      <usize>marker.byteLength,
+    );
+  }
   stream.route = route;
   stream.variant = variant;
   return 0;

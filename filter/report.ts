@@ -127,6 +127,7 @@ function writeRoute(w: Writer, r: RouteData): void {
     w.end();
   }
   w.packedUint32(9, r.failureCodes);
+  w.stringField(10, r.marker);
   w.end();
 }
 
@@ -322,6 +323,7 @@ function readRoute(r: Reader): RouteData {
     else if (f == 8 && r.expect(WIRE_LEN)) {
       if (r.room(rt.metrics.length)) rt.metrics.push(readResponseMetric(r));
     } else if (f == 9) r.repeatedUint32(rt.failureCodes);
+    else if (f == 10) rt.marker = r.str();
     else r.skip();
   }
   r.leave(outer);

@@ -93,6 +93,8 @@ export class RouteData {
   cohort: string = "";
   metrics: Array<ResponseMetricData> = new Array<ResponseMetricData>();
   failureCodes: Array<u32> = new Array<u32>();
+  /** The rollout's marker (filter/marker.ts); empty: none. */
+  marker: string = "";
 }
 
 export class DirectiveData {

@@ -30,6 +30,7 @@ export function routeTable(sources: readonly RouteSource[]) {
       cohort: spec.cohort ?? canaryId,
       metrics: (spec.metrics ?? []).map((m) => ({ name: m.name, header: m.header })),
       failureCodes: [],
+      marker: state.marker ?? "",
     }));
 }
 

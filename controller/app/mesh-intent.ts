@@ -45,7 +45,8 @@ export function meshIntentFor(
       const pins = spec.pins.requireToken
         ? undefined
         : { header: spec.pins.header, cookie: spec.pins.cookie };
-      return { ...base, weights, active: true, ...(pins ? { pins } : {}) };
+      const marker = state.marker !== undefined ? { marker: state.marker } : {};
+      return { ...base, weights, active: true, ...marker, ...(pins ? { pins } : {}) };
     }
   }
 }

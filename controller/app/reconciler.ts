@@ -23,6 +23,7 @@ import { pendingCommand } from "./command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
 import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
+import { newVariantMarker } from "../mesh/variant-match.js";
 import { revisionOf } from "./revision.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
@@ -177,6 +178,7 @@ export class Reconciler {
       canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
       ...(pending.kind === "command" ? { command: pending.command } : {}),
+      freshMarker: newVariantMarker(),
     };
     if (pending.kind !== "none") record.lastCommand = pending.value;
     if (pending.kind === "invalid") {

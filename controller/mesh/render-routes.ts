@@ -4,7 +4,8 @@
  * A rendered route is the target route with three things replaced:
  * - `name`: "meshcanary-<canary name>-<variant>" (pins: "…-pin-<variant>", "…-pin-cookie-<variant>");
  * - `match`: each of the target's match clauses AND the variant (or pin) header, so a marked request
- *   only leaves the target route's path/method/authority scope it would have matched anyway;
+ *   only leaves the target route's path/method/authority scope it would have matched anyway; a
+ *   variant route also needs the rollout's marker (variant-match.ts) and removes it upstream;
  * - `route`: one destination, the variant's subset (port and per-destination headers copied from
  *   the target's destination for the host).
  * Everything else (timeout, retries, headers, rewrite, corsPolicy, fault, mirror…) is copied as is:
@@ -15,6 +16,7 @@ import { percentWeights } from "./percent-weights.js";
 import type { HttpMatch, HttpRoute, MeshIntent, RouteDestination } from "./types.js";
 import { DEFAULT_VARIANT_HEADER } from "./types.js";
 import { canaryName } from "./validate-intent.js";
+import { variantHeaderMatch, variantRouteRemovedHeaders } from "./variant-match.js";
 
 /** Prefix of every route name a canary owns. */
 export function ownedPrefix(canary: string): string {
@@ -49,35 +51,62 @@ export function renderOwnedRoutes(
   const prefix = ownedPrefix(intent.canary);
   const variantHeader = intent.variantHeader ?? DEFAULT_VARIANT_HEADER;
   const routes: HttpRoute[] = [];
+  const exact = (name: string, value: string): HeaderCondition => ({ name, condition: { exact: value } });
   const kinds: Array<{
     suffix: string;
-    header: string;
-    value: (variant: string) => string;
-    regex?: boolean;
-  }> = [{ suffix: "", header: variantHeader, value: (v) => v }];
-  if (intent.pins?.header) kinds.push({ suffix: "pin-", header: intent.pins.header, value: (v) => v });
+    headers: (variant: string) => HeaderCondition[];
+    removed: string[];
+  }> = [
+    {
+      suffix: "",
+      headers: (v) => variantHeaderMatch(variantHeader, v, intent.marker).map((h) => exact(h.name, h.value)),
+      removed: variantRouteRemovedHeaders(intent.marker),
+    },
+  ];
+  if (intent.pins?.header) {
+    const header = intent.pins.header;
+    kinds.push({ suffix: "pin-", headers: (v) => [exact(header, v)], removed: [] });
+  }
   if (intent.pins?.cookie) {
     const cookie = escapeRegex(intent.pins.cookie);
     kinds.push({
       suffix: "pin-cookie-",
-      header: "cookie",
-      value: (v) => `^(.*;\\s*)?${cookie}=${v}(;.*)?$`,
-      regex: true,
+      headers: (v) => [{ name: "cookie", condition: { regex: `^(.*;\\s*)?${cookie}=${v}(;.*)?$` } }],
+      removed: [],
     });
   }
   for (const kind of kinds) {
     for (const w of intent.weights) {
-      const match = withHeader(target.match, kind.header, kind.value(w.variant), kind.regex ?? false);
+      const match = withHeaders(target.match, kind.headers(w.variant));
       if ("error" in match) return match;
-      routes.push({
-        name: `${prefix}${kind.suffix}${w.variant}`,
-        match,
-        ...routeSettings(target),
-        route: [destination(template, intent.host, w.subset, undefined)],
-      });
+      routes.push(
+        withRemovedHeaders(
+          {
+            name: `${prefix}${kind.suffix}${w.variant}`,
+            match,
+            ...routeSettings(target),
+            route: [destination(template, intent.host, w.subset, undefined)],
+          },
+          kind.removed,
+        ),
+      );
     }
   }
   return routes;
+}
+
+/** One header condition of a rendered match. */
+interface HeaderCondition {
+  name: string;
+  condition: { exact: string } | { regex: string };
+}
+
+/** `route` also removing `names` from the request before it goes upstream (after the target's own removals). */
+function withRemovedHeaders(route: HttpRoute, names: string[]): HttpRoute {
+  if (names.length === 0) return route;
+  const request = route.headers?.request ?? {};
+  const remove = [...(request.remove ?? []), ...names.filter((n) => !(request.remove ?? []).includes(n))];
+  return { ...route, headers: { ...route.headers, request: { ...request, remove } } };
 }
 
 /** The target route's weighted destinations (the fallback for requests the filter did not mark). */
@@ -124,22 +153,23 @@ function routeSettings(target: HttpRoute): HttpRoute {
   return settings;
 }
 
-function withHeader(
+function withHeaders(
   matches: HttpMatch[] | undefined,
-  header: string,
-  value: string,
-  regex: boolean,
+  conditions: HeaderCondition[],
 ): HttpMatch[] | { error: string } {
-  const condition = regex ? { regex: value } : { exact: value };
   const clauses: HttpMatch[] = matches && matches.length > 0 ? matches : [{}];
   const out: HttpMatch[] = [];
   for (const [i, m] of clauses.entries()) {
-    if (m.headers?.[header] !== undefined) {
-      return {
-        error: `target route match[${i}] already matches header "${header}"; cannot add the meshcanary condition`,
-      };
+    const headers = { ...(m.headers ?? {}) };
+    for (const { name, condition } of conditions) {
+      if (headers[name] !== undefined) {
+        return {
+          error: `target route match[${i}] already matches header "${name}"; cannot add the meshcanary condition`,
+        };
+      }
+      headers[name] = condition;
     }
-    out.push({ ...m, headers: { ...(m.headers ?? {}), [header]: condition } } as HttpMatch);
+    out.push({ ...m, headers } as HttpMatch);
   }
   return out;
 }

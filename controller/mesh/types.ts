@@ -50,6 +50,8 @@ export interface MeshIntent {
   pins?: PinRoutes;
   /** Header the filter sets; default "x-meshcanary-variant". */
   variantHeader?: string;
+  /** This rollout's marker (variant-match.ts): variant routes also require it. */
+  marker?: string;
   /** true while the canary runs; false on finish/abort (remove our routes, restore the original). */
   active: boolean;
   /** On deactivation, send the target route 100% to this subset instead of restoring the original. */

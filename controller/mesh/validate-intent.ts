@@ -2,6 +2,7 @@
  * Checks a MeshIntent before planning; every message names the field path and the bad value.
  */
 import type { MeshIntent, MeshPlanError } from "./types.js";
+import { markerError } from "./variant-match.js";
 
 const VARIANT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -23,6 +24,8 @@ export function validateIntent(intent: MeshIntent, subsets?: readonly string[]):
   if (intent.variantHeader !== undefined && !HEADER_NAME.test(intent.variantHeader)) {
     return invalid(`variantHeader: not a lower-case header name, got "${intent.variantHeader}"`);
   }
+  const badMarker = intent.marker !== undefined ? markerError(intent.marker) : null;
+  if (badMarker) return invalid(badMarker);
   if (intent.pins?.header !== undefined && !HEADER_NAME.test(intent.pins.header)) {
     return invalid(`pins.header: not a lower-case header name, got "${intent.pins.header}"`);
   }

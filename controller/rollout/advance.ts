@@ -48,6 +48,7 @@ export function advance(
   now: number,
 ): { state: RolloutState; actions: Action[] } {
   const t: Tick = { s: structuredClone(state), obs, now, actions: [] };
+  if (t.s.marker === undefined) t.s.marker = obs.freshMarker;
   observeRevision(t);
   if (obs.generation !== undefined) t.s.observedGeneration = obs.generation;
   observeConditions(t);
@@ -328,6 +329,8 @@ const COMMAND_RULES: Record<Command, (t: Tick) => void> = {
 /** Back to the start of the plan: step 1, fresh analysis, no report. */
 function restart(t: Tick): void {
   Object.assign(t.s, { step: 0, stepStartedAt: undefined, pausedBy: undefined, report: undefined });
+  // A marker learned during an earlier rollout must not route this one.
+  if (t.obs.freshMarker !== undefined) t.s.marker = t.obs.freshMarker;
   t.s.analysisState = undefined;
   t.s.undone = undefined;
 }

@@ -26,6 +26,7 @@ export function stateFromStatus(plan: RolloutPlan, status: CanaryStatus | undefi
     analysisState: s.analysisState,
     report: s.report,
     undone: s.undone,
+    marker: s.variantMarker,
   });
 }
 
@@ -48,6 +49,7 @@ export function statusFromState(state: RolloutState): CanaryStatus {
     analysisState: state.analysisState,
     report: state.report,
     undone: state.undone,
+    variantMarker: state.marker,
   });
 }
 

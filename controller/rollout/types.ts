@@ -53,6 +53,8 @@ export interface Observation {
   canaryRequestsRecent?: number;
   /** An operator command, delivered once. */
   command?: Command;
+  /** A fresh random marker, taken as the rollout's marker when one starts (or has none yet). */
+  freshMarker?: string;
 }
 
 /** Progress of one rollout; together with the plan it is all `advance` needs, and it all lives in status. */
@@ -78,6 +80,8 @@ export interface RolloutState {
   report?: Record<string, unknown>;
   /** Set by `undo`: the rollback ends with the target route on the stable subset, not on the route found at the start. */
   undone?: boolean;
+  /** This rollout's secret marker (controller/mesh/variant-match.ts); replaced whenever a rollout starts. */
+  marker?: string;
 }
 
 /** A variant's share of the host's traffic. */

@@ -462,6 +462,13 @@ export const CanaryStatusSchema = Obj(
         description: "Rolled back by undo after a promotion: routing ends on the stable subset",
       }),
     ),
+    variantMarker: Type.Optional(
+      Type.String({
+        description:
+          "This rollout's x-meshcanary-marker value: variant routes require it; rotated per rollout",
+        pattern: "^[0-9a-f]{32}$",
+      }),
+    ),
   },
   "Observed state of the rollout",
 );

@@ -114,6 +114,24 @@ export function directiveErrors(host: string, canary: string, names: string, wei
   return t.errors.join("\n");
 }
 
+/** Builds a table from a Directive whose one valid route carries `marker`: "ok v7" or the errors. */
+export function directiveMarkerErrors(marker: string): string {
+  const d = new DirectiveData();
+  d.version = 7;
+  const route = new RouteData();
+  route.host = "reviews";
+  route.canary = "default/reviews";
+  route.marker = marker;
+  const v = new VariantData();
+  v.name = "stable";
+  v.weightBp = 10000;
+  route.variants.push(v);
+  d.routes.push(route);
+  const t = tableFromDirective(d);
+  if (t.table != null) return "ok v" + t.table!.version.toString();
+  return t.errors.join("\n");
+}
+
 /**
  * Builds a table from a Directive of one route per host in `hosts` ("," separated; canary
  * "ns/r<i>"), each with stable/canary weights from `weights` ("stable:canary" per route, ","

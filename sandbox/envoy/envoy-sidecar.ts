@@ -93,14 +93,16 @@ export async function startEnvoySidecar(opts: EnvoySidecarOptions): Promise<Envo
   const routeConfigName = opts.routeConfigName ?? "9080";
   const state: Pushed = { version: 1 };
   let filterVersion = 1;
-  const writeMesh = () => {
+  let lastClusters = "";
+  /** Writes the mesh; true when the clusters changed (Envoy keeps an unchanged cluster's version). */
+  const writeMesh = (): boolean => {
     const cfg = outboundConfig(opts.mesh(), routeConfigName);
-    writeAtomically(
-      dir,
-      "cds.json",
-      discoveryResponse(state.version, CLUSTER_TYPE, [...cfg.clusters, ...(opts.extraClusters ?? [])]),
-    );
+    const clusters = [...cfg.clusters, ...(opts.extraClusters ?? [])];
+    const changed = JSON.stringify(clusters) !== lastClusters;
+    lastClusters = JSON.stringify(clusters);
+    writeAtomically(dir, "cds.json", discoveryResponse(state.version, CLUSTER_TYPE, clusters));
     writeAtomically(dir, "rds.json", discoveryResponse(state.version, ROUTE_TYPE, [cfg.routeConfiguration]));
+    return changed;
   };
   const writeFilter = (filter: WasmFilterSpec) =>
     writeAtomically(
@@ -138,10 +140,10 @@ export async function startEnvoySidecar(opts: EnvoySidecarOptions): Promise<Envo
     dir,
     async update() {
       state.version++;
-      writeMesh();
+      const clustersChanged = writeMesh();
       const ok =
         (await waitApplied(process, "dynamic_route_configs", state.version)) &&
-        (await waitApplied(process, "dynamic_active_clusters", state.version));
+        (!clustersChanged || (await waitApplied(process, "dynamic_active_clusters", state.version)));
       if (!ok)
         throw new Error(
           `envoy did not apply routing version ${state.version}: ${process.warnings().slice(-3).join(" | ")}`,

@@ -196,10 +196,13 @@ function routesFor(service: ServiceView, view: MeshView, portOf: (h: string) => 
     const action = routeAction(where, http, vs.namespace, portOf);
     const blocks = http.match?.length ? http.match : [undefined];
     blocks.forEach((m, j) => {
+      const removed = http.headers?.request?.remove ?? [];
       out.push({
         name: http.name ?? `${vs.name}-${i}`,
         match: routeMatch(`${where}.match[${j}]`, m),
         route: action,
+        // Istio: HTTPRoute.headers.request.remove → Route.request_headers_to_remove.
+        ...(removed.length > 0 ? { request_headers_to_remove: removed } : {}),
       });
     });
   });

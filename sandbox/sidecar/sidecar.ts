@@ -165,7 +165,8 @@ class Exchange {
       this.localReply(503, ResponseFlag.NoHealthyUpstream);
       return;
     }
-    this.forward(address, outcome.headers, choice.timeoutMs ?? this.opts.defaultTimeoutMs ?? 15_000);
+    const headers = outcome.headers.filter(([k]) => !choice.removeHeaders.includes(k));
+    this.forward(address, headers, choice.timeoutMs ?? this.opts.defaultTimeoutMs ?? 15_000);
   }
 
   private forward(address: string, headers: Headers, timeoutMs: number): void {

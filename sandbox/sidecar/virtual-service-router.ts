@@ -30,6 +30,8 @@ export interface HttpRoute {
   match?: HttpMatchRequest[];
   route?: RouteDestination[];
   timeout?: string;
+  /** Header manipulation; only `request.remove` is applied (meshcanary's variant routes use it). */
+  headers?: { request?: { remove?: string[] } };
 }
 
 export interface VirtualServiceSpec {
@@ -44,6 +46,8 @@ export interface RouteChoice {
   port?: number;
   routeName?: string;
   timeoutMs?: number;
+  /** Request headers the route removes before forwarding (lower-case). */
+  removeHeaders: string[];
 }
 
 export interface RequestView {
@@ -144,5 +148,6 @@ export function routeRequest(
     port: picked.destination.port?.number,
     routeName: route.name,
     timeoutMs: durationMs(route.timeout),
+    removeHeaders: (route.headers?.request?.remove ?? []).map((h) => h.toLowerCase()),
   };
 }

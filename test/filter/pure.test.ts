@@ -211,6 +211,18 @@ describe("config validation", () => {
         'routes[0].variants[0].name: must match [a-z0-9]([-a-z0-9]*[a-z0-9])? (at most 63 characters), got "Stable"',
     );
   });
+
+  it.each([
+    ["", "ok v7"],
+    ["0123456789abcdef0123456789abcdef", "ok v7"],
+    [
+      "0123456789ABCDEF0123456789ABCDEF",
+      'routes[0].marker: must be 32 lower-case hex digits, got "0123456789ABCDEF0123456789ABCDEF"',
+    ],
+    ["canary", 'routes[0].marker: must be 32 lower-case hex digits, got "canary"'],
+  ])("checks a Directive route's marker %j", (marker, expected) => {
+    expect(wasm.str("directiveMarkerErrors", marker)).toBe(expected);
+  });
 });
 
 describe("split", () => {

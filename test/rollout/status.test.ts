@@ -54,6 +54,7 @@ describe("status ⇄ state", () => {
         },
       ],
       analysisState: { eValue: 3.5, counts: [1, 2] },
+      marker: "0123456789abcdef0123456789abcdef",
     };
     const status = statusFromState(state);
     expect(status.stepStartedAt).toBe("2026-01-02T03:04:05.678Z");
