@@ -21,10 +21,16 @@ export interface EventStreamOptions {
   now?: () => number;
 }
 
+/** Which events a client may see (its caller may read their canary); absent: all. */
+export type EventFilter = (event: ApiEvent) => Promise<boolean>;
+
 /** One connected client: its address and since when a write waits for it to read (0: none). */
 interface Client {
   peer: string;
   stalledSince: number;
+  filter?: EventFilter;
+  /** Filtered events wait here in order, so a slow check never reorders a client's stream. */
+  pending: Promise<void>;
 }
 
 /** Why a client may not connect now, or null when it may. */
@@ -58,14 +64,19 @@ export class EventStream {
   }
 
   /** Takes over the response as an event stream until the client goes away. */
-  attach(res: ServerResponse, peer: string): void {
+  attach(res: ServerResponse, peer: string, filter?: EventFilter): void {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
-    const client: Client = { peer, stalledSince: 0 };
+    const client: Client = {
+      peer,
+      stalledSince: 0,
+      pending: Promise.resolve(),
+      ...(filter ? { filter } : {}),
+    };
     this.clients.set(res, client);
     this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1);
     res.on("drain", () => {
@@ -76,7 +87,14 @@ export class EventStream {
   }
 
   publish(event: ApiEvent): void {
-    this.writeAll(`id: ${this.nextId++}\ndata: ${JSON.stringify(event)}\n\n`);
+    const chunk = `id: ${this.nextId++}\ndata: ${JSON.stringify(event)}\n\n`;
+    this.writeAll(chunk, (res, client) => {
+      const filter = client.filter;
+      if (!filter) return this.write(res, client, chunk);
+      client.pending = client.pending.then(async () => {
+        if ((await filter(event).catch(() => false)) && this.clients.has(res)) this.write(res, client, chunk);
+      });
+    });
   }
 
   /** Ends every stream and stops the heartbeat. */
@@ -87,7 +105,10 @@ export class EventStream {
     this.perPeer.clear();
   }
 
-  private writeAll(chunk: string): void {
+  private writeAll(
+    chunk: string,
+    send: (res: ServerResponse, client: Client) => void = (res, client) => this.write(res, client, chunk),
+  ): void {
     for (const [res, client] of this.clients) {
       const stalled = client.stalledSince > 0 && this.now() - client.stalledSince > this.opts.stallMs;
       if (stalled || res.writableLength > this.opts.maxBufferedBytes) {
@@ -95,7 +116,7 @@ export class EventStream {
         res.destroy();
         continue;
       }
-      this.write(res, client, chunk);
+      send(res, client);
     }
   }
 

@@ -8,7 +8,8 @@ import type { Registry } from "prom-client";
 import { type Asset, loadDashboard } from "./dashboard-assets.js";
 import { EventStream } from "./event-stream.js";
 import { type HttpError, httpError, readBody, sendError, sendJson } from "./respond.js";
-import { type ApiBackend, type ApiCommand, COMMANDS } from "./types.js";
+import { type ApiAccess, type ApiCaller, type CanaryVerb, sharedTokenAccess } from "./access.js";
+import { type ApiBackend, type ApiCommand, type ApiEvent, COMMANDS } from "./types.js";
 import { checkWrite } from "./write-guard.js";
 
 export interface ApiServerOptions {
@@ -17,7 +18,9 @@ export interface ApiServerOptions {
   /** Address to bind; default "127.0.0.1". */
   host?: string;
   backend: ApiBackend;
-  /** Bearer token required for commands; undefined makes the API read-only. */
+  /** Who may read and command (kube-access.ts for Kubernetes identities); default: sharedTokenAccess(writeToken). */
+  access?: ApiAccess;
+  /** Without `access`: the shared bearer token required for commands; undefined makes the API read-only. */
   writeToken?: string;
   metricsRegistry: Registry;
   /** Largest accepted request body, bytes; default 16 KiB. */
@@ -57,6 +60,7 @@ const PAGE_HEADERS = {
 
 interface Context {
   opts: ApiServerOptions;
+  access: ApiAccess;
   events: EventStream;
   assets: Map<string, Asset>;
 }
@@ -79,23 +83,52 @@ const ROUTES: Route[] = [
     methods: { POST: postCommand },
   },
   { pattern: /^\/api\/v1\/events$/, methods: { GET: streamEvents } },
+  { pattern: /^\/api\/v1\/whoami$/, methods: { GET: whoami } },
   { pattern: /^\/metrics$/, methods: { GET: metrics } },
   { pattern: /^\/healthz$/, methods: { GET: healthz } },
   { pattern: /^\/readyz$/, methods: { GET: readyz } },
   { pattern: /^(\/|\/dashboard\.js|\/dashboard\.css)$/, methods: { GET: asset } },
 ];
 
-async function listCanaries(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
-  sendJson(res, 200, { canaries: ctx.opts.backend.listCanaries() });
+/** The request's caller if they may `verb` ns/name, else undefined after sending the error. */
+async function allowed(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  verb: CanaryVerb,
+  ns: string,
+  name: string,
+): Promise<ApiCaller | undefined> {
+  const caller = await ctx.access.caller(req.headers);
+  if ("status" in caller) return void sendError(res, caller);
+  const may = await caller.may(verb, ns, name);
+  if (may !== true) return void sendError(res, may);
+  return caller;
+}
+
+/** A filter passing the canaries `caller` may read (all of them when it may list every one). */
+async function readable(caller: ApiCaller): Promise<(ns: string, name: string) => Promise<boolean>> {
+  if (await caller.mayListAll()) return async () => true;
+  return async (ns, name) => (await caller.may("get", ns, name)) === true;
+}
+
+async function listCanaries(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const caller = await ctx.access.caller(req.headers);
+  if ("status" in caller) return sendError(res, caller);
+  const may = await readable(caller);
+  const all = ctx.opts.backend.listCanaries();
+  const visible = await Promise.all(all.map((c) => may(c.namespace, c.name)));
+  sendJson(res, 200, { canaries: all.filter((_, i) => visible[i]) });
 }
 
 async function getCanary(
   ctx: Context,
-  _req: IncomingMessage,
+  req: IncomingMessage,
   res: ServerResponse,
   p: string[],
 ): Promise<void> {
   const [ns, name] = p as [string, string];
+  if (!(await allowed(ctx, req, res, "get", ns, name))) return;
   const detail = ctx.opts.backend.getCanary(ns, name);
   if (!detail) return sendError(res, notFound(ns, name));
   sendJson(res, 200, detail);
@@ -108,6 +141,7 @@ async function getSeries(
   p: string[],
 ): Promise<void> {
   const [ns, name] = p as [string, string];
+  if (!(await allowed(ctx, req, res, "get", ns, name))) return;
   const since = parseSince(new URL(req.url ?? "/", "http://x").searchParams.get("since"));
   if (typeof since !== "number") return sendError(res, since);
   if (!ctx.opts.backend.getCanary(ns, name)) return sendError(res, notFound(ns, name));
@@ -127,22 +161,34 @@ async function postCommand(
       httpError(404, `unknown command ${JSON.stringify(command)}; one of ${COMMANDS.join(", ")}`),
     );
   }
-  const denied = checkWrite(req.headers, ctx.opts.writeToken);
+  const denied = checkWrite(req.headers);
   if (denied) return sendError(res, denied);
+  const caller = await allowed(ctx, req, res, "patch", ns, name);
+  if (!caller) return;
   const body = await readBody(req, ctx.opts.maxBodyBytes ?? 16 * 1024);
   if (!Buffer.isBuffer(body)) return sendError(res, body);
   const parsed = parseJsonObject(body);
   if (parsed) return sendError(res, parsed);
-  const result = await ctx.opts.backend.command(ns, name, command as ApiCommand);
+  const result = await ctx.opts.backend.command(ns, name, command as ApiCommand, caller.user);
   if (!result.ok) return sendError(res, httpError(result.status, result.message));
   sendJson(res, 200, { ok: true, namespace: ns, name, command });
+}
+
+/** Who the request's credentials say the caller is (the dashboard enables actions for a signed-in user). */
+async function whoami(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const caller = await ctx.access.caller(req.headers);
+  if ("status" in caller) return sendError(res, caller);
+  sendJson(res, 200, { user: caller.user, authenticated: caller.authenticated });
 }
 
 async function streamEvents(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const peer = req.socket.remoteAddress ?? "unknown";
   const refused = ctx.events.refusal(peer);
   if (refused) return sendError(res, httpError(refused.status, refused.message));
-  ctx.events.attach(res, peer);
+  const caller = await ctx.access.caller(req.headers);
+  if ("status" in caller) return sendError(res, caller);
+  const may = await readable(caller);
+  ctx.events.attach(res, peer, (e) => may(...canaryOf(e)));
 }
 
 async function metrics(ctx: Context, _req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -166,6 +212,11 @@ async function asset(ctx: Context, req: IncomingMessage, res: ServerResponse): P
   const a = ctx.assets.get(new URL(req.url ?? "/", "http://x").pathname)!;
   res.writeHead(200, { ...PAGE_HEADERS, "content-type": a.contentType, "cache-control": "no-cache" });
   res.end(a.body);
+}
+
+/** The canary an event is about. */
+function canaryOf(e: ApiEvent): [string, string] {
+  return e.type === "canary" ? [e.canary.namespace, e.canary.name] : [e.namespace, e.name];
 }
 
 function notFound(ns: string, name: string): HttpError {
@@ -240,7 +291,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     stallMs: 2 * (opts.heartbeatMs ?? 15_000),
   });
   const unsubscribe = opts.backend.subscribe((e) => events.publish(e));
-  const ctx: Context = { opts, events, assets };
+  const ctx: Context = { opts, access: opts.access ?? sharedTokenAccess(opts.writeToken), events, assets };
   // Node checks these timeouts only every connectionsCheckingInterval (30 s by default).
   const server = createServer(
     { connectionsCheckingInterval: opts.timeouts?.checkIntervalMs ?? 5_000 },

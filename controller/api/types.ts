@@ -136,7 +136,8 @@ export interface ApiBackend {
   getCanary(namespace: string, name: string): CanaryDetail | undefined;
   /** Windows of an existing canary with t >= sinceMs, oldest first (the server checks existence first). */
   series(namespace: string, name: string, sinceMs: number): SeriesPoint[];
-  command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult>;
+  /** Records `command` for the canary; `user` (who asked) goes into the Kubernetes Event. */
+  command(namespace: string, name: string, command: ApiCommand, user: string): Promise<CommandResult>;
   /** Whether this replica is ready (/readyz): able to serve and to lead at once, leader or not. */
   ready(): boolean;
   /** Registers a listener for live updates; returns the unsubscribe function. */

@@ -1,10 +1,10 @@
 /**
- * Who may change a rollout: a bearer token compared in constant time, plus CSRF defences so a page
- * on another site cannot make a logged-in browser send a write (JSON content type, same Origin).
- * The token is only ever read from the Authorization header, never from a query string or cookie.
+ * CSRF defences for commands, so a page on another site cannot make a browser (or a local
+ * `meshcanary dashboard` proxy that adds the user's credentials) send a write: the body must be
+ * JSON (a cross-site form cannot send that type without a CORS preflight, which this server never
+ * approves) and an Origin, when sent, must be this server's own. Who may write is access.ts's job.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { tokenMatches } from "../security/token-match.js";
 import { type HttpError, httpError } from "./respond.js";
 
 /** The origins this server is reached at, given the Host header. */
@@ -13,13 +13,7 @@ function ownOrigins(host: string | undefined): string[] {
 }
 
 /** undefined when the write may proceed, else the error to send. */
-export function checkWrite(
-  headers: IncomingHttpHeaders,
-  writeToken: string | undefined,
-): HttpError | undefined {
-  if (writeToken === undefined) {
-    return httpError(403, "writes are disabled: the controller was started without an API write token");
-  }
+export function checkWrite(headers: IncomingHttpHeaders): HttpError | undefined {
   const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
     return httpError(415, `content-type must be application/json, got ${JSON.stringify(type)}`);
@@ -27,14 +21,6 @@ export function checkWrite(
   const origin = headers.origin;
   if (origin !== undefined && !ownOrigins(headers.host).includes(origin)) {
     return httpError(403, `origin ${JSON.stringify(origin)} is not this server's origin`);
-  }
-  const auth = headers.authorization ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-  if (!match) {
-    return httpError(401, "missing Authorization: Bearer <token> header", { "www-authenticate": "Bearer" });
-  }
-  if (!tokenMatches(match[1]!, writeToken)) {
-    return httpError(401, "invalid bearer token", { "www-authenticate": 'Bearer error="invalid_token"' });
   }
   return undefined;
 }

@@ -13,7 +13,9 @@ import type {
   CommandResult,
   SeriesPoint,
 } from "../api/types.js";
+import type { CanaryObject } from "../kube/canaries.js";
 import type { KubeResult } from "../kube/errors.js";
+import type { EventNote } from "../kube/events.js";
 import { commandRefusal, TERMINAL_PHASES } from "../rollout/advance.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";
@@ -31,6 +33,8 @@ export interface ControllerApiBackendDeps {
   reconciler: Pick<Reconciler, "get" | "all">;
   reader: TelemetryReader;
   requestCommand: CommandRequester;
+  /** Records a Kubernetes Event on the Canary (who asked for each command). */
+  recordEvent?: (canary: CanaryObject, note: EventNote) => Promise<void>;
   /**
    * Whether this replica is ready: its Canary informer has synced, so it can serve the API and take
    * the lease at once. Every replica is ready, leader or not (the Deployment must become Available
@@ -72,7 +76,7 @@ export class ControllerApiBackend implements ApiBackend {
       .map((w) => seriesPoint(w));
   }
 
-  async command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult> {
+  async command(namespace: string, name: string, command: ApiCommand, user: string): Promise<CommandResult> {
     const record = this.deps.reconciler.get(`${namespace}/${name}`);
     if (!record) return { ok: false, status: 404, message: `canary ${namespace}/${name} not found` };
     const status = statusOf(record);
@@ -83,7 +87,14 @@ export class ControllerApiBackend implements ApiBackend {
     });
     if (refusal !== undefined) return { ok: false, status: 409, message: `${namespace}/${name}: ${refusal}` };
     const written = await this.deps.requestCommand(namespace, name, command);
-    if (written.ok) return { ok: true };
+    if (written.ok) {
+      await this.deps.recordEvent?.(record.object, {
+        type: "Normal",
+        reason: "CommandRequested",
+        message: `${command} requested by ${user} through the meshcanary API`,
+      });
+      return { ok: true };
+    }
     if (written.error.reason === "NotFound")
       return { ok: false, status: 404, message: `canary ${namespace}/${name} not found` };
     return {

@@ -5,7 +5,9 @@
  */
 import pino, { type Logger } from "pino";
 import { createMetricsRegistry } from "../api/metrics.js";
+import { kubeAccess } from "../api/kube-access.js";
 import { type ApiServer, startApiServer } from "../api/server.js";
+import { kubeAccessReviews } from "../kube/access-reviews.js";
 import {
   type CanaryWatch,
   patchCanaryStatus,
@@ -48,8 +50,12 @@ export interface ControllerOptions extends KubeConnectOptions {
   webhooks?: boolean;
   /** Retries and per-attempt deadline of VirtualService and status calls; default DEFAULT_RETRY. */
   kubeRetry?: RetryPolicy;
-  /** HTTP API, dashboard, /metrics, /healthz, /readyz; absent = not served. writeToken absent = read-only. */
-  api?: { port: number; host: string; writeToken?: string };
+  /**
+   * HTTP API, dashboard, /metrics, /healthz, /readyz; absent = not served. kubernetesAuth: callers
+   * present their own Kubernetes token (TokenReview + SubjectAccessReview per Canary). Otherwise
+   * reads are open and commands need writeToken (absent = read-only).
+   */
+  api?: { port: number; host: string; writeToken?: string; kubernetesAuth?: boolean };
   logger?: Logger;
 }
 
@@ -109,6 +115,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     reconciler: loop,
     reader: server.reader,
     requestCommand: (ns, name, command) => requestCommand(kc, ns, name, command),
+    recordEvent: (canary, note) => runner.event(canary, note),
     isReady: () => synced,
   });
   const api = backend;
@@ -149,7 +156,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         port: opts.api.port,
         host: opts.api.host,
         backend: api,
-        writeToken: opts.api.writeToken,
+        ...(opts.api.kubernetesAuth
+          ? { access: kubeAccess(kubeAccessReviews(kc)) }
+          : { writeToken: opts.api.writeToken }),
         metricsRegistry: createMetricsRegistry({
           canaries: () => api.listCanaries(),
           windows: (ns, name, from, to) => server.reader.series(`${ns}/${name}`, from, to),

@@ -49,7 +49,7 @@ export function controllerCommand(): Command {
     .option("--http-port <port>", "HTTP port: API, dashboard, /metrics, /healthz, /readyz", "8080")
     .option(
       "--api-token-file <path>",
-      "file holding the API write token (else env MESHCANARY_API_TOKEN); without one the API is read-only",
+      "file holding a shared API write token (else env MESHCANARY_API_TOKEN) instead of Kubernetes authentication: no per-user identity",
     )
     .option("--leader-elect", "elect a leader on a Lease (needed with more than one replica)")
     .option("--no-leader-elect", "run without leader election (the default)")
@@ -69,7 +69,7 @@ export function controllerCommand(): Command {
         {
           telemetryPort: controller.telemetryPort,
           apiPort: controller.apiPort,
-          writes: options.api?.writeToken !== undefined,
+          apiAuth: options.api?.kubernetesAuth ? "kubernetes" : "shared-token",
         },
         "controller started",
       );
@@ -110,7 +110,8 @@ export function controllerOptions(
     api: {
       host,
       port: port("--http-port", flags.httpPort),
-      ...(writeToken !== undefined ? { writeToken } : {}),
+      // Callers' own Kubernetes identities unless a shared token was chosen explicitly.
+      ...(writeToken !== undefined ? { writeToken } : { kubernetesAuth: true }),
     },
     leaderElection: {
       enabled: flags.leaderElect === true,

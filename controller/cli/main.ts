@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { controllerCommand } from "./controller-command.js";
+import { registerDashboardCommand } from "./dashboard-command.js";
 import { CliError, EXIT } from "./exit.js";
 import { registerOperatorCommands } from "./operator-command.js";
 import { registerPinToken } from "./pin-token-command.js";
@@ -27,6 +28,7 @@ function program(extra: readonly Command[]): Command {
   registerRenderCommand(cli);
   registerValidateCommand(cli);
   registerPinToken(cli);
+  registerDashboardCommand(cli);
   for (const command of extra) cli.addCommand(command);
   cli.addCommand(controllerCommand());
   return cli;

@@ -24,6 +24,7 @@ import { renderKubeconfig } from "./kubeconfig.js";
 import { requestAttributes } from "./request-info.js";
 import { loadSnapshot, saveSnapshot } from "./persistence.js";
 import { route } from "./routes.js";
+import { proxyToService, type ServiceEndpoint, serviceProxyTarget } from "./service-proxy.js";
 import { failure } from "./status.js";
 import { ObjectStore, type Target } from "./store.js";
 import { startWatch, type WatchSession } from "./watch.js";
@@ -44,6 +45,8 @@ export interface KubeApiOptions {
   historyLimit?: number;
   /** Interval of BOOKMARK events on watches that allow them; default 10000 ms. */
   bookmarkIntervalMs?: number;
+  /** Where Services' endpoints listen, for the services/proxy subresource (service-proxy.ts). */
+  serviceEndpoint?: ServiceEndpoint;
 }
 
 /** A running embedded API server. */
@@ -141,6 +144,11 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
       return send(res, { status: fault.status, body: failure(fault.status, reason, fault.message) });
     }
     if (fault?.kind === "delay") await new Promise((r) => setTimeout(r, fault.delayMs));
+    const proxied = serviceProxyTarget(url);
+    if (proxied) {
+      const refused = proxyToService(store, opts.serviceEndpoint, proxied, req, res);
+      return refused ? send(res, refused) : undefined;
+    }
     const body = await readBody(req);
     const request: Request = {
       method,

@@ -106,6 +106,8 @@ export class FakeBackend implements ApiBackend {
   readonly points = new Map<string, SeriesPoint[]>();
   /** Commands received, in order. */
   readonly commands: Array<{ namespace: string; name: string; command: ApiCommand }> = [];
+  /** Who asked for each command, parallel to commands. */
+  readonly users: string[] = [];
   isReady = true;
   /** Scripted result of the next commands; default ok. */
   commandResult: CommandResult = { ok: true };
@@ -143,9 +145,10 @@ export class FakeBackend implements ApiBackend {
     return (this.points.get(`${namespace}/${name}`) ?? []).filter((p) => p.t >= sinceMs);
   }
 
-  async command(namespace: string, name: string, command: ApiCommand): Promise<CommandResult> {
+  async command(namespace: string, name: string, command: ApiCommand, user: string): Promise<CommandResult> {
     if (!this.getCanary(namespace, name)) return { ok: false, status: 404, message: "no such canary" };
     this.commands.push({ namespace, name, command });
+    this.users.push(user);
     return this.commandResult;
   }
 

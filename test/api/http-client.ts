@@ -39,9 +39,9 @@ export interface SseClient {
   close(): void;
 }
 
-export function openSse(url: string): Promise<SseClient> {
+export function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: { accept: "text/event-stream" } }, (res) => {
+    const req = httpRequest(url, { headers: { accept: "text/event-stream", ...headers } }, (res) => {
       let buffer = "";
       const waiters: Array<{ pred: () => boolean; done: () => void }> = [];
       const client: SseClient = {

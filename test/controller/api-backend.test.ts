@@ -95,6 +95,11 @@ function fixture(...rs: CanaryRecord[]): Fixture {
       requested.push(`${ns}/${name}:${cmd}`);
       return answer.next;
     },
+    recordEvent: async (canary, note) => {
+      requested.push(
+        `event ${canary.metadata.namespace}/${canary.metadata.name} ${note.reason}: ${note.message}`,
+      );
+    },
     isReady: () => true,
     seriesIntervalMs: 3_600_000,
     now: () => clock.now,
@@ -184,19 +189,26 @@ describe("ControllerApiBackend commands", () => {
   for (const c of cases) {
     it(`${c.command} in ${c.status.phase ?? "no status"}${c.status.pausedBy ? ` (${c.status.pausedBy})` : ""} → ${c.want}`, async () => {
       const f = fixture(record("web", c.status));
-      const result = await f.backend.command(NS, "web", c.command);
+      const result = await f.backend.command(NS, "web", c.command, "alice");
       expect(result.ok ? 200 : result.status).toBe(c.want);
-      expect(f.requested).toEqual(c.want === 200 ? [`${NS}/web:${c.command}`] : []);
+      expect(f.requested).toEqual(
+        c.want === 200
+          ? [
+              `${NS}/web:${c.command}`,
+              `event ${NS}/web CommandRequested: ${c.command} requested by alice through the meshcanary API`,
+            ]
+          : [],
+      );
     });
   }
 
   it("answers 404 for an unknown canary or one deleted meanwhile, 503 when the write fails", async () => {
     const f = fixture(record("web", { phase: "Progressing" }));
-    expect(await f.backend.command(NS, "nope", "pause")).toMatchObject({ ok: false, status: 404 });
+    expect(await f.backend.command(NS, "nope", "pause", "alice")).toMatchObject({ ok: false, status: 404 });
     f.answer.next = { ok: false, error: { reason: "NotFound", code: 404, message: "gone" } };
-    expect(await f.backend.command(NS, "web", "pause")).toMatchObject({ ok: false, status: 404 });
+    expect(await f.backend.command(NS, "web", "pause", "alice")).toMatchObject({ ok: false, status: 404 });
     f.answer.next = { ok: false, error: { reason: "Transient", code: 0, message: "connection refused" } };
-    const failed = await f.backend.command(NS, "web", "pause");
+    const failed = await f.backend.command(NS, "web", "pause", "alice");
     expect(failed).toEqual({
       ok: false,
       status: 503,

@@ -46,7 +46,7 @@ describe("controller command", () => {
     expect(options).toMatchObject({
       inCluster: true,
       telemetry: { host: "0.0.0.0", port: 9090, token: "telemetry-secret" },
-      api: { host: "0.0.0.0", port: 8080 },
+      api: { host: "0.0.0.0", port: 8080, kubernetesAuth: true },
       leaderElection: {
         enabled: true,
         namespace: "meshcanary-system",
@@ -80,6 +80,8 @@ describe("controller command", () => {
       (path) => (path === "/run/token" ? "from-file\n" : noFiles(path)),
     );
     expect(fromFile.api?.writeToken).toBe("from-file");
+    // A shared token replaces Kubernetes authentication (it is never both).
+    expect(fromFile.api?.kubernetesAuth).toBeUndefined();
     const fromEnv = controllerOptions(await flagsOf([]), { MESHCANARY_API_TOKEN: "from-env" }, noFiles);
     expect(fromEnv.api?.writeToken).toBe("from-env");
     const empty = async () =>

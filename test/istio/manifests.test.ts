@@ -221,6 +221,8 @@ describe("controller", () => {
         .sort();
     expect(grants(one(installed, "ClusterRole") as Yaml)).toEqual([
       "/events: create,patch",
+      "authentication.k8s.io/tokenreviews: create",
+      "authorization.k8s.io/subjectaccessreviews: create",
       "events.k8s.io/events: create,patch",
       "meshcanary.io/canaries/status: get,patch,update",
       "meshcanary.io/canaries: get,list,patch,update,watch",

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
+import { type KubeApiOptions, type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
 import { embeddedRequest, type WorldApi, type WorldBackend } from "../controller/harness.js";
 import {
   createAll,
@@ -98,10 +98,12 @@ export async function realBackend(bins: KubeBins): Promise<SuiteBackend> {
 }
 
 /** The embedded server, persisting to a temp dir so that a restart keeps its objects. */
-export async function embeddedBackend(): Promise<SuiteBackend> {
+export async function embeddedBackend(
+  extra: Pick<KubeApiOptions, "serviceEndpoint"> = {},
+): Promise<SuiteBackend> {
   const dataDir = mkdtempSync(join(tmpdir(), "meshcanary-embedded-"));
   const token = randomBytes(16).toString("hex");
-  let server: KubeApiServer = await startKubeApi({ port: 0, dataDir, token });
+  let server: KubeApiServer = await startKubeApi({ port: 0, dataDir, token, ...extra });
   const port = server.port;
   const requestAs =
     (as: () => string): Requester =>
@@ -131,7 +133,7 @@ export async function embeddedBackend(): Promise<SuiteBackend> {
       kubeconfig: () => server.kubeconfig(controllerToken),
       restart: async () => {
         await server.close();
-        server = await startKubeApi({ port, dataDir, token });
+        server = await startKubeApi({ port, dataDir, token, ...extra });
       },
       close: async () => {
         await server.close();

@@ -16,6 +16,8 @@ const state = {
   detail: null,
   /** SeriesPoints of the selected canary, oldest first */
   points: [],
+  /** Who the API says the caller is, when signed in (undefined: anonymous reads) */
+  user: undefined,
 };
 
 // ---------- small DOM helpers ----------
@@ -83,7 +85,8 @@ function toast(message, kind = "info") {
 // ---------- API ----------
 
 async function getJson(path) {
-  const res = await fetch(path, { headers: { accept: "application/json" } });
+  const auth = token() ? { authorization: `Bearer ${token()}` } : {};
+  const res = await fetch(path, { headers: { accept: "application/json", ...auth } });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return res.json();
 }
@@ -98,7 +101,11 @@ async function sendCommand(command) {
   const path = `/api/v1/canaries/${encodeURIComponent(c.namespace)}/${encodeURIComponent(c.name)}/${command}`;
   const res = await fetch(path, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token()}` },
+    // Through `meshcanary dashboard` the local proxy adds the user's Kubernetes credentials.
+    headers: {
+      "content-type": "application/json",
+      ...(token() ? { authorization: `Bearer ${token()}` } : {}),
+    },
     body: "{}",
   });
   if (res.ok) {
@@ -211,9 +218,24 @@ function renderWeightBar(c) {
 }
 
 function renderActions() {
-  const hasToken = token() !== "";
+  const hasToken = token() !== "" || state.user !== undefined;
   for (const b of document.querySelectorAll("button.action")) b.disabled = !hasToken;
-  $("action-hint").textContent = hasToken ? "" : "Enter an API token above to enable actions.";
+  $("action-hint").textContent = state.user
+    ? `Signed in as ${state.user}.`
+    : hasToken
+      ? ""
+      : "Enter an API token above to enable actions.";
+}
+
+/** The signed-in user when the request carries credentials (e.g. through `meshcanary dashboard`). */
+async function loadUser() {
+  try {
+    const me = await getJson("/api/v1/whoami");
+    state.user = me.authenticated ? me.user : undefined;
+  } catch {
+    state.user = undefined;
+  }
+  renderActions();
 }
 
 function onAction(button) {
@@ -568,6 +590,7 @@ function selectedFromHash() {
 
 async function start() {
   setupToken();
+  await loadUser();
   for (const b of document.querySelectorAll("button.action")) b.addEventListener("click", () => onAction(b));
   window.addEventListener("hashchange", () => select(selectedFromHash()));
   // The x axis follows the clock even when no traffic arrives.
