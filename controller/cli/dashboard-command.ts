@@ -14,6 +14,7 @@ interface DashboardOptions extends KubeTargetOptions {
   service: string;
   servicePort: string;
   port: string;
+  url?: string;
   open: boolean;
 }
 
@@ -36,6 +37,10 @@ export function registerDashboardCommand(cli: Command): void {
       .option("--service <name>", "the controller's Service", "meshcanary-controller")
       .option("--service-port <port>", "its HTTP port (number or name)", "8080")
       .option("--port <port>", "local port (0: any free one)", "8001")
+      .option(
+        "--url <url>",
+        "reach the controller at this URL instead of through the API server (e.g. a kubectl port-forward)",
+      )
       .option("--no-open", "print the URL without opening a browser"),
   ).action(async (opts: DashboardOptions) => {
     const { kc, namespace } = kubeTarget({ ...opts, namespace: opts.namespace ?? "meshcanary-system" });
@@ -46,9 +51,16 @@ export function registerDashboardCommand(cli: Command): void {
         EXIT.usage,
       );
     }
+    let direct: URL | undefined;
+    try {
+      direct = opts.url !== undefined ? new URL(opts.url) : undefined;
+    } catch {
+      throw new CliError(`--url: not a URL: ${JSON.stringify(opts.url)}`, EXIT.usage);
+    }
     const proxy = await startDashboardProxy({
       kc,
       service: { namespace, name: opts.service, port: opts.servicePort },
+      ...(direct ? { direct } : {}),
       port,
     }).catch((e: Error) => {
       throw new CliError(`--port: cannot listen on 127.0.0.1:${port}: ${e.message}`, EXIT.failed);

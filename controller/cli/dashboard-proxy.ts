@@ -9,11 +9,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { type ServiceRef, serviceProxyRequest } from "../kube/service-proxy.js";
+import { directRequest, type ServiceRef, serviceProxyRequest } from "../kube/service-proxy.js";
 
 export interface DashboardProxyOptions {
   kc: KubeConfig;
+  /** The controller's Service, reached through the API server's service proxy... */
   service: ServiceRef;
+  /** ...or, when set, this base URL directly (e.g. a `kubectl port-forward` to the controller). */
+  direct?: URL;
   /** Local port; 0 picks a free one. */
   port: number;
 }
@@ -57,17 +60,15 @@ function refusal(req: IncomingMessage, self: string[]): string | undefined {
 function forward(opts: DashboardProxyOptions, req: IncomingMessage, res: ServerResponse): void {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k)) headers[k] = v;
-  const started = serviceProxyRequest(
-    opts.kc,
-    opts.service,
-    req.method ?? "GET",
-    req.url ?? "/",
-    headers,
-    (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    },
-  );
+  const onResponse = (up: IncomingMessage) => {
+    res.writeHead(up.statusCode ?? 502, up.headers);
+    up.pipe(res);
+  };
+  const method = req.method ?? "GET";
+  const path = req.url ?? "/";
+  const started = opts.direct
+    ? directRequest(opts.kc, opts.direct, method, path, headers, onResponse)
+    : serviceProxyRequest(opts.kc, opts.service, method, path, headers, onResponse);
   void started.then((upstream) => {
     if ("error" in upstream) {
       req.resume();

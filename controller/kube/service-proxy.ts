@@ -27,6 +27,49 @@ export function serviceProxyPath(service: ServiceRef, path: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(service.namespace)}/services/${ref}/proxy${path}`;
 }
 
+/** The kubeconfig user's request options (TLS, headers) and bearer Authorization, or why there is none. */
+async function userCredentials(
+  kc: KubeConfig,
+): Promise<{ opts: RequestOptions; authorization: string } | { error: string }> {
+  const opts: RequestOptions = { headers: {} };
+  try {
+    await kc.applyToHTTPSOptions(opts);
+  } catch (e) {
+    return { error: `kubeconfig credentials: ${(e as Error).message}` };
+  }
+  const own = opts.headers as Record<string, string>;
+  const authorization = own.Authorization ?? own.authorization;
+  if (!authorization?.startsWith("Bearer ")) {
+    const user = kc.getCurrentUser()?.name ?? "(none)";
+    return {
+      error: `kubeconfig user ${JSON.stringify(user)} has no bearer token (client certificates identify you to the API server only); use a token, e.g. an exec credential plugin or \`kubectl create token\``,
+    };
+  }
+  return { opts, authorization };
+}
+
+/**
+ * Starts `method path` to `base` (e.g. a `kubectl port-forward` address) directly, with the
+ * kubeconfig user's bearer token as Authorization; the caller writes the body and ends it.
+ */
+export async function directRequest(
+  kc: KubeConfig,
+  base: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  onResponse: (res: IncomingMessage) => void,
+): Promise<ClientRequest | { error: string }> {
+  const creds = await userCredentials(kc);
+  if ("error" in creds) return creds;
+  const request = base.protocol === "https:" ? httpsRequest : httpRequest;
+  return request(
+    base.origin + base.pathname.replace(/\/$/, "") + path,
+    { method, headers: { ...headers, authorization: creds.authorization } },
+    onResponse,
+  );
+}
+
 /**
  * Starts `method path` to the Service with the user's credentials and `headers`; the caller writes
  * the body and ends it. Fails when the kubeconfig user has no bearer token (client certificates
@@ -43,20 +86,10 @@ export async function serviceProxyRequest(
   const cluster = kc.getCurrentCluster();
   if (!cluster) return { error: "kubeconfig: no current cluster" };
   const server = new URL(cluster.server);
-  const opts: RequestOptions = { headers: {} };
-  try {
-    await kc.applyToHTTPSOptions(opts);
-  } catch (e) {
-    return { error: `kubeconfig credentials: ${(e as Error).message}` };
-  }
+  const creds = await userCredentials(kc);
+  if ("error" in creds) return creds;
+  const { opts, authorization } = creds;
   const own = opts.headers as Record<string, string>;
-  const authorization = own.Authorization ?? own.authorization;
-  if (!authorization?.startsWith("Bearer ")) {
-    const user = kc.getCurrentUser()?.name ?? "(none)";
-    return {
-      error: `kubeconfig user ${JSON.stringify(user)} has no bearer token (client certificates identify you to the API server only); use a token, e.g. an exec credential plugin or \`kubectl create token\``,
-    };
-  }
   const request = server.protocol === "https:" ? httpsRequest : httpRequest;
   const basePath = server.pathname.replace(/\/$/, "");
   return request(

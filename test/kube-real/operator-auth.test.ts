@@ -170,6 +170,11 @@ for (const choice of backendChoices()) {
         const operator = await startDashboard(kubeconfigAs("operator"));
         const viewer = await startDashboard(kubeconfigAs("viewer"));
         const stranger = await startDashboard(kubeconfigAs("stranger"));
+        // Where the API server cannot reach the controller (Istio STRICT mTLS), a port-forward can.
+        const forwarded = await startDashboard(kubeconfigAs("viewer"), [
+          "--url",
+          `http://127.0.0.1:${apiPort}`,
+        ]);
         try {
           const page = await fetch(operator.url);
           expect(page.status).toBe(200);
@@ -192,8 +197,13 @@ for (const choice of backendChoices()) {
           expect((await fetch(`${viewer.url}api/v1/canaries/${NS}/web`)).status).toBe(200);
           expect((await post(viewer.url)).status).toBe(403);
           expect((await fetch(`${stranger.url}api/v1/canaries`)).status).toBe(403);
+          expect(await (await fetch(`${forwarded.url}api/v1/whoami`)).json()).toEqual({
+            user: sa("viewer"),
+            authenticated: true,
+          });
+          expect((await post(forwarded.url)).status).toBe(403);
         } finally {
-          for (const d of [operator, viewer, stranger]) d.stop();
+          for (const d of [operator, viewer, stranger, forwarded]) d.stop();
         }
       },
       60_000,
@@ -202,10 +212,13 @@ for (const choice of backendChoices()) {
 }
 
 /** `meshcanary dashboard` as its own process; resolves with the URL it prints. */
-async function startDashboard(kubeconfig: string): Promise<{ url: string; stop(): void }> {
+async function startDashboard(
+  kubeconfig: string,
+  extra: string[] = [],
+): Promise<{ url: string; stop(): void }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ["bin/meshcanary.js", "dashboard", "--kubeconfig", kubeconfig, "--port", "0", "--no-open"],
+    ["bin/meshcanary.js", "dashboard", "--kubeconfig", kubeconfig, "--port", "0", "--no-open", ...extra],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
