@@ -53,7 +53,7 @@ export interface StatusView {
   host?: string;
   strategy?: string;
   phase: Phase;
-  pausedBy?: "approval" | "manual";
+  pausedBy?: "approval" | "manual" | "gate";
   /** Current step, 1-based (0 before the first step). */
   step: number;
   /** Number of steps in the plan; absent when the spec is invalid. */

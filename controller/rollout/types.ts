@@ -1,5 +1,6 @@
 /** Plain data the rollout state machine reads and produces. */
 import type { CanaryStatus, CheckResult, Condition, Decision, Phase, Transition } from "../spec/schema.js";
+import type { GateResult, GateState } from "./gates.js";
 import type { RolloutPlan } from "./plan.js";
 
 export type { Phase } from "../spec/schema.js";
@@ -53,6 +54,8 @@ export interface Observation {
   canaryRequestsRecent?: number;
   /** An operator command, delivered once. */
   command?: Command;
+  /** Answers of gating webhooks that arrived since the last tick (events, not levels). */
+  gates?: GateResult[];
 }
 
 /** Progress of one rollout; together with the plan it is all `advance` needs, and it all lives in status. */
@@ -67,7 +70,8 @@ export interface RolloutState {
   weightBp: number;
   /** Version of the routing table last set; increases with every setWeights. */
   routingVersion: number;
-  pausedBy?: "approval" | "manual";
+  /** approval: an approval step; manual: `pause` or the progress deadline; gate: confirm-promotion gates. */
+  pausedBy?: "approval" | "manual" | "gate";
   revision?: string;
   observedGeneration?: number;
   message: string;
@@ -78,6 +82,8 @@ export interface RolloutState {
   report?: Record<string, unknown>;
   /** Set by `undo`: the rollback ends with the target route on the stable subset, not on the route found at the start. */
   undone?: boolean;
+  /** Gating webhooks opened in this attempt and their last answers. */
+  gates?: GateState[];
 }
 
 /** A variant's share of the host's traffic. */
