@@ -1,6 +1,6 @@
 /**
  * Status as text, a tree like `kubectl argo rollouts get rollout`: header fields, then Weights,
- * Conditions, Last decision (each check's verdict, e-value and threshold) and History. Pure.
+ * Conditions, Gates, Last decision (each check's verdict, e-value and threshold) and History. Pure.
  */
 import type { CheckResult, CommandResult, GateStatus } from "../spec/schema.js";
 import type { StatusView, StepView } from "./status-view.js";
