@@ -5,7 +5,7 @@ NPX := npx --no-install
 FILTER_SRC := $(shell find filter -name '*.ts' 2>/dev/null)
 TS_SRC := $(shell find controller sandbox bench -name '*.ts' 2>/dev/null)
 
-.PHONY: all build wasm ts gen check-gen lint fmt typecheck audit test test-only test-envoy-oldest test-kube kube-bins demo bench soak clean deps oci envoy envoy-optional helm
+.PHONY: all build wasm ts gen check-gen lint fmt typecheck audit test test-only test-envoy-oldest test-kube kube-bins demo bench soak clean deps oci envoy envoy-optional helm image
 
 all: build
 
@@ -106,6 +106,13 @@ test-envoy-oldest: build envoy
 # istio/wasm/wasm-image.yaml to the printed manifest digest.
 oci: build
 	node build/js/controller/oci/build-oci.js
+
+# The controller image from the Dockerfile, with docker (daemon reachable), podman or buildah, the
+# first one found (CONTAINER_BUILDER=podman picks one); without any it exits 2 naming what is missing.
+# IMAGE names the result. Not part of `make test`: CI machines have no builder.
+IMAGE ?= ghcr.io/meshcanary/meshcanary-controller:$(shell node -p 'require("./package.json").version')
+image:
+	bin/build-image.sh $(IMAGE)
 
 demo: build envoy-optional
 	node bin/meshcanary.js demo

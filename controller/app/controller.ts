@@ -20,10 +20,12 @@ import type { RetryPolicy } from "../kube/errors.js";
 import { kubeEventRecorder } from "../kube/events.js";
 import { type LeaderElector, startLeaderElection } from "../kube/leader.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
+import { callGate } from "../notify/gate-call.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { ControllerApiBackend } from "./api-backend.js";
+import { GatePoller } from "./gate-poller.js";
 import { Reconciler } from "./reconciler.js";
 import { idOf, Runner } from "./runner.js";
 
@@ -90,6 +92,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     notifier,
     logger: log,
   });
+  const gates = new GatePoller(callGate);
   let reconciler: Reconciler | undefined;
   let backend: ControllerApiBackend | undefined;
   const server: TelemetryServer = await startTelemetryServer({
@@ -106,6 +109,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     logger: log,
     propagationTimeoutMs: opts.propagationTimeoutMs,
     statusCheckpointMs: opts.statusCheckpointMs,
+    gates,
     onStatusChanged: (record) => backend?.statusChanged(record),
   });
   const loop = reconciler;
@@ -225,6 +229,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       await informer.stop();
       await server.close();
       await notifier.close();
+      await gates.close();
     },
   };
 }

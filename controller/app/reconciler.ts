@@ -21,6 +21,7 @@ import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { pendingCommand } from "./command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
+import type { GatePoller } from "./gate-poller.js";
 import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
 import { newVariantMarker } from "../mesh/variant-match.js";
@@ -66,6 +67,8 @@ export interface ReconcilerDeps {
   propagationTimeoutMs?: number;
   /** Figure-only status changes are written at most this often (status-cadence.ts); default 30 s. */
   statusCheckpointMs?: number;
+  /** Calls the gating webhooks (spec.gates) the rollout state says are due; absent: gates never answer. */
+  gates?: GatePoller;
   /** Called when the status changed, whether written now or held for the next checkpoint (the API pushes it to dashboards). */
   onStatusChanged?(record: CanaryRecord): void;
 }
@@ -179,6 +182,7 @@ export class Reconciler {
       ...this.weightsApplied(record, now),
       ...(pending.kind === "command" ? { command: pending.command } : {}),
       freshMarker: newVariantMarker(),
+      gates: this.deps.gates?.take(id),
     };
     if (pending.kind !== "none") record.lastCommand = pending.value;
     if (pending.kind === "invalid") {
@@ -200,6 +204,7 @@ export class Reconciler {
     await this.run(record, next.actions, now);
     await this.reconcileRouting(record, now);
     await this.persist(record, now);
+    this.deps.gates?.poll(object, spec, record.state, now);
   }
 
   private async run(record: CanaryRecord, actions: Action[], now: number): Promise<void> {

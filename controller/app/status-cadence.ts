@@ -3,8 +3,8 @@
  * figures in messages and in the last decision), and writing that each second would cost the API
  * server and etcd one write per second per Canary. So status is written at once when something an
  * operator or a resumed controller acts on changed (phase, step, weights, routing version, a
- * condition's status, a decision's action or verdicts, history, command results), and otherwise
- * only as a checkpoint, at most once per `checkpointMs`. A controller that restarts between
+ * condition's status, a decision's action or verdicts, history, command results, a gate's result),
+ * and otherwise only as a checkpoint, at most once per `checkpointMs`. A controller that restarts between
  * checkpoints resumes the analysis from the last one: the evidence gathered since is lost, which
  * only delays a decision (an e-process stays valid on any subset of windows chosen in advance). Pure.
  */
@@ -15,10 +15,12 @@ export const STATUS_CHECKPOINT_MS = 30_000;
 
 /** The part of a status whose change is written at once: the status without its moving figures. */
 export function significantPart(status: CanaryStatus): unknown {
-  const { analysisState: _state, message: _message, lastDecision, conditions, ...rest } = status;
+  const { analysisState: _state, message: _message, lastDecision, conditions, gates, ...rest } = status;
   return {
     ...rest,
     conditions: conditions?.map(({ message: _m, ...c }) => c),
+    // A gate's result and failure count at once; the wording and time of each repeated answer not.
+    gates: gates?.map(({ message: _m, at: _at, ...g }) => g),
     decision: lastDecision && {
       action: lastDecision.action,
       checks: lastDecision.checks.map((c) => [c.name, c.verdict]),

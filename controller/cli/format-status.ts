@@ -1,8 +1,8 @@
 /**
  * Status as text, a tree like `kubectl argo rollouts get rollout`: header fields, then Weights,
- * Conditions, Last decision (each check's verdict, e-value and threshold) and History. Pure.
+ * Conditions, Gates, Last decision (each check's verdict, e-value and threshold) and History. Pure.
  */
-import type { CheckResult, CommandResult } from "../spec/schema.js";
+import type { CheckResult, CommandResult, GateStatus } from "../spec/schema.js";
 import type { StatusView, StepView } from "./status-view.js";
 
 const VERDICT_MARK: Record<string, string> = { pass: "✔", fail: "✖", inconclusive: "…" };
@@ -34,6 +34,7 @@ export function formatStatus(view: StatusView): string[] {
       ...tree(table(view.conditions.map((c) => [c.type, c.status, c.reason, c.message]))),
     );
   }
+  if (view.gates && view.gates.length > 0) lines.push("Gates:", ...tree(table(view.gates.map(gateRow))));
   const decision = view.lastDecision;
   if (decision) {
     lines.push(`Last decision: ${decision.action} at ${decision.at}: ${decision.reason}`);
@@ -107,6 +108,21 @@ function checkRow(rollbackAt: number | undefined): (check: CheckResult) => strin
     check.verdict,
     ...checkFigures(check as Record<string, unknown>, rollbackAt),
     check.message ?? "",
+  ];
+}
+
+const GATE_MARK: Record<GateStatus["result"], string> = { Passed: "✔", Failed: "✖", Pending: "…" };
+
+/** A gate's row: mark, name, type, result, failures, when it last answered, what it said. */
+function gateRow(g: GateStatus): string[] {
+  const failures = g.failures === 1 ? "1 failure" : `${g.failures} failures`;
+  return [
+    `${GATE_MARK[g.result]} ${g.name}`,
+    g.type,
+    g.result,
+    failures,
+    g.at ?? "not answered yet",
+    g.message,
   ];
 }
 

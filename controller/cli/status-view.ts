@@ -9,6 +9,7 @@ import type {
   CheckResult,
   CommandResult,
   Condition,
+  GateStatus,
   Phase,
   Transition,
 } from "../spec/schema.js";
@@ -53,7 +54,7 @@ export interface StatusView {
   host?: string;
   strategy?: string;
   phase: Phase;
-  pausedBy?: "approval" | "manual";
+  pausedBy?: "approval" | "manual" | "gate";
   /** Current step, 1-based (0 before the first step). */
   step: number;
   /** Number of steps in the plan; absent when the spec is invalid. */
@@ -76,6 +77,8 @@ export interface StatusView {
   commandResult?: CommandResult;
   /** Evidence (e-value) at which a check fails and the rollout rolls back: 1/α. */
   rollbackAt?: number;
+  /** Gating webhooks opened in this attempt and their last answers. */
+  gates?: GateStatus[];
 }
 
 export function statusView(canary: CanaryObject): StatusView {
@@ -108,6 +111,7 @@ export function statusView(canary: CanaryObject): StatusView {
     specErrors: checked.ok ? undefined : checked.errors.map((e) => `${e.path}: ${e.message}`),
     plan: plan?.steps.map((step, i) => ({ ...step, state: stepState(status, i) })),
     stepStartedAt: status.stepStartedAt,
+    gates: status.gates,
     commandResult: status.commandResult,
     rollbackAt: spec ? 1 / withDefaults(spec).analysis.alpha : undefined,
   });

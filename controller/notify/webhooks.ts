@@ -1,6 +1,7 @@
 /**
  * Webhook notifications of rollout transitions: a POST per webhook whose `events` include the
- * phase entered, in the webhook's format (formats.ts: json, slack, teams, cloudevents). Sending never blocks the reconcile loop: each delivery runs in the background with
+ * phase entered, in the webhook's format (formats.ts: json, slack, teams, cloudevents). Sending
+ * never blocks the reconcile loop: each delivery runs in the background with
  * the webhook's timeout and a bounded number of retries, and at most `maxInFlight` deliveries are
  * pending (further ones are dropped and logged). `nullNotifier` is the "off" implementation.
  */
@@ -8,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Phase, WebhookFormat } from "../spec/schema.js";
 import { type FormattedBody, formatPayload } from "./formats.js";
+import { boundedPost, originOf } from "./http-post.js";
 
 /** One endpoint, as in spec.webhooks. */
 export interface WebhookTarget {
@@ -101,54 +103,18 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
   };
 }
 
-/**
- * One POST; undefined on a 2xx, else what went wrong (with the URL reduced to its origin). Credentials
- * in the URL's userinfo are sent as Basic auth, since fetch refuses URLs that carry them.
- */
+/** One POST; undefined on a 2xx, else what went wrong (http-post.ts: bounded, no redirects, URL reduced to its origin). */
 async function post(
   target: WebhookTarget,
   { contentType, body }: FormattedBody,
 ): Promise<string | undefined> {
-  // Every spelling of the URL an error message could quote: as written, parsed, and as fetched.
-  const spellings = [target.url];
-  try {
-    const url = new URL(target.url);
-    spellings.push(url.href);
-    const headers: Record<string, string> = { "content-type": contentType };
-    if (url.username !== "" || url.password !== "") {
-      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-      headers.authorization = `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
-      url.username = "";
-      url.password = "";
-      spellings.push(url.href);
-    }
-    const res = await fetch(url, {
-      method: "POST",
-      headers,
-      body,
-      signal: AbortSignal.timeout((target.timeoutSeconds ?? 10) * 1000),
-    });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.ok ? undefined : `HTTP ${res.status}`;
-  } catch (e) {
-    const origin = originOf(target.url);
-    return spellings.reduce((message, spelling) => message.split(spelling).join(origin), describe(e));
-  }
-}
-
-/** An error's message and, for fetch's "fetch failed", its cause (e.g. ECONNREFUSED). */
-function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const cause =
-    e.cause instanceof Error ? ((e.cause as { code?: string }).code ?? e.cause.message) : undefined;
-  return cause === undefined ? e.message : `${e.message} (${cause})`;
-}
-
-/** Scheme, host and port only: chat webhooks carry their secret in the path or query, some in userinfo. */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return "(unparseable url)";
-  }
+  const outcome = await boundedPost(target.url, contentType, body, {
+    timeoutMs: (target.timeoutSeconds ?? 10) * 1000,
+  });
+  if (!outcome.ok) return outcome.error;
+  const { status, redirectTo } = outcome.answer;
+  if (status >= 200 && status < 300) return undefined;
+  return redirectTo === undefined
+    ? `HTTP ${status}`
+    : `HTTP ${status} (redirect to ${redirectTo} not followed)`;
 }

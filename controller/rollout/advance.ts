@@ -21,10 +21,16 @@
  *   Aborted) starts again at Initializing, step 1; `undo` (Succeeded at 100%) → RollingBack → RolledBack
  *   with the target route on the stable subset. Every command ends in a commandHandled action: what it
  *   did, or why it does not apply in the current phase (then it changes nothing else but a Warning event).
+ * - Gating webhooks (gates.ts): pre-rollout gates must pass before step 1 starts (failureLimit
+ *   failures roll back); every promotion (after the last step, `promote`, `promote-full`) first
+ *   pauses for the confirm-promotion gates (Paused, pausedBy gate) until all pass; analysis still
+ *   rolls back meanwhile, and promote commands are refused there. post-rollout gates are opened
+ *   when the rollout ends; their answers are recorded only.
  * - Every transition goes to status history, an Event and a webhook action; status is written
  *   only when it changed.
  */
 import type { Condition, Phase } from "../spec/schema.js";
+import { gateVerdict, hasGates, openGates, openGateType, recordResults } from "./gates.js";
 import { rfc3339, statusFromState, variants } from "./status.js";
 import type { Action, AnalysisResult, Command, Observation, RolloutState } from "./types.js";
 
@@ -52,6 +58,7 @@ export function advance(
   observeRevision(t);
   if (obs.generation !== undefined) t.s.observedGeneration = obs.generation;
   observeConditions(t);
+  observeGates(t);
   if (obs.command !== undefined) applyCommand(t, obs.command);
   PHASE_RULES[t.s.phase](t);
   setCondition(t, readyCondition(t.s));
@@ -92,9 +99,18 @@ function initializing(t: Tick): void {
     }
     return;
   }
+  const gates = gateVerdict(t.s.gates, plan.gates, "pre-rollout");
+  if (gates.kind === "fail") {
+    decide(t, "rollback", gates.why);
+    // No canary traffic was ever routed: nothing to take back, so no RollingBack.
+    transition(t, "RolledBack", gates.why);
+    return;
+  }
   const mesh = t.obs.meshReady;
   if (mesh === true) {
-    startStep(t, 0, "mesh ready");
+    const gated = hasGates(plan, "pre-rollout");
+    if (gates.kind === "wait") t.s.message = `waiting for ${gates.why}`;
+    else startStep(t, 0, gated ? "mesh ready, pre-rollout gates passed" : "mesh ready");
     return;
   }
   if (mesh !== undefined) t.s.message = `waiting for the mesh: missing ${mesh.missing.join(", ")}`;
@@ -161,6 +177,10 @@ function missedDeadline(t: Tick, elapsed: number): boolean {
 function paused(t: Tick): void {
   if (failed(t)) return;
   stepClockRunning(t);
+  if (t.s.pausedBy !== "gate") return;
+  const gates = gateVerdict(t.s.gates, t.s.plan.gates, "confirm-promotion");
+  if (gates.kind === "pass") promote(t, "confirm-promotion gates passed");
+  else t.s.message = `promotion awaits ${gates.why}`;
 }
 
 /** Starts the step clock once the mesh confirms the step's routing version; true while it runs. */
@@ -210,7 +230,7 @@ function completeStep(t: Tick, why: string): void {
     return;
   }
   if (t.s.plan.finish === "promote") {
-    promote(t, `all steps done: ${why}`);
+    promoteWhenConfirmed(t, `all steps done: ${why}`);
     return;
   }
   finishWithReport(t, why);
@@ -220,6 +240,15 @@ function promote(t: Tick, why: string): void {
   t.s.pausedBy = undefined;
   setWeights(t, 10000, `promote: ${why}`);
   transition(t, "Promoting", why);
+}
+
+/** Promotes, or first pauses for the confirm-promotion gates when there are any. */
+function promoteWhenConfirmed(t: Tick, why: string): void {
+  if (!hasGates(t.s.plan, "confirm-promotion")) {
+    promote(t, why);
+    return;
+  }
+  pause(t, "gate", `${why}; promotion awaits the confirm-promotion gates`);
 }
 
 function rollBack(t: Tick, why: string): void {
@@ -250,7 +279,7 @@ function decisionAsAnalysis(s: RolloutState): AnalysisResult | undefined {
   return { verdict, reason: d.reason, checks: d.checks };
 }
 
-function pause(t: Tick, by: "approval" | "manual", why: string): void {
+function pause(t: Tick, by: NonNullable<RolloutState["pausedBy"]>, why: string): void {
   t.s.pausedBy = by;
   transition(t, "Paused", why);
 }
@@ -271,6 +300,8 @@ export function commandRefusal(
       );
     case "promote":
     case "promote-full":
+      if (pausedBy === "gate")
+        return `${command} does not apply in phase ${where}: the confirm-promotion gates decide; remove them from spec.gates to promote without them`;
       return refuse(phase === "Progressing" || phase === "Paused", "in Progressing or Paused");
     case "approve":
       return refuse(phase === "Paused" && pausedBy === "approval", "in Paused (paused for approval)");
@@ -304,7 +335,7 @@ const COMMAND_RULES: Record<Command, (t: Tick) => void> = {
     t.s.pausedBy = undefined;
     completeStep(t, "promoted by operator");
   },
-  "promote-full": (t) => promote(t, "fully promoted by operator: remaining steps skipped"),
+  "promote-full": (t) => promoteWhenConfirmed(t, "fully promoted by operator: remaining steps skipped"),
   approve: (t) => {
     t.s.pausedBy = undefined;
     completeStep(t, "approved by operator");
@@ -355,6 +386,7 @@ function transition(t: Tick, to: Phase, reason: string): void {
   const from = t.s.phase;
   t.s.phase = to;
   t.s.message = reason;
+  t.s.gates = openGates(t.s.gates, t.s.plan.gates, openGateType(t.s), t.now);
   const entry = { at: rfc3339(t.now), from, to, step: t.s.step, weightBp: t.s.weightBp, reason };
   t.s.history = [...t.s.history, entry].slice(-HISTORY_LIMIT);
   const bad = to === "RollingBack" || to === "RolledBack" || to === "Aborted";
@@ -381,6 +413,22 @@ function decide(t: Tick, action: string, reason: string): void {
   if (last !== undefined && key(last.action, last.reason, last.checks) === key(action, reason, checks))
     return;
   t.s.lastDecision = { at: rfc3339(t.now), action, reason, checks };
+}
+
+/** Records gate answers; a change of a gate's result is an Event. */
+function observeGates(t: Tick): void {
+  if (t.obs.gates === undefined || t.obs.gates.length === 0) return;
+  const { gates, changed } = recordResults(t.s.gates, t.s.plan.gates, openGateType(t.s), t.obs.gates);
+  t.s.gates = gates;
+  for (const g of changed) {
+    const passed = g.result === "Passed";
+    event(
+      t,
+      passed ? "Normal" : "Warning",
+      passed ? "GatePassed" : "GateFailed",
+      `${g.type} gate ${g.name}: ${g.message}`,
+    );
+  }
 }
 
 function observeConditions(t: Tick): void {

@@ -7,6 +7,7 @@
  */
 import { durationMs } from "../spec/durations.js";
 import type { CanarySpec } from "../spec/schema.js";
+import { type GatePlan, planGates } from "./gates.js";
 
 /** What must happen, after the hold time, for a step to complete. */
 export type StepGate = "analysis" | "approval" | "time";
@@ -31,6 +32,8 @@ export interface RolloutPlan {
   progressDeadlineMs: number;
   /** What ends it: a roll back, or a pause at 0% (resume re-applies the step). */
   onProgressDeadline: "rollback" | "pause";
+  /** Gating webhooks: what the state machine needs of spec.gates (the runner calls them); absent: none. */
+  gates?: GatePlan[];
   /** Set when the strategy cannot run yet; the reason is shown in status. */
   unsupported?: string;
 }
@@ -43,7 +46,8 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
   const minStepMs = durationMs(spec.analysis?.minStepDuration ?? DEFAULT_MIN_STEP);
   const maxStep = spec.analysis?.maxStepDuration;
   const maxStepMs = maxStep === undefined ? undefined : durationMs(maxStep);
-  const deadline = {
+  const shared = {
+    ...(spec.gates?.length ? { gates: planGates(spec.gates) } : {}),
     progressDeadlineMs: durationMs(spec.analysis?.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE),
     onProgressDeadline: spec.analysis?.onProgressDeadline ?? ("rollback" as const),
   };
@@ -54,12 +58,12 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
       holdMs: Math.max(minStepMs, durationMs(step.pause?.duration ?? "0")),
       gate: step.approval ? ("approval" as const) : ("analysis" as const),
     }));
-    return { strategy: "canary", steps, finish: "promote", maxStepMs, ...deadline };
+    return { strategy: "canary", steps, finish: "promote", maxStepMs, ...shared };
   }
   if (blueGreen) {
     const holdMs = durationMs(blueGreen.previewDuration ?? "0");
     const gate = blueGreen.approval ? ("approval" as const) : ("time" as const);
-    return { strategy: "blueGreen", steps: [{ weightBp: 0, holdMs, gate }], finish: "promote", ...deadline };
+    return { strategy: "blueGreen", steps: [{ weightBp: 0, holdMs, gate }], finish: "promote", ...shared };
   }
   if (abTest) {
     const step = {
@@ -67,10 +71,10 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
       holdMs: durationMs(abTest.duration),
       gate: "time" as const,
     };
-    return { strategy: "abTest", steps: [step], finish: "report", ...deadline };
+    return { strategy: "abTest", steps: [step], finish: "report", ...shared };
   }
   const why = shadow ? "strategy shadow is not supported yet" : "no strategy set";
-  return { strategy: "shadow", steps: [], finish: "report", unsupported: why, ...deadline };
+  return { strategy: "shadow", steps: [], finish: "report", unsupported: why, ...shared };
 }
 
 /** Percent (at most 2 decimals) → basis points. */

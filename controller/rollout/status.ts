@@ -2,7 +2,8 @@
  * RolloutState ⇄ Canary.status. The status holds the whole progress, so a restarted controller
  * resumes exactly where it stopped: stateFromStatus(plan, statusFromState(s)) equals s.
  */
-import type { CanaryStatus } from "../spec/schema.js";
+import type { CanaryStatus, GateStatus } from "../spec/schema.js";
+import type { GateState } from "./gates.js";
 import type { RolloutPlan } from "./plan.js";
 import type { RolloutState, VariantWeight } from "./types.js";
 
@@ -27,6 +28,13 @@ export function stateFromStatus(plan: RolloutPlan, status: CanaryStatus | undefi
     report: s.report,
     undone: s.undone,
     marker: s.variantMarker,
+    gates: s.gates?.map((g) =>
+      dropUndefined({
+        ...g,
+        since: Date.parse(g.since),
+        at: g.at === undefined ? undefined : Date.parse(g.at),
+      }),
+    ),
   });
 }
 
@@ -50,7 +58,12 @@ export function statusFromState(state: RolloutState): CanaryStatus {
     report: state.report,
     undone: state.undone,
     variantMarker: state.marker,
+    gates: state.gates?.map(gateStatus),
   });
+}
+
+function gateStatus(g: GateState): GateStatus {
+  return dropUndefined({ ...g, since: rfc3339(g.since), at: g.at === undefined ? undefined : rfc3339(g.at) });
 }
 
 /** The routing a state wants in force; the runner reconciles to it (e.g. after a restart). */

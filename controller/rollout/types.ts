@@ -1,5 +1,6 @@
 /** Plain data the rollout state machine reads and produces. */
 import type { CanaryStatus, CheckResult, Condition, Decision, Phase, Transition } from "../spec/schema.js";
+import type { GateResult, GateState } from "./gates.js";
 import type { RolloutPlan } from "./plan.js";
 
 export type { Phase } from "../spec/schema.js";
@@ -55,6 +56,8 @@ export interface Observation {
   command?: Command;
   /** A fresh random marker, taken as the rollout's marker when one starts (or has none yet). */
   freshMarker?: string;
+  /** Answers of gating webhooks that arrived since the last tick (events, not levels). */
+  gates?: GateResult[];
 }
 
 /** Progress of one rollout; together with the plan it is all `advance` needs, and it all lives in status. */
@@ -69,7 +72,8 @@ export interface RolloutState {
   weightBp: number;
   /** Version of the routing table last set; increases with every setWeights. */
   routingVersion: number;
-  pausedBy?: "approval" | "manual";
+  /** approval: an approval step; manual: `pause` or the progress deadline; gate: confirm-promotion gates. */
+  pausedBy?: "approval" | "manual" | "gate";
   revision?: string;
   observedGeneration?: number;
   message: string;
@@ -82,6 +86,8 @@ export interface RolloutState {
   undone?: boolean;
   /** This rollout's secret marker (controller/mesh/variant-match.ts); replaced whenever a rollout starts. */
   marker?: string;
+  /** Gating webhooks opened in this attempt and their last answers. */
+  gates?: GateState[];
 }
 
 /** A variant's share of the host's traffic. */

@@ -68,6 +68,11 @@ export function structural(schema: object): JsonSchema {
   for (const [key, value] of Object.entries(node)) {
     if (key === "$id" || key === "$schema" || key === "default") continue;
     if (key === "additionalProperties" && typeof value === "boolean") continue;
+    // A map's value schema (e.g. string pairs) is kept, made structural like any other node.
+    if (key === "additionalProperties") {
+      out[key] = structural(value as object);
+      continue;
+    }
     if (key === "const") {
       out.enum = [value];
       continue;

@@ -16,6 +16,10 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const WEBHOOK_FORMATS = ["json", "slack", "teams", "cloudevents"] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
+/** Kinds of gating webhook (controller/rollout/gates.ts): when they are called and what they hold. */
+export const GATE_TYPES = ["pre-rollout", "confirm-promotion", "post-rollout"] as const;
+export type GateType = (typeof GATE_TYPES)[number];
+
 export const PHASES = [
   "Initializing",
   "Progressing",
@@ -324,6 +328,51 @@ const Webhook = Obj(
   "A notification endpoint",
 );
 
+const Gate = Obj(
+  {
+    name: Type.String({ description: "Gate name", pattern: NAME_PATTERN, maxLength: 63 }),
+    type: StringEnum(
+      GATE_TYPES,
+      "pre-rollout: must pass before the first step (failureLimit failures roll back); confirm-promotion: holds promotion until it passes; post-rollout: called once when the rollout ends, informational",
+    ),
+    url: Type.String({
+      description: "http(s) URL receiving a JSON POST; a 2xx answer passes, anything else fails",
+      pattern: "^https?://",
+      maxLength: 2048,
+    }),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({
+        description: "Limit on each call, body included",
+        minimum: 1,
+        maximum: 60,
+        default: 10,
+      }),
+    ),
+    interval: Type.Optional(
+      Duration("Time between calls while the gate holds the rollout", { default: "10s" }),
+    ),
+    failureLimit: Type.Optional(
+      Type.Integer({
+        description: "pre-rollout: failed calls (in this rollout attempt) that roll it back",
+        minimum: 1,
+        maximum: 100,
+        default: 3,
+      }),
+    ),
+    metadata: Type.Optional(
+      Type.Object(
+        {},
+        {
+          description: "String pairs sent as the payload's metadata",
+          additionalProperties: Type.String({ maxLength: 1024 }),
+          maxProperties: 32,
+        },
+      ),
+    ),
+  },
+  "A gating webhook: its answer can hold or stop the rollout (Flagger's webhook types of the same names)",
+);
+
 export const CanarySpecSchema = Obj(
   {
     host: Type.String({
@@ -359,6 +408,9 @@ export const CanarySpecSchema = Obj(
     ),
     analysis: Type.Optional(Analysis),
     webhooks: Type.Optional(Type.Array(Webhook, { description: "Notifications of phase changes" })),
+    gates: Type.Optional(
+      Type.Array(Gate, { description: "Gating webhooks that can hold or stop the rollout", maxItems: 16 }),
+    ),
     revertOnDeletion: Type.Optional(
       Type.Boolean({
         description:
@@ -428,6 +480,24 @@ const CommandResult = Obj(
   "Outcome of the last operator command",
 );
 
+const GateStatus = Obj(
+  {
+    name: Type.String({ description: "Gate name" }),
+    type: StringEnum(GATE_TYPES, "Gate type"),
+    result: StringEnum(
+      ["Pending", "Passed", "Failed"] as const,
+      "Outcome of the last call since the gate opened",
+    ),
+    failures: Type.Integer({ description: "Failed calls since the gate opened", minimum: 0 }),
+    message: Type.String({
+      description: "What the last call returned, e.g. HTTP 503 and the start of the body",
+    }),
+    since: Type.String({ description: "RFC3339 time the gate opened (calls started before are ignored)" }),
+    at: Type.Optional(Type.String({ description: "RFC3339 time of the last call's answer" })),
+  },
+  "A gating webhook's state in this rollout attempt",
+);
+
 export const CanaryStatusSchema = Obj(
   {
     phase: Type.Optional(StringEnum(PHASES, "Rollout phase")),
@@ -447,7 +517,12 @@ export const CanaryStatusSchema = Obj(
     conditions: Type.Optional(Type.Array(Condition, { description: "Current conditions" })),
     lastDecision: Type.Optional(Decision),
     message: Type.Optional(Type.String({ description: "What the rollout is doing or waiting for" })),
-    pausedBy: Type.Optional(StringEnum(["approval", "manual"] as const, "Why the rollout is paused")),
+    pausedBy: Type.Optional(
+      StringEnum(
+        ["approval", "manual", "gate"] as const,
+        "Why the rollout is paused (gate: confirm-promotion gates hold the promotion)",
+      ),
+    ),
     history: Type.Optional(
       Type.Array(Transition, { description: "Recent transitions, newest last", maxItems: 20 }),
     ),
@@ -469,6 +544,7 @@ export const CanaryStatusSchema = Obj(
         pattern: "^[0-9a-f]{32}$",
       }),
     ),
+    gates: Type.Optional(Type.Array(GateStatus, { description: "Gating webhooks opened in this attempt" })),
   },
   "Observed state of the rollout",
 );
@@ -503,4 +579,6 @@ export type CheckResult = Static<typeof CheckResult>;
 export type Decision = Static<typeof Decision>;
 export type Transition = Static<typeof Transition>;
 export type CommandResult = Static<typeof CommandResult>;
+export type Gate = Static<typeof Gate>;
+export type GateStatus = Static<typeof GateStatus>;
 export type Phase = (typeof PHASES)[number];

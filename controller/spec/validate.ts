@@ -165,6 +165,11 @@ export function specErrors(spec: CanarySpec, at: string, errors: SpecError[] = [
     (spec.webhooks ?? []).map((w) => w.name),
     (i, name) => add(`webhooks[${i}].name`, `duplicate webhook name ${show(name)}`),
   );
+  distinct(
+    (spec.gates ?? []).map((g) => g.name),
+    (i, name) => add(`gates[${i}].name`, `duplicate gate name ${show(name)}`),
+  );
+  for (const [i, gate] of (spec.gates ?? []).entries()) duration(`gates[${i}].interval`, gate.interval);
   analysisErrors(spec, add, duration);
   return errors;
 }

@@ -7,8 +7,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { type Sandbox, startSandbox } from "./environment.js";
-import { renderSummary, summaryRow, type SummaryRow } from "./render.js";
-import { type Output, runScenarios, type ScenarioOptions, scenarioPlans } from "./scenario.js";
+import type { CanarySpec } from "../../controller/spec/schema.js";
+import { demoCanary } from "./manifests.js";
+import { checksHeader, renderSummary, summaryRow, type SummaryRow } from "./render.js";
+import { analysisFor, type Output, runScenarios, type ScenarioOptions, scenarioPlans } from "./scenario.js";
 import { failureOf, type ScenarioState } from "./scenario-state.js";
 
 export interface DemoOptions extends ScenarioOptions {
@@ -104,6 +106,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     say(`  kube API ${sandbox.kubeApi.url}  (meshcanary status --kubeconfig ${sandbox.kubeconfigPath})`);
     say(`  load     ${opts.rps} rps and ${opts.users} sticky users per service`);
     say(`  dashboard ${sandbox.apiUrl}/`);
+    const first = plans[0]!;
+    const canary = demoCanary(sandbox.root, first.service, first.steps, analysisFor(opts.speed));
+    for (const line of checksHeader((canary.spec as CanarySpec).analysis ?? {})) say(line);
     await sleep(opts.warmupMs ?? 3000);
     const states = await runScenarios(sandbox, plans, {
       speed: opts.speed,

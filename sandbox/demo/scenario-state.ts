@@ -64,6 +64,8 @@ export type TimelineEvent =
       step: number;
       weightBp: number;
       reason: string;
+      /** The decision that made this transition (same tick), shown with it as one line. */
+      decision?: DecisionLine;
     }
   | { atMs: number; kind: "decision"; decision: DecisionLine }
   | { atMs: number; kind: "fault"; fault: Fault; step: number }
@@ -125,6 +127,11 @@ export interface ScenarioState {
   faultInjectedMs?: number;
   /** Highest step index reached. */
   maxStep: number;
+  /**
+   * Steps actually walked (indexes, ascending): seen in force (their clock running), or left by an
+   * analysis decision to advance, which is only taken while a step's clock runs.
+   */
+  walkedSteps: number[];
   timeline: TimelineEvent[];
   /** Internal: last counters sample for rates and last sample time. */
   lastSample?: { atMs: number; counters: Counters };
@@ -151,6 +158,7 @@ export function initialState(plan: ScenarioPlan, nowMs: number): ScenarioState {
     flipsBeforeRollback: 0,
     flipsTotal: 0,
     maxStep: 0,
+    walkedSteps: [],
     timeline: [{ atMs: nowMs, kind: "canary-applied" }],
     seenHistory: 0,
   };
@@ -187,23 +195,34 @@ export function observe(s: ScenarioState, obs: Observation): ScenarioState {
     next.message = st.message ?? "";
     next.stepStartedMs = st.stepStartedAt ? Date.parse(st.stepStartedAt) : undefined;
     next.maxStep = Math.max(next.maxStep, next.step);
+    if (next.stepStartedMs !== undefined && (next.phase === "Progressing" || next.phase === "Paused"))
+      next.walkedSteps = walk(next.walkedSteps, next.step);
+    const d = st.lastDecision;
+    const freshDecision = d !== undefined && d.action !== "hold" && d.at !== s.seenDecisionAt ? d : undefined;
+    if (d) next.decision = d;
     const history = st.history ?? [];
     // status.history keeps the newest entries; new ones are those after the last one seen.
     const fresh = history.filter((h) => Date.parse(h.at) > s.seenHistory);
+    let folded = false;
     for (const h of fresh) {
       const atMs = Date.parse(h.at);
-      next.timeline.push({ atMs, kind: "transition", ...h });
+      // The decision and the transition it made carry the same time (one controller tick).
+      const decision = freshDecision && freshDecision.at === h.at && !folded ? freshDecision : undefined;
+      next.timeline.push({ atMs, kind: "transition", ...h, ...(decision ? { decision } : {}) });
+      if (decision) {
+        folded = true;
+        // An advance leaves a step whose clock ran: the step before the one entered (or the last one).
+        if (decision.action === "advance")
+          next.walkedSteps = walk(next.walkedSteps, h.to === "Progressing" ? h.step - 1 : h.step);
+      }
       if (ROLLBACK_PHASES.includes(h.to) && next.rollbackMs === undefined) next.rollbackMs = atMs;
       next.seenHistory = Math.max(next.seenHistory, atMs);
     }
     if (ROLLBACK_PHASES.includes(next.phase) && next.rollbackMs === undefined) next.rollbackMs = obs.nowMs;
-    const d = st.lastDecision;
-    if (d) {
-      next.decision = d;
-      if (d.action !== "hold" && d.at !== s.seenDecisionAt) {
-        next.timeline.push({ atMs: Date.parse(d.at), kind: "decision", decision: d });
-        next.seenDecisionAt = d.at;
-      }
+    if (freshDecision) {
+      if (!folded)
+        next.timeline.push({ atMs: Date.parse(freshDecision.at), kind: "decision", decision: freshDecision });
+      next.seenDecisionAt = freshDecision.at;
     }
   }
   const rollback = next.rollbackMs ?? Number.POSITIVE_INFINITY;
@@ -231,6 +250,10 @@ export function observe(s: ScenarioState, obs: Observation): ScenarioState {
   }
   if (isDone(next) && next.endedMs === undefined) next.endedMs = obs.nowMs;
   return next;
+}
+
+function walk(walked: readonly number[], step: number): number[] {
+  return step < 0 || walked.includes(step) ? [...walked] : [...walked, step].sort((a, b) => a - b);
 }
 
 /** Records the fault injection. */

@@ -155,28 +155,36 @@ export class Progress {
   constructor(private readonly out: Output) {}
 
   update(states: readonly ScenarioState[], nowMs: number): void {
+    // One clock for every scenario: from the first Canary applied.
+    const origin = Math.min(...states.map((s) => s.startedMs));
     if (this.out.isTTY) {
       const width = Math.max(20, (this.out.columns ?? 120) - 1);
-      const lines = states.flatMap((s) => [...renderScenario(s, nowMs), ""]).map((l) => cut(l, width));
+      const lines = states
+        .flatMap((s) => [...renderScenario(s, nowMs, origin), ""])
+        .map((l) => cut(l, width));
       const up = this.drawn > 0 ? `\x1b[${this.drawn}F\x1b[0J` : "";
       this.out.write(`${up}${lines.join("\n")}\n`);
       this.drawn = lines.length;
       return;
     }
-    for (const s of states) this.append(s, nowMs);
+    // The new lines of every scenario in time order (a transition may be seen after a later sample).
+    const lines = states.flatMap((s) => this.append(s, nowMs, origin)).sort((a, b) => a[0] - b[0]);
+    for (const [, line] of lines) this.out.write(`${line}\n`);
   }
 
-  private append(s: ScenarioState, nowMs: number): void {
+  private append(s: ScenarioState, nowMs: number, origin: number): Array<[number, string]> {
+    const lines: Array<[number, string]> = [];
     const name = s.plan.name;
     const from = this.printed.get(name) ?? 0;
     const showSample = nowMs - (this.lastProgress.get(name) ?? 0) >= PROGRESS_EVERY_MS;
     for (const e of s.timeline.slice(from)) {
       if (e.kind === "sample" && !showSample) continue;
       if (e.kind === "sample") this.lastProgress.set(name, nowMs);
-      const line = eventLine(name, s.startedMs, e);
-      if (line) this.out.write(`${line}\n`);
+      const line = eventLine(name, origin, e);
+      if (line) lines.push([e.atMs, line]);
     }
     this.printed.set(name, s.timeline.length);
+    return lines;
   }
 }
 

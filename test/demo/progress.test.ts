@@ -37,6 +37,6 @@ describe("Progress", () => {
     const s = state();
     progress.update([s], T0);
     progress.update([s], T0 + 500);
-    expect(writes).toEqual(["+  0.0s healthy: Canary applied\n"]);
+    expect(writes).toEqual(["+  0.0s healthy  Canary applied\n"]);
   });
 });

@@ -116,7 +116,10 @@ describe("observe", () => {
     expect(s.rates.stable).toEqual({ rps: 200, failureRate: 0.005, p99Ms: null });
     expect(s.rates.canary).toEqual({ rps: 50, failureRate: 0, p99Ms: null });
     const kinds = s.timeline.map((e) => e.kind);
-    expect(kinds).toEqual(["canary-applied", "transition", "transition", "decision", "sample"]);
+    // The decision to advance and the transition it made are one event.
+    expect(kinds).toEqual(["canary-applied", "transition", "transition", "sample"]);
+    expect(s.timeline[2]).toMatchObject({ kind: "transition", step: 1, decision: { action: "advance" } });
+    expect(s.walkedSteps).toEqual([0, 1]);
     // The same history and decision seen again add nothing but a sample.
     const again = observe(
       s,
@@ -217,19 +220,25 @@ describe("render", () => {
       }),
     );
     expect(renderScenario(s, T0 + 1000)).toEqual([
-      "FAULTY  default/ratings  Progressing  step 2/3  weights stable 75% / canary 25%  (1.0s)",
+      "FAULTY  default/ratings  Progressing  step 2/3  weights stable 75% / canary 25%  (+1.0s)",
       "    steps    10% ██████████  ▶25% █████·····   50% ··········",
       "    stable    750.0 rps  failures   0.13%  p99 14.3 ms",
       "    canary    250.0 rps  failures   8.00%  p99 –",
       "    fault   error rate 5.0% in the canary, at step 2 (25%)",
-      "    last    hold [failure-rate inconclusive 0.011 (limit 0.02) evidence 3.2×]: inconclusive",
+      "    last    hold: … failure-rate 0.011 (limit 0.02) evidence 3.2×",
       "    status  step 2/3 at 25%",
     ]);
   });
 
   it("summarises each scenario in a table", () => {
-    const s = observe(
-      initialState(plan("healthy"), T0),
+    let s = initialState(plan("healthy"), T0);
+    for (const step of [0, 1, 2])
+      s = observe(
+        s,
+        obs(step * 20_000, { status: { phase: "Progressing", step, stepStartedAt: iso(step * 20_000) } }),
+      );
+    s = observe(
+      s,
       obs(61_000, {
         counters: { stable: { requests: 9000, failures: 18 }, canary: { requests: 3000, failures: 6 } },
         status: { phase: "Succeeded", step: 2, weightBp: 10000 },

@@ -3,40 +3,20 @@
  * one the controller's registry serves (controller/api/metrics.ts, with the default process
  * metrics) or one the filter defines in Envoy (filter/host.ts: meshcanary_<kind>__… counters and
  * meshcanary_pin_rejected); every panel states its unit; every alert has a severity and a summary.
- * The PromQL itself is not parsed (no PromQL parser is among our dependencies); the names are read
- * from each expression with its strings and label matchers removed.
+ * Every expression is parsed with Prometheus' own PromQL grammar (promql.ts): no syntax errors, and
+ * the metric names come from its selectors.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createMetricsRegistry } from "../../controller/api/metrics.js";
+import { promqlErrors, selectedMetrics } from "./promql.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: untyped JSON/YAML documents
 type Doc = any;
 const dashboard = JSON.parse(readFileSync("monitoring/grafana-dashboard.json", "utf8")) as Doc;
 const rules = parse(readFileSync("monitoring/prometheus-rules.yaml", "utf8")) as Doc;
 const hostSource = readFileSync("filter/host.ts", "utf8");
-
-const KEYWORDS = new Set(
-  "by without on ignoring group_left group_right and or unless bool offset sum max min avg count rate irate increase histogram_quantile label_values topk bottomk abs clamp_min clamp_max".split(
-    " ",
-  ),
-);
-
-/** Metric names an expression selects: identifiers outside strings and {…}, not functions or keywords. */
-function metricNames(expr: string): { names: string[]; nameRegexes: string[] } {
-  const nameRegexes = [...expr.matchAll(/__name__\s*=~\s*"([^"]*)"/g)].map((m) => m[1]!);
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, "")
-    .replace(/\[[^\]]*\]/g, "")
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "");
-  const names = [...bare.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)]
-    .filter((m) => bare[m.index! + m[0].length] !== "(" || !/^[a-z_]+$/.test(m[0]))
-    .map((m) => m[0])
-    .filter((n) => !KEYWORDS.has(n) && !/^\d/.test(n));
-  return { names, nameRegexes };
-}
 
 async function servedNames(): Promise<Set<string>> {
   const reg = createMetricsRegistry({
@@ -71,11 +51,30 @@ const expressions: Array<[string, string]> = [
 describe("monitoring/", () => {
   it("reads the metric names of an expression, and only those", () => {
     expect(
-      metricNames('max by (a) (x_total{a="b(c)"}) / on() rate(y[5m]) > 2 * ignoring(v) z').names,
+      selectedMetrics('max by (a) (x_total{a="b(c)"}) / on() rate(y[5m]) > 2 * ignoring(v) z').names,
     ).toEqual(["x_total", "y", "z"]);
-    expect(metricNames('rate({__name__=~"meshcanary_requests__.+"}[1m])').nameRegexes).toEqual([
+    expect(selectedMetrics('rate({__name__=~"meshcanary_requests__.+"}[1m])').nameRegexes).toEqual([
       "meshcanary_requests__.+",
     ]);
+  });
+
+  it.each([
+    ["an unclosed parenthesis", "sum(rate(x[5m]) by (a)"],
+    ["a grouping after a function call", "rate(x[5m]) by (a)"],
+    ["an unknown function", "rates(x[5m])"],
+    ["an unclosed brace", 'x{a="b"'],
+    ["an unquoted label value", "x{a=b}"],
+    ["a dangling operator", "x / "],
+  ])("the parser rejects %s", (_, expr) => {
+    expect(promqlErrors(expr)).not.toEqual([]);
+  });
+
+  it("accepts Grafana's interval variables and label-value variables", () => {
+    expect(promqlErrors('rate(x{ns=~"$namespace"}[$__rate_interval])')).toEqual([]);
+  });
+
+  it.each(expressions)("%s is valid PromQL", (_, expr) => {
+    expect(promqlErrors(expr), expr).toEqual([]);
   });
 
   it("finds the filter's Envoy counters in its source", () => {
@@ -85,7 +84,7 @@ describe("monitoring/", () => {
 
   it.each(expressions)("%s queries only metrics that exist", async (_, expr) => {
     const served = await servedNames();
-    const { names, nameRegexes } = metricNames(expr);
+    const { names, nameRegexes } = selectedMetrics(expr);
     expect(names.length + nameRegexes.length, expr).toBeGreaterThan(0);
     for (const name of names)
       expect(served.has(name) || filterCounters.includes(name), `${name} in ${expr}`).toBe(true);

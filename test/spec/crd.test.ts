@@ -13,6 +13,8 @@ function nodes(node: Node, path: string, out: Array<[string, Node]> = []): Array
     nodes(child, `${path}.${name}`, out);
   }
   if (node.items) nodes(node.items as Node, `${path}[]`, out);
+  if (typeof node.additionalProperties === "object")
+    nodes(node.additionalProperties as Node, `${path}{}`, out);
   return out;
 }
 
@@ -33,13 +35,17 @@ describe("canary CRD", () => {
     expect(all.length).toBeGreaterThan(80);
     for (const [path, node] of all) {
       expect(typeof node.type, `type at ${path}`).toBe("string");
-      for (const banned of ["anyOf", "oneOf", "const", "$id", "$schema", "default", "additionalProperties"]) {
+      for (const banned of ["anyOf", "oneOf", "const", "$id", "$schema", "default"]) {
         expect(banned in node, `${banned} at ${path}`).toBe(false);
       }
+      // Closed-object flags are dropped; a map's value schema (additionalProperties: {...}) stays.
+      if ("additionalProperties" in node) expect(typeof node.additionalProperties, path).toBe("object");
       if (node.exclusiveMinimum !== undefined) expect(node.exclusiveMinimum, path).toBe(true);
     }
     const preserved = all.filter(([, node]) => node["x-kubernetes-preserve-unknown-fields"]).map(([p]) => p);
     expect(preserved).toEqual([".status.lastDecision.checks[]", ".status.analysisState", ".status.report"]);
+    const maps = all.filter(([, node]) => "additionalProperties" in node).map(([p]) => p);
+    expect(maps).toEqual([".spec.gates[].metadata"]);
   });
 
   it("has the status subresource, printer columns and enums", () => {
