@@ -55,6 +55,8 @@ export interface HostOptions {
   /** Most recent log entries kept in `logs` (default 10000). */
   maxLogEntries?: number;
   onLog?: (e: LogEntry) => void;
+  /** Called with each host function the guest calls, and "malloc" for each allocation the host asks of it. */
+  onHostCall?: (name: string) => void;
 }
 
 /** One log line as Envoy would emit it. */
@@ -228,6 +230,7 @@ class Host implements ProxyWasmHost {
         .map((p) => ` ${p}`)
         .join(""),
       log: (level, worker, message) => this.log({ level, worker, message }),
+      onHostCall: opts.onHostCall,
       notifyQueue: (receiver, token) =>
         this.workers[receiver.worker]?.vm.queueReady(receiver.rootContextId, token),
     };

@@ -33,6 +33,8 @@ export interface VmEnv {
   /** Envoy's log prefix for proxy_log: " <plugin> <root_id> <vm_id>", empty parts skipped. */
   logPrefix: string;
   log(level: number, worker: number, message: string): void;
+  /** Observer of every guest → host call (by import name) and host → guest malloc, e.g. to count them. */
+  onHostCall?: (name: string) => void;
   notifyQueue(receiver: QueueReceiver, token: number): void;
 }
 
@@ -159,6 +161,7 @@ export class Vm {
   }
 
   private malloc(alloc: AnyFn, size: number): number {
+    this.env.onHostCall?.("malloc");
     const saved = this.restriction;
     this.restriction = Restriction.Malloc;
     try {
@@ -200,9 +203,11 @@ export class Vm {
   /** Wraps host functions with the restricted-callback check, without per-call allocation. */
   private guard(fns: Record<string, HostFn>): Record<string, AnyFn> {
     const out: Record<string, AnyFn> = {};
+    const observe = this.env.onHostCall;
     for (const [name, fn] of Object.entries(fns)) {
       const f = fn as AnyFn;
       out[name] = (a, b, c, d, e, g, h, i, j, k, l, m) => {
+        observe?.(name);
         if (this.restriction !== Restriction.None) this.checkRestriction(name);
         return f(a, b, c, d, e, g, h, i, j, k, l, m);
       };
