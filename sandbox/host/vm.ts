@@ -9,6 +9,7 @@ import { type GrpcEvent, GrpcCallouts } from "./grpc.js";
 import { HeaderMap } from "./header-map.js";
 import { type HttpCallResult, HttpCallouts } from "./http-call.js";
 import { WASI_MODULES } from "./import-table.js";
+import { MAX_MEMORY_PAGES } from "./memory-cap.js";
 import { GuestMemory } from "./memory.js";
 import { type StatsStore, VmMetrics } from "./metrics.js";
 import type { PropertyEnv } from "./properties.js";
@@ -186,7 +187,12 @@ export class Vm {
     for (const m of WASI_MODULES) imports[m] = wasi;
     for (const imp of this.env.info.imports) {
       if (imp.kind === "memory") {
-        this.importedMemory = new WebAssembly.Memory({ initial: imp.limits.min, maximum: imp.limits.max });
+        // Envoy's 1 GiB cap (memory-cap.ts); an import asking for more than that at start fails anyway.
+        const max =
+          imp.limits.min <= MAX_MEMORY_PAGES
+            ? Math.min(imp.limits.max ?? MAX_MEMORY_PAGES, MAX_MEMORY_PAGES)
+            : imp.limits.max;
+        this.importedMemory = new WebAssembly.Memory({ initial: imp.limits.min, maximum: max });
         imports[imp.module] = { ...imports[imp.module], [imp.name]: this.importedMemory };
       } else if (imp.kind === "table") {
         const table = new WebAssembly.Table({
