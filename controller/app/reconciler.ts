@@ -21,9 +21,16 @@ import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { pendingCommand } from "./command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
-import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
+import {
+  buildDirective,
+  MAX_DIRECTIVE_ROUTES,
+  nextDirectiveVersion,
+  type RouteSource,
+  routeTable,
+} from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
 import { revisionOf } from "./revision.js";
+import { RouteCap } from "./route-cap.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
 import { mergePatch } from "./status-patch.js";
@@ -63,6 +70,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Without confirmation from every live reporter, treat routing as in force after this long; default 5000 ms. */
   propagationTimeoutMs?: number;
+  /** Routes in one Directive; default MAX_DIRECTIVE_ROUTES, the filters' limit (tests lower it). */
+  maxRoutes?: number;
   /** Figure-only status changes are written at most this often (status-cadence.ts); default 30 s. */
   statusCheckpointMs?: number;
   /** Called when the status changed, whether written now or held for the next checkpoint (the API pushes it to dashboards). */
@@ -72,8 +81,11 @@ export interface ReconcilerDeps {
 export class Reconciler {
   private readonly records = new Map<string, CanaryRecord>();
   private directive = { version: 0, key: "" };
+  private readonly routeCap: RouteCap;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.routeCap = new RouteCap(deps.maxRoutes ?? MAX_DIRECTIVE_ROUTES, deps.logger);
+  }
 
   upsert(object: CanaryObject): void {
     const id = idOf(object);
@@ -172,7 +184,7 @@ export class Reconciler {
     const obs: Observation = {
       revision: revisionOf(spec, object.metadata.annotations),
       generation: object.metadata.generation,
-      meshReady: await this.meshReady(record, spec, state),
+      meshReady: await this.meshReady(record, spec, state, now),
       analysis: analyseStep(this.deps.reader, id, spec, state, now),
       canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
@@ -339,12 +351,16 @@ export class Reconciler {
     record.routing = { key, version: state.routingVersion, outcome, directiveVersion, atMs: now };
   }
 
-  /** Publishes the table of all canaries when it changed; returns the current Directive version. */
-  private publishRouting(now: number): number {
-    const sources = this.all().flatMap((r) =>
+  private routeSources(): RouteSource[] {
+    return this.all().flatMap((r) =>
       r.spec && r.state ? [{ canaryId: idOf(r.object), spec: r.spec, state: r.state }] : [],
     );
-    const table = routeTable(sources);
+  }
+
+  /** Publishes the table of all canaries when it changed; returns the current Directive version. */
+  private publishRouting(now: number): number {
+    const { routed } = this.routeCap.cap(this.routeSources());
+    const table = routeTable(routed);
     const key = JSON.stringify(table);
     if (key === this.directive.key) return this.directive.version;
     const version = nextDirectiveVersion(this.directive.version, now);
@@ -354,6 +370,7 @@ export class Reconciler {
       return this.directive.version;
     }
     this.directive = { version, key };
+    this.routeCap.publishedTable(routed);
     return version;
   }
 
@@ -361,7 +378,10 @@ export class Reconciler {
     record: CanaryRecord,
     spec: SpecWithDefaults,
     state: RolloutState,
+    now: number,
   ): Promise<Observation["meshReady"]> {
+    if (!this.routeCap.hasRoute(idOf(record.object), now, () => this.routeSources()))
+      return { missing: [this.routeCap.reason()] };
     if (state.phase === "Initializing") {
       const probe = meshIntentFor(idOf(record.object), spec, { ...state, phase: "Progressing", weightBp: 0 });
       return probe ? this.deps.runner.checkMesh(record.object, spec, probe) : undefined;

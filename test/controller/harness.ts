@@ -56,6 +56,7 @@ export interface World<A extends WorldApi = KubeApiServer> {
     leaderElection?: boolean;
     api?: ControllerOptions["api"];
     statusCheckpointMs?: number;
+    maxRoutes?: number;
   }): ReturnType<typeof startController>;
   close(): Promise<void>;
 }
@@ -159,6 +160,7 @@ export async function startWorldOn<A extends WorldApi>(
         webhooks: false,
         ...(extra.api ? { api: extra.api } : {}),
         ...(extra.statusCheckpointMs !== undefined ? { statusCheckpointMs: extra.statusCheckpointMs } : {}),
+        ...(extra.maxRoutes !== undefined ? { maxRoutes: extra.maxRoutes } : {}),
         logger: pino({ level: "silent" }),
       });
       running.push(c);
