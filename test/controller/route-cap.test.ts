@@ -2,8 +2,8 @@
 // route here): a Canary that does not fit gets no route, waits in Initializing with a
 // VirtualServiceReady=False condition saying why, and takes the place once the routed one is deleted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
-import { healthySpec, type Json, NS, startWorld, until, type World } from "./harness.js";
+import type { ReporterSim } from "../../sandbox/reporter-sim.js";
+import { healthyReporter, healthySpec, type Json, NS, startWorld, until, type World } from "./harness.js";
 
 let world: World;
 let sim: ReporterSim;
@@ -11,13 +11,7 @@ let sim: ReporterSim;
 beforeAll(async () => {
   world = await startWorld(["reviews", "ratings"]);
   const c = await world.controller({ maxRoutes: 1 });
-  sim = startReporterSim({
-    address: `127.0.0.1:${c.telemetryPort}`,
-    canary: `${NS}/first`,
-    rps: 2000,
-    failureRate: { stable: 0, canary: 0 },
-    intervalMs: 200,
-  });
+  sim = healthyReporter(c.telemetryPort, "first");
 });
 afterAll(async () => {
   sim.close();

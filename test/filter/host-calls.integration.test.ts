@@ -3,23 +3,13 @@
 // malloc); they were most of the filter's CPU per request (bench/envoy-overhead.ts). These budgets
 // keep the request path at one header copy, one shared-data check and one header write.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BENCH_ROUTE } from "../../bench/filter-cost.js";
 import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { filterWasm } from "./filter-wasm.js";
 
-const HOST = "reviews.default.svc.cluster.local";
-const CONFIG = JSON.stringify({
-  routes: [
-    {
-      host: HOST,
-      canary: "default/reviews",
-      variants: [
-        { name: "stable", weight: 9000 },
-        { name: "canary", weight: 1000 },
-      ],
-      sticky: { header: "x-user-id" },
-    },
-  ],
-});
+const HOST = BENCH_ROUTE.host;
+/** The benchmark's route: 90/10, sticky on x-user-id. */
+const CONFIG = JSON.stringify({ routes: [BENCH_ROUTE] });
 
 let host: ProxyWasmHost;
 let counting = false;
