@@ -37,11 +37,19 @@ import {
   randomU32,
   sharedCas,
 } from "./host-io";
+import { HeaderPairs } from "./header-pairs";
 import { MARKER_HEADER } from "./marker";
 import { addCounter, forgetUnrouted } from "./merge";
 import { decodeDirective, lastDecodeError } from "./report";
 import { reporterClose, reporterReceive, reporterRootDeleted, reporterRouted, reporterTick } from "./reporter";
-import { DIRECTIVE_KEY, DIRECTIVE_VERSION_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
+import {
+  DIRECTIVE_CHANGED_KEY,
+  DIRECTIVE_KEY,
+  DIRECTIVE_VERSION_KEY,
+  storeDirective,
+  storedBytes,
+  storedVersion,
+} from "./shared-directive";
 import { ensureState, flushTallies } from "./shared-tallies";
 import { pinSecretEnvName } from "./pin-secret";
 import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-token";
@@ -72,7 +80,7 @@ const RESPONSE_CODE = String.UTF8.encode("response\0code");
 const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
 const RESPONSE_SIZE = String.UTF8.encode("response\0size");
 const REQUEST_DURATION = String.UTF8.encode("request\0duration");
-const DIRECTIVE_VERSION_KEY_BYTES = String.UTF8.encode(DIRECTIVE_VERSION_KEY);
+const DIRECTIVE_CHANGED_KEY_BYTES = String.UTF8.encode(DIRECTIVE_CHANGED_KEY);
 
 /** Per root context: its configuration and the tick period it armed. */
 class RootState {
@@ -103,6 +111,8 @@ const streams = new Map<u32, StreamState>();
 const freeStreams = new Array<StreamState>();
 const MAX_FREE_STREAMS = 1024;
 const authorityCache = new AuthorityCache();
+/** The request headers of the stream being routed (one host copy per request, freed before returning). */
+const requestHeaders = new HeaderPairs();
 // The last stream and root looked up: a stream's callbacks come in a row, and one root serves
 // nearly every stream, so most lookups skip the maps. Cleared whenever the maps change.
 let lastStreamId: u32 = 0;
@@ -129,7 +139,7 @@ let routed = new Set<string>();
 let directiveTable: RoutingTable | null = null;
 /** Report interval from the applied Directive (0 = the configured one). */
 let directiveIntervalMs: u32 = 0;
-/** cas of the shared Directive version last looked at (skip reading an unchanged value). */
+/** cas of the shared Directive change marker last looked at (skip reading an unchanged version). */
 let directiveCas: u32 = 0;
 
 // ---- context state ---------------------------------------------------------------------------------
@@ -368,18 +378,28 @@ export function onRequestHeaders(ctx: u32): i32 {
   if (stream == null) return 0;
   const root = rootState(stream.root);
   if (root == null) return 0;
-  if (!readHeader(REQUEST_HEADERS, AUTHORITY)) return 0;
-  const authority = <usize>load<u32>(OUT_PTR);
-  const authoritySize = <usize>load<u32>(OUT_SIZE);
+  const headers = requestHeaders;
+  if (!headers.read(REQUEST_HEADERS)) return 0;
+  routeRequest(stream, root, headers);
+  headers.release();
+  return 0;
+}
+
+/** Decides the variant of a request whose headers are in `headers` and sets the variant header. */
+function routeRequest(stream: StreamState, root: RootState, headers: HeaderPairs): void {
+  if (!headers.find(AUTHORITY)) return;
   // A Directive reaches one worker's stream; the others must not decide on the older table until
   // their next tick, or a user could be sent canary by one worker and stable by another.
   syncDirective();
   const cfg = root.config;
   const table = directiveTable != null ? directiveTable! : cfg.table;
-  const route = routeForAuthority(table, authority, authoritySize);
-  if (route == null) return 0; // unknown host: touch nothing
-  proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);
-  const input = readDecisionInput(route, cfg);
+  const route = routeForAuthority(table, headers.valuePtr, headers.valueSize);
+  if (route == null) return; // unknown host: touch nothing
+  // A client-sent variant header is never honoured (removing an absent one would be a wasted host call).
+  if (headers.find(VARIANT)) {
+    proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);
+  }
+  const input = readDecisionInput(route, cfg, headers);
   const pin = resolvePinInto(route, input, pinOutcome);
   if (pin.rejection != PinRejection.None) countPinRejection(pin.rejection);
   const draw = drawNeeded(pin, input) ? drawBucket(randomU32()) : 0;
@@ -393,7 +413,7 @@ export function onRequestHeaders(ctx: u32): i32 {
     <usize>value.byteLength,
   );
   // A client-sent marker never passes: only this route's own (if the rollout has one) goes on.
-  proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(MARKER), <usize>MARKER.byteLength);
+  // Replacing drops every client copy, so a removal is needed only without a marker of our own.
   if (route.markerValue.byteLength > 0) {
     const marker = route.markerValue;
     proxy_replace_header_map_value(
@@ -403,15 +423,16 @@ export function onRequestHeaders(ctx: u32): i32 {
       changetype<usize>(marker),
       <usize>marker.byteLength,
     );
+  } else if (headers.find(MARKER)) {
+    proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(MARKER), <usize>MARKER.byteLength);
   }
   stream.route = route;
   stream.variant = variant;
-  return 0;
 }
 
 /**
- * The route for an `:authority` value the host returned at `ptr` (released here). Repeats of the
- * previous value in the same table skip decoding and the lookup.
+ * The route for the `:authority` value at `ptr` (inside the request's header copy). Repeats of
+ * the previous value in the same table skip decoding and the lookup.
  */
 function routeForAuthority(table: RoutingTable, ptr: usize, size: usize): Route | null {
   const c = authorityCache;
@@ -426,7 +447,6 @@ function routeForAuthority(table: RoutingTable, ptr: usize, size: usize): Route 
     c.bytes = bytes;
     c.route = table.lookup(size > 0 ? String.UTF8.decodeUnsafe(ptr, size) : "");
   }
-  release(ptr);
   return c.route;
 }
 
@@ -434,14 +454,14 @@ function routeForAuthority(table: RoutingTable, ptr: usize, size: usize): Route 
  * Reads the pin header, the Cookie header (only if a cookie matters) and the sticky key; for
  * requireToken routes carrying a pin also the secret and the clock, to check tokens with.
  */
-function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
+function readDecisionInput(route: Route, cfg: FilterConfig, headers: HeaderPairs): DecisionInput {
   const input = decisionInput;
   input.reset();
-  input.pinHeader = getHeader(REQUEST_HEADERS, route.pinHeaderKey);
+  input.pinHeader = headers.get(route.pinHeaderKey);
   // A header pin that pins nothing (unknown variant, refused token) falls back to the cookie.
   const headerPins = input.pinHeader != null && !route.requireToken && route.variantIndex(input.pinHeader!) >= 0;
   const wantCookie = !headerPins || route.stickyCookie.length > 0;
-  const cookies = wantCookie ? getHeader(REQUEST_HEADERS, COOKIE) : null;
+  const cookies = wantCookie ? headers.get(COOKIE) : null;
   if (cookies != null) input.pinCookie = getCookie(cookies, route.pinCookie);
   if (route.requireToken && (input.pinHeader != null || input.pinCookie != null)) {
     input.pinSecret = route.pinSecret.length > 0 ? route.pinSecret : cfg.pinSecret;
@@ -450,7 +470,7 @@ function readDecisionInput(route: Route, cfg: FilterConfig): DecisionInput {
     input.nowSeconds = ms > 0 ? ms / 1000 : i64.MAX_VALUE;
   }
   let key: string | null = null;
-  if (route.stickyHeader.length > 0) key = getHeader(REQUEST_HEADERS, route.stickyHeaderKey);
+  if (route.stickyHeader.length > 0) key = headers.get(route.stickyHeaderKey);
   else if (route.stickyCookie.length > 0 && cookies != null) key = getCookie(cookies, route.stickyCookie);
   // An empty key would put every such user in one bucket: treat it as absent.
   if (key != null && key.length > 0) input.stickyKey = key;
@@ -465,7 +485,8 @@ export function onLog(ctx: u32): void {
   const o = outcome;
   o.reset();
   o.code = <i32>getIntProperty(RESPONSE_CODE, -1);
-  o.flags = <u64>getIntProperty(RESPONSE_FLAGS, 0);
+  // Flags only matter when the code alone does not already make the request a failure.
+  if (o.code >= 100 && o.code < 500) o.flags = <u64>getIntProperty(RESPONSE_FLAGS, 0);
   o.durationNs = getIntProperty(REQUEST_DURATION, -1);
   const size = getIntProperty(RESPONSE_SIZE, 0);
   o.responseBytes = size > 0 ? <u64>size : 0;
@@ -517,13 +538,13 @@ function appliedVersion(): u64 {
 
 /** Applies the shared Directive if a sibling stored a newer one. */
 function syncDirective(): void {
-  // The common case, nothing new, costs one host call and no copy: the version key's cas is
-  // unchanged. Otherwise 8 bytes say whether the (large) Directive value is worth reading.
-  const cas = sharedCas(DIRECTIVE_VERSION_KEY_BYTES);
+  // The common case, nothing new, costs one host call and no malloc: the empty change marker's cas
+  // is unchanged. Otherwise 8 bytes say whether the (large) Directive value is worth reading.
+  const cas = sharedCas(DIRECTIVE_CHANGED_KEY_BYTES);
   if (cas < 0 || <u32>cas == directiveCas) return;
   const version = getShared(DIRECTIVE_VERSION_KEY);
   if (version.result != OK) return;
-  directiveCas = version.cas;
+  directiveCas = <u32>cas;
   if (storedVersion(version.value) <= appliedVersion()) return;
   const v = getShared(DIRECTIVE_KEY);
   if (v.result != OK || storedVersion(v.value) <= appliedVersion()) return;

@@ -1,7 +1,9 @@
 // The latest accepted Directive in shared data (`meshcanary.directive`): u64 LE version, then the
 // Directive's protobuf bytes. The lease holder stores it; every worker picks it up on its tick.
-// Its version is also kept alone (`meshcanary.directive.version`, 8 bytes), so the per-request check
-// for a newer table copies 8 bytes out of shared data, never the whole table.
+// Its version is also kept alone (`meshcanary.directive.version`, 8 bytes), so a check for a newer
+// table copies 8 bytes out of shared data, never the whole table; and an empty marker
+// (`meshcanary.directive.changed`) is rewritten after every store, so the per-request check reads
+// only the marker's cas: an empty value makes the host call no malloc into the VM.
 
 import { CAS_MISMATCH, NOT_FOUND, OK, getShared, setShared } from "./host-io";
 
@@ -9,6 +11,8 @@ import { CAS_MISMATCH, NOT_FOUND, OK, getShared, setShared } from "./host-io";
 export const DIRECTIVE_KEY = "meshcanary.directive";
 /** Shared-data key of the stored Directive's version alone (u64 LE), written after the Directive. */
 export const DIRECTIVE_VERSION_KEY = "meshcanary.directive.version";
+/** Shared-data key of the empty change marker, rewritten (new cas) after each stored Directive. */
+export const DIRECTIVE_CHANGED_KEY = "meshcanary.directive.changed";
 const MAX_CAS_ATTEMPTS = 8;
 
 /** Version stored in a directive value (0 when too short). */
@@ -33,6 +37,7 @@ export function storeDirective(version: u64, bytes: ArrayBuffer): bool {
     const res = setShared(DIRECTIVE_KEY, value, cur.cas);
     if (res == OK) {
       raiseVersion(version);
+      setShared(DIRECTIVE_CHANGED_KEY, new ArrayBuffer(0), 0);
       return true;
     }
     if (res != CAS_MISMATCH) return false;

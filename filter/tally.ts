@@ -23,7 +23,7 @@ export const UPSTREAM_FAILURE_FLAGS: u64 =
 export class Outcome {
   /** HTTP status, or -1 when there was no response code. */
   code: i32 = -1;
-  /** Envoy response.flags bit vector. */
+  /** Envoy response.flags bit vector (read only for codes 100–499: any other code is a failure already). */
   flags: u64 = 0;
   /** request.duration in nanoseconds, or -1 when unknown. */
   durationNs: i64 = -1;

@@ -137,6 +137,7 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
     },
     failurePolicy: opts.failurePolicy ?? "FAIL_OPEN",
     timers: "real",
+    mainThreadVm: true,
   });
   let view = opts.mesh();
   let specs = view.virtualServices.map((v) => v.spec);

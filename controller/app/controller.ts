@@ -48,6 +48,8 @@ export interface ControllerOptions extends KubeConnectOptions {
   propagationTimeoutMs?: number;
   /** Status changes in figures only (analysis state, messages) are written at most this often; default 30 s. */
   statusCheckpointMs?: number;
+  /** Routes in one Directive; default 4096, the filters' limit (tests lower it). */
+  maxRoutes?: number;
   /** false: webhooks off. */
   webhooks?: boolean;
   /** Retries and per-attempt deadline of VirtualService and status calls; default DEFAULT_RETRY. */
@@ -110,6 +112,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     propagationTimeoutMs: opts.propagationTimeoutMs,
     statusCheckpointMs: opts.statusCheckpointMs,
     gates,
+    maxRoutes: opts.maxRoutes,
     onStatusChanged: (record) => backend?.statusChanged(record),
   });
   const loop = reconciler;

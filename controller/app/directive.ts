@@ -51,3 +51,43 @@ export function buildDirective(version: number, table: RouteTable): Directive {
 export function nextDirectiveVersion(last: number, nowMs: number): number {
   return Math.max(last + 1, nowMs);
 }
+
+/** The filter's limit (filter/config.ts MAX_ROUTES): it keeps a table's first 4096 routes and drops the rest. */
+export const MAX_DIRECTIVE_ROUTES = 4096;
+
+/** The sources that fit in one table, and the Canaries ("<namespace>/<name>", sorted) left out. */
+export interface CappedSources {
+  routed: RouteSource[];
+  leftOut: string[];
+}
+
+/**
+ * Caps the table at `max` routes here, so no filter has to cut it (a filter would keep the first
+ * routes by id, which may drop a running rollout). Canaries in the last published table keep their
+ * place, then rollouts already started (a restarted controller has published nothing yet), then by
+ * id: a new Canary never takes a running one's route.
+ */
+export function capSources(
+  sources: readonly RouteSource[],
+  published: ReadonlySet<string>,
+  max = MAX_DIRECTIVE_ROUTES,
+): CappedSources {
+  if (sources.length <= max) return { routed: [...sources], leftOut: [] };
+  const rank = (s: RouteSource) => (published.has(s.canaryId) ? 0 : s.state.phase !== "Initializing" ? 1 : 2);
+  const ordered = [...sources].sort((a, b) => rank(a) - rank(b) || a.canaryId.localeCompare(b.canaryId));
+  return {
+    routed: ordered.slice(0, max),
+    leftOut: ordered
+      .slice(max)
+      .map((s) => s.canaryId)
+      .sort(),
+  };
+}
+
+/** Why a Canary has no route, worded as what its rollout is missing (status message and condition). */
+export function leftOutReason(max = MAX_DIRECTIVE_ROUTES): string {
+  return (
+    `a route in the filters' routing table: it holds at most ${max} routes and all are taken by ` +
+    "Canaries routed before this one; it gets one once one of them is deleted"
+  );
+}

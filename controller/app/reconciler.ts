@@ -21,11 +21,18 @@ import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { pendingCommand } from "./command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
+import {
+  buildDirective,
+  MAX_DIRECTIVE_ROUTES,
+  nextDirectiveVersion,
+  type RouteSource,
+  routeTable,
+} from "./directive.js";
 import type { GatePoller } from "./gate-poller.js";
-import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
 import { newVariantMarker } from "../mesh/variant-match.js";
 import { revisionOf } from "./revision.js";
+import { RouteCap } from "./route-cap.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
 import { mergePatch } from "./status-patch.js";
@@ -65,6 +72,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Without confirmation from every live reporter, treat routing as in force after this long; default 5000 ms. */
   propagationTimeoutMs?: number;
+  /** Routes in one Directive; default MAX_DIRECTIVE_ROUTES, the filters' limit (tests lower it). */
+  maxRoutes?: number;
   /** Figure-only status changes are written at most this often (status-cadence.ts); default 30 s. */
   statusCheckpointMs?: number;
   /** Calls the gating webhooks (spec.gates) the rollout state says are due; absent: gates never answer. */
@@ -76,8 +85,11 @@ export interface ReconcilerDeps {
 export class Reconciler {
   private readonly records = new Map<string, CanaryRecord>();
   private directive = { version: 0, key: "" };
+  private readonly routeCap: RouteCap;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.routeCap = new RouteCap(deps.maxRoutes ?? MAX_DIRECTIVE_ROUTES, deps.logger);
+  }
 
   upsert(object: CanaryObject): void {
     const id = idOf(object);
@@ -176,7 +188,7 @@ export class Reconciler {
     const obs: Observation = {
       revision: revisionOf(spec, object.metadata.annotations),
       generation: object.metadata.generation,
-      meshReady: await this.meshReady(record, spec, state),
+      meshReady: await this.meshReady(record, spec, state, now),
       analysis: analyseStep(this.deps.reader, id, spec, state, now),
       canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
@@ -346,12 +358,16 @@ export class Reconciler {
     record.routing = { key, version: state.routingVersion, outcome, directiveVersion, atMs: now };
   }
 
-  /** Publishes the table of all canaries when it changed; returns the current Directive version. */
-  private publishRouting(now: number): number {
-    const sources = this.all().flatMap((r) =>
+  private routeSources(): RouteSource[] {
+    return this.all().flatMap((r) =>
       r.spec && r.state ? [{ canaryId: idOf(r.object), spec: r.spec, state: r.state }] : [],
     );
-    const table = routeTable(sources);
+  }
+
+  /** Publishes the table of all canaries when it changed; returns the current Directive version. */
+  private publishRouting(now: number): number {
+    const { routed } = this.routeCap.cap(this.routeSources());
+    const table = routeTable(routed);
     const key = JSON.stringify(table);
     if (key === this.directive.key) return this.directive.version;
     const version = nextDirectiveVersion(this.directive.version, now);
@@ -361,6 +377,7 @@ export class Reconciler {
       return this.directive.version;
     }
     this.directive = { version, key };
+    this.routeCap.publishedTable(routed);
     return version;
   }
 
@@ -368,7 +385,10 @@ export class Reconciler {
     record: CanaryRecord,
     spec: SpecWithDefaults,
     state: RolloutState,
+    now: number,
   ): Promise<Observation["meshReady"]> {
+    if (!this.routeCap.hasRoute(idOf(record.object), now, () => this.routeSources()))
+      return { missing: [this.routeCap.reason()] };
     if (state.phase === "Initializing") {
       const probe = meshIntentFor(idOf(record.object), spec, { ...state, phase: "Progressing", weightBp: 0 });
       return probe ? this.deps.runner.checkMesh(record.object, spec, probe) : undefined;

@@ -22,6 +22,10 @@ export declare function proxy_get_header_map_value(
   outSize: usize,
 ): i32;
 
+/** Every pair of a header map in one copy (pair-list format, contract §3.1); empty map: ptr 0, size 0. */
+@external("env", "proxy_get_header_map_pairs")
+export declare function proxy_get_header_map_pairs(type: i32, outPtr: usize, outSize: usize): i32;
+
 /** Replaces the first occurrence of a header or adds it. */
 @external("env", "proxy_replace_header_map_value")
 export declare function proxy_replace_header_map_value(

@@ -102,6 +102,7 @@ export function envFunctions(vm: Vm): Record<string, HostFn> {
     return {
       root: root.id,
       cluster: target.cluster,
+      known: target.known,
       path: `/${name}/${method}`,
       metadata: decodePairs(initial),
     };
@@ -317,6 +318,7 @@ export function envFunctions(vm: Vm): Record<string, HostFn> {
       if (!msg) return R.InvalidMemoryAccess;
       const g = grpcArgs(sp, sl, np, nl, mp, ml, ip, il, tokenOut);
       if (typeof g === "number") return g;
+      if (!g.known) return R.BadArgument;
       const [res, token] = vm.grpc.call(g.root, g.cluster, g.path, g.metadata, msg.slice(), timeout >>> 0);
       if (res === R.Ok) m().writeU32(tokenOut, token);
       return res;
@@ -335,7 +337,9 @@ export function envFunctions(vm: Vm): Record<string, HostFn> {
     ) => {
       const g = grpcArgs(sp, sl, np, nl, mp, ml, ip, il, tokenOut);
       if (typeof g === "number") return g;
-      const [res, token] = vm.grpc.stream(g.root, g.cluster, g.path, g.metadata);
+      const [res, token] = g.known
+        ? vm.grpc.stream(g.root, g.cluster, g.path, g.metadata)
+        : vm.grpc.refusedStream(g.root);
       if (res === R.Ok) m().writeU32(tokenOut, token);
       return res;
     },

@@ -20,8 +20,11 @@ interface Stream {
 
 const identity = (b: Buffer): Buffer => b;
 
-/** Where the service argument points. */
-export type GrpcTarget = { cluster: string; fromProto: boolean } | { error: number };
+/**
+ * Where the service argument points. `known` is false for a GrpcService proto naming a cluster the
+ * proxy lacks: Envoy skips the cluster check for that form, so the stream fails later (see stream()).
+ */
+export type GrpcTarget = { cluster: string; fromProto: boolean; known: boolean } | { error: number };
 
 /**
  * Envoy first parses `service` as a serialized GrpcService; if that fails it is a cluster name.
@@ -32,11 +35,11 @@ export function parseGrpcTarget(service: Uint8Array, clusters: Record<string, st
   if (proto === undefined) {
     const name = new TextDecoder().decode(service);
     return Object.hasOwn(clusters, name)
-      ? { cluster: name, fromProto: false }
+      ? { cluster: name, fromProto: false, known: true }
       : { error: WasmResult.ParseFailure };
   }
-  return proto !== null && Object.hasOwn(clusters, proto)
-    ? { cluster: proto, fromProto: true }
+  return proto !== null
+    ? { cluster: proto, fromProto: true, known: Object.hasOwn(clusters, proto) }
     : { error: WasmResult.BadArgument };
 }
 
@@ -195,6 +198,18 @@ export class GrpcCallouts {
       this.deliver(rootId, { kind: "close", token, status: st.code, message: st.details });
     });
     return [WasmResult.Ok, token];
+  }
+
+  /**
+   * proxy_grpc_stream to a GrpcService naming a missing cluster, as Envoy answers it
+   * (test/envoy/host-limits.test.ts): InternalFailure, no token for the guest, and then an
+   * on_grpc_close with status 14 (Unavailable) for the token the stream would have had.
+   */
+  refusedStream(rootId: number): [number, number] {
+    const token = this.nextStream;
+    this.nextStream += 4;
+    this.deliver(rootId, { kind: "close", token, status: 14, message: "" });
+    return [WasmResult.InternalFailure, token];
   }
 
   /** proxy_grpc_send. */

@@ -11,6 +11,7 @@ import {
   VmHttpStream,
 } from "./http-stream.js";
 import { checkExports, checkImports, detectAbi } from "./linker.js";
+import { capMemoryPages } from "./memory-cap.js";
 import { type Stat, StatsStore } from "./metrics.js";
 import type { Headers } from "./pairs.js";
 import { SharedStore } from "./shared-data.js";
@@ -55,6 +56,14 @@ export interface HostOptions {
   /** Most recent log entries kept in `logs` (default 10000). */
   maxLogEntries?: number;
   onLog?: (e: LogEntry) => void;
+  /**
+   * Also run the plugin in a VM for Envoy's main thread: configured and ticking like a worker's
+   * (Envoy 1.36/1.40 tick it: test/envoy/host-limits.test.ts) but never given a request. Off by
+   * default so unit tests see exactly one VM per worker; the sandbox data plane turns it on.
+   */
+  mainThreadVm?: boolean;
+  /** Called with each host function the guest calls, and "malloc" for each allocation the host asks of it. */
+  onHostCall?: (name: string) => void;
 }
 
 /** One log line as Envoy would emit it. */
@@ -160,7 +169,8 @@ async function compile(
     throw new HostLoadError(`Failed to load Wasm module: ${(e as Error).message}`);
   }
   try {
-    return { module: await WebAssembly.compile(m as Uint8Array<ArrayBuffer>), info, namesOnly: false };
+    const capped = capMemoryPages(m) as Uint8Array<ArrayBuffer>;
+    return { module: await WebAssembly.compile(capped), info, namesOnly: false };
   } catch (e) {
     throw new HostLoadError(`Failed to load Wasm module: ${(e as Error).message}`);
   }
@@ -228,6 +238,7 @@ class Host implements ProxyWasmHost {
         .map((p) => ` ${p}`)
         .join(""),
       log: (level, worker, message) => this.log({ level, worker, message }),
+      onHostCall: opts.onHostCall,
       notifyQueue: (receiver, token) =>
         this.workers[receiver.worker]?.vm.queueReady(receiver.rootContextId, token),
     };
@@ -240,11 +251,15 @@ class Host implements ProxyWasmHost {
     this.opts.onLog?.(e);
   }
 
-  /** Canary, then one VM per worker with a configured root context. */
+  /**
+   * Canary, then one VM per worker with a configured root context, and the main thread's VM (if
+   * asked for) after them at index workerCount: ticked and reconfigured like a worker's, never picked.
+   */
   boot(): void {
     const canary = this.canary(this.pluginConfig);
     if (canary) throw new HostLoadError(canary);
-    for (let w = 0; w < this.workerCount; w++) {
+    const vms = this.workerCount + (this.opts.mainThreadVm ? 1 : 0);
+    for (let w = 0; w < vms; w++) {
       const started = this.startWorker(w);
       if ("error" in started) {
         this.shutdownWorkers();
@@ -313,7 +328,7 @@ class Host implements ProxyWasmHost {
 
   private pickWorker(worker?: number): Worker {
     const w = worker ?? this.nextWorker++ % this.workerCount;
-    const entry = this.workers[w];
+    const entry = w < this.workerCount ? this.workers[w] : undefined;
     if (!entry) throw new RangeError(`worker ${w} does not exist (workers: ${this.workerCount})`);
     if (entry.vm.failed && this.policy === "FAIL_RELOAD") this.maybeReload(w);
     return this.workers[w]!;

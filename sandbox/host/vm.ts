@@ -9,6 +9,7 @@ import { type GrpcEvent, GrpcCallouts } from "./grpc.js";
 import { HeaderMap } from "./header-map.js";
 import { type HttpCallResult, HttpCallouts } from "./http-call.js";
 import { WASI_MODULES } from "./import-table.js";
+import { MAX_MEMORY_PAGES } from "./memory-cap.js";
 import { GuestMemory } from "./memory.js";
 import { type StatsStore, VmMetrics } from "./metrics.js";
 import type { PropertyEnv } from "./properties.js";
@@ -33,6 +34,8 @@ export interface VmEnv {
   /** Envoy's log prefix for proxy_log: " <plugin> <root_id> <vm_id>", empty parts skipped. */
   logPrefix: string;
   log(level: number, worker: number, message: string): void;
+  /** Observer of every guest → host call (by import name) and host → guest malloc, e.g. to count them. */
+  onHostCall?: (name: string) => void;
   notifyQueue(receiver: QueueReceiver, token: number): void;
 }
 
@@ -159,6 +162,7 @@ export class Vm {
   }
 
   private malloc(alloc: AnyFn, size: number): number {
+    this.env.onHostCall?.("malloc");
     const saved = this.restriction;
     this.restriction = Restriction.Malloc;
     try {
@@ -183,7 +187,12 @@ export class Vm {
     for (const m of WASI_MODULES) imports[m] = wasi;
     for (const imp of this.env.info.imports) {
       if (imp.kind === "memory") {
-        this.importedMemory = new WebAssembly.Memory({ initial: imp.limits.min, maximum: imp.limits.max });
+        // Envoy's 1 GiB cap (memory-cap.ts); an import asking for more than that at start fails anyway.
+        const max =
+          imp.limits.min <= MAX_MEMORY_PAGES
+            ? Math.min(imp.limits.max ?? MAX_MEMORY_PAGES, MAX_MEMORY_PAGES)
+            : imp.limits.max;
+        this.importedMemory = new WebAssembly.Memory({ initial: imp.limits.min, maximum: max });
         imports[imp.module] = { ...imports[imp.module], [imp.name]: this.importedMemory };
       } else if (imp.kind === "table") {
         const table = new WebAssembly.Table({
@@ -200,9 +209,11 @@ export class Vm {
   /** Wraps host functions with the restricted-callback check, without per-call allocation. */
   private guard(fns: Record<string, HostFn>): Record<string, AnyFn> {
     const out: Record<string, AnyFn> = {};
+    const observe = this.env.onHostCall;
     for (const [name, fn] of Object.entries(fns)) {
       const f = fn as AnyFn;
       out[name] = (a, b, c, d, e, g, h, i, j, k, l, m) => {
+        observe?.(name);
         if (this.restriction !== Restriction.None) this.checkRestriction(name);
         return f(a, b, c, d, e, g, h, i, j, k, l, m);
       };

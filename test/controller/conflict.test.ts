@@ -2,8 +2,8 @@
 // published table keeps exactly one route for the host (a filter refuses a table with two), the
 // first Canary's rollout goes on, and once the first is deleted the second takes the host over.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
-import { healthySpec, type Json, NS, startWorld, until, type World } from "./harness.js";
+import type { ReporterSim } from "../../sandbox/reporter-sim.js";
+import { healthyReporter, healthySpec, type Json, NS, startWorld, until, type World } from "./harness.js";
 
 let world: World;
 let sim: ReporterSim;
@@ -11,13 +11,7 @@ let sim: ReporterSim;
 beforeAll(async () => {
   world = await startWorld(["reviews"]);
   const c = await world.controller();
-  sim = startReporterSim({
-    address: `127.0.0.1:${c.telemetryPort}`,
-    canary: `${NS}/first`,
-    rps: 2000,
-    failureRate: { stable: 0, canary: 0 },
-    intervalMs: 200,
-  });
+  sim = healthyReporter(c.telemetryPort, "first");
 });
 afterAll(async () => {
   sim.close();

@@ -6,6 +6,7 @@ import pino from "pino";
 import { type ControllerOptions, startController } from "../../controller/app/controller.js";
 import { canaryCrd } from "../../controller/spec/crd.js";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
+import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
 
 /** Untyped JSON from the API server, read loosely in tests. */
 // biome-ignore lint/suspicious/noExplicitAny: untyped API responses
@@ -56,6 +57,7 @@ export interface World<A extends WorldApi = KubeApiServer> {
     leaderElection?: boolean;
     api?: ControllerOptions["api"];
     statusCheckpointMs?: number;
+    maxRoutes?: number;
   }): ReturnType<typeof startController>;
   close(): Promise<void>;
 }
@@ -159,6 +161,7 @@ export async function startWorldOn<A extends WorldApi>(
         webhooks: false,
         ...(extra.api ? { api: extra.api } : {}),
         ...(extra.statusCheckpointMs !== undefined ? { statusCheckpointMs: extra.statusCheckpointMs } : {}),
+        ...(extra.maxRoutes !== undefined ? { maxRoutes: extra.maxRoutes } : {}),
         logger: pino({ level: "silent" }),
       });
       running.push(c);
@@ -205,4 +208,15 @@ export function healthySpec(steps: number[], extra: Record<string, unknown> = {}
     analysis: { minStepDuration: "2s", minRequests: 50 },
     ...extra,
   };
+}
+
+/** Filters reporting Canary `name` healthy (2000 req/s, no failures, every 200 ms) to a controller. */
+export function healthyReporter(telemetryPort: number, name: string): ReporterSim {
+  return startReporterSim({
+    address: `127.0.0.1:${telemetryPort}`,
+    canary: `${NS}/${name}`,
+    rps: 2000,
+    failureRate: { stable: 0, canary: 0 },
+    intervalMs: 200,
+  });
 }

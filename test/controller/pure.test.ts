@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { toAnalysisChecks } from "../../controller/app/analysis-checks.js";
 import { pendingCommand } from "../../controller/app/command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "../../controller/app/deletion.js";
-import { buildDirective, nextDirectiveVersion, routeTable } from "../../controller/app/directive.js";
+import {
+  buildDirective,
+  capSources,
+  nextDirectiveVersion,
+  type RouteSource,
+  routeTable,
+} from "../../controller/app/directive.js";
 import { meshIntentFor } from "../../controller/app/mesh-intent.js";
 import { revisionOf } from "../../controller/app/revision.js";
 import { statusWriteDue } from "../../controller/app/status-cadence.js";
@@ -182,6 +188,79 @@ describe("routing table", () => {
     expect(d.routes[0]!.cohort).toBe("ns/a");
     expect(nextDirectiveVersion(10, 5)).toBe(11);
     expect(nextDirectiveVersion(10, 500)).toBe(500);
+  });
+});
+
+describe("routing table cap", () => {
+  const initial = stateFromStatus(planRollout(spec), {});
+  const started = { ...initial, phase: "Progressing" as const };
+  const src = (canaryId: string, state = initial): RouteSource => ({ canaryId, spec, state });
+  const ids = (sources: RouteSource[]) => sources.map((s) => s.canaryId);
+  const cases: Array<{
+    name: string;
+    sources: RouteSource[];
+    published: string[];
+    max: number;
+    routed: string[];
+    leftOut: string[];
+  }> = [
+    {
+      name: "within the limit: all",
+      sources: [src("a"), src("b")],
+      published: [],
+      max: 2,
+      routed: ["a", "b"],
+      leftOut: [],
+    },
+    {
+      name: "over it, nothing published: by id",
+      sources: [src("c"), src("a"), src("b")],
+      published: [],
+      max: 2,
+      routed: ["a", "b"],
+      leftOut: ["c"],
+    },
+    {
+      name: "published Canaries keep their place",
+      sources: [src("a"), src("b"), src("z")],
+      published: ["z", "b"],
+      max: 2,
+      routed: ["b", "z"],
+      leftOut: ["a"],
+    },
+    {
+      name: "started rollouts before new ones (restart)",
+      sources: [src("a"), src("y", started), src("b"), src("x", started)],
+      published: [],
+      max: 2,
+      routed: ["x", "y"],
+      leftOut: ["a", "b"],
+    },
+    {
+      name: "published before started",
+      sources: [src("a", started), src("b"), src("c")],
+      published: ["c"],
+      max: 2,
+      routed: ["c", "a"],
+      leftOut: ["b"],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const capped = capSources(c.sources, new Set(c.published), c.max);
+      expect({ routed: ids(capped.routed), leftOut: capped.leftOut }).toEqual({
+        routed: c.routed,
+        leftOut: c.leftOut,
+      });
+    });
+  }
+
+  it("4097 new Canaries: the table holds 4096, sorted as published, and names the one left out", () => {
+    const sources = Array.from({ length: 4097 }, (_, i) => src(`ns/c${String(i).padStart(4, "0")}`));
+    const capped = capSources(sources, new Set());
+    expect(capped.routed).toHaveLength(4096);
+    expect(capped.leftOut).toEqual(["ns/c4096"]);
+    expect(buildDirective(1, routeTable(capped.routed)).routes).toHaveLength(4096);
   });
 });
 
