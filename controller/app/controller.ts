@@ -17,6 +17,7 @@ import { type KubeConnectOptions, loadKubeConfig } from "../kube/client.js";
 import type { RetryPolicy } from "../kube/errors.js";
 import { kubeEventRecorder } from "../kube/events.js";
 import { type LeaderElector, startLeaderElection } from "../kube/leader.js";
+import { kubeHttpRouteStore } from "../kube/http-routes.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
@@ -72,6 +73,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const notifier: Notifier = opts.webhooks === false ? nullNotifier : httpNotifier({ logger: log });
   const runner = new Runner({
     store: kubeVirtualServiceStore(kc, opts.kubeRetry),
+    httpRoutes: kubeHttpRouteStore(kc, opts.kubeRetry),
     writeStatus: async (ns, name, patch) => {
       const r = await patchCanaryStatus(kc, ns, name, patch, opts.kubeRetry);
       return r.ok ? undefined : r.error.message;
