@@ -83,8 +83,9 @@ export function unknownFields(value: unknown, schema: SchemaNode, path = ""): st
   if (value === null || typeof value !== "object") return [];
   const found: string[] = [];
   for (const [key, child] of Object.entries(value)) {
-    // The API server validates metadata as ObjectMeta, whatever the CRD says.
-    if (path === "" && key === "metadata") continue;
+    // The API server validates metadata as ObjectMeta and always keeps apiVersion/kind, whatever the
+    // CRD says (Istio's CRDs declare neither at the root).
+    if (path === "" && ["metadata", "apiVersion", "kind"].includes(key)) continue;
     const childPath = path === "" ? key : `${path}.${key}`;
     const declared = schema.properties?.[key];
     const extra = schema.additionalProperties;
