@@ -234,6 +234,7 @@ describe("controller", () => {
     expect(grants(one(installed, "ClusterRole") as Yaml)).toEqual([
       "/events: create,patch",
       "events.k8s.io/events: create,patch",
+      "gateway.networking.k8s.io/httproutes: get,update",
       "meshcanary.io/canaries/status: get,patch,update",
       "meshcanary.io/canaries: get,list,patch,update,watch",
       "networking.istio.io/destinationrules: get,list,watch",

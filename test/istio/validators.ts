@@ -135,7 +135,10 @@ export function crdValidator(crd: KubeObject): Map<string, Validator> {
     names: { kind: string };
     versions: { name: string; schema: { openAPIV3Schema: SchemaNode } }[];
   };
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  // The formats published CRDs use, accepted unchecked (ajv knows none without ajv-formats and
+  // would print a warning per use); the API server checks them.
+  const formats = Object.fromEntries(["date-time", "int32", "int64", "ipv4", "ipv6"].map((f) => [f, true]));
+  const ajv = new Ajv({ strict: false, allErrors: true, formats });
   const byType = new Map<string, Validator>();
   for (const version of spec.versions) {
     const schema = version.schema.openAPIV3Schema;
