@@ -11,10 +11,11 @@
  * header type Exact, group "", kind Service, weight 1): a defaulting API server then returns what
  * was written, and the digest of our part stays comparable.
  */
+import { headerKinds } from "./header-kinds.js";
 import { variantMatchValue } from "./http-route-match.js";
 import type { BackendRef, HeaderMatch, HttpRouteMatch, HttpRouteRule } from "./http-route-types.js";
 import { ownedPrefix } from "./render-routes.js";
-import { DEFAULT_VARIANT_HEADER, type MeshIntent } from "./types.js";
+import type { MeshIntent } from "./types.js";
 
 /** The rules a canary owns, in order: variant header rules, then pin header, then pin cookie. */
 export function renderOwnedRules(
@@ -23,28 +24,8 @@ export function renderOwnedRules(
   intent: MeshIntent,
 ): HttpRouteRule[] | { error: string } {
   const prefix = ownedPrefix(intent.canary);
-  const kinds: Array<{ suffix: string; header: string; value: (variant: string) => string; regex: boolean }> =
-    [
-      {
-        suffix: "",
-        header: intent.variantHeader ?? DEFAULT_VARIANT_HEADER,
-        value: (v) => variantMatchValue(intent, v),
-        regex: false,
-      },
-    ];
-  if (intent.pins?.header)
-    kinds.push({ suffix: "pin-", header: intent.pins.header, value: (v) => v, regex: false });
-  if (intent.pins?.cookie) {
-    const cookie = escapeRegex(intent.pins.cookie);
-    kinds.push({
-      suffix: "pin-cookie-",
-      header: "cookie",
-      value: (v) => `^(.*;\\s*)?${cookie}=${v}(;.*)?$`,
-      regex: true,
-    });
-  }
   const rules: HttpRouteRule[] = [];
-  for (const kind of kinds) {
+  for (const kind of headerKinds(intent, (v) => variantMatchValue(intent, v))) {
     for (const w of intent.weights) {
       const matches = withHeader(target.matches, kind.header, kind.value(w.variant), kind.regex);
       if ("error" in matches) return matches;
@@ -118,8 +99,4 @@ function withHeader(
     out.push({ ...m, path, headers });
   }
   return out;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -13,7 +13,7 @@
  */
 import { percentWeights } from "./percent-weights.js";
 import type { HttpMatch, HttpRoute, MeshIntent, RouteDestination } from "./types.js";
-import { DEFAULT_VARIANT_HEADER } from "./types.js";
+import { headerKinds } from "./header-kinds.js";
 import { canaryName } from "./validate-intent.js";
 
 /** Prefix of every route name a canary owns. */
@@ -47,27 +47,10 @@ export function renderOwnedRoutes(
   intent: MeshIntent,
 ): HttpRoute[] | { error: string } {
   const prefix = ownedPrefix(intent.canary);
-  const variantHeader = intent.variantHeader ?? DEFAULT_VARIANT_HEADER;
   const routes: HttpRoute[] = [];
-  const kinds: Array<{
-    suffix: string;
-    header: string;
-    value: (variant: string) => string;
-    regex?: boolean;
-  }> = [{ suffix: "", header: variantHeader, value: (v) => v }];
-  if (intent.pins?.header) kinds.push({ suffix: "pin-", header: intent.pins.header, value: (v) => v });
-  if (intent.pins?.cookie) {
-    const cookie = escapeRegex(intent.pins.cookie);
-    kinds.push({
-      suffix: "pin-cookie-",
-      header: "cookie",
-      value: (v) => `^(.*;\\s*)?${cookie}=${v}(;.*)?$`,
-      regex: true,
-    });
-  }
-  for (const kind of kinds) {
+  for (const kind of headerKinds(intent, (v) => v)) {
     for (const w of intent.weights) {
-      const match = withHeader(target.match, kind.header, kind.value(w.variant), kind.regex ?? false);
+      const match = withHeader(target.match, kind.header, kind.value(w.variant), kind.regex);
       if ("error" in match) return match;
       routes.push({
         name: `${prefix}${kind.suffix}${w.variant}`,
@@ -142,8 +125,4 @@ function withHeader(
     out.push({ ...m, headers: { ...(m.headers ?? {}), [header]: condition } } as HttpMatch);
   }
   return out;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

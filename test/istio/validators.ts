@@ -137,7 +137,9 @@ export function crdValidator(crd: KubeObject): Map<string, Validator> {
   };
   // The formats published CRDs use, accepted unchecked (ajv knows none without ajv-formats and
   // would print a warning per use); the API server checks them.
-  const formats = Object.fromEntries(["date-time", "int32", "int64", "ipv4", "ipv6"].map((f) => [f, true]));
+  const formats = Object.fromEntries(
+    ["date-time", "int32", "int64", "ipv4", "ipv6"].map((f) => [f, true as const]),
+  );
   const ajv = new Ajv({ strict: false, allErrors: true, formats });
   const byType = new Map<string, Validator>();
   for (const version of spec.versions) {
