@@ -73,7 +73,7 @@ describe.skipIf(!existsSync(WASM))("a whole release per Gateway API shape", () =
         rps: 300,
         users: 2000,
         warmupMs: 2000,
-        timeoutMs: 75_000,
+        timeoutMs: 90_000,
         reportPath: join(dir, `${shape}.json`),
         kubeconfigPath,
         out: { write: (t) => lines.push(t), isTTY: false },
@@ -135,6 +135,6 @@ describe.skipIf(!existsSync(WASM))("a whole release per Gateway API shape", () =
       expect(seen.served?.v1).toBeGreaterThan(0);
       expect(seen.served?.v2).toBeGreaterThan(0);
     },
-    110_000,
+    130_000,
   );
 });
