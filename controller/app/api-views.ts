@@ -6,6 +6,7 @@ import type { CanaryDetail, CanarySummary, CheckView, DecisionView, TimelineEntr
 import { planRollout } from "../rollout/plan.js";
 import { statusFromState } from "../rollout/status.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
+import { routingTarget } from "../spec/routing-target.js";
 import type { CanarySpec, CanaryStatus, CheckResult, Decision } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";
 import type { CanaryRecord } from "./reconciler.js";
@@ -64,7 +65,7 @@ export function detailOf(record: CanaryRecord): CanaryDetail {
     timeline,
     spec: {
       host: spec?.host ?? String(raw.host ?? ""),
-      virtualService: spec?.virtualService.name ?? String(raw.virtualService?.name ?? ""),
+      virtualService: spec ? routingTarget(spec).name : String(raw.virtualService?.name ?? ""),
       stepWeights: spec ? planRollout(spec).steps.map((s) => s.weightBp / 100) : [],
       checks: spec ? spec.analysis.checks.map((c) => c.name ?? "") : [],
       metrics: spec?.metrics?.map((m) => m.name) ?? [],

@@ -19,6 +19,7 @@ import { type KubeConnectOptions, loadKubeConfig } from "../kube/client.js";
 import type { RetryPolicy } from "../kube/errors.js";
 import { kubeEventRecorder } from "../kube/events.js";
 import { type LeaderElector, startLeaderElection } from "../kube/leader.js";
+import { kubeHttpRouteStore } from "../kube/http-routes.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { callGate } from "../notify/gate-call.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
@@ -82,6 +83,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const notifier: Notifier = opts.webhooks === false ? nullNotifier : httpNotifier({ logger: log });
   const runner = new Runner({
     store: kubeVirtualServiceStore(kc, opts.kubeRetry),
+    httpRoutes: kubeHttpRouteStore(kc, opts.kubeRetry),
     writeStatus: async (ns, name, patch) => {
       const r = await patchCanaryStatus(kc, ns, name, patch, opts.kubeRetry);
       return r.ok ? undefined : r.error.message;

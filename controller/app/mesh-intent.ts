@@ -8,6 +8,7 @@ import type { MeshIntent } from "../mesh/types.js";
 import { desiredRouting } from "../rollout/status.js";
 import type { RolloutState } from "../rollout/types.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
+import { backendOf, routingTarget } from "../spec/routing-target.js";
 
 /** The intent for a state, or undefined when the VirtualService is not to be touched (Initializing). */
 export function meshIntentFor(
@@ -15,10 +16,11 @@ export function meshIntentFor(
   spec: SpecWithDefaults,
   state: RolloutState,
 ): MeshIntent | undefined {
+  const target = routingTarget(spec);
   const base = {
     canary: canaryId,
     host: spec.host,
-    ...(spec.virtualService.route !== undefined ? { routeName: spec.virtualService.route } : {}),
+    ...(target.route !== undefined ? { routeName: target.route } : {}),
   };
   switch (state.phase) {
     case "Initializing":
@@ -26,16 +28,16 @@ export function meshIntentFor(
     case "Succeeded":
       // abTest ends on stable (0% canary): restore the original route rather than switch.
       return state.weightBp === 10000
-        ? { ...base, weights: [], active: false, finalSubset: spec.canary.subset }
+        ? { ...base, weights: [], active: false, finalSubset: backendOf(spec.canary) }
         : { ...base, weights: [], active: false };
     case "RolledBack":
     case "Aborted":
       // After undo the route found at the start is the promoted one; stable is where traffic belongs.
       return state.undone
-        ? { ...base, weights: [], active: false, finalSubset: spec.stable.subset }
+        ? { ...base, weights: [], active: false, finalSubset: backendOf(spec.stable) }
         : { ...base, weights: [], active: false };
     default: {
-      const subsets = { stable: spec.stable.subset, canary: spec.canary.subset };
+      const subsets = { stable: backendOf(spec.stable), canary: backendOf(spec.canary) };
       const weights = desiredRouting(state).variants.map((v) => ({
         variant: v.name,
         subset: subsets[v.name],

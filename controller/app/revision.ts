@@ -6,6 +6,7 @@
  * mid-rollout without restarting it.
  */
 import { createHash } from "node:crypto";
+import { backendOf } from "../spec/routing-target.js";
 import type { CanarySpec } from "../spec/schema.js";
 
 /** Annotation that names the canary build; changing it restarts the rollout. */
@@ -15,8 +16,10 @@ export function revisionOf(spec: CanarySpec, annotations: Record<string, string>
   const identity = {
     host: spec.host,
     virtualService: spec.virtualService,
-    stable: spec.stable.subset,
-    canary: spec.canary.subset,
+    // Only when set, so the revision of an existing VirtualService Canary stays what it was.
+    ...(spec.httpRoute !== undefined ? { httpRoute: spec.httpRoute } : {}),
+    stable: backendOf(spec.stable),
+    canary: backendOf(spec.canary),
     build: annotations[REVISION_ANNOTATION] ?? null,
   };
   return createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 12);

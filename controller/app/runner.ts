@@ -6,12 +6,16 @@
 import type { Logger } from "pino";
 import type { CanaryObject } from "../kube/canaries.js";
 import type { EventNote, EventRecorder } from "../kube/events.js";
+import type { HttpRouteStore } from "../kube/http-routes.js";
 import type { VirtualServiceStore } from "../kube/virtual-services.js";
 import { type ApplyOutcome, applyMesh } from "../mesh/apply.js";
+import { applyHttpRoute } from "../mesh/apply-http-route.js";
+import { planHttpRoute } from "../mesh/plan-http-route.js";
 import { planVirtualService } from "../mesh/plan-virtual-service.js";
 import type { MeshIntent } from "../mesh/types.js";
 import type { Notifier, WebhookPayload, WebhookTarget } from "../notify/webhooks.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
+import { backendOf, routingTarget } from "../spec/routing-target.js";
 import { API_VERSION, KIND } from "../spec/schema.js";
 
 /** Status writes, injected so the runner does not import the Kubernetes client. */
@@ -26,6 +30,8 @@ export type FinalizerWriter = (canary: CanaryObject, finalizers: string[]) => Pr
 
 export interface RunnerDeps {
   store: VirtualServiceStore;
+  /** HTTPRoutes, for Canaries with spec.httpRoute. */
+  httpRoutes: HttpRouteStore;
   writeStatus: StatusWriter;
   writeFinalizers: FinalizerWriter;
   recorder: EventRecorder;
@@ -36,12 +42,11 @@ export interface RunnerDeps {
 export class Runner {
   constructor(private readonly deps: RunnerDeps) {}
 
-  /** Reconciles the VirtualService to an intent (writes only on change). */
+  /** Reconciles the VirtualService or HTTPRoute to an intent (writes only on change). */
   applyMesh(canary: CanaryObject, intent: MeshIntent): Promise<ApplyOutcome> {
-    const ref = {
-      namespace: canary.metadata.namespace,
-      name: (canary.spec as SpecWithDefaults).virtualService.name,
-    };
+    const target = routingTarget(canary.spec as SpecWithDefaults);
+    const ref = { namespace: canary.metadata.namespace, name: target.name };
+    if (target.kind === "HTTPRoute") return applyHttpRoute(this.deps.httpRoutes, ref, intent);
     return applyMesh(this.deps.store, ref, intent, { checkSubsets: intent.active });
   }
 
@@ -52,13 +57,19 @@ export class Runner {
     intent: MeshIntent,
   ): Promise<true | { missing: string[] }> {
     const ns = canary.metadata.namespace;
-    const vs = await this.deps.store.get(ns, spec.virtualService.name);
-    if (!vs.ok)
-      return { missing: [`VirtualService ${ns}/${spec.virtualService.name} (${vs.error.message})`] };
+    const target = routingTarget(spec);
+    if (target.kind === "HTTPRoute") {
+      const route = await this.deps.httpRoutes.get(ns, target.name);
+      if (!route.ok) return { missing: [`HTTPRoute ${ns}/${target.name} (${route.error.message})`] };
+      const plan = planHttpRoute(route.value, intent);
+      return "error" in plan ? { missing: [plan.error] } : true;
+    }
+    const vs = await this.deps.store.get(ns, target.name);
+    if (!vs.ok) return { missing: [`VirtualService ${ns}/${target.name} (${vs.error.message})`] };
     const subsets = await this.deps.store.listDestinationRuleSubsets(ns, spec.host);
     if (!subsets.ok)
       return { missing: [`DestinationRule subsets for ${spec.host} (${subsets.error.message})`] };
-    const missing = [spec.stable.subset, spec.canary.subset]
+    const missing = [backendOf(spec.stable), backendOf(spec.canary)]
       .filter((s) => !subsets.value.includes(s))
       .map((s) => `DestinationRule subset ${s} of ${spec.host}`);
     if (missing.length > 0) return { missing };

@@ -14,6 +14,7 @@ import { planRollout } from "../rollout/plan.js";
 import { stateFromStatus } from "../rollout/status.js";
 import type { RolloutState } from "../rollout/types.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
+import { backendOf } from "../spec/routing-target.js";
 import type { Canary } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";
 import { CliError, EXIT } from "./exit.js";
@@ -84,6 +85,12 @@ export function renderCanary(doc: unknown, documents: unknown[]): Rendering | { 
   const canaryId = `${namespace}/${canary.metadata.name}`;
   const state = stateToRender(plan, canary.status);
   const intent = meshIntentFor(canaryId, spec, state);
+  if (spec.httpRoute !== undefined) {
+    return {
+      error:
+        "spec.httpRoute: meshcanary render shows VirtualService plans only; apply the Canary to see its HTTPRoute",
+    };
+  }
   const observed = findVirtualService(documents, spec, namespace);
   if ("error" in observed) return observed;
   const planned = intent ? planVirtualService(observed, intent) : { vs: observed, changed: false };
@@ -116,7 +123,7 @@ function findVirtualService(
   spec: SpecWithDefaults,
   namespace: string,
 ): VirtualService | { error: string } {
-  const wanted = spec.virtualService.name;
+  const wanted = spec.virtualService?.name ?? "";
   if (documents.length === 0) return assumedVirtualService(spec, namespace);
   const services = documents.filter((d) => kindOf(d) === "VirtualService") as VirtualService[];
   const found = services.find((vs) => vs.metadata?.name === wanted);
@@ -130,13 +137,13 @@ function findVirtualService(
 /** The VirtualService a user typically has before a rollout: every request to the stable subset. */
 function assumedVirtualService(spec: SpecWithDefaults, namespace: string): VirtualService {
   const route = {
-    ...(spec.virtualService.route !== undefined ? { name: spec.virtualService.route } : {}),
-    route: [{ destination: { host: spec.host, subset: spec.stable.subset } }],
+    ...(spec.virtualService?.route !== undefined ? { name: spec.virtualService.route } : {}),
+    route: [{ destination: { host: spec.host, subset: backendOf(spec.stable) } }],
   };
   return {
     apiVersion: "networking.istio.io/v1",
     kind: "VirtualService",
-    metadata: { name: spec.virtualService.name, namespace },
+    metadata: { name: spec.virtualService?.name ?? "", namespace },
     spec: { hosts: [spec.host], http: [route] },
   };
 }

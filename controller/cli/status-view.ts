@@ -14,6 +14,7 @@ import type {
   Transition,
 } from "../spec/schema.js";
 import { withDefaults } from "../spec/defaults.js";
+import { backendOf } from "../spec/routing-target.js";
 import { validateCanary } from "../spec/validate.js";
 
 /** History entries shown; the status keeps up to 20. */
@@ -100,8 +101,16 @@ export function statusView(canary: CanaryObject): StatusView {
     step: started ? (status.step ?? 0) + 1 : 0,
     steps: plan?.steps.length,
     weights: [
-      dropUndefined({ variant: "stable" as const, subset: spec?.stable.subset, weightBp: 10000 - weightBp }),
-      dropUndefined({ variant: "canary" as const, subset: spec?.canary.subset, weightBp }),
+      dropUndefined({
+        variant: "stable" as const,
+        subset: spec ? backendOf(spec.stable) : undefined,
+        weightBp: 10000 - weightBp,
+      }),
+      dropUndefined({
+        variant: "canary" as const,
+        subset: spec ? backendOf(spec.canary) : undefined,
+        weightBp,
+      }),
     ],
     message: status.message ?? plan?.unsupported ?? "",
     conditions: status.conditions ?? [],

@@ -18,7 +18,12 @@ export type ApplyOutcome =
   | { written: boolean; resourceVersion: string }
   | {
       error: string;
-      condition: MeshConditionReason | "VirtualServiceNotFound" | "KubeError" | "ConflictRetriesExhausted";
+      condition:
+        | MeshConditionReason
+        | "VirtualServiceNotFound"
+        | "HTTPRouteNotFound"
+        | "KubeError"
+        | "ConflictRetriesExhausted";
     };
 
 export interface ApplyOptions {

@@ -5,20 +5,25 @@
  * exactly what we last wrote (our routes + the target route's destinations).
  */
 import { createHash } from "node:crypto";
-import { type RouteDestination, STATE_ANNOTATION, type VirtualService } from "./types.js";
+import { type RouteDestination, STATE_ANNOTATION } from "./types.js";
 
-/** What one canary remembers about its VirtualService. */
-export interface CanaryMeshState {
+/** What one canary remembers about its VirtualService (or, with D = BackendRef, its HTTPRoute). */
+export interface CanaryMeshState<D = RouteDestination> {
   /** The target route's destinations before meshcanary touched them. */
-  original: RouteDestination[];
+  original: D[];
   /** Digest of the routes and destinations we last wrote (see `digestOf`). */
   digest: string;
 }
 
-export type MeshStateMap = Record<string, CanaryMeshState>;
+export type MeshStateMap<D = RouteDestination> = Record<string, CanaryMeshState<D>>;
+
+/** Any object carrying the state annotation (a VirtualService or an HTTPRoute). */
+type Annotated = { metadata?: { annotations?: Record<string, string> } };
 
 /** Reads the state map; a malformed annotation is an error, never silently dropped. */
-export function readMeshState(vs: VirtualService): { state: MeshStateMap } | { error: string } {
+export function readMeshState<D = RouteDestination>(
+  vs: Annotated,
+): { state: MeshStateMap<D> } | { error: string } {
   const raw = vs.metadata?.annotations?.[STATE_ANNOTATION];
   if (raw === undefined) return { state: {} };
   try {
@@ -34,14 +39,14 @@ export function readMeshState(vs: VirtualService): { state: MeshStateMap } | { e
         };
       }
     }
-    return { state: parsed as MeshStateMap };
+    return { state: parsed as MeshStateMap<D> };
   } catch {
     return { error: `metadata.annotations["${STATE_ANNOTATION}"]: not valid JSON: ${raw}` };
   }
 }
 
 /** Returns a copy of vs with the state map written (annotation removed when the map is empty). */
-export function writeMeshState(vs: VirtualService, state: MeshStateMap): VirtualService {
+export function writeMeshState<T extends Annotated, D>(vs: T, state: MeshStateMap<D>): T {
   const annotations = { ...(vs.metadata?.annotations ?? {}) };
   if (Object.keys(state).length === 0) delete annotations[STATE_ANNOTATION];
   else annotations[STATE_ANNOTATION] = canonicalJson(state);

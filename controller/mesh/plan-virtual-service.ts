@@ -15,7 +15,7 @@
  * Placement: our block goes to the top of spec.http on first apply; later plans keep it where it
  * is, so a route someone put above ours is not reordered.
  */
-import { canonicalJson, digestOf, type MeshStateMap, readMeshState, writeMeshState } from "./mesh-state.js";
+import { canonicalJson, digestOf, readMeshState, writeMeshState } from "./mesh-state.js";
 import {
   ownedNames,
   ownedPrefix,
@@ -114,7 +114,10 @@ export function planVirtualService(
  * "meshcanary-shop-" must not take shop-web's "meshcanary-shop-web-canary"). An inactive intent has
  * no variants, so its routes are found by prefix.
  */
-function ownership(intent: MeshIntent, stateMap: MeshStateMap): (r: HttpRoute) => boolean {
+export function ownership(
+  intent: MeshIntent,
+  stateMap: Record<string, unknown>,
+): (r: { name?: string }) => boolean {
   const mine = ownedNames(intent);
   const prefix = ownedPrefix(intent.canary);
   const longer = Object.keys(stateMap)

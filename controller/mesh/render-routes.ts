@@ -14,9 +14,8 @@
  */
 import { percentWeights } from "./percent-weights.js";
 import type { HttpMatch, HttpRoute, MeshIntent, RouteDestination } from "./types.js";
-import { DEFAULT_VARIANT_HEADER } from "./types.js";
+import { type HeaderCondition, headerKinds } from "./header-kinds.js";
 import { canaryName } from "./validate-intent.js";
-import { variantHeaderMatch, variantRouteRemovedHeaders } from "./variant-match.js";
 
 /** Prefix of every route name a canary owns. */
 export function ownedPrefix(canary: string): string {
@@ -49,35 +48,10 @@ export function renderOwnedRoutes(
   intent: MeshIntent,
 ): HttpRoute[] | { error: string } {
   const prefix = ownedPrefix(intent.canary);
-  const variantHeader = intent.variantHeader ?? DEFAULT_VARIANT_HEADER;
   const routes: HttpRoute[] = [];
-  const exact = (name: string, value: string): HeaderCondition => ({ name, condition: { exact: value } });
-  const kinds: Array<{
-    suffix: string;
-    headers: (variant: string) => HeaderCondition[];
-    removed: string[];
-  }> = [
-    {
-      suffix: "",
-      headers: (v) => variantHeaderMatch(variantHeader, v, intent.marker).map((h) => exact(h.name, h.value)),
-      removed: variantRouteRemovedHeaders(intent.marker),
-    },
-  ];
-  if (intent.pins?.header) {
-    const header = intent.pins.header;
-    kinds.push({ suffix: "pin-", headers: (v) => [exact(header, v)], removed: [] });
-  }
-  if (intent.pins?.cookie) {
-    const cookie = escapeRegex(intent.pins.cookie);
-    kinds.push({
-      suffix: "pin-cookie-",
-      headers: (v) => [{ name: "cookie", condition: { regex: `^(.*;\\s*)?${cookie}=${v}(;.*)?$` } }],
-      removed: [],
-    });
-  }
-  for (const kind of kinds) {
+  for (const kind of headerKinds(intent)) {
     for (const w of intent.weights) {
-      const match = withHeaders(target.match, kind.headers(w.variant));
+      const match = withHeaders(target.match, kind.conditions(w.variant));
       if ("error" in match) return match;
       routes.push(
         withRemovedHeaders(
@@ -93,12 +67,6 @@ export function renderOwnedRoutes(
     }
   }
   return routes;
-}
-
-/** One header condition of a rendered match. */
-interface HeaderCondition {
-  name: string;
-  condition: { exact: string } | { regex: string };
 }
 
 /** `route` also removing `names` from the request before it goes upstream (after the target's own removals). */
@@ -161,19 +129,15 @@ function withHeaders(
   const out: HttpMatch[] = [];
   for (const [i, m] of clauses.entries()) {
     const headers = { ...(m.headers ?? {}) };
-    for (const { name, condition } of conditions) {
+    for (const { name, value, regex } of conditions) {
       if (headers[name] !== undefined) {
         return {
           error: `target route match[${i}] already matches header "${name}"; cannot add the meshcanary condition`,
         };
       }
-      headers[name] = condition;
+      headers[name] = regex ? { regex: value } : { exact: value };
     }
     out.push({ ...m, headers } as HttpMatch);
   }
   return out;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -63,13 +63,22 @@ function Opaque(description: string) {
 const Subset = (who: string) =>
   Obj(
     {
-      subset: Type.String({
-        description: `DestinationRule subset of the ${who} version`,
-        minLength: 1,
-        maxLength: 63,
-      }),
+      subset: Type.Optional(
+        Type.String({
+          description: `DestinationRule subset of the ${who} version (with spec.virtualService)`,
+          minLength: 1,
+          maxLength: 63,
+        }),
+      ),
+      service: Type.Optional(
+        Type.String({
+          description: `Kubernetes Service of the ${who} version, e.g. reviews-v1 (with spec.httpRoute: a backendRef)`,
+          pattern: NAME_PATTERN,
+          maxLength: 63,
+        }),
+      ),
     },
-    `The ${who} version`,
+    `The ${who} version: a subset (VirtualService) or a Service (HTTPRoute)`,
   );
 
 const CanaryStep = Obj(
@@ -380,18 +389,38 @@ export const CanarySpecSchema = Obj(
       minLength: 1,
       maxLength: 253,
     }),
-    virtualService: Obj(
-      {
-        name: Type.String({
-          description: "VirtualService routing the host (same namespace)",
-          minLength: 1,
-          maxLength: 253,
-        }),
-        route: Type.Optional(
-          Type.String({ description: "Name of the http route to split when the VirtualService has several" }),
-        ),
-      },
-      "The user's VirtualService; meshcanary adds its own meshcanary-* routes on top",
+    virtualService: Type.Optional(
+      Obj(
+        {
+          name: Type.String({
+            description: "VirtualService routing the host (same namespace)",
+            minLength: 1,
+            maxLength: 253,
+          }),
+          route: Type.Optional(
+            Type.String({
+              description: "Name of the http route to split when the VirtualService has several",
+            }),
+          ),
+        },
+        "The user's VirtualService; meshcanary adds its own meshcanary-* routes on top",
+      ),
+    ),
+    httpRoute: Type.Optional(
+      Obj(
+        {
+          name: Type.String({
+            description:
+              "Gateway API HTTPRoute routing the host (same namespace; parentRef a Service or Gateway)",
+            minLength: 1,
+            maxLength: 253,
+          }),
+          rule: Type.Optional(
+            Type.String({ description: "Name of the rule to split when the HTTPRoute has several" }),
+          ),
+        },
+        "The user's HTTPRoute (sidecar + Gateway API, or ambient waypoint); meshcanary adds meshcanary-* rules",
+      ),
     ),
     stable: Subset("stable"),
     canary: Subset("canary"),

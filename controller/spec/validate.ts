@@ -5,6 +5,7 @@
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import { parseDuration } from "./durations.js";
+import { routingErrors } from "./routing-target.js";
 import { type AnalysisCheck, type Canary, CanarySchema, type CanarySpec } from "./schema.js";
 
 /** One problem in a Canary, e.g. `{ path: "spec.strategy.canary.steps[2].weight", message: "..." }`. */
@@ -149,9 +150,7 @@ export function specErrors(spec: CanarySpec, at: string, errors: SpecError[] = [
     return parsed.ok ? parsed.ms : undefined;
   };
 
-  if (spec.stable.subset === spec.canary.subset) {
-    add("canary.subset", `must differ from stable.subset, got ${show(spec.canary.subset)} for both`);
-  }
+  routingErrors(spec, add);
   strategyErrors(spec, add, duration);
   const sticky = spec.sticky;
   if (sticky !== undefined && (sticky.header === undefined) === (sticky.cookie === undefined)) {

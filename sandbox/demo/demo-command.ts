@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { runDemo } from "./run-demo.js";
 import type { Fault } from "./scenario-state.js";
+import { SHAPES } from "./shapes.js";
 import { CliError, EXIT } from "../../controller/cli/exit.js";
 
 const SCENARIOS = ["healthy", "faulty", "both"] as const;
@@ -55,12 +56,18 @@ export function demoCommand(): Command {
     )
     .option("--rps <n>", "requests per second per service", "300")
     .option("--users <n>", "distinct sticky users per service", "2000")
+    .option("--shape <shape>", `mesh shape: ${SHAPES.join(" | ")}`, "sidecar")
     .option("--keep", "keep serving (dashboard, API, sidecar) after the summary until Ctrl-C")
     .option("--report <path>", "JSON timeline report", "build/demo-report.json")
     .action(async (o) => {
       if (!(SCENARIOS as readonly string[]).includes(o.scenario))
         throw new CliError(
           `--scenario: expected ${SCENARIOS.join(", ")}, got ${JSON.stringify(o.scenario)}`,
+          EXIT.usage,
+        );
+      if (!(SHAPES as readonly string[]).includes(o.shape))
+        throw new CliError(
+          `--shape: expected ${SHAPES.join(", ")}, got ${JSON.stringify(o.shape)}`,
           EXIT.usage,
         );
       const fault = parseFault(o.fault);
@@ -72,6 +79,7 @@ export function demoCommand(): Command {
         rps: positive("--rps", o.rps, true),
         users: positive("--users", o.users, true),
         reportPath: o.report,
+        shape: o.shape,
         ...(o.keep ? { keepUntil: interrupted() } : {}),
         out: {
           write: (t) => process.stdout.write(t),

@@ -23,8 +23,16 @@ import {
   startVirtualServiceSource,
   type VirtualServiceSource,
 } from "../sidecar/virtual-service-source.js";
+import { startHttpRouteSource } from "../sidecar/http-route-source.js";
 import { type KubeRest, kubeRest } from "./kube-objects.js";
 import { DEMO_NAMESPACE, filterWiring, repoRoot, stageManifests, wasmPlugin } from "./manifests.js";
+import {
+  gatewayApiManifests,
+  gatewayApiMeshView,
+  type MeshShape,
+  proxyNode,
+  wasmPluginPath,
+} from "./shapes.js";
 
 /** One service of the sandbox and the versions (DestinationRule subsets v1, v2, ...) it runs. */
 export interface ServiceSetup {
@@ -52,6 +60,8 @@ export interface SandboxOptions {
   apiPort?: number;
   /** Controller log; default silent. */
   logger?: Logger;
+  /** Mesh shape (sidecar + VirtualService, sidecar + Gateway API, ambient waypoint); default sidecar. */
+  shape?: MeshShape;
 }
 
 /** A user served by another version than before (seen by the load generator). */
@@ -63,6 +73,8 @@ export interface Transition {
 
 export interface Sandbox {
   root: string;
+  /** The mesh shape this sandbox runs. */
+  shape: MeshShape;
   kubeApi: KubeApiServer;
   kubeconfigPath: string;
   kube: KubeRest;
@@ -114,6 +126,17 @@ export function endpointsFor(
     }
   }
   return out;
+}
+
+/** Each demo app's endpoint by "<service>/<version>", labelled version=<version>. */
+function appEndpoints(apps: ReadonlyMap<string, DemoApp>): Map<string, ServiceView["endpoints"][number]> {
+  return new Map(
+    [...apps].map(([key, app]) => {
+      const url = new URL(app.url);
+      const version = key.slice(key.indexOf("/") + 1);
+      return [key, { address: url.hostname, port: Number(url.port), labels: { version } }];
+    }),
+  );
 }
 
 /** Port every sandbox service is named with in routes and clusters (Istio: the Service port). */
@@ -171,7 +194,8 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   const root = opts.root ?? repoRoot();
   const wasmPath = join(root, "build", "meshcanary.wasm");
   readWasm(wasmPath); // a missing build fails here with a clear message, whichever sidecar runs
-  const wiring = filterWiring(wasmPlugin(root));
+  const shape = opts.shape ?? "sidecar";
+  const wiring = filterWiring(wasmPlugin(root, wasmPluginPath(shape)));
   if (wiring instanceof Error) throw wiring;
   const hostOf = (service: string) => `${service}.${DEMO_NAMESPACE}.svc.cluster.local`;
 
@@ -181,13 +205,12 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   mkdirSync(dirname(kubeconfigPath), { recursive: true });
   kubeApi.writeKubeconfig(kubeconfigPath);
   const kube = kubeRest(kubeApi.kubeconfig());
-  for (const m of [
-    ...stageManifests(
-      root,
-      opts.services.map((s) => s.name),
-    ),
-    wasmPlugin(root),
-  ]) {
+  const names = opts.services.map((s) => s.name);
+  const staged =
+    shape === "sidecar"
+      ? stageManifests(root, names)
+      : [...stageManifests(root, []), ...gatewayApiManifests(root, names)];
+  for (const m of [...staged, wasmPlugin(root, wasmPluginPath(shape))]) {
     const applied = await kube.apply(m);
     if (applied instanceof Error) throw applied;
   }
@@ -207,6 +230,15 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   if (!source.ok) throw new Error(source.error);
   const routing = source.value;
   closers.push(() => routing.close());
+  const httpRoutes = shape === "sidecar" ? undefined : await startHttpRouteSource(kc);
+  if (httpRoutes && !httpRoutes.ok) throw new Error(httpRoutes.error);
+  if (httpRoutes) closers.push(() => httpRoutes.value.close());
+  const meshView = () => {
+    const view = meshViewFor(routing, apps, DEMO_NAMESPACE);
+    return httpRoutes
+      ? gatewayApiMeshView(view, httpRoutes.value.httpRoutes(), appEndpoints(apps), SERVICE_PORT)
+      : view;
+  };
 
   const token = randomBytes(16).toString("hex");
   const apiToken = randomBytes(16).toString("hex");
@@ -237,16 +269,16 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     wasmPath,
     pluginConfig: wiring.pluginConfig,
     ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: token } } : {}),
-    node: { pod: "demo-client-0", namespace: DEMO_NAMESPACE, workload: "demo-client" },
+    node: proxyNode(shape),
     failurePolicy: "FAIL_OPEN",
     controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
-    mesh: () => meshViewFor(routing, apps, DEMO_NAMESPACE),
+    mesh: meshView,
     workers: opts.workers ?? 2,
   });
   closers.push(() => dataPlane.close());
   // istiod's push: every VirtualService/DestinationRule change reaches the sidecar, one at a time.
   let pushing = Promise.resolve();
-  routing.onChange(() => {
+  const push = () => {
     pushing = pushing.then(() =>
       dataPlane
         .update()
@@ -254,7 +286,9 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
           (opts.logger ?? pino({ level: "silent" })).warn({ err }, "sidecar update failed"),
         ),
     );
-  });
+  };
+  routing.onChange(push);
+  httpRoutes?.value.onChange(push);
 
   const loads = new Map<string, LoadGenerator>();
   const transitions = new Map<string, Transition[]>();
@@ -282,6 +316,7 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   };
   return {
     root,
+    shape,
     kubeApi,
     kubeconfigPath,
     kube,

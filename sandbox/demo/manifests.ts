@@ -55,8 +55,8 @@ export function stageManifests(root: string, services: readonly string[]): Manif
 }
 
 /** The WasmPlugin of istio/wasmplugin.yaml; its pluginConfig is the sidecar filter's configuration. */
-export function wasmPlugin(root: string): Manifest {
-  return only(root, "istio/wasmplugin.yaml", "WasmPlugin");
+export function wasmPlugin(root: string, path = "istio/wasmplugin.yaml"): Manifest {
+  return only(root, path, "WasmPlugin");
 }
 
 /** The filter's controller cluster and token variable, as the WasmPlugin configures them. */
@@ -133,8 +133,9 @@ export function demoCanary(
   service: string,
   steps: readonly DemoStep[],
   analysis: DemoAnalysis = DEMO_ANALYSIS,
+  samplePath = "istio/samples/canary.yaml",
 ): Manifest {
-  const sample = renameService(only(root, "istio/samples/canary.yaml", "Canary"), service);
+  const sample = renameService(only(root, samplePath, "Canary"), service);
   const spec = sample.spec as Record<string, unknown>;
   return {
     apiVersion: sample.apiVersion,
@@ -142,7 +143,7 @@ export function demoCanary(
     metadata: { name: service, namespace: sample.metadata.namespace ?? DEMO_NAMESPACE },
     spec: {
       host: spec.host,
-      virtualService: spec.virtualService,
+      ...(spec.httpRoute ? { httpRoute: spec.httpRoute } : { virtualService: spec.virtualService }),
       stable: spec.stable,
       canary: spec.canary,
       sticky: spec.sticky,

@@ -12,6 +12,7 @@ import { demoCanary } from "./manifests.js";
 import { checksHeader, renderSummary, summaryRow, type SummaryRow } from "./render.js";
 import { analysisFor, type Output, runScenarios, type ScenarioOptions, scenarioPlans } from "./scenario.js";
 import { failureOf, type ScenarioState } from "./scenario-state.js";
+import type { MeshShape } from "./shapes.js";
 
 export interface DemoOptions extends ScenarioOptions {
   /** Requests per second per service. */
@@ -24,6 +25,8 @@ export interface DemoOptions extends ScenarioOptions {
   kubeconfigPath?: string;
   /** Stable-only traffic before the Canaries are applied, ms; default 3000. */
   warmupMs?: number;
+  /** Mesh shape to run the release in; default sidecar (VirtualService). */
+  shape?: MeshShape;
   /** Give up on unfinished scenarios after this long, ms; default 170 s. */
   timeoutMs?: number;
   /** Keep everything running after the summary until this resolves (e.g. Ctrl-C). */
@@ -42,7 +45,7 @@ export interface DemoReport {
   durationMs: number;
   kubeconfig: string;
   dashboard: string;
-  options: { scenario: string; speed: number; fault: unknown; rps: number; users: number };
+  options: { scenario: string; speed: number; fault: unknown; rps: number; users: number; shape: string };
   summary: SummaryRow[];
   scenarios: {
     name: string;
@@ -96,6 +99,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       versions: { [p.stableVersion]: {}, [p.canaryVersion]: {} },
     })),
     load: { rps: opts.rps, users: opts.users },
+    ...(opts.shape ? { shape: opts.shape } : {}),
     ...(opts.kubeconfigPath ? { kubeconfigPath: opts.kubeconfigPath } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
@@ -140,6 +144,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         fault: opts.fault,
         rps: opts.rps,
         users: opts.users,
+        shape: sandbox.shape,
       },
       summary,
       scenarios: states.map(scenarioReport),

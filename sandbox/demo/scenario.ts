@@ -9,6 +9,7 @@ import type { LoadGenerator } from "../apps/load-generator.js";
 import type { Sandbox } from "./environment.js";
 import { demoCanary, DEMO_ANALYSIS, DEMO_NAMESPACE, type DemoAnalysis, type DemoStep } from "./manifests.js";
 import { eventLine, renderScenario } from "./render.js";
+import { canarySamplePath } from "./shapes.js";
 import {
   type Counters,
   faultDue,
@@ -199,7 +200,8 @@ export async function runScenarios(
 ): Promise<ScenarioState[]> {
   let states: ScenarioState[] = [];
   for (const plan of plans) {
-    const canary = demoCanary(sandbox.root, plan.service, plan.steps, analysisFor(opts.speed));
+    const sample = canarySamplePath(sandbox.shape);
+    const canary = demoCanary(sandbox.root, plan.service, plan.steps, analysisFor(opts.speed), sample);
     const applied = await sandbox.kube.apply(canary);
     if (applied instanceof Error) throw applied;
     states.push(initialState(plan, Date.now()));

@@ -21,6 +21,8 @@ export interface NamespacedVirtualService {
   namespace: string;
   name: string;
   spec: VirtualServiceSpec;
+  /** Generated from a Gateway API HTTPRoute (gateway-api-routes.ts): prefixes match whole path segments. */
+  gatewaySemantics?: boolean;
 }
 
 /** A Kubernetes Service as the proxy sees it: its FQDN, its port and its pods. */
@@ -199,7 +201,7 @@ function routesFor(service: ServiceView, view: MeshView, portOf: (h: string) => 
       const removed = http.headers?.request?.remove ?? [];
       out.push({
         name: http.name ?? `${vs.name}-${i}`,
-        match: routeMatch(`${where}.match[${j}]`, m),
+        match: segmentPrefix(routeMatch(`${where}.match[${j}]`, m), vs.gatewaySemantics === true),
         route: action,
         // Istio: HTTPRoute.headers.request.remove → Route.request_headers_to_remove.
         ...(removed.length > 0 ? { request_headers_to_remove: removed } : {}),
@@ -207,6 +209,13 @@ function routesFor(service: ServiceView, view: MeshView, portOf: (h: string) => 
     });
   });
   return out;
+}
+
+/** Istio under gateway semantics: a prefix other than "/" matches whole path segments (path_separated_prefix). */
+function segmentPrefix(match: Json, gatewaySemantics: boolean): Json {
+  if (!gatewaySemantics || typeof match.prefix !== "string" || match.prefix === "/") return match;
+  const { prefix, ...rest } = match;
+  return { path_separated_prefix: prefix, ...rest };
 }
 
 /** The outbound route configuration (named by port, as Istio names it) and every cluster. */

@@ -148,6 +148,17 @@ const ENTRIES: Entry[] = [
     deleteReturns: "object",
     shortNames: ["pdb"],
   },
+  // Served without its schema (like the Istio kinds): HTTPRoute's CEL rules cannot be evaluated
+  // here, so the planner writes only what the real CRD accepts (test/kube-real checks it there).
+  {
+    group: "gateway.networking.k8s.io",
+    versions: ["v1", "v1beta1"],
+    plural: "httproutes",
+    kind: "HTTPRoute",
+    namespaced: true,
+    status: true,
+    deleteReturns: "object",
+  },
   {
     group: "extensions.istio.io",
     versions: ["v1alpha1"],

@@ -13,10 +13,20 @@ import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildWasmImage } from "../../controller/oci/image.js";
 import { kustomizeBuild, readObjects } from "./kustomize.js";
+import { publishedValidators } from "./published-schemas.js";
 import { crdValidator, type KubeObject, validatorFor } from "./validators.js";
 
 const CRD_PATH = "istio/crd/canaries.meshcanary.io.yaml";
-const KUSTOMIZATIONS = ["istio", "istio/samples", "istio/samples/gated", "istio/gateway"];
+const KUSTOMIZATIONS = [
+  "istio",
+  "istio/samples",
+  "istio/samples/gated",
+  "istio/gateway",
+  "istio/samples/ambient",
+  "istio/ambient",
+  "istio/ambient/traffic-extension",
+  "istio/gateway-api",
+];
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -28,7 +38,10 @@ function yamlFiles(dir: string): string[] {
 
 const files = yamlFiles("istio");
 const crdExists = existsSync(CRD_PATH);
-const crds = crdExists ? crdValidator(readObjects(CRD_PATH, [])[0]!) : new Map();
+const crds = new Map([
+  ...(crdExists ? crdValidator(readObjects(CRD_PATH, [])[0]!) : []),
+  ...publishedValidators(),
+]);
 
 /** Parsed YAML is navigated freely here; a wrong path fails the expectation that reads it. */
 // biome-ignore lint/suspicious/noExplicitAny: untyped YAML documents
@@ -224,6 +237,7 @@ describe("controller", () => {
       "authentication.k8s.io/tokenreviews: create",
       "authorization.k8s.io/subjectaccessreviews: create",
       "events.k8s.io/events: create,patch",
+      "gateway.networking.k8s.io/httproutes: get,update",
       "meshcanary.io/canaries/status: get,patch,update",
       "meshcanary.io/canaries: get,list,patch,update,watch",
       "networking.istio.io/destinationrules: get,list,watch",

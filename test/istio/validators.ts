@@ -83,8 +83,9 @@ export function unknownFields(value: unknown, schema: SchemaNode, path = ""): st
   if (value === null || typeof value !== "object") return [];
   const found: string[] = [];
   for (const [key, child] of Object.entries(value)) {
-    // The API server validates metadata as ObjectMeta, whatever the CRD says.
-    if (path === "" && key === "metadata") continue;
+    // The API server validates metadata as ObjectMeta and always keeps apiVersion/kind, whatever the
+    // CRD says (Istio's CRDs declare neither at the root).
+    if (path === "" && ["metadata", "apiVersion", "kind"].includes(key)) continue;
     const childPath = path === "" ? key : `${path}.${key}`;
     const declared = schema.properties?.[key];
     const extra = schema.additionalProperties;
@@ -134,7 +135,12 @@ export function crdValidator(crd: KubeObject): Map<string, Validator> {
     names: { kind: string };
     versions: { name: string; schema: { openAPIV3Schema: SchemaNode } }[];
   };
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  // The formats published CRDs use, accepted unchecked (ajv knows none without ajv-formats and
+  // would print a warning per use); the API server checks them.
+  const formats = Object.fromEntries(
+    ["date-time", "int32", "int64", "ipv4", "ipv6"].map((f) => [f, true as const]),
+  );
+  const ajv = new Ajv({ strict: false, allErrors: true, formats });
   const byType = new Map<string, Validator>();
   for (const version of spec.versions) {
     const schema = version.schema.openAPIV3Schema;
