@@ -20,6 +20,7 @@ import { type LeaderElector, startLeaderElection } from "../kube/leader.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
+import type { IdentityMode } from "../telemetry/identity.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { ControllerApiBackend } from "./api-backend.js";
 import { Reconciler } from "./reconciler.js";
@@ -28,8 +29,8 @@ import { idOf, Runner } from "./runner.js";
 export interface ControllerOptions extends KubeConnectOptions {
   /** Namespace to watch; default all. */
   namespace?: string;
-  /** Telemetry gRPC listener; token = shared secret filters must send. */
-  telemetry: { port: number; host: string; token?: string };
+  /** Telemetry gRPC listener; token = shared secret filters must send; identity = how reporters are identified. */
+  telemetry: { port: number; host: string; token?: string; identity?: IdentityMode };
   leaderElection: {
     enabled: boolean;
     namespace: string;
@@ -89,6 +90,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const server: TelemetryServer = await startTelemetryServer({
     address: `${opts.telemetry.host}:${opts.telemetry.port}`,
     token: opts.telemetry.token,
+    ...(opts.telemetry.identity ? { identity: opts.telemetry.identity } : {}),
     isKnownCanary: (id) => reconciler?.has(id) ?? false,
     serving: () => leading,
     logger: log,
