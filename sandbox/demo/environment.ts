@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import pino, { type Logger } from "pino";
 import { type RunningController, startController } from "../../controller/app/controller.js";
 import { loadKubeConfig } from "../../controller/kube/client.js";
+import { issueReporterCredential } from "../../controller/security/reporter-credential.js";
 import { type AppBehaviour, type DemoApp, startDemoApp } from "../apps/demo-app.js";
 import { type LoadGenerator, startLoad } from "../apps/load-generator.js";
 import { type DataPlane, type DataPlaneKind, preferredKind, startDataPlane } from "../data-plane.js";
@@ -208,12 +209,19 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   const routing = source.value;
   closers.push(() => routing.close());
 
-  const token = randomBytes(16).toString("hex");
+  // No mesh here: the controller issues the sidecar a credential for its own pod (issue #14).
+  const reporterSecret = randomBytes(32).toString("hex");
+  const client = { pod: "demo-client-0", namespace: DEMO_NAMESPACE };
+  const credential = issueReporterCredential(reporterSecret, client);
   const apiToken = randomBytes(16).toString("hex");
   const launch = (telemetryPort: number, apiPort: number) =>
     startController({
       kubeconfigText: kubeApi.kubeconfig(),
-      telemetry: { host: "127.0.0.1", port: telemetryPort, token },
+      telemetry: {
+        host: "127.0.0.1",
+        port: telemetryPort,
+        identity: { kind: "credentials", secret: reporterSecret },
+      },
       leaderElection: { enabled: false, namespace: "", name: "", identity: "demo", leaseDurationSeconds: 15 },
       tickMs: opts.tickMs ?? 250,
       webhooks: false,
@@ -236,8 +244,8 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     root,
     wasmPath,
     pluginConfig: wiring.pluginConfig,
-    ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: token } } : {}),
-    node: { pod: "demo-client-0", namespace: DEMO_NAMESPACE, workload: "demo-client" },
+    ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: credential } } : {}),
+    node: { ...client, workload: "demo-client" },
     failurePolicy: "FAIL_OPEN",
     controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
     mesh: () => meshViewFor(routing, apps, DEMO_NAMESPACE),
