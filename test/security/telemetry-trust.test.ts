@@ -2,6 +2,8 @@
 // and the controller command's identity flags.
 import { describe, expect, it } from "vitest";
 import { controllerOptions } from "../../controller/cli/controller-command.js";
+import { main } from "../../controller/cli/main.js";
+import { reporterCredential } from "../../controller/cli/reporter-credential-command.js";
 import { placeholderSecret, weakSecret } from "../../controller/security/placeholder-secrets.js";
 import {
   issueReporterCredential,
@@ -139,5 +141,39 @@ describe("controller command identity options", () => {
     expect(() => controllerOptions(flags(), { MESHCANARY_API_TOKEN: "change-me" }, noFiles)).toThrow(
       'MESHCANARY_API_TOKEN: refusing placeholder secret "change-me"',
     );
+  });
+});
+
+describe("meshcanary reporter-credential", () => {
+  const secret = "ab".repeat(16);
+  it("issues the credential the controller verifies for that pod", () => {
+    const c = reporterCredential({ namespace: "shop", pod: "web-0" }, { MESHCANARY_REPORTER_SECRET: secret });
+    expect(verifyReporterCredential(secret, c)).toEqual({ namespace: "shop", pod: "web-0" });
+    expect(c).not.toContain(secret);
+  });
+
+  it.each([
+    [
+      { namespace: "Shop", pod: "web-0" },
+      { MESHCANARY_REPORTER_SECRET: secret },
+      '--namespace: expected a Kubernetes name, got "Shop"',
+    ],
+    [
+      { namespace: "shop", pod: "web/0" },
+      { MESHCANARY_REPORTER_SECRET: secret },
+      '--pod: expected a Kubernetes name, got "web/0"',
+    ],
+    [{ namespace: "shop", pod: "web-0" }, {}, "MESHCANARY_REPORTER_SECRET: unset or empty"],
+    [
+      { namespace: "shop", pod: "web-0" },
+      { MESHCANARY_REPORTER_SECRET: "change-me-before-install" },
+      "refusing placeholder",
+    ],
+  ])("%o refused: %s", (opts, env, why) => {
+    expect(() => reporterCredential(opts, env)).toThrow(why);
+  });
+
+  it("is a subcommand of the CLI (usage error without its options)", async () => {
+    expect(await main(["reporter-credential", "--pod", "web-0"])).toBe(2);
   });
 });
