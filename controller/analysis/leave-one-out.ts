@@ -2,15 +2,16 @@
  * No single reporter decides (issue #14): a decisive verdict (pass or fail) stands only if it also
  * holds with any one reporter group's data left out. The groups are the reporters themselves while a
  * canary has at most REPORTER_GROUPS of them (telemetry/reporter-groups.ts). A forger's data can then
- * delay a decision the others' data support, not make one they do not: the run without the
+ * delay a decision the others' data support, not make one they do not: the analysis without the
  * forger's group must reach the same verdict on its own.
- * Each leave-one-out run is a fresh `evaluate` over the step's windows at the same alpha, so requiring
- * it as well can only remove verdicts: the false-verdict rate is at most the main analysis' alpha.
- * Pure: no clock, no I/O.
+ * Each leave-one-out analysis runs beside the pooled one at the same alpha, window by window, with
+ * its state kept in the pooled state (`leaveOneOut`), so a tick costs one window per group and a
+ * restart resumes them. Requiring them as well can only remove verdicts: the false-verdict rate is
+ * at most the pooled analysis' alpha. Pure: no clock, no I/O.
  */
-import { addStats, emptyStats } from "../telemetry/windows.js";
 import type { VariantStats, WindowPoint } from "../telemetry/types.js";
-import { type AnalysisInput, type AnalysisResult, evaluate } from "./analyze.js";
+import { addStats, emptyStats } from "../telemetry/windows.js";
+import { type AnalysisInput, type AnalysisResult, type AnalysisState, evaluate } from "./analyze.js";
 
 /** Why a decisive verdict was held: it rests on one reporter group. */
 export interface ReporterHold {
@@ -58,37 +59,69 @@ export function withoutGroup(windows: readonly WindowPoint[], left: number): Win
 }
 
 /**
- * `evaluate`, then the leave-one-out rule: a pass or fail with two or more reporter groups in the
- * windows is replaced by inconclusive (with the hold) when leaving any one group out gives another
- * verdict. `reporters` names each group's reporters for the reason. State is the pooled analysis'.
+ * The leave-one-out states to continue from: those kept, plus, for a group first seen in `fresh`,
+ * the pooled state before it (the group had no data in what that state consumed). A pooled state
+ * kept without them (an older controller's) cannot be split after the fact: they start over.
+ */
+function previousStates(
+  pooled: AnalysisState | undefined,
+  fresh: readonly WindowPoint[],
+): Map<number, AnalysisState | undefined> {
+  const kept = pooled?.leaveOneOut;
+  const startOver = pooled !== undefined && pooled.lastWindowMs !== null && kept === undefined;
+  const out = new Map<number, AnalysisState | undefined>();
+  for (const [g, s] of Object.entries(kept ?? {})) out.set(Number(g), s);
+  for (const g of groupsWithData(fresh)) {
+    if (!out.has(g)) out.set(g, startOver ? undefined : withoutLeaveOneOut(pooled));
+  }
+  return out;
+}
+
+function withoutLeaveOneOut(s: AnalysisState | undefined): AnalysisState | undefined {
+  if (!s) return s;
+  const { leaveOneOut: _, ...rest } = s;
+  return rest;
+}
+
+/**
+ * `evaluate`, plus one analysis per reporter group without that group. A pass or fail with two or
+ * more groups seen in the step is replaced by inconclusive (with the hold) when any of them reaches
+ * another verdict. `reporters` names each group's reporters for the reason.
  */
 export function evaluateRobust(
   input: AnalysisInput,
-  previous: Parameters<typeof evaluate>[1],
+  previous: AnalysisState | undefined,
   reporters: ReadonlyMap<number, string[]> = new Map(),
 ): RobustResult | Error {
-  const main = evaluate(input, previous);
-  if (main instanceof Error || main.verdict === "inconclusive") return main;
-  const groups = groupsWithData(input.windows);
-  if (groups.length < 2) return main;
-  // The pooled run already held the verdict for sustainedFor; a fresh run would start that clock over.
+  const pooledBefore = previous?.version === 2 ? previous : undefined;
+  const main = evaluate(input, withoutLeaveOneOut(pooledBefore));
+  if (main instanceof Error) return main;
+  const last = pooledBefore?.lastWindowMs ?? null;
+  const fresh = input.windows.filter((w) => last === null || w.startMs > last);
+  const states = previousStates(pooledBefore, fresh);
+  if (states.size === 0) return main;
+  // The pooled run already holds a verdict for sustainedFor; these only have to agree with it.
   const checks = input.checks.map((c) => ({ ...c, sustainedForMs: 0 }));
-  for (const g of groups) {
+  const leaveOneOut: Record<string, AnalysisState> = {};
+  let hold: ReporterHold | undefined;
+  for (const [g, before] of states) {
+    const windows = before === undefined ? input.windows : fresh;
     const loo = evaluate(
-      { ...input, checks, windows: withoutGroup(input.windows, g), baselines: main.state.baselines },
-      undefined,
+      { ...input, checks, windows: withoutGroup(windows, g), baselines: main.state.baselines },
+      before,
     );
-    const without = loo instanceof Error ? "inconclusive" : loo.verdict;
-    if (without !== main.verdict) {
-      const hold = { verdict: main.verdict, group: g, reporters: reporters.get(g) ?? [], without };
-      return { ...main, verdict: "inconclusive", reporterHold: hold };
-    }
+    if (loo instanceof Error) return loo;
+    leaveOneOut[g] = loo.state;
+    if (!hold && main.verdict !== "inconclusive" && states.size >= 2 && loo.verdict !== main.verdict)
+      hold = { verdict: main.verdict, group: g, reporters: reporters.get(g) ?? [], without: loo.verdict };
   }
-  return main;
+  const state = { ...main.state, leaveOneOut };
+  return hold ? { ...main, verdict: "inconclusive", state, reporterHold: hold } : { ...main, state };
 }
 
 /** One line for status: which reporters a held verdict rested on. */
 export function describeHold(h: ReporterHold): string {
   const who = h.reporters.length > 0 ? h.reporters.join(", ") : `reporter group ${h.group}`;
-  return `${h.verdict} held: it rests on ${who}; without ${h.reporters.length === 1 ? "it" : "them"} the analysis is ${h.without} (no single reporter decides)`;
+  const them = h.reporters.length === 1 ? "it" : "them";
+  return `${h.verdict} held: it rests on ${who}; without ${them} the analysis is ${h.without} (no single reporter decides)`;
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { AnalysisInput } from "../../controller/analysis/analyze.js";
+import type { AnalysisInput, AnalysisState } from "../../controller/analysis/analyze.js";
 import { evaluate } from "../../controller/analysis/analyze.js";
 import type { Check } from "../../controller/analysis/checks.js";
 import {
   describeHold,
   evaluateRobust,
   groupsWithData,
+  type RobustResult,
   withoutGroup,
 } from "../../controller/analysis/leave-one-out.js";
 import { binomial, mulberry32, SIM_CANARY, SIM_STABLE } from "../../controller/analysis/simulate.js";
@@ -16,6 +17,8 @@ import { countStats, Windows } from "../../controller/telemetry/windows.js";
 interface Reporter {
   canary: [requests: number, failure: number];
   stable: [requests: number, failure: number];
+  /** First second it reports in (default 0). */
+  from?: number;
 }
 
 /** Windows built the way the telemetry server builds them: each reporter's delta into its group. */
@@ -24,6 +27,7 @@ function traffic(reporters: Reporter[], seconds: number, seed = 7): WindowPoint[
   const windows = new Windows();
   for (let t = 0; t < seconds; t++) {
     reporters.forEach((r, group) => {
+      if (t < (r.from ?? 0)) return;
       for (const [variant, [n, p]] of [
         [SIM_CANARY, r.canary],
         [SIM_STABLE, r.stable],
@@ -104,10 +108,42 @@ describe("no single reporter decides (leave-one-out)", () => {
       expect(robust.reporterHold?.group).toBe(c.heldBy);
       if (c.heldBy !== undefined)
         expect(describeHold(robust.reporterHold!)).toMatch(/held: it rests on team-x\/forger-0; without it/);
-      // The pooled analysis' state is kept either way, so it resumes where it stopped.
-      expect(robust.state).toEqual(pooled.state);
+      // The pooled analysis' state is kept either way, beside one state per reporter group.
+      const { leaveOneOut, ...rest } = robust.state;
+      expect(rest).toEqual(pooled.state);
+      expect(Object.keys(leaveOneOut ?? {})).toEqual(c.reporters.map((_, g) => String(g)));
     });
   }
+
+  it("tick by tick it reaches what one evaluation of the whole step does, with a forger joining late", () => {
+    // The forger's first report arrives ten seconds into the step.
+    const forger: Reporter = { canary: [16, 1], stable: [0, 0], from: 10 };
+    const windows = traffic([honest(0.01), honest(0.01), forger], 300);
+    let state: AnalysisState | undefined;
+    let last: RobustResult | undefined;
+    for (let t = 1; t <= windows.length; t++) {
+      const r = evaluateRobust({ ...input(windows.slice(0, t)), nowMs: t * 1000 }, state);
+      if (r instanceof Error) throw r;
+      state = r.state;
+      last = r;
+    }
+    const once = evaluateRobust({ ...input(windows), nowMs: windows.length * 1000 }, undefined);
+    if (once instanceof Error) throw once;
+    expect(last!.verdict).toBe("inconclusive");
+    expect(last!.reporterHold?.group).toBe(2);
+    expect(once.verdict).toBe(last!.verdict);
+    expect(Object.keys(state!.leaveOneOut ?? {})).toEqual(["0", "1", "2"]);
+  });
+
+  it("a pooled state kept without leave-one-out states starts them over on the whole step", () => {
+    const windows = traffic([honest(0.01), honest(0.01), { canary: [16, 1], stable: [0, 0] }], 300);
+    const half = evaluate(input(windows.slice(0, 150)));
+    if (half instanceof Error) throw half;
+    const r = evaluateRobust(input(windows), half.state);
+    if (r instanceof Error) throw r;
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reporterHold?.group).toBe(2);
+  });
 
   it("windows not split by reporter are analysed as before", () => {
     const split = traffic([honest(0.2), honest(0.2)], 120);
