@@ -31,6 +31,12 @@ export interface ReporterSimOptions {
   /** Report interval; default 200 ms. */
   intervalMs?: number;
   pod?: string;
+  /** The reporter's namespace; default the canary's. */
+  namespace?: string;
+  /** Further stream metadata, e.g. the x-forwarded-client-cert a controller's sidecar would set. */
+  metadata?: Record<string, string>;
+  /** Instance id; default a random one (a forger may claim another proxy's). */
+  instanceId?: string;
   /**
    * Reconnect this long after the stream ends, like the real filter (same instance, cumulative totals
    * kept, counting on meanwhile); default: stay ended.
@@ -69,6 +75,7 @@ export function startReporterSim(opts: ReporterSimOptions): ReporterSim {
   const addresses = [opts.address, ...(opts.moreAddresses ?? [])];
   const metadata = new grpc.Metadata();
   if (opts.token !== undefined) metadata.set("x-meshcanary-token", opts.token);
+  for (const [k, v] of Object.entries(opts.metadata ?? {})) metadata.set(k, v);
   const directives: Directive[] = [];
   let status: grpc.StatusObject | undefined;
   let closed = false;
@@ -104,7 +111,7 @@ export function startReporterSim(opts: ReporterSimOptions): ReporterSim {
     canary: { requests: 0, failures: 0, carryRequests: 0, carryFailures: 0 },
   };
 
-  const instanceId = randomUUID();
+  const instanceId = opts.instanceId ?? randomUUID();
   const startMs = Date.now();
   const intervalMs = opts.intervalMs ?? 200;
   const latencyUs = opts.latencyUs ?? 10_000;
@@ -130,7 +137,7 @@ export function startReporterSim(opts: ReporterSimOptions): ReporterSim {
       create(ReportSchema, {
         reporter: {
           pod: opts.pod ?? `sim-${instanceId.slice(0, 8)}`,
-          namespace: opts.canary.split("/")[0] ?? "default",
+          namespace: opts.namespace ?? opts.canary.split("/")[0] ?? "default",
           workload: "reporter-sim",
           instanceId,
           startTimeUnixMs: BigInt(startMs),

@@ -2,9 +2,19 @@
  * Runs chosen traffic models or fault cases outside `make bench`, one JSON line each:
  *   node build/js/bench/traffic-models/cli.js <runs> <name,name,...>
  * Names are model names (A/A study) or fault-case names (detection study), as in models.ts.
+ * MESHCANARY_BENCH_CLIENTS sets the number of client proxies reporting (world.ts `clients`), e.g. 1
+ * to see decisions without the leave-one-out rule.
  */
-import { FAULTS, MODELS } from "./models.js";
+import { FAULTS as ALL_FAULTS, MODELS as ALL_MODELS, type TrafficModel } from "./models.js";
 import { aaStudy, detectStudy } from "./study.js";
+
+const clients = process.env.MESHCANARY_BENCH_CLIENTS
+  ? Number(process.env.MESHCANARY_BENCH_CLIENTS)
+  : undefined;
+const withClients = (m: TrafficModel): TrafficModel =>
+  clients === undefined ? m : { ...m, world: (d) => ({ ...m.world(d), clients }) };
+const MODELS = ALL_MODELS.map(withClients);
+const FAULTS = ALL_FAULTS.map((f) => ({ ...f, model: withClients(f.model) }));
 
 const runs = Number(process.argv[2]);
 const names = (process.argv[3] ?? "").split(",").filter(Boolean);

@@ -4,12 +4,14 @@
  * reporter), with retries, per-pod failure bursts, shared incidents, diurnal load, heavy-tailed
  * latency with per-pod GC pauses, and an optional fault on the canary from an onset time.
  * Each second every pod's tallies go through the controller's own window aggregation (`Windows`,
- * as ingest adds each reporter's delta), so the analysis sees what it would see in production.
+ * as ingest adds each reporter's delta, split by the client proxy that tallied them), so the
+ * analysis sees what it would see in production.
  */
 
 import { binomial, mulberry32, normal, poisson, type Rng } from "../../controller/analysis/simulate.js";
 import { BUCKETS, stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
+import { REPORTER_GROUPS } from "../../controller/telemetry/reporter-groups.js";
 import { countStats, Windows } from "../../controller/telemetry/windows.js";
 
 /** Users, when requests come from a fixed population with sticky assignment. */
@@ -67,6 +69,12 @@ export interface WorldSpec {
   /** Healthy per-request failure probability. */
   baseFailure: number;
   stablePods: number;
+  /**
+   * Client-side proxies reporting the traffic (the filter runs in the callers' sidecars): each
+   * request is tallied by one of them at random, into its own reporter group, as the telemetry server
+   * keeps them for the leave-one-out rule. Default 4.
+   */
+  clients?: number;
   users?: UserModel;
   /** A failed request is retried by its user the next second; a retry fails with `failure` (and is retried again). */
   retries?: { failure: number };
@@ -220,26 +228,33 @@ export class World {
   ): void {
     const { rng, spec } = this;
     const left = groups.map((g) => g.requests);
+    const clients = spec.clients ?? 4;
     for (let i = 0; i < pods; i++) {
       const p = this.pod(`${variant}-${i}`);
-      let requests = 0;
-      let failures = 0;
+      const tallies = Array.from({ length: clients }, () => ({ requests: 0, failures: 0 }));
       for (let g = 0; g < groups.length; g++) {
         const n = i === pods - 1 ? left[g] : binomial(rng, left[g], 1 / (pods - i));
         left[g] -= n;
         const base = Math.min(1, groups[g].failure * multiplier);
         const prob = p.burstLeft > 0 ? Math.max(base, spec.podBursts!.failure) : base;
-        requests += n;
-        failures += binomial(rng, n, prob);
+        let unassigned = n;
+        for (let c = 0; c < clients; c++) {
+          const k = c === clients - 1 ? unassigned : binomial(rng, unassigned, 1 / (clients - c));
+          unassigned -= k;
+          tallies[c].requests += k;
+          tallies[c].failures += binomial(rng, k, prob);
+        }
       }
-      if (requests === 0) continue;
-      if (spec.retries && failures > 0) this.queueRetries(variant, failures);
-      const latency = emptySketch();
-      if (spec.latency) {
-        const paused = rng() < spec.latency.gcPerPodPerSecond;
-        for (let r = 0; r < requests; r++) record(latency, this.latencyUs(faulty, paused));
-      }
-      this.windows.add(this.canaryId, variant, countStats(requests, failures, latency), t * 1000 + 500);
+      const paused = spec.latency !== undefined && rng() < spec.latency.gcPerPodPerSecond;
+      tallies.forEach(({ requests, failures }, client) => {
+        if (requests === 0) return;
+        if (spec.retries && failures > 0) this.queueRetries(variant, failures);
+        const latency = emptySketch();
+        if (spec.latency) for (let r = 0; r < requests; r++) record(latency, this.latencyUs(faulty, paused));
+        const at = t * 1000 + 500;
+        const group = client % REPORTER_GROUPS;
+        this.windows.add(this.canaryId, variant, countStats(requests, failures, latency), at, group);
+      });
     }
   }
 

@@ -99,6 +99,8 @@ export interface AnalysisState {
   /** Stable's pre-step figures, fixed at their first sighting so a restart cannot lose them. */
   baselines?: Baselines;
   sampleRatio?: SampleRatioState;
+  /** Per reporter group: this analysis without that group's data (leave-one-out.ts). */
+  leaveOneOut?: Record<string, AnalysisState>;
 }
 
 export interface AnalysisResult {

@@ -3,7 +3,7 @@
  * and the analysis module (shares, ms, one kind per check), in both directions:
  * spec checks → analysis checks, and an evaluation → the rollout's AnalysisResult.
  */
-import type { AnalysisResult as Evaluation } from "../analysis/analyze.js";
+import { describeHold, type RobustResult as Evaluation } from "../analysis/leave-one-out.js";
 import type { Check } from "../analysis/checks.js";
 import type { AnalysisResult } from "../rollout/types.js";
 import { durationMs } from "../spec/durations.js";
@@ -69,7 +69,8 @@ export function toRolloutAnalysis(e: Evaluation): AnalysisResult {
     ...(finite(c.threshold) ? { threshold: c.threshold } : {}),
     ...(finite(c.eValue) ? { eValue: c.eValue } : {}),
   }));
-  const held = e.sampleRatioMismatch ? `held, sample-ratio mismatch: ${e.sampleRatioMismatch}; ` : "";
+  const srm = e.sampleRatioMismatch ? `held, sample-ratio mismatch: ${e.sampleRatioMismatch}; ` : "";
+  const held = `${e.reporterHold ? `${describeHold(e.reporterHold)}; ` : ""}${srm}`;
   return {
     verdict: e.verdict,
     reason: `${held}${reason || "no checks"} [${e.alphaSplit}]`,

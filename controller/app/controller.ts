@@ -24,6 +24,7 @@ import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { callGate } from "../notify/gate-call.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
+import type { IdentityMode } from "../telemetry/identity.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { ControllerApiBackend } from "./api-backend.js";
 import { GatePoller } from "./gate-poller.js";
@@ -33,8 +34,8 @@ import { idOf, Runner } from "./runner.js";
 export interface ControllerOptions extends KubeConnectOptions {
   /** Namespace to watch; default all. */
   namespace?: string;
-  /** Telemetry gRPC listener; token = shared secret filters must send. */
-  telemetry: { port: number; host: string; token?: string };
+  /** Telemetry gRPC listener; token = shared secret filters must send; identity = how reporters are identified. */
+  telemetry: { port: number; host: string; token?: string; identity?: IdentityMode };
   leaderElection: {
     enabled: boolean;
     namespace: string;
@@ -102,6 +103,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const server: TelemetryServer = await startTelemetryServer({
     address: `${opts.telemetry.host}:${opts.telemetry.port}`,
     token: opts.telemetry.token,
+    ...(opts.telemetry.identity ? { identity: opts.telemetry.identity } : {}),
     isKnownCanary: (id) => reconciler?.has(id) ?? false,
     serving: () => leading,
     logger: log,

@@ -2,8 +2,9 @@
  * The analysis observation of one tick: canary against stable over the complete 1-s windows since
  * the current step's weights came into force, resuming the state kept in status. Pure.
  */
-import { type AnalysisState, evaluate } from "../analysis/analyze.js";
+import type { AnalysisState } from "../analysis/analyze.js";
 import { measureBaselines, missingBaselines } from "../analysis/baselines.js";
+import { evaluateRobust } from "../analysis/leave-one-out.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
 import { durationMs } from "../spec/durations.js";
 import type { RolloutState } from "../rollout/types.js";
@@ -47,7 +48,8 @@ export function analyseStep(
   const baselines = missingBaselines(kept, checks)
     ? measureBaselines(reader.series(canaryId, fromMs - BASELINE_MS, fromMs), STABLE, checks)
     : undefined;
-  const result = evaluate(
+  // No single reporter decides: a verdict must also hold with any one reporter group left out.
+  const result = evaluateRobust(
     {
       windows: reader.series(canaryId, fromMs, toMs),
       canaryVariant: CANARY,
@@ -63,6 +65,7 @@ export function analyseStep(
       blockMs: blockMsOf(spec.analysis.blockDuration),
     },
     previous,
+    reader.reporterGroups?.(canaryId),
   );
   if (result instanceof Error) return { verdict: "inconclusive", reason: result.message, checks: [] };
   return toRolloutAnalysis(result);

@@ -8,6 +8,8 @@ import { hostname } from "node:os";
 import { Command } from "commander";
 import pino from "pino";
 import { type ControllerOptions, startController } from "../app/controller.js";
+import { placeholderSecret } from "../security/placeholder-secrets.js";
+import { telemetryIdentity } from "./telemetry-identity.js";
 import { CliError, EXIT } from "./exit.js";
 
 /** Parsed flags of `meshcanary controller` (commander's camelCase names). */
@@ -26,6 +28,8 @@ export interface ControllerFlags {
   leaseDuration: string;
   tick: string;
   logLevel: string;
+  telemetryIdentity?: string;
+  trustDomain?: string;
 }
 
 export function controllerCommand(): Command {
@@ -46,6 +50,12 @@ export function controllerCommand(): Command {
     )
     .option("--bind <address>", "address both listeners bind; default 0.0.0.0 in-cluster, else 127.0.0.1")
     .option("--telemetry-port <port>", "telemetry gRPC port (filters stream here)", "9090")
+    .option(
+      "--telemetry-identity <mode>",
+      "how reporters are identified: mesh (x-forwarded-client-cert from the Istio sidecar), credentials (issued per proxy, env MESHCANARY_REPORTER_SECRET) or none; default mesh in-cluster, else none",
+      env.MESHCANARY_TELEMETRY_IDENTITY,
+    )
+    .option("--trust-domain <domain>", "mesh mode: the only SPIFFE trust domain accepted (default any)")
     .option("--http-port <port>", "HTTP port: API, dashboard, /metrics, /healthz, /readyz", "8080")
     .option(
       "--api-token-file <path>",
@@ -94,6 +104,9 @@ export function controllerOptions(
   const host = flags.bind ?? (inCluster ? "0.0.0.0" : "127.0.0.1");
   const writeToken = apiToken(flags.apiTokenFile, env, readFile);
   const telemetryToken = nonEmpty(env.MESHCANARY_TOKEN);
+  refusePlaceholder("MESHCANARY_TOKEN", telemetryToken);
+  refusePlaceholder(flags.apiTokenFile ? "--api-token-file" : "MESHCANARY_API_TOKEN", writeToken);
+  const identity = telemetryIdentity(flags.telemetryIdentity, inCluster, flags.trustDomain, env);
   return {
     ...(inCluster
       ? { inCluster: true }
@@ -106,6 +119,7 @@ export function controllerOptions(
       host,
       port: port("--telemetry-port", flags.telemetryPort),
       ...(telemetryToken !== undefined ? { token: telemetryToken } : {}),
+      identity,
     },
     api: {
       host,
@@ -148,6 +162,12 @@ function apiToken(
       EXIT.usage,
     );
   return token;
+}
+
+/** Throws a usage error when `value` of `field` is a placeholder from a manifest or doc. */
+function refusePlaceholder(field: string, value: string | undefined): void {
+  const why = value === undefined ? null : placeholderSecret(field, value);
+  if (why) throw new CliError(why, EXIT.usage);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

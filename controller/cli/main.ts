@@ -9,6 +9,7 @@ import { CliError, EXIT } from "./exit.js";
 import { registerOperatorCommands } from "./operator-command.js";
 import { registerPinToken } from "./pin-token-command.js";
 import { registerRenderCommand } from "./render-command.js";
+import { registerReporterCredential } from "./reporter-credential-command.js";
 import { registerStatusCommand } from "./status-command.js";
 import { packageVersion } from "./version.js";
 import { registerValidateCommand } from "./validate-command.js";
@@ -29,6 +30,7 @@ function program(extra: readonly Command[]): Command {
   registerValidateCommand(cli);
   registerPinToken(cli);
   registerDashboardCommand(cli);
+  registerReporterCredential(cli);
   for (const command of extra) cli.addCommand(command);
   cli.addCommand(controllerCommand());
   return cli;

@@ -7,7 +7,9 @@ import pino, { type Logger } from "pino";
 import type { Directive } from "../gen/meshcanary/v1/telemetry_pb.js";
 import { type BoundsConfig, checkEntries, checkReport, DEFAULT_BOUNDS, type Violation } from "./bounds.js";
 import { DirectiveBroadcaster } from "./directives.js";
+import { authenticateStream, type IdentityMode, reporterMismatch, type StreamIdentity } from "./identity.js";
 import { type DeltaTarget, Ingest } from "./ingest.js";
+import { ReporterGroups } from "./reporter-groups.js";
 import { type Incoming, type StreamEnd, startGrpcServer } from "./server.js";
 import type { TelemetryReader } from "./types.js";
 import { Windows } from "./windows.js";
@@ -17,6 +19,8 @@ export interface TelemetryServerOptions {
   address?: string;
   /** Shared token required in stream metadata `x-meshcanary-token`; undefined = none. */
   token?: string;
+  /** How reporters are identified (mesh peer, issued credential, or their own word); default none. */
+  identity?: IdentityMode;
   /** Whether a canary id is managed by this controller (entries of unknown canaries are dropped). */
   isKnownCanary(id: string): boolean;
   /** Bound overrides (message size, counts); defaults in DEFAULT_BOUNDS. */
@@ -37,13 +41,13 @@ export interface TelemetryStats {
   reports: number;
   /** Reports accepted into the windows. */
   accepted: number;
-  /** Duplicates / stale instances ignored. */
+  /** Duplicates, stale instances and takeover attempts ignored. */
   ignored: number;
   /** Rejected reports by reason. */
   rejected: Record<string, number>;
   /** Entries dropped from otherwise used reports, by reason (unknown_canary, impossible_counts, ...). */
   droppedEntries: Record<string, number>;
-  /** Streams refused before any report, by reason ("token", "not_serving"). */
+  /** Streams refused before any report, by reason ("token", "identity", "not_serving"). */
   refusedStreams: Record<string, number>;
   /** Open Connect streams. */
   streams: number;
@@ -63,9 +67,12 @@ export interface TelemetryServer {
 /** Slack above the bounds' message limit so a slightly oversized Report gets INVALID_ARGUMENT, not RESOURCE_EXHAUSTED. */
 const RECEIVE_SLACK_BYTES = 1024 * 1024;
 
+/** Reasons that say who sent a Report, not what it holds. */
+const IDENTITY_REASONS = new Set(["identity_mismatch", "instance_takeover"]);
+
 function invalid(v: Violation): StreamEnd {
   return {
-    code: grpc.status.INVALID_ARGUMENT,
+    code: IDENTITY_REASONS.has(v.reason) ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT,
     details: `${v.field}: ${v.reason} (${v.value})`,
     trailers: { "x-meshcanary-reason": v.reason, "x-meshcanary-field": v.field },
   };
@@ -76,6 +83,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
   const now = opts.now ?? Date.now;
   const bounds: BoundsConfig = { ...DEFAULT_BOUNDS, ...opts.bounds, isKnownCanary: opts.isKnownCanary };
   const ingest = new Ingest();
+  const identityMode: IdentityMode = opts.identity ?? { kind: "none" };
   const windows = new Windows(opts.historyMs);
   const directives = new DirectiveBroadcaster();
   const counts = { reports: 0, accepted: 0, ignored: 0 };
@@ -101,21 +109,31 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     );
   };
 
-  // Changes go straight into the current window's stats (one target for all reports: no closure per report).
+  // Changes go straight into the current window's stats of the reporter's group (one target for all
+  // reports: no closure per report).
+  const groups = new ReporterGroups();
   let receivedMs = 0;
-  const toWindow: DeltaTarget = (canary, variant) => windows.statsAt(canary, variant, receivedMs);
+  let from = { namespace: "", pod: "" };
+  const toWindow: DeltaTarget = (canary, variant) =>
+    windows.statsAt(canary, variant, receivedMs, groups.groupOf(canary, from.namespace, from.pod));
 
-  const onReport = (msg: Incoming, peer: string): StreamEnd | null => {
+  const onReport = (msg: Incoming, peer: string, identity: StreamIdentity): StreamEnd | null => {
     counts.reports++;
     if (!msg.ok) return reject({ reason: "undecodable", field: "report", value: msg.error }, "?", peer);
     const r = msg.report;
-    const v = checkReport(r, msg.size, bounds);
-    if (v) return reject(v, r.reporter ? `${r.reporter.namespace}/${r.reporter.pod}` : "?", peer);
+    const who = r.reporter ? `${r.reporter.namespace}/${r.reporter.pod}` : "?";
+    const v = checkReport(r, msg.size, bounds) ?? reporterMismatch(identity, r.reporter!);
+    if (v) return reject(v, who, peer);
     receivedMs = now();
+    from = r.reporter!;
     const dropped = checkEntries(r, bounds);
-    const res = ingest.apply(r, receivedMs, toWindow, dropped);
+    const res = ingest.apply(r, receivedMs, toWindow, dropped, identity.principal);
     if (res.kind === "ignored") {
       counts.ignored++;
+      if (res.reason === "instance_takeover") {
+        const value = `${r.reporter!.instanceId} from ${identity.principal || "an unauthenticated peer"}`;
+        return reject({ reason: "instance_takeover", field: "reporter.instance_id", value }, who, peer);
+      }
       return null;
     }
     for (const d of dropped) drop(d.violation, res.reporter);
@@ -130,9 +148,11 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     maxReceiveBytes: bounds.maxMessageBytes + RECEIVE_SLACK_BYTES,
     token: opts.token,
     onReport,
+    authenticate: (metadata) => authenticateStream(identityMode, metadata),
     directives,
-    onRefused: (reason, peer) => {
+    onRefused: (reason, peer, why) => {
       refusedStreams[reason] = (refusedStreams[reason] ?? 0) + 1;
+      if (reason === "identity") log.warn({ peer, why }, "telemetry stream refused: no usable identity");
       // The presented token is never logged: it may be another system's secret.
       if (reason === "token")
         log.warn({ peer }, "telemetry stream refused: missing or wrong x-meshcanary-token");
@@ -147,6 +167,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
   const idleMs = opts.reporterIdleMs ?? 10 * 60 * 1000;
   const sweep = setInterval(() => {
     ingest.evictIdle(now(), idleMs);
+    groups.retain((namespace, pod) => ingest.has(namespace, pod));
     windows.expireAll(now());
   }, 60_000);
   sweep.unref();
@@ -156,6 +177,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     reader: {
       series: (canary, fromMs, toMs) => windows.series(canary, fromMs, toMs),
       routingVersions: () => ingest.routingVersions(),
+      reporterGroups: (canary) => groups.members(canary),
     },
     publish: (d) => directives.publish(d),
     stats: () => ({

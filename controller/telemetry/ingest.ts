@@ -49,7 +49,7 @@ export type IngestResult =
       /** Entries this step dropped (e.g. counters going backwards); the Report's other entries were used. */
       dropped: Violation[];
     }
-  | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" };
+  | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" | "instance_takeover" };
 
 /** A cumulative sketch as last received: parallel ascending indexes and counts, as numbers. */
 interface LastSketch {
@@ -80,6 +80,8 @@ interface LastTotals {
 interface InstanceState {
   /** "namespace/pod", built once per instance rather than per Report. */
   key: string;
+  /** Authenticated principal that first reported for this pod ("" unauthenticated); only it may report as the pod. */
+  principal: string;
   instanceId: string;
   startTimeMs: number;
   seq: bigint;
@@ -112,13 +114,16 @@ export class Ingest {
    * deltas, updating the reporter's state. Entries named in `dropped` (by checkEntries) are skipped;
    * an entry whose change is impossible (counters going backwards, more failures than requests) is
    * dropped here and returned, while the Report's other entries are used. With a `target`, each
-   * change is added into the stats it returns instead of being returned.
+   * change is added into the stats it returns instead of being returned. `principal` is who sent
+   * the Report: a pod already known from another principal is not theirs to report for, with this
+   * instance or a new one (instance takeover).
    */
   apply(
     report: Report,
     nowMs: number,
     target?: DeltaTarget,
     dropped: readonly DroppedEntry[] = [],
+    principal = "",
   ): IngestResult {
     const deltas: VariantDelta[] = [];
     const into = target ?? collect(deltas);
@@ -127,8 +132,10 @@ export class Ingest {
     const prev = this.pods.get(rep.namespace)?.get(rep.pod);
     if (!prev) {
       const key = `${rep.namespace}/${rep.pod}`;
-      return this.firstSighting(key, report, entries, nowMs, false, [], into, deltas);
+      return this.firstSighting(key, report, entries, nowMs, false, [], into, deltas, principal);
     }
+    if (prev.principal !== principal)
+      return { kind: "ignored", reporter: prev.key, reason: "instance_takeover" };
     if (prev.instanceId !== rep.instanceId) {
       // An earlier start time marks a straggler from an older instance, unless this is the new
       // instance's first report: then the proxy's clock stepped back across the restart.
@@ -137,7 +144,7 @@ export class Ingest {
         return { kind: "ignored", reporter: prev.key, reason: "stale_instance" };
       }
       const retired = [...prev.retired, prev.instanceId].slice(-RETIRED_KEPT);
-      return this.firstSighting(prev.key, report, entries, nowMs, true, retired, into, deltas);
+      return this.firstSighting(prev.key, report, entries, nowMs, true, retired, into, deltas, principal);
     }
     if (report.seq <= prev.seq) return { kind: "ignored", reporter: prev.key, reason: "duplicate" };
     const rejected = advanceKnown(prev, report, entries.totals, into);
@@ -163,6 +170,7 @@ export class Ingest {
     retired: string[],
     into: DeltaTarget,
     deltas: VariantDelta[],
+    principal: string,
   ): IngestResult {
     const rep = report.reporter!;
     const reported = seedBaseline(report, entries);
@@ -176,6 +184,7 @@ export class Ingest {
     }
     byPod.set(rep.pod, {
       key,
+      principal,
       instanceId: rep.instanceId,
       startTimeMs: Number(rep.startTimeUnixMs),
       seq: report.seq,
@@ -193,6 +202,11 @@ export class Ingest {
     const out = new Map<string, number>();
     for (const byPod of this.pods.values()) for (const s of byPod.values()) out.set(s.key, s.routingVersion);
     return out;
+  }
+
+  /** Whether (namespace, pod) is tracked. */
+  has(namespace: string, pod: string): boolean {
+    return this.pods.get(namespace)?.has(pod) ?? false;
   }
 
   /** Number of reporters currently tracked. */

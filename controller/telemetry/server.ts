@@ -1,7 +1,8 @@
 /**
  * The gRPC shell of telemetry: serves `/meshcanary.v1.Telemetry/Connect` (bidi: Report in, Directive out)
- * with @grpc/grpc-js, checks the shared token, hands each decoded Report to `onReport` and ends a
- * stream with the status that callback returns. No telemetry logic lives here.
+ * with @grpc/grpc-js, checks the shared token and the stream's identity, hands each decoded Report
+ * (with that identity) to `onReport` and ends a stream with the status that callback returns. No
+ * telemetry logic lives here.
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -13,6 +14,7 @@ import {
 } from "../gen/meshcanary/v1/telemetry_pb.js";
 import { tokenMatches } from "../security/token-match.js";
 import type { DirectiveBroadcaster } from "./directives.js";
+import type { StreamIdentity } from "./identity.js";
 
 /** Exact method path the filters call. */
 export const CONNECT_PATH = "/meshcanary.v1.Telemetry/Connect";
@@ -38,13 +40,15 @@ export interface GrpcServerOptions {
   maxReceiveBytes: number;
   /** Shared token required in `x-meshcanary-token`; undefined = no check. */
   token?: string;
-  /** Called per message; returns a StreamEnd to end that stream, or null to keep it open. */
-  onReport(msg: Incoming, peer: string): StreamEnd | null;
+  /** Called per message with the stream's identity; returns a StreamEnd to end that stream, or null. */
+  onReport(msg: Incoming, peer: string, identity: StreamIdentity): StreamEnd | null;
+  /** The stream's identity from its metadata (first value per key), or why it has none (UNAUTHENTICATED); default none. */
+  authenticate?(metadata: (key: string) => string | undefined): StreamIdentity | Error;
   directives: DirectiveBroadcaster;
   /** Called per new stream; a StreamEnd refuses it (e.g. UNAVAILABLE on a non-leader). */
   admit?(): StreamEnd | null;
-  /** Told of each refused stream: "token" (missing or wrong) or "not_serving" (admit refused). */
-  onRefused?(reason: "token" | "not_serving", peer: string): void;
+  /** Told of each refused stream: "token" (missing or wrong), "identity" (with why) or "not_serving". */
+  onRefused?(reason: "token" | "identity" | "not_serving", peer: string, why?: string): void;
 }
 
 export interface GrpcServer {
@@ -97,6 +101,15 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       });
       return;
     }
+    const identity = opts.authenticate?.((key) => {
+      const v = call.metadata.get(key)[0];
+      return v === undefined ? undefined : String(v);
+    }) ?? { principal: "" };
+    if (identity instanceof Error) {
+      opts.onRefused?.("identity", call.getPeer(), identity.message);
+      endStream(call, { code: grpc.status.UNAUTHENTICATED, details: identity.message });
+      return;
+    }
     const refused = opts.admit?.();
     if (refused) {
       opts.onRefused?.("not_serving", call.getPeer());
@@ -117,7 +130,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     const peer = call.getPeer();
     call.on("data", (msg: Incoming) => {
       if (closed) return;
-      const end = opts.onReport(msg, peer);
+      const end = opts.onReport(msg, peer, identity);
       if (end) {
         close();
         endStream(call, end);

@@ -32,6 +32,8 @@ export interface VariantStats {
 export interface WindowPoint {
   startMs: number;
   variants: Map<string, VariantStats>;
+  /** The same stats split by reporter group (telemetry/reporter-groups.ts); absent when not split. */
+  groups?: Map<number, Map<string, VariantStats>>;
 }
 
 /** Read side of telemetry, the only way other modules see it. */
@@ -40,4 +42,6 @@ export interface TelemetryReader {
   series(canary: string, fromMs: number, toMs: number): WindowPoint[];
   /** Routing version each live reporter last said it applies (reporter key -> version). */
   routingVersions(): Map<string, number>;
+  /** Reporters ("namespace/pod") in each reporter group of a canary's windows. */
+  reporterGroups?(canary: string): Map<number, string[]>;
 }

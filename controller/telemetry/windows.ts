@@ -97,17 +97,44 @@ interface ClosedWindow {
   buckets: number;
 }
 
-/** Calls `f` on every sketch of a window (latency and metrics of every variant). */
+/** Calls `f` on every sketch of a window (latency and metrics of every variant, pooled and per group). */
 function eachSketch(point: WindowPoint, f: (s: VariantStats["latencyUs"]) => void): void {
-  for (const v of point.variants.values()) {
-    f(v.latencyUs);
-    for (const m of v.metrics.values()) f(m.sketch);
+  const sets = [point.variants, ...(point.groups?.values() ?? [])];
+  for (const variants of sets) {
+    for (const v of variants.values()) {
+      f(v.latencyUs);
+      for (const m of v.metrics.values()) f(m.sketch);
+    }
   }
 }
 
-/** Per-canary windows. The newest window may still be filling when read. */
+/** The stats of `variant` in `variants`, created empty if needed. */
+function statsIn(variants: Map<string, VariantStats>, variant: string): VariantStats {
+  let stats = variants.get(variant);
+  if (!stats) {
+    stats = emptyStats();
+    variants.set(variant, stats);
+  }
+  return stats;
+}
+
+/** Recomputes a split window's pooled stats as the sum of its groups. */
+function pool(point: WindowPoint): void {
+  point.variants = new Map();
+  for (const variants of point.groups?.values() ?? []) {
+    for (const [variant, stats] of variants) addStats(statsIn(point.variants, variant), stats);
+  }
+}
+
+/**
+ * Per-canary windows. The newest window may still be filling when read. Data added with a reporter
+ * group is kept per group, and the pooled stats are their sum (recomputed when read or closed);
+ * use one Windows either with groups or without.
+ */
 export class Windows {
   private readonly byCanary = new Map<string, WindowPoint[]>();
+  /** Split windows whose pooled stats are behind their groups. */
+  private readonly stale = new Set<WindowPoint>();
   private readonly closed: ClosedWindow[] = [];
   private closedBuckets = 0;
 
@@ -125,15 +152,16 @@ export class Windows {
     return this.closedBuckets;
   }
 
-  add(canary: string, variant: string, delta: VariantStats, receivedMs: number): void {
-    addStats(this.statsAt(canary, variant, receivedMs), delta);
+  add(canary: string, variant: string, delta: VariantStats, receivedMs: number, group?: number): void {
+    addStats(this.statsAt(canary, variant, receivedMs, group), delta);
   }
 
   /**
    * The accumulating stats of (canary, variant) in the window of `receivedMs`, created empty if
    * needed: ingest adds each Report's change straight into it, with no delta object in between.
+   * With a `group`, that reporter group's stats.
    */
-  statsAt(canary: string, variant: string, receivedMs: number): VariantStats {
+  statsAt(canary: string, variant: string, receivedMs: number, group?: number): VariantStats {
     const startMs = receivedMs - (receivedMs % RESOLUTION_MS);
     let points = this.byCanary.get(canary);
     if (!points) {
@@ -141,13 +169,21 @@ export class Windows {
       this.byCanary.set(canary, points);
     }
     const point = this.pointAt(points, startMs);
-    let stats = point.variants.get(variant);
-    if (!stats) {
-      stats = emptyStats();
-      point.variants.set(variant, stats);
-    }
     this.expire(points, startMs);
-    return stats;
+    if (group === undefined) return statsIn(point.variants, variant);
+    point.groups ??= new Map();
+    let variants = point.groups.get(group);
+    if (!variants) {
+      variants = new Map();
+      point.groups.set(group, variants);
+    }
+    this.stale.add(point);
+    return statsIn(variants, variant);
+  }
+
+  private fresh(point: WindowPoint): WindowPoint {
+    if (this.stale.delete(point)) pool(point);
+    return point;
   }
 
   private pointAt(points: WindowPoint[], startMs: number): WindowPoint {
@@ -169,6 +205,7 @@ export class Windows {
 
   /** Coarsens a window that stopped filling, and the oldest ones while over the budget. */
   private close(point: WindowPoint, nowStartMs: number): void {
+    this.fresh(point);
     let buckets = 0;
     eachSketch(point, (s) => {
       collapseLowest(s, CLOSED_WINDOW_BUCKETS);
@@ -191,21 +228,21 @@ export class Windows {
   private expire(points: WindowPoint[], newestMs: number): void {
     const cutoff = newestMs - this.historyMs;
     if (points[0]!.startMs >= cutoff) return;
-    points.splice(0, lowerBound(points, cutoff));
+    for (const p of points.splice(0, lowerBound(points, cutoff))) this.stale.delete(p);
   }
 
   /** Windows of a canary with startMs in [fromMs, toMs), oldest first. */
   series(canary: string, fromMs: number, toMs: number): WindowPoint[] {
     const points = this.byCanary.get(canary);
     if (!points) return [];
-    return points.slice(lowerBound(points, fromMs), lowerBound(points, toMs));
+    return points.slice(lowerBound(points, fromMs), lowerBound(points, toMs)).map((p) => this.fresh(p));
   }
 
   /** Drops windows older than the history for canaries that no longer receive data. */
   expireAll(nowMs: number): void {
     for (const [canary, points] of this.byCanary) {
       const cutoff = nowMs - this.historyMs;
-      points.splice(0, lowerBound(points, cutoff));
+      for (const p of points.splice(0, lowerBound(points, cutoff))) this.stale.delete(p);
       if (points.length === 0) this.byCanary.delete(canary);
     }
   }

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import pino, { type Logger } from "pino";
 import { type RunningController, startController } from "../../controller/app/controller.js";
 import { loadKubeConfig } from "../../controller/kube/client.js";
+import { issueReporterCredential } from "../../controller/security/reporter-credential.js";
 import { type AppBehaviour, type DemoApp, startDemoApp } from "../apps/demo-app.js";
 import { type LoadGenerator, startLoad } from "../apps/load-generator.js";
 import { type DataPlane, type DataPlaneKind, preferredKind, startDataPlane } from "../data-plane.js";
@@ -240,12 +241,20 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
       : view;
   };
 
-  const token = randomBytes(16).toString("hex");
+  // No mesh here: the controller issues the sidecar a credential for its own pod (issue #14).
+  const reporterSecret = randomBytes(32).toString("hex");
+  const node = proxyNode(shape);
+  const client = { pod: node.pod, namespace: node.namespace };
+  const credential = issueReporterCredential(reporterSecret, client);
   const apiToken = randomBytes(16).toString("hex");
   const launch = (telemetryPort: number, apiPort: number) =>
     startController({
       kubeconfigText: kubeApi.kubeconfig(),
-      telemetry: { host: "127.0.0.1", port: telemetryPort, token },
+      telemetry: {
+        host: "127.0.0.1",
+        port: telemetryPort,
+        identity: { kind: "credentials", secret: reporterSecret },
+      },
       leaderElection: { enabled: false, namespace: "", name: "", identity: "demo", leaseDurationSeconds: 15 },
       tickMs: opts.tickMs ?? 250,
       webhooks: false,
@@ -268,8 +277,8 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     root,
     wasmPath,
     pluginConfig: wiring.pluginConfig,
-    ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: token } } : {}),
-    node: proxyNode(shape),
+    ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: credential } } : {}),
+    node,
     failurePolicy: "FAIL_OPEN",
     controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
     mesh: meshView,

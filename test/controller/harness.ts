@@ -58,6 +58,8 @@ export interface World<A extends WorldApi = KubeApiServer> {
     api?: ControllerOptions["api"];
     statusCheckpointMs?: number;
     maxRoutes?: number;
+    /** How the telemetry server identifies reporters (default: their own word). */
+    telemetryIdentity?: ControllerOptions["telemetry"]["identity"];
   }): ReturnType<typeof startController>;
   close(): Promise<void>;
 }
@@ -148,7 +150,11 @@ export async function startWorldOn<A extends WorldApi>(
       const c = await startController({
         kubeconfigText: api.kubeconfig(),
         namespace: NS,
-        telemetry: { port: 0, host: "127.0.0.1" },
+        telemetry: {
+          port: 0,
+          host: "127.0.0.1",
+          ...(extra.telemetryIdentity ? { identity: extra.telemetryIdentity } : {}),
+        },
         leaderElection: {
           enabled: extra.leaderElection ?? false,
           namespace: leaseNamespace,

@@ -57,6 +57,16 @@ describe("Helm chart values", () => {
     ["zero replicas", (v) => (v.replicaCount = 0), "/replicaCount"],
     ["an unknown value", (v) => (v.replicas = 2), "must NOT have additional properties"],
     ["a pull policy typo", (v) => (v.image.pullPolicy = "IfNotPresnt"), "/image/pullPolicy"],
+    [
+      "a placeholder token",
+      (v) => (v.telemetry.token = "change-me-before-install"),
+      "/telemetry/token must NOT be valid",
+    ],
+    [
+      "a trust domain with a slash",
+      (v) => (v.telemetry.trustDomain = "cluster.local/ns"),
+      "/telemetry/trustDomain",
+    ],
   ])("rejects %s", (_, patch, where) => {
     expect(errorsOf(withValues(patch)).join("; ")).toContain(where);
   });

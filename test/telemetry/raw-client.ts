@@ -18,10 +18,16 @@ export interface RawConn {
   send(r: Report | Uint8Array): void;
 }
 
-/** Opens one Connect stream, with `token` in the metadata unless null. */
-export function connectRaw(client: grpc.Client, token: string | null, statusLimitMs: number): RawConn {
+/** Opens one Connect stream, with `token` in the metadata unless null, plus any `extra` metadata. */
+export function connectRaw(
+  client: grpc.Client,
+  token: string | null,
+  statusLimitMs: number,
+  extra: Record<string, string> = {},
+): RawConn {
   const md = new grpc.Metadata();
   if (token !== null) md.set(TOKEN_METADATA, token);
+  for (const [k, v] of Object.entries(extra)) md.set(k, v);
   const stream = client.makeBidiStreamRequest<Buffer, Directive>(
     CONNECT_PATH,
     (b) => b,
