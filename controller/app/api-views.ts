@@ -62,6 +62,7 @@ export function detailOf(record: CanaryRecord): CanaryDetail {
   return {
     ...summaryOf(record),
     timeline,
+    ...(status.report ? { report: status.report } : {}),
     spec: {
       host: spec?.host ?? String(raw.host ?? ""),
       virtualService: spec?.virtualService.name ?? String(raw.virtualService?.name ?? ""),

@@ -45,7 +45,10 @@ export function meshIntentFor(
       const pins = spec.pins.requireToken
         ? undefined
         : { header: spec.pins.header, cookie: spec.pins.cookie };
-      return { ...base, weights, active: true, ...(pins ? { pins } : {}) };
+      const { mirrorBp } = desiredRouting(state);
+      const mirror =
+        mirrorBp > 0 ? { mirror: { from: "stable", subset: spec.canary.subset, bp: mirrorBp } } : {};
+      return { ...base, weights, active: true, ...(pins ? { pins } : {}), ...mirror };
     }
   }
 }

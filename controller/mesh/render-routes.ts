@@ -9,7 +9,9 @@
  *   the target's destination for the host).
  * Everything else (timeout, retries, headers, rewrite, corsPolicy, fault, mirror…) is copied as is:
  * a marked request must behave exactly as the unmarked one except for the subset, and faults or
- * mirrors then apply to stable and canary alike, which keeps their comparison fair.
+ * mirrors then apply to stable and canary alike, which keeps their comparison fair. The exception
+ * is a shadow (intent.mirror): the variant header route of `mirror.from` mirrors to the shadow's
+ * subset instead (Envoy sends the copy with its authority suffixed "-shadow").
  */
 import { percentWeights } from "./percent-weights.js";
 import type { HttpMatch, HttpRoute, MeshIntent, RouteDestination } from "./types.js";
@@ -69,15 +71,32 @@ export function renderOwnedRoutes(
     for (const w of intent.weights) {
       const match = withHeader(target.match, kind.header, kind.value(w.variant), kind.regex ?? false);
       if ("error" in match) return match;
+      const mirror = kind.suffix === "" ? mirrorOf(intent, w.variant, template) : {};
       routes.push({
         name: `${prefix}${kind.suffix}${w.variant}`,
         match,
         ...routeSettings(target),
         route: [destination(template, intent.host, w.subset, undefined)],
+        ...mirror,
       });
     }
   }
   return routes;
+}
+
+/** Istio's mirror fields for the variant's header route, when the intent mirrors its requests. */
+function mirrorOf(intent: MeshIntent, variant: string, template: RouteDestination): HttpRoute {
+  const m = intent.mirror;
+  if (m === undefined || m.from !== variant) return {};
+  const host = template.destination.host ?? intent.host;
+  return {
+    mirror: {
+      host,
+      subset: m.subset,
+      ...(template.destination.port ? { port: template.destination.port } : {}),
+    },
+    mirrorPercentage: { value: m.bp / 100 },
+  };
 }
 
 /** The target route's weighted destinations (the fallback for requests the filter did not mark). */
