@@ -362,6 +362,7 @@ export function onRequestHeaders(ctx: u32): i32 {
   const table = directiveTable != null ? directiveTable! : cfg.table;
   const route = routeForAuthority(table, authority, authoritySize);
   if (route == null) return 0; // unknown host: touch nothing
+  if (route.shadow != cfg.shadowReceiver) return 0; // shadow copies count only where they arrive
   proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);
   const input = readDecisionInput(route, cfg);
   const pin = resolvePinInto(route, input, pinOutcome);
