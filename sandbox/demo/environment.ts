@@ -25,6 +25,7 @@ import {
 } from "../sidecar/virtual-service-source.js";
 import { type KubeRest, kubeRest } from "./kube-objects.js";
 import { DEMO_NAMESPACE, filterWiring, repoRoot, stageManifests, wasmPlugin } from "./manifests.js";
+import { startShadowReceiver } from "./shadow-receivers.js";
 
 /** One service of the sandbox and the versions (DestinationRule subsets v1, v2, ...) it runs. */
 export interface ServiceSetup {
@@ -32,6 +33,8 @@ export interface ServiceSetup {
   name: string;
   /** Version label -> app behaviour overrides; the sample's subsets are v1 (stable) and v2 (canary). */
   versions: Record<string, Partial<AppBehaviour>>;
+  /** A version whose pod runs a shadow's receiving-side sidecar (shadow-receivers.ts). */
+  shadowReceiver?: string;
 }
 
 export interface SandboxOptions {
@@ -125,7 +128,7 @@ export const SERVICE_PORT = 9080;
  */
 export function meshViewFor(
   routing: VirtualServiceSource,
-  apps: ReadonlyMap<string, DemoApp>,
+  apps: ReadonlyMap<string, { url: string }>,
   namespace: string,
 ): MeshView {
   const rules = routing.destinationRules();
@@ -231,6 +234,26 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   };
 
   const preferred = opts.dataPlane ? { kind: opts.dataPlane } : preferredKind(root);
+  // Pods with a receiving-side sidecar are reached through it.
+  const pods = new Map<string, { url: string }>(apps);
+  for (const service of opts.services.filter((s) => s.shadowReceiver !== undefined)) {
+    const version = service.shadowReceiver!;
+    const app = apps.get(`${service.name}/${version}`);
+    if (!app) throw new Error(`sandbox: ${service.name} has no version ${version} to receive its shadow`);
+    const receiver = await startShadowReceiver({
+      kind: preferred.kind,
+      root,
+      wasmPath,
+      pluginConfig: wiring.pluginConfig,
+      ...(wiring.tokenEnv ? { env: { [wiring.tokenEnv]: token } } : {}),
+      controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
+      service: service.name,
+      version,
+      app,
+    });
+    closers.push(() => receiver.close());
+    pods.set(`${service.name}/${version}`, receiver);
+  }
   const dataPlane = await startDataPlane({
     kind: preferred.kind,
     root,
@@ -240,7 +263,7 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
     node: { pod: "demo-client-0", namespace: DEMO_NAMESPACE, workload: "demo-client" },
     failurePolicy: "FAIL_OPEN",
     controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
-    mesh: () => meshViewFor(routing, apps, DEMO_NAMESPACE),
+    mesh: () => meshViewFor(routing, pods, DEMO_NAMESPACE),
     workers: opts.workers ?? 2,
   });
   closers.push(() => dataPlane.close());

@@ -30,6 +30,10 @@ export interface HttpRoute {
   match?: HttpMatchRequest[];
   route?: RouteDestination[];
   timeout?: string;
+  /** Istio Destination receiving a copy of each request (responses discarded). */
+  mirror?: RouteDestination["destination"];
+  /** Percent of requests mirrored (Istio's default without it: 100). */
+  mirrorPercentage?: { value?: number };
 }
 
 export interface VirtualServiceSpec {
@@ -44,6 +48,8 @@ export interface RouteChoice {
   port?: number;
   routeName?: string;
   timeoutMs?: number;
+  /** Where a copy of this request goes, if the route mirrors it (decided per request). */
+  mirror?: { host: string; subset?: string; port?: number };
 }
 
 export interface RequestView {
@@ -131,6 +137,7 @@ export function routeRequest(
   vss: VirtualServiceSpec[],
   req: RequestView,
   random: number,
+  mirrorRandom = 0,
 ): RouteChoice | undefined {
   const vs = vss.find((v) => (v.hosts ?? []).some((h) => hostMatches(h, req.authority)));
   if (!vs) return undefined;
@@ -144,5 +151,15 @@ export function routeRequest(
     port: picked.destination.port?.number,
     routeName: route.name,
     timeoutMs: durationMs(route.timeout),
+    ...mirrorOf(route, mirrorRandom),
   };
+}
+
+/** The route's mirror for one request, `random` in [0,1) against mirrorPercentage (Istio: absent = 100%). */
+function mirrorOf(route: HttpRoute, random: number): Pick<RouteChoice, "mirror"> {
+  const m = route.mirror;
+  if (!m) return {};
+  const percent = route.mirrorPercentage?.value ?? 100;
+  if (random * 100 >= percent) return {};
+  return { mirror: { host: m.host, subset: m.subset, port: m.port?.number } };
 }

@@ -16,7 +16,14 @@ import { kustomizeBuild, readObjects } from "./kustomize.js";
 import { crdValidator, type KubeObject, validatorFor } from "./validators.js";
 
 const CRD_PATH = "istio/crd/canaries.meshcanary.io.yaml";
-const KUSTOMIZATIONS = ["istio", "istio/samples", "istio/gateway"];
+const KUSTOMIZATIONS = [
+  "istio",
+  "istio/samples",
+  "istio/samples/blue-green",
+  "istio/samples/ab-test",
+  "istio/samples/shadow",
+  "istio/gateway",
+];
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
