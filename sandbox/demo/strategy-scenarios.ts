@@ -54,18 +54,20 @@ export function switchLag(
   decisionMs: number,
   right: string,
   untilMs = Number.POSITIVE_INFINITY,
-): { lagMs: number; wrong: number; after: number } {
+): { lagMs: number; wrong: number; after: number; wrongAtMs: number[] } {
   let last = decisionMs;
   let wrong = 0;
+  const wrongAtMs: number[] = [];
   let after = 0;
   for (const [sentAt, version] of answers) {
     if (sentAt < decisionMs || sentAt >= untilMs) continue;
     after++;
     if (version === right) continue;
     wrong++;
+    if (wrongAtMs.length < 20) wrongAtMs.push(sentAt - decisionMs);
     last = Math.max(last, sentAt);
   }
-  return { lagMs: last - decisionMs, wrong, after };
+  return { lagMs: last - decisionMs, wrong, after, wrongAtMs };
 }
 
 /** The probe's rate; it sends in 20-ms ticks, which bounds the resolution of a switch time. */
