@@ -187,31 +187,28 @@ class Exchange {
   private mirror(to: NonNullable<RouteChoice["mirror"]>, headers: Headers): void {
     const address = this.opts.endpoints().get(endpointKey(to.host, to.subset));
     if (!address) return;
-    const [hostname, port] = address.split(":");
-    const authority = headers.find(([k]) => k === ":authority")?.[1] ?? "";
-    const copy = httpRequest({
-      hostname,
-      port: Number(port),
-      method: this.req.method,
-      path: this.req.url,
-      headers: { ...toNodeHeaders(headers), host: shadowAuthority(authority) },
-    });
+    const copy = this.upstreamRequest(address, headers, shadowAuthority);
     copy.on("response", (r) => r.resume());
     copy.on("error", () => undefined);
     this.req.on("data", (chunk: Buffer) => copy.write(chunk));
     this.req.on("end", () => copy.end());
   }
 
-  private forward(address: string, headers: Headers, timeoutMs: number): void {
+  /** The request to an upstream address with the filtered headers, its Host from the :authority. */
+  private upstreamRequest(address: string, headers: Headers, host: (authority: string) => string) {
     const [hostname, port] = address.split(":");
     const authority = headers.find(([k]) => k === ":authority")?.[1] ?? "";
-    const upstream = httpRequest({
+    return httpRequest({
       hostname,
       port: Number(port),
       method: this.req.method,
       path: this.req.url,
-      headers: { ...toNodeHeaders(headers), host: authority },
+      headers: { ...toNodeHeaders(headers), host: host(authority) },
     });
+  }
+
+  private forward(address: string, headers: Headers, timeoutMs: number): void {
+    const upstream = this.upstreamRequest(address, headers, (a) => a);
     upstream.setTimeout(timeoutMs, () => {
       upstream.destroy();
       this.localReply(504, ResponseFlag.UpstreamRequestTimeout);
