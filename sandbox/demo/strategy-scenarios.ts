@@ -187,12 +187,18 @@ const abTest: StrategyScenario = {
     const from = (st.stepStartedAt ? Date.parse(st.stepStartedAt) : Number.POSITIVE_INFINITY) + 1000;
     const to = atOf(st, "Succeeded") ?? 0;
     const seen = new Map<number, Set<string>>();
+    let proxyAnswers = 0;
     for (const [at, version, user] of answers) {
       if (at < from || at >= to) continue;
+      // "none": the proxy answered itself (no app did), so no variant served the user.
+      if (version === "none") {
+        proxyAnswers++;
+        continue;
+      }
       seen.set(user, (seen.get(user) ?? new Set()).add(version));
     }
     const moved = [...seen.values()].filter((v) => v.size > 1).length;
-    result.figures.stickiness = { users: seen.size, moved };
+    result.figures.stickiness = { users: seen.size, moved, proxyAnswers };
     if (seen.size === 0) result.failures.push("no probe user was served during the test");
     if (moved > 0)
       result.failures.push(`${moved} of ${seen.size} users were served by both variants during the test`);
