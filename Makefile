@@ -115,7 +115,7 @@ image:
 	bin/build-image.sh $(IMAGE)
 
 demo: build envoy-optional
-	node bin/meshcanary.js demo $(if $(SHAPE),--shape $(SHAPE))
+	node bin/meshcanary.js demo $(if $(SHAPE),--shape $(SHAPE)) $(if $(SCENARIO),--scenario $(SCENARIO))
 
 bench: build envoy
 	node build/js/bench/run.js

@@ -18,6 +18,8 @@ import {
 
 /** Defaults from docs/filter-config.md. */
 export const DEFAULT_PIN_HEADER = "x-meshcanary-pin";
+/** What Envoy appends to the host of a mirrored request's authority (before any port). */
+export const SHADOW_SUFFIX = "-shadow";
 export const DEFAULT_PIN_COOKIE = "meshcanary-pin";
 export const DEFAULT_INTERVAL_MS: u32 = 1000;
 /** Far above any mesh's canaries (each route is a few hundred bytes); a Directive's extra routes are dropped. */
@@ -42,6 +44,8 @@ export class ControllerConfig {
 export class Route {
   /** Configured host, lower-cased. */
   host: string = "";
+  /** The host carries Envoy's mirror suffix ("-shadow"): the route tallies a shadow's copies. */
+  shadow: bool = false;
   /** `<namespace>/<name>`: the tallies key. */
   canary: string = "";
   /** Variant names in order (stable first, canary last). */
@@ -128,6 +132,12 @@ export class FilterConfig {
   pinSecretEnv: string = "";
   /** The pin-token HMAC key: UTF-8 of that env var's value, set by the host (empty: none). */
   pinSecret: Uint8Array = new Uint8Array(0);
+  /**
+   * The receiving side of a shadow (the canary pods' inbound): only shadow routes count there, so
+   * a request the caller's filter already tallied is not tallied twice; elsewhere shadow routes are
+   * ignored, so a caller cannot pass its requests off as mirrored copies.
+   */
+  shadowReceiver: bool = false;
   table: RoutingTable = new RoutingTable();
 }
 
@@ -371,6 +381,11 @@ export function parseConfig(text: string): ConfigResult {
   if (c != null) cfg.controller = readController(r, c);
   const secret = r.str(root, "pinSecretEnv", "", false);
   if (secret != null) cfg.pinSecretEnv = secret;
+  const receiver = root.get("shadowReceiver");
+  if (receiver != null) {
+    if (receiver.kind != JsonKind.Bool) r.problem(".shadowReceiver", "must be true or false, got " + receiver.describe());
+    else cfg.shadowReceiver = receiver.bool;
+  }
   const routes = new Array<RouteData>();
   const ra = r.arr(root, "routes", "");
   if (ra != null) {
@@ -520,6 +535,7 @@ function buildRoute(d: RouteData, p: string, errors: Array<string>): Route {
   const r = new Route();
   r.host = lowerAscii(d.host);
   if (r.host.length == 0) errors.push(p + ".host: must be a non-empty string");
+  r.shadow = r.host.endsWith(SHADOW_SUFFIX);
   r.canary = d.canary;
   if (!isCanaryName(d.canary)) {
     errors.push(p + '.canary: must be "<namespace>/<name>", got ' + quote(d.canary));

@@ -395,6 +395,7 @@ function routeRequest(stream: StreamState, root: RootState, headers: HeaderPairs
   const table = directiveTable != null ? directiveTable! : cfg.table;
   const route = routeForAuthority(table, headers.valuePtr, headers.valueSize);
   if (route == null) return; // unknown host: touch nothing
+  if (route.shadow != cfg.shadowReceiver) return; // shadow copies count only where they arrive
   // A client-sent variant header is never honoured (removing an absent one would be a wasted host call).
   if (headers.find(VARIANT)) {
     proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);

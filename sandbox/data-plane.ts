@@ -9,9 +9,11 @@ import { readFileSync } from "node:fs";
 import type { SidecarNode } from "./envoy/bootstrap.js";
 import { findEnvoy } from "./envoy/binary.js";
 import { type EnvoySidecar, startEnvoySidecar } from "./envoy/envoy-sidecar.js";
+import { inboundConfig } from "./envoy/inbound-xds.js";
 import { fqdn, type MeshView, staticCluster } from "./envoy/istio-xds.js";
 import { type FailurePolicy, loadHost, type ProxyWasmHost } from "./host/index.js";
 import { endpointKey, type EndpointMap, type Sidecar, startSidecar } from "./sidecar/sidecar.js";
+import type { VirtualServiceSpec } from "./sidecar/virtual-service-router.js";
 
 export type DataPlaneKind = "envoy" | "sandbox";
 
@@ -36,7 +38,13 @@ export interface DataPlaneOptions {
   workers?: number;
   /** Envoy version to run (default: MESHCANARY_ENVOY_VERSION or the newest). */
   envoyVersion?: string;
+  /** Run as a pod's inbound sidecar: every request goes to this local app (mesh is not read). */
+  inbound?: { address: string; port: number };
 }
+
+/** The inbound listener's service port (Istio names the inbound cluster by it). */
+const INBOUND_PORT = 9080;
+const INBOUND_HOST = "inbound";
 
 export interface DataPlane {
   readonly kind: DataPlaneKind;
@@ -99,6 +107,7 @@ async function startEnvoyPlane(opts: DataPlaneOptions, wasmPath: string): Promis
     concurrency: opts.workers ?? 2,
     filter,
     mesh: opts.mesh,
+    ...(opts.inbound ? { config: () => inboundConfig("9080", INBOUND_PORT, opts.inbound!) } : {}),
     extraClusters: opts.controller
       ? [
           staticCluster(
@@ -139,9 +148,17 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
     timers: "real",
     mainThreadVm: true,
   });
-  let view = opts.mesh();
-  let specs = view.virtualServices.map((v) => v.spec);
-  let endpoints = endpointMap(view);
+  const inbound = opts.inbound;
+  // An inbound sidecar: any authority, to the one local app.
+  const read = (): [VirtualServiceSpec[], EndpointMap] => {
+    if (inbound) {
+      const all = [{ hosts: ["*"], http: [{ route: [{ destination: { host: INBOUND_HOST } }] }] }];
+      return [all, new Map([[endpointKey(INBOUND_HOST, undefined), `${inbound.address}:${inbound.port}`]])];
+    }
+    const view = opts.mesh();
+    return [view.virtualServices.map((v) => v.spec), endpointMap(view)];
+  };
+  let [specs, endpoints] = read();
   let sidecar: Sidecar;
   try {
     sidecar = await startSidecar({
@@ -159,9 +176,7 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
     url: sidecar.url,
     port: sidecar.port,
     async update() {
-      view = opts.mesh();
-      specs = view.virtualServices.map((v) => v.spec);
-      endpoints = endpointMap(view);
+      [specs, endpoints] = read();
     },
     async metrics() {
       return new Map([...host.metrics()].map(([k, v]) => [k, v.value]));

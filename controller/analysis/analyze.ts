@@ -329,7 +329,10 @@ export function evaluate(input: AnalysisInput, previous?: AnalysisState): Analys
   for (const c of compiled) c.states = c.states.map((s) => settle(s, nowMs, alpha));
   const variants = { canary: input.canaryVariant, stable: input.stableVariant };
   const minRequests = input.minRequests ?? DEFAULT_MIN_REQUESTS;
-  const ctx = { alpha, exposureMs, minRequests, rollbackOnSharedIncident: input.rollbackOnSharedIncident };
+  // At a 100% step (a blue-green switch) stable serves nobody: its few stray requests (pins, the
+  // window before the switch) cannot show an incident is shared, so a ceiling breach fails.
+  const shared = input.rollbackOnSharedIncident || canaryOnly(input);
+  const ctx = { alpha, exposureMs, minRequests, rollbackOnSharedIncident: shared };
   const checks: Record<string, CheckState> = {};
   const results = compiled.map(({ check, conditions, states }) => {
     const judged = combineConditions(

@@ -94,6 +94,8 @@ export interface SpecSummary {
 export interface CanaryDetail extends CanarySummary {
   timeline: TimelineEntry[];
   spec: SpecSummary;
+  /** status.report: an A/B test's or shadow's comparison (live while it runs). */
+  report?: Record<string, unknown>;
 }
 
 /** One variant's outcomes in one 1-second window. */

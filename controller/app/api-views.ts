@@ -63,6 +63,7 @@ export function detailOf(record: CanaryRecord): CanaryDetail {
   return {
     ...summaryOf(record),
     timeline,
+    ...(status.report ? { report: status.report } : {}),
     spec: {
       host: spec?.host ?? String(raw.host ?? ""),
       virtualService: spec ? routingTarget(spec).name : String(raw.virtualService?.name ?? ""),

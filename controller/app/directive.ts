@@ -20,18 +20,44 @@ export interface RouteSource {
 export function routeTable(sources: readonly RouteSource[]) {
   return [...sources]
     .sort((a, b) => a.canaryId.localeCompare(b.canaryId))
-    .map(({ canaryId, spec, state }) => ({
-      host: spec.host,
-      aliases: [],
-      canary: canaryId,
-      variants: desiredRouting(state).variants,
-      pin: { header: spec.pins.header, cookie: spec.pins.cookie, requireToken: spec.pins.requireToken },
-      sticky: { header: spec.sticky?.header ?? "", cookie: spec.sticky?.cookie ?? "" },
-      cohort: spec.cohort ?? canaryId,
-      metrics: (spec.metrics ?? []).map((m) => ({ name: m.name, header: m.header })),
-      failureCodes: [],
-      marker: state.marker ?? "",
-    }));
+    .flatMap(({ canaryId, spec, state }) => {
+      const route = {
+        host: spec.host,
+        aliases: [] as string[],
+        canary: canaryId,
+        variants: desiredRouting(state).variants as { name: string; weightBp: number }[],
+        pin: { header: spec.pins.header, cookie: spec.pins.cookie, requireToken: spec.pins.requireToken },
+        sticky: { header: spec.sticky?.header ?? "", cookie: spec.sticky?.cookie ?? "" },
+        cohort: spec.cohort ?? canaryId,
+        metrics: (spec.metrics ?? []).map((m) => ({ name: m.name, header: m.header })),
+        failureCodes: [] as number[],
+        marker: state.marker ?? "",
+      };
+      return desiredRouting(state).mirrorBp > 0 ? [route, shadowRoute(route)] : [route];
+    });
+}
+
+/** Variant name of the mirrored copies, as tallied on the receiving side. */
+export const SHADOW_VARIANT = "shadow";
+
+/**
+ * The route the shadow's receiving side tallies mirrored copies under: Envoy sends them with the
+ * authority's host suffixed "-shadow" (for every name a client may use), all to one variant.
+ */
+function shadowRoute<R extends { host: string; sticky: { header: string; cookie: string }; marker: string }>(
+  route: R,
+): R {
+  const [name, ns, svc] = route.host.split(".");
+  const short = name && ns && svc === "svc" ? [name, `${name}.${ns}`, `${name}.${ns}.svc`] : [];
+  return {
+    ...route,
+    host: `${route.host}-shadow`,
+    aliases: short.map((n) => `${n}-shadow`),
+    variants: [{ name: SHADOW_VARIANT, weightBp: 10000 }],
+    sticky: { header: "", cookie: "" },
+    // The receiving side routes nothing: the rollout's marker must not reach the canary's pods.
+    marker: "",
+  };
 }
 
 export type RouteTable = ReturnType<typeof routeTable>;

@@ -48,7 +48,9 @@ export function meshIntentFor(
         ? undefined
         : { header: spec.pins.header, cookie: spec.pins.cookie };
       const marker = state.marker !== undefined ? { marker: state.marker } : {};
-      return { ...base, weights, active: true, ...marker, ...(pins ? { pins } : {}) };
+      const { mirrorBp } = desiredRouting(state);
+      const mirror = mirrorBp > 0 ? { mirror: { from: "stable", subset: subsets.canary, bp: mirrorBp } } : {};
+      return { ...base, weights, active: true, ...marker, ...(pins ? { pins } : {}), ...mirror };
     }
   }
 }

@@ -36,7 +36,7 @@ import { RouteCap } from "./route-cap.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
 import { mergePatch } from "./status-patch.js";
-import { analyseStep, recentCanaryRequests } from "./step-analysis.js";
+import { analyseStep, compareStep, recentCanaryRequests } from "./step-analysis.js";
 
 /** Status as this controller writes it: the rollout's plus the last handled command and its outcome. */
 type WrittenStatus = CanaryStatus;
@@ -190,6 +190,7 @@ export class Reconciler {
       generation: object.metadata.generation,
       meshReady: await this.meshReady(record, spec, state, now),
       analysis: analyseStep(this.deps.reader, id, spec, state, now),
+      comparison: compareStep(this.deps.reader, id, spec, state, now),
       canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
       ...(pending.kind === "command" ? { command: pending.command } : {}),

@@ -15,9 +15,21 @@ export const STATUS_CHECKPOINT_MS = 30_000;
 
 /** The part of a status whose change is written at once: the status without its moving figures. */
 export function significantPart(status: CanaryStatus): unknown {
-  const { analysisState: _state, message: _message, lastDecision, conditions, gates, ...rest } = status;
+  const {
+    analysisState: _state,
+    message: _message,
+    lastDecision,
+    conditions,
+    gates,
+    report,
+    ...rest
+  } = status;
+  // A running test's report moves with every window like the analysis; its verdict does not.
+  const running = report as { live?: unknown; verdict?: unknown } | undefined;
+  const live = running?.live === true;
   return {
     ...rest,
+    report: live ? { live, verdict: running?.verdict } : report,
     conditions: conditions?.map(({ message: _m, ...c }) => c),
     // A gate's result and failure count at once; the wording and time of each repeated answer not.
     gates: gates?.map(({ message: _m, at: _at, ...g }) => g),

@@ -4,12 +4,15 @@
  */
 import type { AnalysisState } from "../analysis/analyze.js";
 import { measureBaselines, missingBaselines } from "../analysis/baselines.js";
+import { compareVariants } from "../analysis/comparison.js";
 import { evaluateRobust } from "../analysis/leave-one-out.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
 import { durationMs } from "../spec/durations.js";
+import { mirrorBpOf } from "../rollout/status.js";
 import type { RolloutState } from "../rollout/types.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { toAnalysisChecks, toRolloutAnalysis } from "./analysis-checks.js";
+import { SHADOW_VARIANT } from "./directive.js";
 import type { AnalysisResult } from "../rollout/types.js";
 
 export const WINDOW_MS = 1000;
@@ -19,6 +22,20 @@ export const BASELINE_MS = 5 * 60 * 1000;
 /** Variant names the filter writes; fixed by the rollout module. */
 export const STABLE = "stable";
 export const CANARY = "canary";
+
+/** The variant compared with stable at the state's step: the mirrored copies at a shadow step. */
+export function comparedVariant(state: RolloutState): string {
+  return mirrorBpOf(state) > 0 ? SHADOW_VARIANT : CANARY;
+}
+
+/** Steps whose analysis can end the rollout, for the split of alpha (blue-green's switch is one). */
+function analysedSteps(state: RolloutState): number {
+  const { plan } = state;
+  const n = plan.steps.filter(
+    (s) => s.gate === "analysis" || (plan.strategy === "blueGreen" && s.weightBp === 10000),
+  ).length;
+  return Math.max(1, n);
+}
 
 /** The spec's block duration in whole seconds (ms), or undefined for the analysis default. */
 function blockMsOf(duration: string | undefined): number | undefined {
@@ -52,14 +69,14 @@ export function analyseStep(
   const result = evaluateRobust(
     {
       windows: reader.series(canaryId, fromMs, toMs),
-      canaryVariant: CANARY,
+      canaryVariant: comparedVariant(state),
       stableVariant: STABLE,
       checks,
       alpha: spec.analysis.alpha,
       minRequests: spec.analysis.minRequests,
       baselines,
       nowMs: toMs,
-      steps: Math.max(1, state.plan.steps.filter((s) => s.gate === "analysis").length),
+      steps: analysedSteps(state),
       canaryWeight: state.weightBp / 10000,
       rollbackOnSharedIncident: spec.analysis.rollbackOnSharedIncident,
       blockMs: blockMsOf(spec.analysis.blockDuration),
@@ -69,6 +86,29 @@ export function analyseStep(
   );
   if (result instanceof Error) return { verdict: "inconclusive", reason: result.message, checks: [] };
   return toRolloutAnalysis(result);
+}
+
+/**
+ * The comparison report (per check, each variant's share with its confidence sequence and the
+ * effect with its interval) of a running A/B test or shadow step; undefined for other strategies.
+ */
+export function compareStep(
+  reader: TelemetryReader,
+  canaryId: string,
+  spec: SpecWithDefaults,
+  state: RolloutState,
+  nowMs: number,
+): Record<string, unknown> | undefined {
+  const experiment = state.plan.strategy === "abTest" || mirrorBpOf(state) > 0;
+  if (!experiment || state.stepStartedAt === undefined) return undefined;
+  if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
+  const fromMs = Math.ceil(state.stepStartedAt / WINDOW_MS) * WINDOW_MS;
+  const toMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
+  if (toMs <= fromMs) return undefined;
+  const variants = { stable: STABLE, canary: comparedVariant(state) };
+  const checks = toAnalysisChecks(spec.analysis.checks);
+  const windows = reader.series(canaryId, fromMs, toMs);
+  return { ...compareVariants(windows, variants, checks, spec.analysis.alpha, toMs - fromMs) };
 }
 
 /**

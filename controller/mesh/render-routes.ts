@@ -10,7 +10,9 @@
  *   the target's destination for the host).
  * Everything else (timeout, retries, headers, rewrite, corsPolicy, fault, mirror…) is copied as is:
  * a marked request must behave exactly as the unmarked one except for the subset, and faults or
- * mirrors then apply to stable and canary alike, which keeps their comparison fair.
+ * mirrors then apply to stable and canary alike, which keeps their comparison fair. The exception
+ * is a shadow (intent.mirror): the variant header route of `mirror.from` mirrors to the shadow's
+ * subset instead (Envoy sends the copy with its authority suffixed "-shadow").
  */
 import { percentWeights } from "./percent-weights.js";
 import type { HttpMatch, HttpRoute, MeshIntent, RouteDestination } from "./types.js";
@@ -53,6 +55,7 @@ export function renderOwnedRoutes(
     for (const w of intent.weights) {
       const match = withHeaders(target.match, kind.conditions(w.variant));
       if ("error" in match) return match;
+      const mirror = kind.suffix === "" ? mirrorOf(intent, w.variant, template) : {};
       routes.push(
         withRemovedHeaders(
           {
@@ -60,6 +63,7 @@ export function renderOwnedRoutes(
             match,
             ...routeSettings(target),
             route: [destination(template, intent.host, w.subset, undefined)],
+            ...mirror,
           },
           kind.removed,
         ),
@@ -75,6 +79,21 @@ function withRemovedHeaders(route: HttpRoute, names: string[]): HttpRoute {
   const request = route.headers?.request ?? {};
   const remove = [...(request.remove ?? []), ...names.filter((n) => !(request.remove ?? []).includes(n))];
   return { ...route, headers: { ...route.headers, request: { ...request, remove } } };
+}
+
+/** Istio's mirror fields for the variant's header route, when the intent mirrors its requests. */
+function mirrorOf(intent: MeshIntent, variant: string, template: RouteDestination): HttpRoute {
+  const m = intent.mirror;
+  if (m === undefined || m.from !== variant) return {};
+  const host = template.destination.host ?? intent.host;
+  return {
+    mirror: {
+      host,
+      subset: m.subset,
+      ...(template.destination.port ? { port: template.destination.port } : {}),
+    },
+    mirrorPercentage: { value: m.bp / 100 },
+  };
 }
 
 /** The target route's weighted destinations (the fallback for requests the filter did not mark). */

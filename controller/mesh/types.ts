@@ -48,6 +48,11 @@ export interface MeshIntent {
    * the VirtualService cannot verify tokens, so a pin route would bypass them.
    */
   pins?: PinRoutes;
+  /**
+   * Shadow: mirror this share of the requests marked for `mirror.from` (the stable variant) to the
+   * subset; Envoy discards the mirrored responses (Istio VirtualService mirror/mirrorPercentage).
+   */
+  mirror?: MirrorIntent;
   /** Header the filter sets; default "x-meshcanary-variant". */
   variantHeader?: string;
   /** This rollout's marker (variant-match.ts): variant routes also require it. */
@@ -56,6 +61,16 @@ export interface MeshIntent {
   active: boolean;
   /** On deactivation, send the target route 100% to this subset instead of restoring the original. */
   finalSubset?: string;
+}
+
+/** A mirror on the routes of one variant. */
+export interface MirrorIntent {
+  /** Variant whose routes carry the mirror (the one serving users: "stable"). */
+  from: string;
+  /** DestinationRule subset receiving the copies. */
+  subset: string;
+  /** Share mirrored, basis points 1..10000. */
+  bp: number;
 }
 
 /** Why a plan could not be made; mirrors a Canary status condition reason. */

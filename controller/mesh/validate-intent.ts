@@ -32,6 +32,13 @@ export function validateIntent(intent: MeshIntent, subsets?: readonly string[]):
   if (intent.pins?.cookie !== undefined && !COOKIE_NAME.test(intent.pins.cookie)) {
     return invalid(`pins.cookie: not a cookie name, got "${intent.pins.cookie}"`);
   }
+  const m = intent.mirror;
+  if (m !== undefined && !(Number.isInteger(m.bp) && m.bp >= 1 && m.bp <= 10000)) {
+    return invalid(`mirror.bp: must be an integer 1..10000, got ${m.bp}`);
+  }
+  if (m !== undefined && !intent.weights.some((w) => w.variant === m.from)) {
+    return invalid(`mirror.from: no variant "${m.from}" in weights`);
+  }
   const weightsError = validateWeights(intent);
   if (weightsError) return invalid(weightsError);
   return subsetsError(intent, subsets);
@@ -64,7 +71,10 @@ function validateWeights(intent: MeshIntent): string | null {
 function subsetsError(intent: MeshIntent, subsets?: readonly string[]): MeshPlanError | null {
   if (!subsets) return null;
   const wanted: Array<[string, string]> = intent.active
-    ? intent.weights.map((w, i) => [`weights[${i}].subset`, w.subset])
+    ? [
+        ...intent.weights.map((w, i): [string, string] => [`weights[${i}].subset`, w.subset]),
+        ...(intent.mirror ? [["mirror.subset", intent.mirror.subset] as [string, string]] : []),
+      ]
     : intent.finalSubset !== undefined
       ? [["finalSubset", intent.finalSubset]]
       : [];

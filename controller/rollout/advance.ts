@@ -32,6 +32,7 @@
 import type { Condition, Phase } from "../spec/schema.js";
 import { gateVerdict, hasGates, openGates, openGateType, recordResults } from "./gates.js";
 import { rfc3339, statusFromState, variants } from "./status.js";
+import { experimentEnd, experimentReport } from "./experiment.js";
 import type { Action, AnalysisResult, Command, Observation, RolloutState } from "./types.js";
 
 /** How many transitions status.history keeps. */
@@ -118,18 +119,28 @@ function initializing(t: Tick): void {
 }
 
 function progressing(t: Tick): void {
+  if (t.s.plan.strategy === "abTest") {
+    experimenting(t);
+    return;
+  }
   if (failed(t)) return;
   if (!stepClockRunning(t)) return;
   const step = t.s.plan.steps[t.s.step]!;
+  // A shadow step shows its comparison with stable as it builds up, like an A/B test.
+  if (step.mirrorBp !== undefined && t.obs.comparison !== undefined) t.s.report = reportNow(t, true);
   const elapsed = t.now - t.s.stepStartedAt!;
   if (missedDeadline(t, elapsed)) return;
   if (elapsed < step.holdMs) {
-    t.s.message = `${stepLabel(t.s)}: holding until ${rfc3339(t.s.stepStartedAt! + step.holdMs)}`;
+    const until = rfc3339(t.s.stepStartedAt! + step.holdMs);
+    t.s.message =
+      t.s.plan.strategy === "blueGreen" && step.weightBp === 10000
+        ? `switched: all traffic on the canary; scrutiny window until ${until}, old version kept until then (undo switches back)`
+        : `${stepLabel(t.s)}: holding until ${until}`;
     decide(t, "hold", "minimum step time not reached");
     return;
   }
   if (step.gate === "time") {
-    completeStep(t, "step time elapsed");
+    completeStep(t, step.weightBp === 10000 ? "scrutiny window over" : "step time elapsed");
     return;
   }
   if (step.gate === "approval") {
@@ -174,8 +185,44 @@ function missedDeadline(t: Tick, elapsed: number): boolean {
   return true;
 }
 
+/**
+ * An A/B step: runs its fixed split with a live report in status until experimentEnd says it is
+ * over; a failing comparison ends the test with its report, it does not roll back.
+ */
+function experimenting(t: Tick): void {
+  if (!stepClockRunning(t)) return;
+  const step = t.s.plan.steps[t.s.step]!;
+  const elapsed = t.now - t.s.stepStartedAt!;
+  const end = experimentEnd(t.s.plan, t.obs.analysis, elapsed, step.holdMs);
+  if (end === undefined) {
+    t.s.report = reportNow(t, true);
+    const verdict = t.obs.analysis?.verdict ?? "not yet available";
+    t.s.message = `${stepLabel(t.s)}: A/B test until ${rfc3339(t.s.stepStartedAt! + step.holdMs)}; comparison ${verdict}`;
+    return;
+  }
+  decide(t, end.finish === "promote" ? "advance" : "report", end.why);
+  if (end.finish === "report") {
+    finishWithReport(t, end.why);
+    return;
+  }
+  t.s.report = reportNow(t, false);
+  promote(t, `${end.why}; promotion asked by the spec`);
+}
+
+function reportNow(t: Tick, live: boolean): Record<string, unknown> {
+  return experimentReport({
+    strategy: t.s.plan.strategy,
+    weightBp: t.s.weightBp,
+    startedAtMs: t.s.stepStartedAt,
+    nowMs: t.now,
+    analysis: t.obs.analysis ?? decisionAsAnalysis(t.s),
+    comparison: t.obs.comparison,
+    live,
+  });
+}
+
 function paused(t: Tick): void {
-  if (failed(t)) return;
+  if (t.s.plan.strategy !== "abTest" && failed(t)) return;
   stepClockRunning(t);
   if (t.s.pausedBy !== "gate") return;
   const gates = gateVerdict(t.s.gates, t.s.plan.gates, "confirm-promotion");
@@ -224,6 +271,7 @@ function startStep(t: Tick, index: number, why: string): void {
 }
 
 function completeStep(t: Tick, why: string): void {
+  if ((t.s.report as { live?: unknown } | undefined)?.live === true) t.s.report = reportNow(t, false);
   const next = t.s.step + 1;
   if (next < t.s.plan.steps.length) {
     startStep(t, next, why);
@@ -258,16 +306,7 @@ function rollBack(t: Tick, why: string): void {
 }
 
 function finishWithReport(t: Tick, why: string): void {
-  const last = t.obs.analysis ?? decisionAsAnalysis(t.s);
-  t.s.report = {
-    strategy: t.s.plan.strategy,
-    weightBp: t.s.weightBp,
-    startedAt: t.s.stepStartedAt === undefined ? undefined : rfc3339(t.s.stepStartedAt),
-    finishedAt: rfc3339(t.now),
-    verdict: last?.verdict ?? "inconclusive",
-    reason: last?.reason ?? "no analysis was reported",
-    checks: last?.checks ?? [],
-  };
+  t.s.report = reportNow(t, false);
   setWeights(t, 0, `test finished: ${why}`);
   transition(t, "Succeeded", `test finished (${why}); report in status.report, traffic back on stable`);
 }
@@ -312,7 +351,11 @@ export function commandRefusal(
     case "retry":
       return refuse(phase === "RolledBack" || phase === "Aborted", "after RolledBack or Aborted");
     case "undo":
-      return refuse(phase === "Succeeded" && weightBp === 10000, "after Succeeded with a promotion to 100%");
+      // Also while a switch to 100% is still watched (blue-green's scrutiny window): switch back.
+      return refuse(
+        weightBp === 10000 && ["Succeeded", "Progressing", "Paused", "Promoting"].includes(phase),
+        "once all traffic is on the canary (a promotion or a blue-green switch)",
+      );
   }
 }
 

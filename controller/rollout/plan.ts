@@ -1,12 +1,16 @@
 /**
  * A rollout plan: every strategy reduced to the same list of steps the state machine walks.
  * - canary: the spec's steps; each gated by analysis (or approval), then promotion;
- * - blueGreen: one 0% step (pinned requests only) held for previewDuration and/or approval, then promotion;
- * - abTest: one step at the fixed weight held for the duration, then a report (no promotion);
- * - shadow: not supported yet; the plan says so and the rollout stays in Initializing with that message.
+ * - blueGreen: a 0% preview step (pinned requests only) held for previewDuration, gated by analysis
+ *   of the pinned traffic (or approval), then the switch: one 100% step watched by analysis for the
+ *   scrutiny window (a fail switches back in one step), then promotion;
+ * - abTest: one step at the fixed weight held for the duration (or until the comparison is
+ *   conclusive), then a report; promotion only when the spec asks and the comparison passed;
+ * - shadow: a 0% step mirroring a share of stable's requests to the canary, gated by analysis of
+ *   shadow against stable, then the spec's canary steps (promotion), or a report without them.
  */
 import { durationMs } from "../spec/durations.js";
-import type { CanarySpec } from "../spec/schema.js";
+import type { CanarySpec, CanaryStep } from "../spec/schema.js";
 import { type GatePlan, planGates } from "./gates.js";
 
 /** What must happen, after the hold time, for a step to complete. */
@@ -19,6 +23,8 @@ export interface PlanStep {
   /** Least time at this weight once the mesh confirms it, ms. */
   holdMs: number;
   gate: StepGate;
+  /** Share of stable's requests mirrored to the canary at this step, basis points (absent: none). */
+  mirrorBp?: number;
 }
 
 export interface RolloutPlan {
@@ -36,6 +42,10 @@ export interface RolloutPlan {
   gates?: GatePlan[];
   /** Set when the strategy cannot run yet; the reason is shown in status. */
   unsupported?: string;
+  /** abTest: end the step early once the comparison is conclusive (pass or fail). */
+  stopWhenConclusive?: boolean;
+  /** abTest: after a passing comparison promote instead of ending on stable with a report. */
+  promoteOnPass?: boolean;
 }
 
 const DEFAULT_MIN_STEP = "30s";
@@ -52,18 +62,29 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
     onProgressDeadline: spec.analysis?.onProgressDeadline ?? ("rollback" as const),
   };
   const { canary, blueGreen, abTest, shadow } = spec.strategy;
-  if (canary) {
-    const steps = canary.steps.map((step) => ({
+  const max = maxStepMs === undefined ? {} : { maxStepMs };
+  const weightSteps = (steps: readonly CanaryStep[]): PlanStep[] =>
+    steps.map((step) => ({
       weightBp: toBasisPoints(step.weight),
       holdMs: Math.max(minStepMs, durationMs(step.pause?.duration ?? "0")),
       gate: step.approval ? ("approval" as const) : ("analysis" as const),
     }));
-    return { strategy: "canary", steps, finish: "promote", maxStepMs, ...shared };
+  if (canary) {
+    return { strategy: "canary", steps: weightSteps(canary.steps), finish: "promote", ...max, ...shared };
   }
   if (blueGreen) {
-    const holdMs = durationMs(blueGreen.previewDuration ?? "0");
-    const gate = blueGreen.approval ? ("approval" as const) : ("time" as const);
-    return { strategy: "blueGreen", steps: [{ weightBp: 0, holdMs, gate }], finish: "promote", ...shared };
+    const preview: PlanStep = {
+      weightBp: 0,
+      holdMs: durationMs(blueGreen.previewDuration ?? "0"),
+      gate: blueGreen.approval ? "approval" : "analysis",
+    };
+    // The switch: all traffic at once, watched for the scrutiny window; the old version stays routable.
+    const scrutiny: PlanStep = {
+      weightBp: 10000,
+      holdMs: durationMs(blueGreen.scrutinyWindow ?? "0"),
+      gate: "time",
+    };
+    return { strategy: "blueGreen", steps: [preview, scrutiny], finish: "promote", ...max, ...shared };
   }
   if (abTest) {
     const step = {
@@ -71,10 +92,27 @@ export function planRollout(spec: CanarySpec): RolloutPlan {
       holdMs: durationMs(abTest.duration),
       gate: "time" as const,
     };
-    return { strategy: "abTest", steps: [step], finish: "report", ...shared };
+    return {
+      strategy: "abTest",
+      steps: [step],
+      finish: "report",
+      ...(abTest.stopWhenConclusive ? { stopWhenConclusive: true } : {}),
+      ...(abTest.promote ? { promoteOnPass: true } : {}),
+      ...shared,
+    };
   }
-  const why = shadow ? "strategy shadow is not supported yet" : "no strategy set";
-  return { strategy: "shadow", steps: [], finish: "report", unsupported: why, ...shared };
+  if (shadow) {
+    const mirror: PlanStep = {
+      weightBp: 0,
+      holdMs: Math.max(minStepMs, durationMs(shadow.duration)),
+      gate: "analysis",
+      mirrorBp: toBasisPoints(shadow.mirrorPercent ?? 100),
+    };
+    const then = weightSteps(shadow.canarySteps ?? []);
+    const finish = then.length > 0 ? ("promote" as const) : ("report" as const);
+    return { strategy: "shadow", steps: [mirror, ...then], finish, ...max, ...shared };
+  }
+  return { strategy: "canary", steps: [], finish: "report", unsupported: "no strategy set", ...shared };
 }
 
 /** Percent (at most 2 decimals) → basis points. */

@@ -67,8 +67,18 @@ function gateStatus(g: GateState): GateStatus {
 }
 
 /** The routing a state wants in force; the runner reconciles to it (e.g. after a restart). */
-export function desiredRouting(state: RolloutState): { version: number; variants: VariantWeight[] } {
-  return { version: state.routingVersion, variants: variants(state.weightBp) };
+export function desiredRouting(state: RolloutState): {
+  version: number;
+  variants: VariantWeight[];
+  mirrorBp: number;
+} {
+  return { version: state.routingVersion, variants: variants(state.weightBp), mirrorBp: mirrorBpOf(state) };
+}
+
+/** Share of stable's requests mirrored to the canary, basis points: only while a shadow step runs. */
+export function mirrorBpOf(state: RolloutState): number {
+  if (state.phase !== "Progressing" && state.phase !== "Paused") return 0;
+  return state.plan.steps[state.step]?.mirrorBp ?? 0;
 }
 
 /** Stable takes what the canary does not. */

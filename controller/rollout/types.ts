@@ -52,6 +52,8 @@ export interface Observation {
   analysis?: AnalysisResult;
   /** Canary requests counted over the last progress deadline (or since the step started, if later). */
   canaryRequestsRecent?: number;
+  /** The per-variant comparison (effect sizes with intervals per check) of an A/B test or shadow, for status.report. */
+  comparison?: Record<string, unknown>;
   /** An operator command, delivered once. */
   command?: Command;
   /** A fresh random marker, taken as the rollout's marker when one starts (or has none yet). */

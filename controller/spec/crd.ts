@@ -89,7 +89,9 @@ export function structural(schema: object): JsonSchema {
         ? mapValues(value as JsonSchema)
         : key === "items"
           ? structural(value as object)
-          : value;
+          : Array.isArray(value)
+            ? [...value] // a shared array would come out as a YAML alias
+            : value;
   }
   return out;
 }

@@ -47,6 +47,12 @@ export function routingErrors(spec: CanarySpec, add: Add): void {
         "subset",
         "spec.httpRoute splits between backendRefs, which name Services, not subsets",
       ] as const);
+  if (hasRoute && spec.strategy.shadow !== undefined) {
+    add(
+      "strategy.shadow",
+      "is not supported with spec.httpRoute yet: meshcanary mirrors through a VirtualService's mirror; use spec.virtualService for a shadow release",
+    );
+  }
   for (const who of ["stable", "canary"] as const) {
     const version = spec[who];
     if (version[other] !== undefined) {

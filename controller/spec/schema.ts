@@ -81,22 +81,28 @@ const Subset = (who: string) =>
     `The ${who} version: a subset (VirtualService) or a Service (HTTPRoute)`,
   );
 
-const CanaryStep = Obj(
-  {
-    weight: Type.Number({
-      description: "Percent of traffic to the canary, 0.01 (one basis point) to 100",
-      minimum: 0.01,
-      maximum: 100,
-    }),
-    pause: Type.Optional(
-      Obj({ duration: Type.Optional(Duration("Least time to stay at this weight")) }, "Hold at this weight"),
-    ),
-    approval: Type.Optional(
-      Type.Boolean({ description: "Wait for `meshcanary approve` before leaving this step" }),
-    ),
-  },
-  "One weight step",
-);
+/** A fresh step schema per use, so the generated CRD has no YAML aliases. */
+const canaryStep = () =>
+  Obj(
+    {
+      weight: Type.Number({
+        description: "Percent of traffic to the canary, 0.01 (one basis point) to 100",
+        minimum: 0.01,
+        maximum: 100,
+      }),
+      pause: Type.Optional(
+        Obj(
+          { duration: Type.Optional(Duration("Least time to stay at this weight")) },
+          "Hold at this weight",
+        ),
+      ),
+      approval: Type.Optional(
+        Type.Boolean({ description: "Wait for `meshcanary approve` before leaving this step" }),
+      ),
+    },
+    "One weight step",
+  );
+const CanaryStep = canaryStep();
 
 const Strategy = Obj(
   {
@@ -111,8 +117,13 @@ const Strategy = Obj(
         {
           previewDuration: Type.Optional(Duration("How long pinned requests preview the canary")),
           approval: Type.Optional(Type.Boolean({ description: "Wait for `meshcanary approve` to switch" })),
+          scrutinyWindow: Type.Optional(
+            Duration(
+              "After the switch, how long analysis keeps watching; a fail or `undo` in it switches back in one step, and the old version is kept until it ends",
+            ),
+          ),
         },
-        "Preview through pins only (0% weight), then one switch to 100%",
+        "Preview through pins only (0% weight), analysis of the pinned traffic, then one switch to 100%",
       ),
     ),
     abTest: Type.Optional(
@@ -124,14 +135,41 @@ const Strategy = Obj(
             maximum: 100,
           }),
           duration: Duration("How long the split runs"),
+          stopWhenConclusive: Type.Optional(
+            Type.Boolean({
+              description: "End before duration once the anytime-valid comparison is conclusive",
+            }),
+          ),
+          promote: Type.Optional(
+            Type.Boolean({
+              description: "Switch 100% to the canary when the comparison passes (default: report only)",
+            }),
+          ),
         },
-        "Fixed split for a duration, then a comparison report; no automatic promotion",
+        "Fixed split (sticky by user) for a duration, then a comparison report; no promotion unless asked",
       ),
     ),
     shadow: Type.Optional(
       Obj(
-        { duration: Duration("How long traffic is mirrored") },
-        "Mirror traffic to the canary (not supported yet)",
+        {
+          duration: Duration("How long traffic is mirrored (and analysed) at least"),
+          mirrorPercent: Type.Optional(
+            Type.Number({
+              description: "Percent of stable's requests mirrored to the canary, 0.01 to 100",
+              minimum: 0.01,
+              maximum: 100,
+              default: 100,
+            }),
+          ),
+          canarySteps: Type.Optional(
+            Type.Array(CanaryStep, {
+              description:
+                "After the shadow passes, continue as a canary with these steps (default: report only)",
+              minItems: 1,
+            }),
+          ),
+        },
+        "Mirror a share of stable's requests to the canary (responses discarded), compare shadow with stable",
       ),
     ),
   },

@@ -6,7 +6,7 @@ import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import { parseDuration } from "./durations.js";
 import { routingErrors } from "./routing-target.js";
-import { type AnalysisCheck, type Canary, CanarySchema, type CanarySpec } from "./schema.js";
+import { type AnalysisCheck, type Canary, CanarySchema, type CanarySpec, type CanaryStep } from "./schema.js";
 
 /** One problem in a Canary, e.g. `{ path: "spec.strategy.canary.steps[2].weight", message: "..." }`. */
 export interface SpecError {
@@ -182,23 +182,7 @@ function strategyErrors(spec: CanarySpec, add: Add, duration: Duration): void {
   if (chosen.length !== 1) {
     add("strategy", `must set exactly one of canary, blueGreen, abTest, shadow, got ${show(chosen)}`);
   }
-  let previous = 0;
-  (strategy.canary?.steps ?? []).forEach((step, i) => {
-    if (!isBasisPoints(step.weight)) {
-      add(
-        `strategy.canary.steps[${i}].weight`,
-        `must have at most 2 decimals (basis points), got ${step.weight}`,
-      );
-    }
-    if (step.weight < previous) {
-      add(
-        `strategy.canary.steps[${i}].weight`,
-        `must not be below the previous step's ${previous}, got ${step.weight}`,
-      );
-    }
-    previous = Math.max(previous, step.weight);
-    duration(`strategy.canary.steps[${i}].pause.duration`, step.pause?.duration);
-  });
+  stepErrors("strategy.canary.steps", strategy.canary?.steps ?? [], add, duration);
   const blueGreen = strategy.blueGreen;
   if (blueGreen !== undefined) {
     duration("strategy.blueGreen.previewDuration", blueGreen.previewDuration);
@@ -214,6 +198,27 @@ function strategyErrors(spec: CanarySpec, add: Add, duration: Duration): void {
     duration("strategy.abTest.duration", abTest.duration);
   }
   duration("strategy.shadow.duration", strategy.shadow?.duration);
+  duration("strategy.blueGreen.scrutinyWindow", strategy.blueGreen?.scrutinyWindow);
+  const mirror = strategy.shadow?.mirrorPercent;
+  if (mirror !== undefined && !isBasisPoints(mirror)) {
+    add("strategy.shadow.mirrorPercent", `must have at most 2 decimals (basis points), got ${mirror}`);
+  }
+  stepErrors("strategy.shadow.canarySteps", strategy.shadow?.canarySteps ?? [], add, duration);
+}
+
+/** Weight steps: basis points, non-decreasing, valid pause durations. */
+function stepErrors(at: string, steps: readonly CanaryStep[], add: Add, duration: Duration): void {
+  let previous = 0;
+  steps.forEach((step, i) => {
+    if (!isBasisPoints(step.weight)) {
+      add(`${at}[${i}].weight`, `must have at most 2 decimals (basis points), got ${step.weight}`);
+    }
+    if (step.weight < previous) {
+      add(`${at}[${i}].weight`, `must not be below the previous step's ${previous}, got ${step.weight}`);
+    }
+    previous = Math.max(previous, step.weight);
+    duration(`${at}[${i}].pause.duration`, step.pause?.duration);
+  });
 }
 
 function analysisErrors(spec: CanarySpec, add: Add, duration: Duration): void {

@@ -24,6 +24,10 @@ export interface LoadOptions {
   maxInFlight?: number;
   /** Called when a user is served by a different version than before, as it happens. */
   onTransition?: (from: string, to: string) => void;
+  /** Extra headers on every request (e.g. a tester's pin). */
+  headers?: Record<string, string>;
+  /** Called for every answer: when its request was sent (Unix ms), the version that answered, the user. */
+  onServed?: (sentAtMs: number, version: string, user: number) => void;
 }
 
 /** Outcomes by the version that answered ("none" when no response arrived). */
@@ -82,11 +86,16 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
 
   const fire = (): void => {
     const user = Math.floor(Math.random() * opts.users);
+    const sentAtMs = Date.now();
     inFlight++;
     sent++;
     const req = request(
       url,
-      { agent, method: "GET", headers: { host: opts.authority, [userHeader]: `user-${user}` } },
+      {
+        agent,
+        method: "GET",
+        headers: { ...opts.headers, host: opts.authority, [userHeader]: `user-${user}` },
+      },
       (res) => {
         res.resume();
         res.on("end", () => {
@@ -94,6 +103,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
           answered++;
           const version = String(res.headers["x-app-version"] ?? "none");
           record(user, version, (res.statusCode ?? 0) >= 500);
+          opts.onServed?.(sentAtMs, version, user);
         });
       },
     );

@@ -4,8 +4,10 @@ import { runDemo } from "./run-demo.js";
 import type { Fault } from "./scenario-state.js";
 import { SHAPES } from "./shapes.js";
 import { CliError, EXIT } from "../../controller/cli/exit.js";
+import { runStrategyDemo } from "./strategy-demo.js";
+import { STRATEGY_SCENARIOS } from "./strategy-scenarios.js";
 
-const SCENARIOS = ["healthy", "faulty", "both"] as const;
+const SCENARIOS = ["healthy", "faulty", "both", ...Object.keys(STRATEGY_SCENARIOS)] as const;
 
 /** `error-rate=0.05` (a share, or `5%`) or `latency=+200ms`. */
 export function parseFault(text: string): Fault | Error {
@@ -70,6 +72,8 @@ export function demoCommand(): Command {
           `--shape: expected ${SHAPES.join(", ")}, got ${JSON.stringify(o.shape)}`,
           EXIT.usage,
         );
+      const strategy = STRATEGY_SCENARIOS[o.scenario];
+      if (strategy) return strategyAction(o.scenario, strategy, o);
       const fault = parseFault(o.fault);
       if (fault instanceof Error) throw new CliError(fault.message, EXIT.usage);
       const result = await runDemo({
@@ -89,4 +93,21 @@ export function demoCommand(): Command {
       });
       if (!result.ok) throw new CliError(`demo failed: ${result.reason}`, EXIT.failed);
     });
+}
+
+/** `--scenario blue-green | ab-test | shadow`: a whole release of that strategy (strategy-scenarios.ts). */
+async function strategyAction(
+  name: string,
+  scenario: (typeof STRATEGY_SCENARIOS)[string],
+  o: { speed: string; rps: string; users: string; report: string; keep?: boolean },
+): Promise<void> {
+  const result = await runStrategyDemo(name, scenario, {
+    speed: positive("--speed", o.speed, false),
+    rps: positive("--rps", o.rps, true),
+    users: positive("--users", o.users, true),
+    reportPath: o.report,
+    ...(o.keep ? { keepUntil: interrupted() } : {}),
+    out: { write: (t) => process.stdout.write(t), isTTY: false },
+  });
+  if (!result.ok) throw new CliError(`demo failed: ${result.reason}`, EXIT.failed);
 }

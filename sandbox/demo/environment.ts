@@ -34,6 +34,7 @@ import {
   proxyNode,
   wasmPluginPath,
 } from "./shapes.js";
+import { receiverNode, startShadowReceiver } from "./shadow-receivers.js";
 
 /** One service of the sandbox and the versions (DestinationRule subsets v1, v2, ...) it runs. */
 export interface ServiceSetup {
@@ -41,6 +42,8 @@ export interface ServiceSetup {
   name: string;
   /** Version label -> app behaviour overrides; the sample's subsets are v1 (stable) and v2 (canary). */
   versions: Record<string, Partial<AppBehaviour>>;
+  /** A version whose pod runs a shadow's receiving-side sidecar (shadow-receivers.ts). */
+  shadowReceiver?: string;
 }
 
 export interface SandboxOptions {
@@ -130,7 +133,9 @@ export function endpointsFor(
 }
 
 /** Each demo app's endpoint by "<service>/<version>", labelled version=<version>. */
-function appEndpoints(apps: ReadonlyMap<string, DemoApp>): Map<string, ServiceView["endpoints"][number]> {
+function appEndpoints(
+  apps: ReadonlyMap<string, { url: string }>,
+): Map<string, ServiceView["endpoints"][number]> {
   return new Map(
     [...apps].map(([key, app]) => {
       const url = new URL(app.url);
@@ -149,7 +154,7 @@ export const SERVICE_PORT = 9080;
  */
 export function meshViewFor(
   routing: VirtualServiceSource,
-  apps: ReadonlyMap<string, DemoApp>,
+  apps: ReadonlyMap<string, { url: string }>,
   namespace: string,
 ): MeshView {
   const rules = routing.destinationRules();
@@ -235,9 +240,10 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   if (httpRoutes && !httpRoutes.ok) throw new Error(httpRoutes.error);
   if (httpRoutes) closers.push(() => httpRoutes.value.close());
   const meshView = () => {
-    const view = meshViewFor(routing, apps, DEMO_NAMESPACE);
+    // The pods as the mesh sees them: a shadow receiver's sidecar stands in front of its app.
+    const view = meshViewFor(routing, pods, DEMO_NAMESPACE);
     return httpRoutes
-      ? gatewayApiMeshView(view, httpRoutes.value.httpRoutes(), appEndpoints(apps), SERVICE_PORT)
+      ? gatewayApiMeshView(view, httpRoutes.value.httpRoutes(), appEndpoints(pods), SERVICE_PORT)
       : view;
   };
 
@@ -272,6 +278,32 @@ async function start(opts: SandboxOptions, closers: (() => Promise<void>)[]): Pr
   };
 
   const preferred = opts.dataPlane ? { kind: opts.dataPlane } : preferredKind(root);
+  // Pods with a receiving-side sidecar are reached through it.
+  const pods = new Map<string, { url: string }>(apps);
+  for (const service of opts.services.filter((s) => s.shadowReceiver !== undefined)) {
+    const version = service.shadowReceiver!;
+    const app = apps.get(`${service.name}/${version}`);
+    if (!app) throw new Error(`sandbox: ${service.name} has no version ${version} to receive its shadow`);
+    const receiver = await startShadowReceiver({
+      kind: preferred.kind,
+      root,
+      wasmPath,
+      pluginConfig: wiring.pluginConfig,
+      ...(wiring.tokenEnv
+        ? {
+            env: {
+              [wiring.tokenEnv]: issueReporterCredential(reporterSecret, receiverNode(service.name, version)),
+            },
+          }
+        : {}),
+      controller: { cluster: wiring.cluster, address: "127.0.0.1", port: controller.telemetryPort },
+      service: service.name,
+      version,
+      app,
+    });
+    closers.push(() => receiver.close());
+    pods.set(`${service.name}/${version}`, receiver);
+  }
   const dataPlane = await startDataPlane({
     kind: preferred.kind,
     root,

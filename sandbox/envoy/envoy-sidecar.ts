@@ -16,7 +16,7 @@ import {
   wasmFilterConfig,
 } from "./bootstrap.js";
 import { type EnvoyProcess, startEnvoyProcess } from "./envoy-process.js";
-import { type Json, type MeshView, outboundConfig } from "./istio-xds.js";
+import { type Json, type MeshView, type OutboundConfig, outboundConfig } from "./istio-xds.js";
 
 const ROUTE_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
 const CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
@@ -29,6 +29,8 @@ export interface EnvoySidecarOptions {
   filter?: WasmFilterSpec;
   /** The mesh as the proxy should see it now (read at start and on every update()). */
   mesh: () => MeshView;
+  /** Routes and clusters to push instead of the mesh's outbound ones (an inbound sidecar). */
+  config?: () => OutboundConfig;
   /** Clusters beside the services' (e.g. the controller's gRPC cluster). */
   extraClusters?: Json[];
   /** Route configuration name (Istio: the port); default "9080". */
@@ -96,7 +98,7 @@ export async function startEnvoySidecar(opts: EnvoySidecarOptions): Promise<Envo
   let lastClusters = "";
   /** Writes the mesh; true when the clusters changed (Envoy keeps an unchanged cluster's version). */
   const writeMesh = (): boolean => {
-    const cfg = outboundConfig(opts.mesh(), routeConfigName);
+    const cfg = opts.config ? opts.config() : outboundConfig(opts.mesh(), routeConfigName);
     const clusters = [...cfg.clusters, ...(opts.extraClusters ?? [])];
     const changed = JSON.stringify(clusters) !== lastClusters;
     lastClusters = JSON.stringify(clusters);

@@ -167,7 +167,30 @@ export function routeAction(
   };
   if (live.length === 1) action.cluster = live[0]?.name;
   else action.weighted_clusters = { clusters: live };
+  if (route.mirror) action.request_mirror_policies = [mirrorPolicy(where, route, namespace, portOf)];
   return action;
+}
+
+/**
+ * Istio's translation of `mirror`/`mirrorPercentage` (pilot route.go): one RequestMirrorPolicy to
+ * the destination's cluster, its share as a runtime fraction per million (absent: all requests),
+ * trace_sampled false.
+ */
+function mirrorPolicy(
+  where: string,
+  route: HttpRoute,
+  namespace: string,
+  portOf: (host: string) => number | undefined,
+): Json {
+  const cluster = destinationCluster(`${where}.mirror`, { destination: route.mirror! }, namespace, portOf);
+  const percent = route.mirrorPercentage?.value ?? 100;
+  if (!(percent >= 0 && percent <= 100))
+    throw new Error(`${where}.mirrorPercentage.value: must be 0..100, got ${percent}`);
+  return {
+    cluster,
+    runtime_fraction: { default_value: { numerator: Math.round(percent * 10_000), denominator: "MILLION" } },
+    trace_sampled: false,
+  };
 }
 
 function virtualServiceFor(

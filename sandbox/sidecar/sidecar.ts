@@ -16,7 +16,12 @@ import { Duplex } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import { ResponseFlag } from "../host/abi.js";
 import type { Headers, HttpStream, ProxyWasmHost } from "../host/index.js";
-import { type RequestView, routeRequest, type VirtualServiceSpec } from "./virtual-service-router.js";
+import {
+  type RequestView,
+  type RouteChoice,
+  routeRequest,
+  type VirtualServiceSpec,
+} from "./virtual-service-router.js";
 
 /** Where a (host, subset) lives locally: "127.0.0.1:port". */
 export type EndpointMap = Map<string, string>;
@@ -112,6 +117,12 @@ function toNodeHeaders(headers: Headers): Record<string, string | string[]> {
   return out;
 }
 
+/** Envoy's shadow authority: "host-shadow", or "host-shadow:port" (shadow_writer_impl.cc). */
+export function shadowAuthority(authority: string): string {
+  const m = /^(.*?)(:\d+)?$/.exec(authority);
+  return `${m?.[1] ?? authority}-shadow${m?.[2] ?? ""}`;
+}
+
 /** Envoy's HTTP → gRPC status mapping for local replies (Grpc::Utility::httpToGrpcStatus). */
 export function grpcStatusOf(http: number): number {
   const map: Record<number, number> = {
@@ -150,7 +161,7 @@ class Exchange {
       return;
     }
     const view = viewOf(outcome.headers);
-    const choice = routeRequest(this.opts.virtualServices(), view, Math.random());
+    const choice = routeRequest(this.opts.virtualServices(), view, Math.random(), Math.random());
     if (!choice) {
       this.localReply(404, ResponseFlag.NoRouteFound);
       return;
@@ -165,20 +176,41 @@ class Exchange {
       this.localReply(503, ResponseFlag.NoHealthyUpstream);
       return;
     }
+    // Envoy applies the route's header removals before it mirrors, so the copy carries no marker either.
     const headers = outcome.headers.filter(([k]) => !choice.removeHeaders.includes(k));
+    if (choice.mirror) this.mirror(choice.mirror, headers);
     this.forward(address, headers, choice.timeoutMs ?? this.opts.defaultTimeoutMs ?? 15_000);
   }
 
-  private forward(address: string, headers: Headers, timeoutMs: number): void {
+  /**
+   * Envoy's request mirroring: a copy (headers and body) to the mirror's endpoint with the
+   * authority's host suffixed "-shadow" (before any port), the response discarded.
+   */
+  private mirror(to: NonNullable<RouteChoice["mirror"]>, headers: Headers): void {
+    const address = this.opts.endpoints().get(endpointKey(to.host, to.subset));
+    if (!address) return;
+    const copy = this.upstreamRequest(address, headers, shadowAuthority);
+    copy.on("response", (r) => r.resume());
+    copy.on("error", () => undefined);
+    this.req.on("data", (chunk: Buffer) => copy.write(chunk));
+    this.req.on("end", () => copy.end());
+  }
+
+  /** The request to an upstream address with the filtered headers, its Host from the :authority. */
+  private upstreamRequest(address: string, headers: Headers, host: (authority: string) => string) {
     const [hostname, port] = address.split(":");
     const authority = headers.find(([k]) => k === ":authority")?.[1] ?? "";
-    const upstream = httpRequest({
+    return httpRequest({
       hostname,
       port: Number(port),
       method: this.req.method,
       path: this.req.url,
-      headers: { ...toNodeHeaders(headers), host: authority },
+      headers: { ...toNodeHeaders(headers), host: host(authority) },
     });
+  }
+
+  private forward(address: string, headers: Headers, timeoutMs: number): void {
+    const upstream = this.upstreamRequest(address, headers, (a) => a);
     upstream.setTimeout(timeoutMs, () => {
       upstream.destroy();
       this.localReply(504, ResponseFlag.UpstreamRequestTimeout);

@@ -32,6 +32,10 @@ export interface HttpRoute {
   timeout?: string;
   /** Header manipulation; only `request.remove` is applied (meshcanary's variant routes use it). */
   headers?: { request?: { remove?: string[] } };
+  /** Istio Destination receiving a copy of each request (responses discarded). */
+  mirror?: RouteDestination["destination"];
+  /** Percent of requests mirrored (Istio's default without it: 100). */
+  mirrorPercentage?: { value?: number };
 }
 
 export interface VirtualServiceSpec {
@@ -48,6 +52,8 @@ export interface RouteChoice {
   timeoutMs?: number;
   /** Request headers the route removes before forwarding (lower-case). */
   removeHeaders: string[];
+  /** Where a copy of this request goes, if the route mirrors it (decided per request). */
+  mirror?: { host: string; subset?: string; port?: number };
 }
 
 export interface RequestView {
@@ -135,6 +141,7 @@ export function routeRequest(
   vss: VirtualServiceSpec[],
   req: RequestView,
   random: number,
+  mirrorRandom = 0,
 ): RouteChoice | undefined {
   const vs = vss.find((v) => (v.hosts ?? []).some((h) => hostMatches(h, req.authority)));
   if (!vs) return undefined;
@@ -149,5 +156,15 @@ export function routeRequest(
     routeName: route.name,
     timeoutMs: durationMs(route.timeout),
     removeHeaders: (route.headers?.request?.remove ?? []).map((h) => h.toLowerCase()),
+    ...mirrorOf(route, mirrorRandom),
   };
+}
+
+/** The route's mirror for one request, `random` in [0,1) against mirrorPercentage (Istio: absent = 100%). */
+function mirrorOf(route: HttpRoute, random: number): Pick<RouteChoice, "mirror"> {
+  const m = route.mirror;
+  if (!m) return {};
+  const percent = route.mirrorPercentage?.value ?? 100;
+  if (random * 100 >= percent) return {};
+  return { mirror: { host: m.host, subset: m.subset, port: m.port?.number } };
 }

@@ -197,7 +197,7 @@ describe("operator commands", () => {
     ["pause", "in Progressing"],
     ["resume", "in Paused (paused by `pause`)"],
     ["retry", "after RolledBack or Aborted"],
-    ["undo", "after Succeeded with a promotion to 100%"],
+    ["undo", "once all traffic is on the canary (a promotion or a blue-green switch)"],
   ])(
     "%s is refused in Paused(approval) before anything is written: exit 1 with the reason",
     async (command, when) => {

@@ -70,6 +70,7 @@ describe("commands in every phase", () => {
     ["Paused(manual)", "resume", "Progressing", undefined, [], 0],
     ["Paused(manual)", "abort", "Aborted", undefined, [0], 0],
     ["Promoting", "abort", "Aborted", undefined, [0], 1],
+    ["Promoting", "undo", "RollingBack", undefined, [0], 1],
     ["RollingBack", "abort", "Aborted", undefined, [], 0],
     ["Succeeded", "undo", "RollingBack", undefined, [0], 1],
     ["RolledBack", "retry", "Initializing", undefined, [], 0],

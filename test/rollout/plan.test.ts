@@ -39,21 +39,25 @@ describe("planRollout", () => {
   });
 
   it.each([
-    [{ previewDuration: "5m" }, { weightBp: 0, holdMs: 300_000, gate: "time" }],
-    [{ approval: true }, { weightBp: 0, holdMs: 0, gate: "approval" }],
+    [{ previewDuration: "5m" }, { weightBp: 0, holdMs: 300_000, gate: "analysis" }, 0],
+    [{ approval: true }, { weightBp: 0, holdMs: 0, gate: "approval" }, 0],
     [
-      { previewDuration: "1m", approval: true },
+      { previewDuration: "1m", approval: true, scrutinyWindow: "10m" },
       { weightBp: 0, holdMs: 60_000, gate: "approval" },
+      600_000,
     ],
-  ])("blueGreen %j previews at 0%% then promotes", (blueGreen, step) => {
-    expect(planRollout(spec({ blueGreen }))).toEqual({
-      strategy: "blueGreen",
-      steps: [step],
-      finish: "promote",
-      progressDeadlineMs: 600_000,
-      onProgressDeadline: "rollback",
-    });
-  });
+  ])(
+    "blueGreen %j previews at 0%% (analysed pins), switches in one step, then promotes",
+    (blueGreen, preview, scrutinyMs) => {
+      expect(planRollout(spec({ blueGreen }))).toEqual({
+        strategy: "blueGreen",
+        steps: [preview, { weightBp: 10000, holdMs: scrutinyMs, gate: "time" }],
+        finish: "promote",
+        progressDeadlineMs: 600_000,
+        onProgressDeadline: "rollback",
+      });
+    },
+  );
 
   it("abTest: one timed step at the split, finishing with a report", () => {
     expect(planRollout(spec({ abTest: { weight: 50, duration: "1h" } }))).toEqual({
@@ -63,12 +67,29 @@ describe("planRollout", () => {
       progressDeadlineMs: 600_000,
       onProgressDeadline: "rollback",
     });
+    const early = planRollout(
+      spec({ abTest: { weight: 50, duration: "1h", stopWhenConclusive: true, promote: true } }),
+    );
+    expect(early).toMatchObject({ stopWhenConclusive: true, promoteOnPass: true, finish: "report" });
   });
 
-  it("shadow is planned as unsupported with a reason", () => {
-    const plan = planRollout(spec({ shadow: { duration: "10m" } }));
-    expect(plan.unsupported).toBe("strategy shadow is not supported yet");
-    expect(plan.steps).toEqual([]);
+  it("shadow: a mirroring 0% step gated by analysis, then the canary steps or a report", () => {
+    const alone = planRollout(spec({ shadow: { duration: "10m", mirrorPercent: 12.5 } }));
+    expect(alone).toMatchObject({
+      strategy: "shadow",
+      steps: [{ weightBp: 0, holdMs: 600_000, gate: "analysis", mirrorBp: 1250 }],
+      finish: "report",
+    });
+    expect(alone.unsupported).toBeUndefined();
+    const then = planRollout(
+      spec({ shadow: { duration: "1m", canarySteps: [{ weight: 10 }, { weight: 50, approval: true }] } }),
+    );
+    expect(then.steps).toEqual([
+      { weightBp: 0, holdMs: 60_000, gate: "analysis", mirrorBp: 10000 },
+      { weightBp: 1000, holdMs: 30_000, gate: "analysis" },
+      { weightBp: 5000, holdMs: 30_000, gate: "approval" },
+    ]);
+    expect(then.finish).toBe("promote");
   });
 
   it.each([

@@ -78,6 +78,7 @@ describe("status ⇄ state", () => {
         { name: "stable", weightBp: 8766 },
         { name: "canary", weightBp: 1234 },
       ],
+      mirrorBp: 0,
     });
   });
 });

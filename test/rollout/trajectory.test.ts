@@ -114,8 +114,9 @@ describe("whole rollouts", () => {
 
   it("blue-green previews at 0% (pins only) until approved, then switches to 100% at once", () => {
     const { ticks, state } = simulate(SCENARIOS[3]![1], SCENARIOS[3]![2]);
-    expect(weightsSet(ticks)).toEqual([0, 10000]);
-    expect(phasesEntered(ticks)).toEqual(["Progressing", "Paused", "Promoting", "Succeeded"]);
+    // The switch is one routing change; the promotion after the scrutiny window re-confirms 100%.
+    expect(weightsSet(ticks)).toEqual([0, 10000, 10000]);
+    expect(phasesEntered(ticks)).toEqual(["Progressing", "Paused", "Progressing", "Promoting", "Succeeded"]);
     expect(state.phase).toBe("Succeeded");
   });
 
@@ -145,24 +146,16 @@ describe("whole rollouts", () => {
     expect(state.phase).toBe("Succeeded");
   });
 
-  it("shadow is reported as not supported, once", () => {
-    const plan = planRollout(spec({ shadow: { duration: "10m" } }));
+  it("no strategy is reported as not supported, once", () => {
+    const plan = planRollout(spec({}));
     const first = advance(stateFromStatus(plan, undefined), { meshReady: true }, T0);
-    expect(first.state).toMatchObject({
-      phase: "Initializing",
-      message: "strategy shadow is not supported yet",
-    });
+    expect(first.state).toMatchObject({ phase: "Initializing", message: "no strategy set" });
     expect(first.state.conditions.find((c) => c.type === "Ready")).toMatchObject({
       status: "False",
       reason: "StrategyNotSupported",
     });
     expect(first.actions.filter((a) => a.kind === "event")).toEqual([
-      {
-        kind: "event",
-        type: "Warning",
-        reason: "StrategyNotSupported",
-        message: "strategy shadow is not supported yet",
-      },
+      { kind: "event", type: "Warning", reason: "StrategyNotSupported", message: "no strategy set" },
     ]);
     expect(advance(first.state, { meshReady: true }, T0 + 5000).actions).toEqual([]);
   });

@@ -93,6 +93,17 @@ describe("routing target and backends", () => {
       { canary: { subset: "v1" } },
       [{ path: "spec.canary.subset", message: 'must differ from stable.subset, got "v1" for both' }],
     ],
+    [
+      "a shadow release through an HTTPRoute (mirroring is written only into VirtualServices)",
+      { ...gatewayApi, strategy: { shadow: { duration: "5m" } } },
+      [
+        {
+          path: "spec.strategy.shadow",
+          message:
+            "is not supported with spec.httpRoute yet: meshcanary mirrors through a VirtualService's mirror; use spec.virtualService for a shadow release",
+        },
+      ],
+    ],
   ])("refuses %s, saying why", (_, spec, errors) => {
     expect(errorsOf(spec)).toEqual(errors);
   });

@@ -13,9 +13,32 @@ function errorsOf(obj: unknown) {
 }
 
 describe("validateCanary", () => {
-  it("accepts the sample", () => {
-    const result = validateCanary(parse(read("istio/samples/canary.yaml")));
-    expect(result.ok ? [] : result.errors).toEqual([]);
+  it.each(["canary", "blue-green/canary", "ab-test/canary", "shadow/canary"])(
+    "accepts the sample %s",
+    (name) => {
+      const result = validateCanary(parse(read(`istio/samples/${name}.yaml`)));
+      expect(result.ok ? [] : result.errors).toEqual([]);
+    },
+  );
+
+  it("names the field and value of a bad strategy setting", () => {
+    const errors = errorsOf(
+      minimal({
+        strategy: {
+          shadow: { duration: "1m", mirrorPercent: 12.345, canarySteps: [{ weight: 50 }, { weight: 10 }] },
+        },
+      }),
+    );
+    expect(errors).toEqual([
+      {
+        path: "spec.strategy.shadow.mirrorPercent",
+        message: "must have at most 2 decimals (basis points), got 12.345",
+      },
+      {
+        path: "spec.strategy.shadow.canarySteps[1].weight",
+        message: "must not be below the previous step's 50, got 10",
+      },
+    ]);
   });
 
   it.each(["invalid-steps", "invalid-structure"])("reports the expected errors for fixture %s", (name) => {

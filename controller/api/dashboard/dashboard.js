@@ -206,7 +206,61 @@ function renderDetail() {
   renderActions();
   renderCharts();
   renderDecision(c.lastDecision);
+  renderReport(c.report);
   renderTimeline(c.timeline ?? []);
+}
+
+// ---------- A/B and shadow comparison (status.report) ----------
+
+function fmtShare(v, unit) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  return unit === "share" ? `${fmtNumber(v * 100)}%` : fmtNumber(v);
+}
+
+function fmtInterval(i, unit) {
+  return i ? `[${fmtShare(i.lower, unit)}, ${fmtShare(i.upper, unit)}]` : "";
+}
+
+function renderReport(r) {
+  const panel = $("d-report-panel");
+  const list = r && Array.isArray(r.comparisons) ? r.comparisons : [];
+  panel.hidden = list.length === 0;
+  if (panel.hidden) return;
+  const verdicts = new Map((r.checks ?? []).map((c) => [c.name, c.verdict]));
+  const a = r.variants?.a ?? "A";
+  const b = r.variants?.b ?? "B";
+  const arm = (x, unit) => `${fmtShare(x.estimate, unit)} ${fmtInterval(x.interval, unit)}`;
+  const rows = list.map((c) =>
+    el(
+      "tr",
+      {},
+      el("td", { text: c.name }),
+      el("td", { text: c.measure }),
+      el("td", { class: "num", text: arm(c.a, c.unit) }),
+      el("td", { class: "num", text: arm(c.b, c.unit) }),
+      el("td", {
+        class: "num",
+        text: c.effect
+          ? `${fmtShare(c.effect.estimate, c.unit)} ${fmtInterval(c.effect.interval, c.unit)}`
+          : "–",
+      }),
+      el("td", {
+        class: "verdict",
+        "data-verdict": verdicts.get(c.name) ?? "inconclusive",
+        text: verdicts.get(c.name) ?? "inconclusive",
+      }),
+    ),
+  );
+  const head = el(
+    "tr",
+    {},
+    ...["Check", "Measure", a, b, `Effect ${b} − ${a}`, "Verdict"].map((h) => el("th", { text: h })),
+  );
+  const note = `${r.live ? "running" : "final"} · ${r.verdict} · intervals hold at every moment at once (α = ${r.alpha})`;
+  $("d-report").replaceChildren(
+    el("div", { class: "muted", text: note }),
+    el("table", { class: "checks" }, el("thead", {}, head), el("tbody", {}, ...rows)),
+  );
 }
 
 function renderWeightBar(c) {
