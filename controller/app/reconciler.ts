@@ -23,6 +23,7 @@ import { pendingCommand } from "./command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
 import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
+import { adoptMeshPoint, aheadCandidates, resumePoint, weightInForce } from "./resume-point.js";
 import { revisionOf } from "./revision.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
@@ -159,7 +160,7 @@ export class Reconciler {
     const plan = planRollout(spec);
     if (record.state === undefined) {
       const status = (object.status ?? {}) as WrittenStatus;
-      record.state = stateFromStatus(plan, status);
+      record.state = await this.resume(record, spec, stateFromStatus(plan, status), now);
       record.written = status;
       record.lastCommand = status.lastCommand;
       record.commandResult = status.commandResult;
@@ -252,6 +253,41 @@ export class Reconciler {
           break;
       }
     }
+  }
+
+  /**
+   * The state to resume from: status's, unless the VirtualService shows this rollout further on
+   * (resume-point.ts). Without a readable VirtualService, status's; its own rules then apply.
+   */
+  private async resume(
+    record: CanaryRecord,
+    spec: SpecWithDefaults,
+    restored: RolloutState,
+    now: number,
+  ): Promise<RolloutState> {
+    const candidates = aheadCandidates(restored);
+    if (candidates.length === 0) return restored;
+    const id = idOf(record.object);
+    const vs = await this.deps.runner.readVirtualService(record.object);
+    if ("error" in vs) {
+      this.deps.logger.warn(
+        { canary: id, error: vs.error },
+        "resume: VirtualService not read; resuming from status",
+      );
+      return restored;
+    }
+    const intents = candidates.flatMap((weightBp) => {
+      const intent = meshIntentFor(id, spec, { ...restored, phase: "Progressing", weightBp });
+      return intent ? [{ weightBp, intent }] : [];
+    });
+    const revision = revisionOf(spec, record.object.metadata.annotations);
+    const point = resumePoint(restored, revision, weightInForce(vs, intents));
+    if (point.kind === "status") return restored;
+    this.deps.logger.info(
+      { canary: id, statusStep: restored.step, statusWeightBp: restored.weightBp, ...point },
+      "resume: the VirtualService is ahead of status; resuming at its step",
+    );
+    return adoptMeshPoint(restored, point, now);
   }
 
   /** Adds or removes the revert finalizer to match spec.revertOnDeletion, once per object version. */

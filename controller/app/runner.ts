@@ -9,7 +9,7 @@ import type { EventNote, EventRecorder } from "../kube/events.js";
 import type { VirtualServiceStore } from "../kube/virtual-services.js";
 import { type ApplyOutcome, applyMesh } from "../mesh/apply.js";
 import { planVirtualService } from "../mesh/plan-virtual-service.js";
-import type { MeshIntent } from "../mesh/types.js";
+import type { MeshIntent, VirtualService } from "../mesh/types.js";
 import type { Notifier, WebhookPayload, WebhookTarget } from "../notify/webhooks.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
 import { API_VERSION, KIND } from "../spec/schema.js";
@@ -43,6 +43,13 @@ export class Runner {
       name: (canary.spec as SpecWithDefaults).virtualService.name,
     };
     return applyMesh(this.deps.store, ref, intent, { checkSubsets: intent.active });
+  }
+
+  /** The Canary's VirtualService as it is now, or the read's error message. */
+  async readVirtualService(canary: CanaryObject): Promise<VirtualService | { error: string }> {
+    const name = (canary.spec as SpecWithDefaults).virtualService.name;
+    const vs = await this.deps.store.get(canary.metadata.namespace, name);
+    return vs.ok ? vs.value : { error: vs.error.message };
   }
 
   /** Whether the VirtualService and both subsets exist and the target route can be split; else what is missing. */

@@ -21,6 +21,8 @@ export interface ControllerChoice {
   identity?: string;
   leaderElection?: boolean;
   kubeRetry?: RetryPolicy;
+  /** Deliver the Canaries' webhooks (default off). */
+  webhooks?: boolean;
 }
 
 /** Starts a controller against the world's API; the caller closes it. */
@@ -41,7 +43,7 @@ export function startControllerIn(
       retryPeriodMs: 200,
     },
     tickMs: 200,
-    webhooks: false,
+    webhooks: choice.webhooks ?? false,
     logger: pino({ level: "silent" }),
     ...(choice.kubeRetry ? { kubeRetry: choice.kubeRetry } : {}),
   });
