@@ -93,14 +93,19 @@ export async function startEnvoySidecar(opts: EnvoySidecarOptions): Promise<Envo
   const routeConfigName = opts.routeConfigName ?? "9080";
   const state: Pushed = { version: 1 };
   let filterVersion = 1;
-  const writeMesh = () => {
+  // Envoy keeps an unchanged cluster's version_info, so clusters are pushed (and waited for) only
+  // when they changed; a VirtualService edit alone moves the routes only.
+  let clustersPushed = "";
+  const writeMesh = (): { clustersChanged: boolean } => {
     const cfg = outboundConfig(opts.mesh(), routeConfigName);
-    writeAtomically(
-      dir,
-      "cds.json",
-      discoveryResponse(state.version, CLUSTER_TYPE, [...cfg.clusters, ...(opts.extraClusters ?? [])]),
-    );
+    const clusters = [...cfg.clusters, ...(opts.extraClusters ?? [])];
+    const clustersChanged = JSON.stringify(clusters) !== clustersPushed;
+    if (clustersChanged) {
+      writeAtomically(dir, "cds.json", discoveryResponse(state.version, CLUSTER_TYPE, clusters));
+      clustersPushed = JSON.stringify(clusters);
+    }
     writeAtomically(dir, "rds.json", discoveryResponse(state.version, ROUTE_TYPE, [cfg.routeConfiguration]));
+    return { clustersChanged };
   };
   const writeFilter = (filter: WasmFilterSpec) =>
     writeAtomically(
@@ -138,10 +143,10 @@ export async function startEnvoySidecar(opts: EnvoySidecarOptions): Promise<Envo
     dir,
     async update() {
       state.version++;
-      writeMesh();
+      const { clustersChanged } = writeMesh();
       const ok =
         (await waitApplied(process, "dynamic_route_configs", state.version)) &&
-        (await waitApplied(process, "dynamic_active_clusters", state.version));
+        (!clustersChanged || (await waitApplied(process, "dynamic_active_clusters", state.version)));
       if (!ok)
         throw new Error(
           `envoy did not apply routing version ${state.version}: ${process.warnings().slice(-3).join(" | ")}`,
