@@ -23,7 +23,7 @@ import { pendingCommand } from "./command.js";
 import { deletionIntent, finalizersWanted, REVERT_FINALIZER } from "./deletion.js";
 import { buildDirective, nextDirectiveVersion, routeTable } from "./directive.js";
 import { meshIntentFor } from "./mesh-intent.js";
-import { adoptMeshPoint, aheadCandidates, resumePoint, weightInForce } from "./resume-point.js";
+import { resumeFromMesh } from "./resume.js";
 import { revisionOf } from "./revision.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
@@ -116,6 +116,17 @@ export class Reconciler {
 
   /** One pass over every Canary, one at a time. */
   async tick(nowMs: number): Promise<void> {
+    // Every rollout is restored before the first table goes out: a table missing a running canary
+    // makes every filter forget its tallies and restart them from zero, which the ingest must then
+    // drop as counters going backwards (after a restart or a leader change: no data for minutes).
+    for (const record of [...this.records.values()]) {
+      if (record.state !== undefined) continue;
+      try {
+        await this.restoreForRouting(record, nowMs);
+      } catch (e) {
+        this.deps.logger.error({ canary: idOf(record.object), err: e }, "restore failed");
+      }
+    }
     for (const record of [...this.records.values()]) {
       try {
         await this.reconcile(record, nowMs);
@@ -158,16 +169,9 @@ export class Reconciler {
     record.invalid = undefined;
     await this.keepFinalizer(record, spec);
     const plan = planRollout(spec);
-    if (record.state === undefined) {
-      const status = (object.status ?? {}) as WrittenStatus;
-      record.state = await this.resume(record, spec, stateFromStatus(plan, status), now);
-      record.written = status;
-      record.lastCommand = status.lastCommand;
-      record.commandResult = status.commandResult;
-    }
+    const state = record.state ?? (await this.restore(record, spec, now));
     record.spec = spec;
-    record.state.plan = plan;
-    const state = record.state;
+    state.plan = plan;
 
     const pending = pendingCommand(object.metadata.annotations?.[COMMAND_ANNOTATION], record.lastCommand);
     const obs: Observation = {
@@ -255,39 +259,31 @@ export class Reconciler {
     }
   }
 
-  /**
-   * The state to resume from: status's, unless the VirtualService shows this rollout further on
-   * (resume-point.ts). Without a readable VirtualService, status's; its own rules then apply.
-   */
-  private async resume(
-    record: CanaryRecord,
-    spec: SpecWithDefaults,
-    restored: RolloutState,
-    now: number,
-  ): Promise<RolloutState> {
-    const candidates = aheadCandidates(restored);
-    if (candidates.length === 0) return restored;
-    const id = idOf(record.object);
-    const vs = await this.deps.runner.readVirtualService(record.object);
-    if ("error" in vs) {
-      this.deps.logger.warn(
-        { canary: id, error: vs.error },
-        "resume: VirtualService not read; resuming from status",
-      );
-      return restored;
-    }
-    const intents = candidates.flatMap((weightBp) => {
-      const intent = meshIntentFor(id, spec, { ...restored, phase: "Progressing", weightBp });
-      return intent ? [{ weightBp, intent }] : [];
+  /** A rollout this replica has no state for yet: its state from status (or the mesh, see resume). */
+  private async restore(record: CanaryRecord, spec: SpecWithDefaults, now: number): Promise<RolloutState> {
+    const status = (record.object.status ?? {}) as WrittenStatus;
+    const restored = stateFromStatus(planRollout(spec), status);
+    const state = await resumeFromMesh(this.deps, record.object, spec, restored, now);
+    Object.assign(record, {
+      state,
+      written: status,
+      lastCommand: status.lastCommand,
+      commandResult: status.commandResult,
     });
-    const revision = revisionOf(spec, record.object.metadata.annotations);
-    const point = resumePoint(restored, revision, weightInForce(vs, intents));
-    if (point.kind === "status") return restored;
-    this.deps.logger.info(
-      { canary: id, statusStep: restored.step, statusWeightBp: restored.weightBp, ...point },
-      "resume: the VirtualService is ahead of status; resuming at its step",
-    );
-    return adoptMeshPoint(restored, point, now);
+    return state;
+  }
+
+  /** Restores a valid, unconflicted, not-deleted Canary's rollout so the next table includes it. */
+  private async restoreForRouting(record: CanaryRecord, now: number): Promise<void> {
+    const { object } = record;
+    if (object.metadata.deletionTimestamp) return;
+    const { apiVersion, kind, metadata, spec: raw } = object;
+    const checked = validateCanary({ apiVersion, kind, metadata, spec: raw });
+    if (!checked.ok) return;
+    const spec = withDefaults(checked.canary.spec as CanarySpec);
+    if (this.hostOwner(record, spec.host) !== undefined) return;
+    await this.restore(record, spec, now);
+    record.spec = spec;
   }
 
   /** Adds or removes the revert finalizer to match spec.revertOnDeletion, once per object version. */
