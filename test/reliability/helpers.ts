@@ -23,6 +23,8 @@ export interface ControllerChoice {
   kubeRetry?: RetryPolicy;
   /** Deliver the Canaries' webhooks (default off). */
   webhooks?: boolean;
+  /** Default: silent. */
+  logger?: pino.Logger;
 }
 
 /** Starts a controller against the world's API; the caller closes it. */
@@ -44,7 +46,7 @@ export function startControllerIn(
     },
     tickMs: 200,
     webhooks: choice.webhooks ?? false,
-    logger: pino({ level: "silent" }),
+    logger: choice.logger ?? pino({ level: "silent" }),
     ...(choice.kubeRetry ? { kubeRetry: choice.kubeRetry } : {}),
   });
 }
