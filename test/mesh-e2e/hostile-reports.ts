@@ -1,7 +1,8 @@
 /**
  * A flood of adversarial reports straight at the leader's telemetry port, from many made-up pods:
  * every entry names a live Canary but is impossible (more failures than requests, a counter past
- * 2^53, a non-finite metric sum) or names a Canary nobody runs, and every fifth stream sends bytes
+ * 2^53, a non-finite metric sum, that one also a duplicate of the 2^53 entry's variant, so it is
+ * dropped as such) or names a Canary nobody runs, and every fifth stream sends bytes
  * that are no Report at all. The reports acknowledge the newest Directive, so the flood cannot
  * stall the rollouts' propagation check either; it must change no count and no decision.
  */
