@@ -25,6 +25,8 @@ export interface ControllerChoice {
   webhooks?: boolean;
   /** Default: silent. */
   logger?: pino.Logger;
+  /** Lease this replica writes once it leads; default 2 s. */
+  leaseDurationSeconds?: number;
 }
 
 /** Starts a controller against the world's API; the caller closes it. */
@@ -41,7 +43,7 @@ export function startControllerIn(
       namespace: world.leaseNamespace,
       name: "meshcanary-controller",
       identity: choice.identity ?? "test",
-      leaseDurationSeconds: 2,
+      leaseDurationSeconds: choice.leaseDurationSeconds ?? 2,
       retryPeriodMs: 200,
     },
     tickMs: 200,
