@@ -31,6 +31,7 @@ import {
 import type { GatePoller } from "./gate-poller.js";
 import { meshIntentFor } from "./mesh-intent.js";
 import { newVariantMarker } from "../mesh/variant-match.js";
+import { resumeFromMesh } from "./resume.js";
 import { revisionOf } from "./revision.js";
 import { RouteCap } from "./route-cap.js";
 import { idOf, type Runner } from "./runner.js";
@@ -131,6 +132,17 @@ export class Reconciler {
 
   /** One pass over every Canary, one at a time. */
   async tick(nowMs: number): Promise<void> {
+    // Every rollout is restored before the first table goes out: a table missing a running canary
+    // makes every filter forget its tallies and restart them from zero, which the ingest must then
+    // drop as counters going backwards (after a restart or a leader change: no data for minutes).
+    for (const record of [...this.records.values()]) {
+      if (record.state !== undefined) continue;
+      try {
+        await this.restoreForRouting(record, nowMs);
+      } catch (e) {
+        this.deps.logger.error({ canary: idOf(record.object), err: e }, "restore failed");
+      }
+    }
     for (const record of [...this.records.values()]) {
       try {
         await this.reconcile(record, nowMs);
@@ -173,16 +185,9 @@ export class Reconciler {
     record.invalid = undefined;
     await this.keepFinalizer(record, spec);
     const plan = planRollout(spec);
-    if (record.state === undefined) {
-      const status = (object.status ?? {}) as WrittenStatus;
-      record.state = stateFromStatus(plan, status);
-      record.written = status;
-      record.lastCommand = status.lastCommand;
-      record.commandResult = status.commandResult;
-    }
+    const state = record.state ?? (await this.restore(record, spec, now));
     record.spec = spec;
-    record.state.plan = plan;
-    const state = record.state;
+    state.plan = plan;
 
     const pending = pendingCommand(object.metadata.annotations?.[COMMAND_ANNOTATION], record.lastCommand);
     const obs: Observation = {
@@ -272,6 +277,33 @@ export class Reconciler {
           break;
       }
     }
+  }
+
+  /** A rollout this replica has no state for yet: its state from status (or the mesh, see resume). */
+  private async restore(record: CanaryRecord, spec: SpecWithDefaults, now: number): Promise<RolloutState> {
+    const status = (record.object.status ?? {}) as WrittenStatus;
+    const restored = stateFromStatus(planRollout(spec), status);
+    const state = await resumeFromMesh(this.deps, record.object, spec, restored, now);
+    Object.assign(record, {
+      state,
+      written: status,
+      lastCommand: status.lastCommand,
+      commandResult: status.commandResult,
+    });
+    return state;
+  }
+
+  /** Restores a valid, unconflicted, not-deleted Canary's rollout so the next table includes it. */
+  private async restoreForRouting(record: CanaryRecord, now: number): Promise<void> {
+    const { object } = record;
+    if (object.metadata.deletionTimestamp) return;
+    const { apiVersion, kind, metadata, spec: raw } = object;
+    const checked = validateCanary({ apiVersion, kind, metadata, spec: raw });
+    if (!checked.ok) return;
+    const spec = withDefaults(checked.canary.spec as CanarySpec);
+    if (this.hostOwner(record, spec.host) !== undefined) return;
+    await this.restore(record, spec, now);
+    record.spec = spec;
   }
 
   /** Adds or removes the revert finalizer to match spec.revertOnDeletion, once per object version. */

@@ -16,6 +16,7 @@ import type { MeshIntent } from "../mesh/types.js";
 import type { Notifier, WebhookPayload, WebhookTarget } from "../notify/webhooks.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
 import { backendOf, routingTarget } from "../spec/routing-target.js";
+import type { RoutingObject } from "./resume-point.js";
 import { API_VERSION, KIND } from "../spec/schema.js";
 
 /** Status writes, injected so the runner does not import the Kubernetes client. */
@@ -48,6 +49,18 @@ export class Runner {
     const ref = { namespace: canary.metadata.namespace, name: target.name };
     if (target.kind === "HTTPRoute") return applyHttpRoute(this.deps.httpRoutes, ref, intent);
     return applyMesh(this.deps.store, ref, intent, { checkSubsets: intent.active });
+  }
+
+  /** The Canary's routing object (VirtualService or HTTPRoute) as it is now, or the read's error message. */
+  async readRouting(canary: CanaryObject): Promise<RoutingObject | { error: string }> {
+    const target = routingTarget(canary.spec as SpecWithDefaults);
+    const ns = canary.metadata.namespace;
+    if (target.kind === "HTTPRoute") {
+      const route = await this.deps.httpRoutes.get(ns, target.name);
+      return route.ok ? { kind: "HTTPRoute", route: route.value } : { error: route.error.message };
+    }
+    const vs = await this.deps.store.get(ns, target.name);
+    return vs.ok ? { kind: "VirtualService", vs: vs.value } : { error: vs.error.message };
   }
 
   /** Whether the VirtualService and both subsets exist and the target route can be split; else what is missing. */

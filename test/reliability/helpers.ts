@@ -21,6 +21,12 @@ export interface ControllerChoice {
   identity?: string;
   leaderElection?: boolean;
   kubeRetry?: RetryPolicy;
+  /** Deliver the Canaries' webhooks (default off). */
+  webhooks?: boolean;
+  /** Default: silent. */
+  logger?: pino.Logger;
+  /** Lease this replica writes once it leads; default 2 s. */
+  leaseDurationSeconds?: number;
 }
 
 /** Starts a controller against the world's API; the caller closes it. */
@@ -37,12 +43,12 @@ export function startControllerIn(
       namespace: world.leaseNamespace,
       name: "meshcanary-controller",
       identity: choice.identity ?? "test",
-      leaseDurationSeconds: 2,
+      leaseDurationSeconds: choice.leaseDurationSeconds ?? 2,
       retryPeriodMs: 200,
     },
     tickMs: 200,
-    webhooks: false,
-    logger: pino({ level: "silent" }),
+    webhooks: choice.webhooks ?? false,
+    logger: choice.logger ?? pino({ level: "silent" }),
     ...(choice.kubeRetry ? { kubeRetry: choice.kubeRetry } : {}),
   });
 }
