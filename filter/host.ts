@@ -38,6 +38,8 @@ import {
   sharedCas,
 } from "./host-io";
 import { addCounter, forgetUnrouted } from "./merge";
+import { llmDone, llmLog, llmResponseBody, llmResponseHeaders, llmStart } from "./llm-host";
+import { LlmScan } from "./llm-scan";
 import { decodeDirective, lastDecodeError } from "./report";
 import { reporterClose, reporterReceive, reporterRootDeleted, reporterRouted, reporterTick } from "./reporter";
 import { DIRECTIVE_KEY, DIRECTIVE_VERSION_KEY, storeDirective, storedBytes, storedVersion } from "./shared-directive";
@@ -85,6 +87,8 @@ class StreamState {
   root: u32 = 0;
   route: Route | null = null;
   variant: i32 = -1;
+  /** The response-body scan of a route with LLM metrics. */
+  llm: LlmScan | null = null;
 }
 
 /** The last `:authority` bytes looked up in `table` and their route: most traffic repeats one host. */
@@ -216,6 +220,7 @@ export function onContextCreate(ctx: u32, parent: u32): void {
   stream.root = parent;
   stream.route = null;
   stream.variant = -1;
+  stream.llm = null;
   streams.set(ctx, stream);
   lastStreamId = ctx;
   lastStream = stream;
@@ -378,6 +383,22 @@ export function onRequestHeaders(ctx: u32): i32 {
   );
   stream.route = route;
   stream.variant = variant;
+  const llm = route.llm;
+  if (llm != null && stream.llm == null) stream.llm = llmStart(llm);
+  return 0;
+}
+
+/** LLM routes: the response's content type picks how its body is scanned. */
+export function onResponseHeaders(ctx: u32): i32 {
+  const stream = streamState(ctx);
+  if (stream != null && stream.llm != null) llmResponseHeaders(stream.llm!);
+  return 0;
+}
+
+/** LLM routes: each chunk is scanned as it passes; always Continue (never buffered or paused). */
+export function onResponseBody(ctx: u32, size: u32): i32 {
+  const stream = streamState(ctx);
+  if (stream != null && stream.llm != null) llmResponseBody(stream.llm!, size);
   return 0;
 }
 
@@ -447,6 +468,7 @@ export function onLog(ctx: u32): void {
     o.metrics.push(v != null ? parseMetricValue(v) : NaN);
   }
   const failed = tallyOutcome(route.totals[stream.variant], route, o);
+  if (stream.llm != null) llmLog(route.totals[stream.variant], stream.llm!, o.code);
   if (stream.variant < route.requestCounters.length) incrementCounter(route.requestCounters[stream.variant]);
   if (failed && stream.variant < route.failureCounters.length) incrementCounter(route.failureCounters[stream.variant]);
 }
@@ -457,6 +479,8 @@ export function onDelete(ctx: u32): void {
     streams.delete(ctx);
     lastStream = null;
     stream.route = null;
+    if (stream.llm != null) llmDone(stream.llm!);
+    stream.llm = null;
     if (freeStreams.length < MAX_FREE_STREAMS) freeStreams.push(stream);
   } else if (roots.has(ctx)) {
     roots.delete(ctx);

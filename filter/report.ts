@@ -1,6 +1,7 @@
 // Protobuf encoding of the wire contract (proto/meshcanary/v1/telemetry.proto) for the filter:
 // Report out, Directive in. decodeReport/encodeDirective exist for round-trip tests.
 // Field numbers below are the proto's; keep them in step with it.
+import { readLlmMetrics, writeLlmMetrics } from "./llm-wire";
 import { Reader, WIRE_LEN, WIRE_VARINT, Writer } from "./protobuf";
 import {
   CounterEntry,
@@ -127,6 +128,8 @@ function writeRoute(w: Writer, r: RouteData): void {
     w.end();
   }
   w.packedUint32(9, r.failureCodes);
+  const llm = r.llm;
+  if (llm != null) writeLlmMetrics(w, 10, llm);
   w.end();
 }
 
@@ -322,6 +325,7 @@ function readRoute(r: Reader): RouteData {
     else if (f == 8 && r.expect(WIRE_LEN)) {
       if (r.room(rt.metrics.length)) rt.metrics.push(readResponseMetric(r));
     } else if (f == 9) r.repeatedUint32(rt.failureCodes);
+    else if (f == 10 && r.expect(WIRE_LEN)) rt.llm = readLlmMetrics(r);
     else r.skip();
   }
   r.leave(outer);
