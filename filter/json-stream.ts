@@ -55,6 +55,10 @@ export class JsonListener {
   }
   /** One decoded byte of a streamed string (\u escapes above 0x7f arrive as '?'). */
   stringByte(_r: JsonStream, _b: u8): void {}
+  /** A run of a streamed string's bytes that needed no decoding (the same as stringByte for each). */
+  stringRun(r: JsonStream, ptr: usize, length: usize): void {
+    for (let i: usize = 0; i < length; i++) this.stringByte(r, load<u8>(ptr + i));
+  }
   /** A captured or streamed string ended; a capture is in r.captured / r.capturedLength. */
   stringEnd(_r: JsonStream): void {}
   /** A number value at the reader's current path. */
@@ -65,8 +69,10 @@ const NO_LISTENER = new JsonListener();
 
 /** One JSON document read incrementally; reset() makes it ready for the next one. */
 export class JsonStream {
-  /** Keys the listener cares about, as UTF-8; a key's id is its index here. */
-  dictionary: Array<ArrayBuffer> = [];
+  /** Keys the listener cares about, as UTF-8; a key's id is its index here (set with useDictionary). */
+  private dictionary: Array<ArrayBuffer> = [];
+  /** Per dictionary key: length | first byte << 8 | last byte << 16 (most keys are rejected by it). */
+  private signatures: StaticArray<u32> = new StaticArray<u32>(0);
   listener: JsonListener = NO_LISTENER;
   /** The bytes are not JSON. */
   invalid: bool = false;
@@ -101,6 +107,20 @@ export class JsonStream {
   private exponent: i32 = 0;
   private negative: bool = false;
   private expNegative: bool = false;
+
+  /** Sets the keys to recognise (kept until changed). */
+  useDictionary(dict: Array<ArrayBuffer>): void {
+    if (dict == this.dictionary) return;
+    this.dictionary = dict;
+    const sigs = new StaticArray<u32>(dict.length);
+    for (let i = 0; i < dict.length; i++) {
+      const k = dict[i];
+      const n = k.byteLength;
+      const p = changetype<usize>(k);
+      sigs[i] = n == 0 ? 0 : signature(n, load<u8>(p), load<u8>(p + <usize>n - 1));
+    }
+    this.signatures = sigs;
+  }
 
   /** Ready for a new document (the dictionary and listener stay). */
   reset(): void {
@@ -138,11 +158,26 @@ export class JsonStream {
     return n == 0 || memory.compare(changetype<usize>(this.captured), changetype<usize>(b), <usize>n) == 0;
   }
 
-  /** Reads `length` bytes at `ptr`. */
+  /**
+   * Reads `length` bytes at `ptr`. Runs of plain string bytes (most of an LLM answer) are skipped or
+   * handed on whole rather than byte by byte.
+   */
   feed(ptr: usize, length: usize): void {
-    for (let i: usize = 0; i < length; i++) {
+    let i: usize = 0;
+    while (i < length) {
       if (this.invalid || this.overflow) return;
+      if (this.state == S_STRING && this.stringMode != STRING_CAPTURE) {
+        const from = i;
+        while (i < length) {
+          const c = load<u8>(ptr + i);
+          if (c == 0x22 || c == 0x5c || c < 0x20) break;
+          i++;
+        }
+        if (i > from) this.plainRun(ptr + from, i - from);
+        if (i == length) return;
+      }
       this.byte(load<u8>(ptr + i));
+      i++;
     }
   }
 
@@ -328,6 +363,21 @@ export class JsonStream {
     }
   }
 
+  /** Bytes of a key or a skipped/streamed string that need no decoding. */
+  private plainRun(ptr: usize, n: usize): void {
+    if (!this.inKey) {
+      if (this.stringMode == STRING_STREAM) this.listener.stringRun(this, ptr, n);
+      return;
+    }
+    const room = <usize>(KEY_BYTES - min(this.keyLength, KEY_BYTES));
+    if (n > room) {
+      this.keyLength = KEY_BYTES + 1; // too long to be a dictionary key
+      return;
+    }
+    memory.copy(changetype<usize>(this.keyBytes) + <usize>this.keyLength, ptr, n);
+    this.keyLength += <i32>n;
+  }
+
   private appendKey(c: u8): void {
     unchecked((this.keyBytes[this.keyLength] = c));
     this.keyLength++;
@@ -351,11 +401,12 @@ export class JsonStream {
   private lookupKey(): i32 {
     const n = this.keyLength;
     if (n > KEY_BYTES) return NO_KEY;
-    const dict = this.dictionary;
-    for (let i = 0; i < dict.length; i++) {
-      const k = unchecked(dict[i]);
-      if (k.byteLength != n) continue;
-      if (n == 0 || memory.compare(changetype<usize>(k), changetype<usize>(this.keyBytes), <usize>n) == 0) return i;
+    const key = changetype<usize>(this.keyBytes);
+    const sig = n == 0 ? 0 : signature(n, load<u8>(key), load<u8>(key + <usize>n - 1));
+    const sigs = this.signatures;
+    for (let i = 0, m = sigs.length; i < m; i++) {
+      if (unchecked(sigs[i]) != sig) continue;
+      if (n == 0 || memory.compare(changetype<usize>(unchecked(this.dictionary[i])), key, <usize>n) == 0) return i;
     }
     return NO_KEY;
   }
@@ -436,6 +487,10 @@ export class JsonStream {
     }
     if (++this.literalAt == word.length) this.valueDone();
   }
+}
+
+function signature(length: i32, first: u8, last: u8): u32 {
+  return <u32>length | (<u32>first << 8) | (<u32>last << 16);
 }
 
 function isSpace(c: u8): bool {

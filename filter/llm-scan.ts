@@ -102,9 +102,9 @@ export class LlmScan extends JsonListener {
     this.lineAt = 0;
     this.afterCR = false;
     this.resetEvent();
-    this.json.dictionary = cfg.dictionary;
+    this.json.useDictionary(cfg.dictionary);
     this.json.reset();
-    this.content.dictionary = cfg.contentDictionary;
+    this.content.useDictionary(cfg.contentDictionary);
     this.content.reset();
   }
 
@@ -123,7 +123,12 @@ export class LlmScan extends JsonListener {
     return (this.format == FORMAT_JSON || this.format == FORMAT_SSE) && !this.overLimit;
   }
 
-  /** Counts a chunk of `size` bytes arriving at `nowNs`; returns whether its bytes should be fed. */
+  /** Whether the next non-empty chunk is the first (its arrival time is the time to first byte). */
+  awaitingFirstByte(): bool {
+    return this.firstByteNs == 0;
+  }
+
+  /** Counts a chunk of `size` bytes (`nowNs`: its time, if first); returns whether to feed its bytes. */
   arrive(size: usize, nowNs: i64): bool {
     if (size == 0) return false;
     if (this.firstByteNs == 0) this.firstByteNs = nowNs;
@@ -138,7 +143,24 @@ export class LlmScan extends JsonListener {
       this.json.feed(ptr, size);
       return;
     }
-    for (let i: usize = 0; i < size; i++) this.sseByte(load<u8>(ptr + i));
+    let i: usize = 0;
+    while (i < size) {
+      const st = this.lineState;
+      if (st == L_DATA || st == L_SKIP) {
+        // The rest of a line in one piece: data to the event's reader, anything else skipped.
+        const from = i;
+        while (i < size) {
+          const c = load<u8>(ptr + i);
+          if (c == 0x0a || c == 0x0d) break;
+          i++;
+        }
+        if (i > from) this.afterCR = false;
+        if (st == L_DATA && i > from) this.dataRun(ptr + from, i - from);
+        if (i == size) return;
+      }
+      this.sseByte(load<u8>(ptr + i));
+      i++;
+    }
   }
 
   /** The body ended (or the stream did): completes a final number or unterminated event. */
@@ -193,11 +215,25 @@ export class LlmScan extends JsonListener {
   }
 
   private dataByte(c: u8): void {
+    this.noteDone(c);
+    if (!this.json.stopped()) this.json.byte(c);
+  }
+
+  private dataRun(ptr: usize, length: usize): void {
+    let i: usize = 0;
+    for (; i < length && this.eventIsDone; i++) this.noteDone(load<u8>(ptr + i));
+    // Past a possible [DONE], eventBytes only has to say "some data came".
+    if (i < length) this.eventBytes++;
+    this.json.feed(ptr, length);
+  }
+
+  /** Whether the event's data is still exactly `[DONE]` (then whitespace) after byte `c`. */
+  private noteDone(c: u8): void {
     const at = this.eventBytes++;
+    if (!this.eventIsDone) return;
     if (at < DONE.length) {
       if (<u32>c != <u32>DONE.charCodeAt(at)) this.eventIsDone = false;
     } else if (c != 0x20 && c != 0x0a && c != 0x09) this.eventIsDone = false;
-    if (!this.json.stopped()) this.json.byte(c);
   }
 
   private endEvent(): void {
@@ -244,6 +280,10 @@ export class LlmScan extends JsonListener {
 
   stringByte(_r: JsonStream, b: u8): void {
     if (!this.content.stopped()) this.content.byte(b);
+  }
+
+  stringRun(_r: JsonStream, ptr: usize, length: usize): void {
+    this.content.feed(ptr, length);
   }
 
   stringEnd(r: JsonStream): void {
