@@ -94,6 +94,15 @@ export interface SpecSummary {
 export interface CanaryDetail extends CanarySummary {
   timeline: TimelineEntry[];
   spec: SpecSummary;
+  /** The canary's share in the current step, percent (docs/llm.md); absent outside a step. */
+  exposure?: Exposure;
+}
+
+/** Canary share of requests, LLM tokens and LLM cost, percent; a share with no data is absent. */
+export interface Exposure {
+  requests?: number;
+  tokens?: number;
+  cost?: number;
 }
 
 /** One variant's outcomes in one 1-second window. */

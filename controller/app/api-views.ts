@@ -7,6 +7,7 @@ import { planRollout } from "../rollout/plan.js";
 import { statusFromState } from "../rollout/status.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
 import type { CanarySpec, CanaryStatus, CheckResult, Decision } from "../spec/schema.js";
+import { LLM_METRICS } from "../spec/llm-schema.js";
 import { validateCanary } from "../spec/validate.js";
 import type { CanaryRecord } from "./reconciler.js";
 
@@ -67,7 +68,7 @@ export function detailOf(record: CanaryRecord): CanaryDetail {
       virtualService: spec?.virtualService.name ?? String(raw.virtualService?.name ?? ""),
       stepWeights: spec ? planRollout(spec).steps.map((s) => s.weightBp / 100) : [],
       checks: spec ? spec.analysis.checks.map((c) => c.name ?? "") : [],
-      metrics: spec?.metrics?.map((m) => m.name) ?? [],
+      metrics: [...(spec?.metrics?.map((m) => m.name) ?? []), ...(spec?.llm ? LLM_METRICS : [])],
     },
   };
 }
