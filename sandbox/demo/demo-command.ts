@@ -1,10 +1,11 @@
 /** `meshcanary demo`: a whole canary release on this machine (sandbox: no cluster, no Docker). */
 import { Command } from "commander";
+import { runLlmDemo } from "./llm-scenario.js";
 import { runDemo } from "./run-demo.js";
 import type { Fault } from "./scenario-state.js";
 import { CliError, EXIT } from "../../controller/cli/exit.js";
 
-const SCENARIOS = ["healthy", "faulty", "both"] as const;
+const SCENARIOS = ["healthy", "faulty", "both", "llm"] as const;
 
 /** `error-rate=0.05` (a share, or `5%`) or `latency=+200ms`. */
 export function parseFault(text: string): Fault | Error {
@@ -35,6 +36,17 @@ function positive(flag: string, text: string, integer: boolean): number {
   return n;
 }
 
+/** `--scenario llm` (sandbox/demo/llm-scenario.ts). */
+async function runLlm(o: { speed: string; rps: string; users: string }): Promise<void> {
+  const result = await runLlmDemo({
+    speed: positive("--speed", o.speed, false),
+    rps: positive("--rps", o.rps, true),
+    users: positive("--users", o.users, true),
+    out: { write: (t) => process.stdout.write(t), isTTY: false },
+  });
+  if (!result.ok) throw new CliError(`demo failed: ${result.reason}`, EXIT.failed);
+}
+
 /** Resolves on the first Ctrl-C / SIGTERM. */
 function interrupted(): Promise<void> {
   return new Promise((resolve) => {
@@ -63,6 +75,7 @@ export function demoCommand(): Command {
           `--scenario: expected ${SCENARIOS.join(", ")}, got ${JSON.stringify(o.scenario)}`,
           EXIT.usage,
         );
+      if (o.scenario === "llm") return runLlm(o);
       const fault = parseFault(o.fault);
       if (fault instanceof Error) throw new CliError(fault.message, EXIT.usage);
       const result = await runDemo({
