@@ -108,7 +108,7 @@ oci: build
 	node build/js/controller/oci/build-oci.js
 
 demo: build envoy-optional
-	node bin/meshcanary.js demo
+	node bin/meshcanary.js demo $(if $(SCENARIO),--scenario $(SCENARIO))
 
 bench: build envoy
 	node build/js/bench/run.js

@@ -8,23 +8,11 @@ import { describe, expect, it } from "vitest";
 import { evaluate } from "../../controller/analysis/analyze.js";
 import { measureBaselines } from "../../controller/analysis/baselines.js";
 import type { Check } from "../../controller/analysis/checks.js";
-import { SIM_CANARY, SIM_STABLE } from "../../controller/analysis/simulate.js";
+import { mulberry32 as rng, SIM_CANARY, SIM_STABLE } from "../../controller/analysis/simulate.js";
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "../../controller/telemetry/types.js";
 import { countStats } from "../../controller/telemetry/windows.js";
 import { toAnalysisChecks } from "../../controller/app/analysis-checks.js";
-
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Model {
   /** Multiplier of the tokens on the affected prompts, and the share of prompts affected. */
