@@ -93,7 +93,7 @@ describe("startVirtualServiceSource", () => {
 
 describe("meshcanary demo flags", () => {
   it.each([
-    [["demo", "--scenario", "sideways"], '--scenario: expected healthy, faulty, both, got "sideways"'],
+    [["demo", "--scenario", "sideways"], '--scenario: expected healthy, faulty, both, llm, got "sideways"'],
     [["demo", "--speed", "0"], '--speed: expected a positive number, got "0"'],
     [["demo", "--rps", "1.5"], '--rps: expected a positive integer, got "1.5"'],
     [

@@ -16,7 +16,7 @@ import { kustomizeBuild, readObjects } from "./kustomize.js";
 import { crdValidator, type KubeObject, validatorFor } from "./validators.js";
 
 const CRD_PATH = "istio/crd/canaries.meshcanary.io.yaml";
-const KUSTOMIZATIONS = ["istio", "istio/samples", "istio/gateway"];
+const KUSTOMIZATIONS = ["istio", "istio/samples", "istio/samples/llm", "istio/gateway"];
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -11,7 +11,7 @@ import type { CanarySpec } from "../../controller/spec/schema.js";
 import { validateCanary } from "../../controller/spec/validate.js";
 import { minimal } from "../fixtures/spec/rejections.js";
 
-const sample = () => parse(readFileSync("istio/samples/canary-llm.yaml", "utf8"));
+const sample = () => parse(readFileSync("istio/samples/llm/canary.yaml", "utf8"));
 
 function errorsOf(obj: unknown) {
   const r = validateCanary(obj);
