@@ -14,6 +14,7 @@ import { decisionQuality } from "./decision-quality.js";
 import { falseRollbacks } from "./false-rollbacks.js";
 import { filterCost } from "./filter-cost.js";
 import { ingest } from "./ingest.js";
+import { llmCost } from "./llm-cost.js";
 import {
   type Bench,
   type BenchEntry,
@@ -33,6 +34,7 @@ export const BENCHES: Bench[] = [
   sticky,
   ingest,
   filterCost,
+  llmCost,
   sidecarOverhead,
   envoyOverhead,
   envoyMemory,

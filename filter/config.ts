@@ -4,6 +4,8 @@
 
 import { cohortPrefix } from "./hash";
 import { JsonKind, JsonValue, formatNumber, parseJson, quote } from "./json";
+import { LlmConfig, buildLlm, readLlm } from "./llm-config";
+import { LLM_METRICS } from "./llm-tally";
 import { isMarker } from "./marker";
 import {
   DirectiveData,
@@ -74,6 +76,8 @@ export class Route {
   metricHeaders: Array<string> = [];
   /** Status codes counted as failures besides 5xx. */
   failureCodes: Array<u32> = [];
+  /** LLM response-body metrics (docs/llm.md); null = the body is not scanned. */
+  llm: LlmConfig | null = null;
   /** Cumulative tallies per variant (bound by bindTotals; shared across reconfigurations). */
   totals: Array<VariantTotalsData> = [];
   /** Envoy counter ids per variant (0 = not defined), set by the host adapter. */
@@ -181,7 +185,8 @@ export function lowerAscii(s: string): string {
 
 // ---- JSON → plain data (type errors) ------------------------------------------------------------
 
-class Reader {
+/** Reads plugin configuration JSON into plain data, collecting every problem with its path. */
+export class Reader {
   errors: Array<string> = [];
 
   problem(path: string, message: string): void {
@@ -287,6 +292,7 @@ function readRoute(r: Reader, o: JsonValue, p: string): RouteData {
       if (code != 0) d.failureCodes.push(<u32>code);
     }
   }
+  d.llm = readLlm(r, o, p);
   return d;
 }
 
@@ -562,6 +568,8 @@ function buildRoute(d: RouteData, p: string, errors: Array<string>): Route {
     }
     r.failureCodes.push(code);
   }
+  const llm = d.llm;
+  if (llm != null) r.llm = buildLlm(llm, p, errors);
   return r;
 }
 
@@ -646,6 +654,7 @@ export function bindTotals(table: RoutingTable, registry: Map<string, VariantTot
         registry.set(key, t);
       }
       for (let m = 0; m < route.metricNames.length; m++) ensureMetric(t, route.metricNames[m]);
+      if (route.llm != null) for (let m = 0; m < LLM_METRICS.length; m++) ensureMetric(t, LLM_METRICS[m]);
       route.totals.push(t);
     }
   }

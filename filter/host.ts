@@ -40,6 +40,8 @@ import {
 import { HeaderPairs } from "./header-pairs";
 import { MARKER_HEADER } from "./marker";
 import { addCounter, forgetUnrouted } from "./merge";
+import { llmDone, llmLog, llmResponseBody, llmResponseHeaders, llmStart } from "./llm-host";
+import { LlmScan } from "./llm-scan";
 import { decodeDirective, lastDecodeError } from "./report";
 import { reporterClose, reporterReceive, reporterRootDeleted, reporterRouted, reporterTick } from "./reporter";
 import {
@@ -96,6 +98,8 @@ class StreamState {
   root: u32 = 0;
   route: Route | null = null;
   variant: i32 = -1;
+  /** The response-body scan of a route with LLM metrics. */
+  llm: LlmScan | null = null;
 }
 
 /** The last `:authority` bytes looked up in `table` and their route: most traffic repeats one host. */
@@ -229,6 +233,7 @@ export function onContextCreate(ctx: u32, parent: u32): void {
   stream.root = parent;
   stream.route = null;
   stream.variant = -1;
+  stream.llm = null;
   streams.set(ctx, stream);
   lastStreamId = ctx;
   lastStream = stream;
@@ -429,6 +434,22 @@ function routeRequest(stream: StreamState, root: RootState, headers: HeaderPairs
   }
   stream.route = route;
   stream.variant = variant;
+  const llm = route.llm;
+  if (llm != null && stream.llm == null) stream.llm = llmStart(llm);
+}
+
+/** LLM routes: the response's content type picks how its body is scanned. */
+export function onResponseHeaders(ctx: u32): i32 {
+  const stream = streamState(ctx);
+  if (stream != null && stream.llm != null) llmResponseHeaders(stream.llm!);
+  return 0;
+}
+
+/** LLM routes: each chunk is scanned as it passes; always Continue (never buffered or paused). */
+export function onResponseBody(ctx: u32, size: u32): i32 {
+  const stream = streamState(ctx);
+  if (stream != null && stream.llm != null) llmResponseBody(stream.llm!, size);
+  return 0;
 }
 
 /**
@@ -497,6 +518,7 @@ export function onLog(ctx: u32): void {
     o.metrics.push(v != null ? parseMetricValue(v) : NaN);
   }
   const failed = tallyOutcome(route.totals[stream.variant], route, o);
+  if (stream.llm != null) llmLog(route.totals[stream.variant], stream.llm!, o.code);
   if (stream.variant < route.requestCounters.length) incrementCounter(route.requestCounters[stream.variant]);
   if (failed && stream.variant < route.failureCounters.length) incrementCounter(route.failureCounters[stream.variant]);
 }
@@ -507,6 +529,8 @@ export function onDelete(ctx: u32): void {
     streams.delete(ctx);
     lastStream = null;
     stream.route = null;
+    if (stream.llm != null) llmDone(stream.llm!);
+    stream.llm = null;
     if (freeStreams.length < MAX_FREE_STREAMS) freeStreams.push(stream);
   } else if (roots.has(ctx)) {
     roots.delete(ctx);

@@ -1,6 +1,7 @@
 // Protobuf encoding of the wire contract (proto/meshcanary/v1/telemetry.proto) for the filter:
 // Report out, Directive in. decodeReport/encodeDirective exist for round-trip tests.
 // Field numbers below are the proto's; keep them in step with it.
+import { readLlmMetrics, writeLlmMetrics } from "./llm-wire";
 import { Reader, WIRE_LEN, WIRE_VARINT, Writer } from "./protobuf";
 import {
   CounterEntry,
@@ -128,6 +129,8 @@ function writeRoute(w: Writer, r: RouteData): void {
   }
   w.packedUint32(9, r.failureCodes);
   w.stringField(10, r.marker);
+  const llm = r.llm;
+  if (llm != null) writeLlmMetrics(w, 11, llm);
   w.end();
 }
 
@@ -324,6 +327,7 @@ function readRoute(r: Reader): RouteData {
       if (r.room(rt.metrics.length)) rt.metrics.push(readResponseMetric(r));
     } else if (f == 9) r.repeatedUint32(rt.failureCodes);
     else if (f == 10) rt.marker = r.str();
+    else if (f == 11 && r.expect(WIRE_LEN)) rt.llm = readLlmMetrics(r);
     else r.skip();
   }
   r.leave(outer);

@@ -83,6 +83,27 @@ export class ResponseMetricData {
   header: string = "";
 }
 
+/** One price table entry: prices per million tokens of a model (proto ModelPrice). */
+export class ModelPriceData {
+  model: string = "";
+  promptPerMillion: f64 = 0;
+  completionPerMillion: f64 = 0;
+}
+
+/** Response-body metrics of LLM responses (proto LlmMetrics). */
+export class LlmData {
+  maxBodyBytes: u32 = 0;
+  guardrailCodes: Array<u32> = new Array<u32>();
+  guardrailHeader: string = "";
+  guardrailHeaderValue: string = "";
+  guardrailField: string = "";
+  guardrailValues: Array<string> = new Array<string>();
+  /** 0 none, 1 the response JSON, 2 the assistant message content. */
+  schemaTarget: u32 = 0;
+  schemaRequired: Array<string> = new Array<string>();
+  prices: Array<ModelPriceData> = new Array<ModelPriceData>();
+}
+
 export class RouteData {
   host: string = "";
   aliases: Array<string> = new Array<string>();
@@ -95,6 +116,8 @@ export class RouteData {
   failureCodes: Array<u32> = new Array<u32>();
   /** The rollout's marker (filter/marker.ts); empty: none. */
   marker: string = "";
+  /** Null: the response body is not scanned. */
+  llm: LlmData | null = null;
 }
 
 export class DirectiveData {

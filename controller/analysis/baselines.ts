@@ -5,7 +5,8 @@
 
 import { emptySketch, mergeInto, quantile } from "../telemetry/sketch.js";
 import type { WindowPoint } from "../telemetry/types.js";
-import { type Baselines, type Check, quantileKey } from "./checks.js";
+import { type Baselines, type Check, metricQuantileKey, quantileKey } from "./checks.js";
+import type { Sketch } from "../telemetry/sketch.js";
 
 /**
  * Baselines for `checks` from `windows` (use only windows before the step): stable's failure rate,
@@ -21,6 +22,7 @@ export function measureBaselines(
   let failures = 0;
   const latency = emptySketch();
   const sums = new Map<string, { sum: number; count: number }>();
+  const sketches = new Map<string, Sketch>();
   for (const w of windows) {
     const s = w.variants.get(stableVariant);
     if (!s) continue;
@@ -30,6 +32,9 @@ export function measureBaselines(
     for (const [name, m] of s.metrics) {
       const acc = sums.get(name) ?? { sum: 0, count: 0 };
       sums.set(name, { sum: acc.sum + m.sum, count: acc.count + m.count });
+      const sk = sketches.get(name) ?? emptySketch();
+      mergeInto(sk, m.sketch);
+      sketches.set(name, sk);
     }
   }
   const out: Baselines = {};
@@ -41,9 +46,14 @@ export function measureBaselines(
         [quantileKey(c.quantile)]: quantile(latency, c.quantile),
       };
     }
-    const m = c.kind === "metricPerRequest" ? sums.get(c.metric) : undefined;
-    if (c.kind === "metricPerRequest" && m && m.count > 0) {
+    if (c.kind !== "metricPerRequest") continue;
+    const m = sums.get(c.metric);
+    const sk = sketches.get(c.metric);
+    if (c.quantile === undefined && m && m.count > 0) {
       out.stableMetricMean = { ...out.stableMetricMean, [c.metric]: m.sum / m.count };
+    } else if (c.quantile !== undefined && sk && sk.count > 0) {
+      const key = metricQuantileKey(c.metric, c.quantile);
+      out.stableMetricQuantile = { ...out.stableMetricQuantile, [key]: quantile(sk, c.quantile) };
     }
   }
   return out;
@@ -56,6 +66,8 @@ export function missingBaselines(kept: Baselines | undefined, checks: readonly C
     if (c.kind === "failureRate") return c.maxIncrease !== undefined && kept.stableFailureRate === undefined;
     if (c.kind === "latency")
       return c.maxRatio !== undefined && kept.stableLatencyUs?.[quantileKey(c.quantile)] === undefined;
+    if (c.kind === "metricPerRequest" && c.quantile !== undefined)
+      return kept.stableMetricQuantile?.[metricQuantileKey(c.metric, c.quantile)] === undefined;
     if (c.kind === "metricPerRequest") return kept.stableMetricMean?.[c.metric] === undefined;
     return false;
   });

@@ -15,8 +15,12 @@
  *   both arms alike (shared dependency) cancels out.
  * - metricPerRequest: the same construction as the latency ratio on a response metric's sketch with
  *   T0 = stable's mean per request before the step (e.g. tokens ≤ 1.5 × stable).
+ *   With `quantile`, T0 is stable's quantile of the metric before the step instead (e.g. p95 time
+ *   to first token ≤ 1.5 × stable's p95): the latency-ratio construction on the metric's sketch.
  * - metricRate: the canary's sum of a metric per minute of wall time against `maxPerMinute`
  *   (gamma-Poisson confidence sequence; approximate for bursty events).
+ * - metricShare: a 0/1 event metric (e.g. llm-schema-failures: sum = events, count = responses
+ *   judged) as a failure rate, with the failureRate tests: `max` ceiling, `maxRatio` vs stable.
  * Thresholds come from configuration or from before the step, never from the windows being judged.
  */
 
@@ -58,8 +62,21 @@ export interface MetricPerRequestCheck extends CheckCommon {
   kind: "metricPerRequest";
   /** Metric name as reported by the filter. */
   metric: string;
-  /** Maximum ratio to stable's pre-step mean per request. */
+  /** Maximum ratio to stable's pre-step mean per request (or quantile, when set). */
   maxRatio: number;
+  /** Compare this quantile, in (0, 1), instead of the mean. */
+  quantile?: number;
+}
+
+/** The share of responses with a 0/1 event metric, tested like the failure rate. */
+export interface MetricShareCheck extends CheckCommon {
+  kind: "metricShare";
+  /** Metric name as reported by the filter; sum = events, count = responses judged. */
+  metric: string;
+  /** Maximum share, 0..1. */
+  max?: number;
+  /** Maximum ratio canary share / stable share. */
+  maxRatio?: number;
 }
 
 /** A custom metric's events per minute on the canary (e.g. guardrail blocks). */
@@ -71,7 +88,12 @@ export interface MetricRateCheck extends CheckCommon {
   maxPerMinute: number;
 }
 
-export type Check = FailureRateCheck | LatencyCheck | MetricPerRequestCheck | MetricRateCheck;
+export type Check =
+  | FailureRateCheck
+  | LatencyCheck
+  | MetricPerRequestCheck
+  | MetricRateCheck
+  | MetricShareCheck;
 export type CheckKind = Check["kind"];
 
 /** Stable's figures measured before the current step (thresholds fixed before the data they judge). */
@@ -82,6 +104,13 @@ export interface Baselines {
   stableLatencyUs?: Record<string, number>;
   /** Stable's mean per request of each custom metric. */
   stableMetricMean?: Record<string, number>;
+  /** Stable's quantiles of custom metrics, keyed by metricQuantileKey. */
+  stableMetricQuantile?: Record<string, number>;
+}
+
+/** Key of a metric's quantile in Baselines.stableMetricQuantile. */
+export function metricQuantileKey(metric: string, q: number): string {
+  return `${metric}@${quantileKey(q)}`;
 }
 
 function positive(v: unknown): boolean {
@@ -120,6 +149,14 @@ function kindErrors(c: Check, path: string): (string | undefined)[] {
       return [
         c.metric ? undefined : `${path}.metric: must be a metric name`,
         positive(c.maxRatio) ? undefined : `${path}.maxRatio: must be a positive number, got ${c.maxRatio}`,
+        optional(`${path}.quantile`, c.quantile, share, "in (0, 1)"),
+      ];
+    case "metricShare":
+      return [
+        c.metric ? undefined : `${path}.metric: must be a metric name`,
+        optional(`${path}.max`, c.max, share, "a share in (0, 1)"),
+        optional(`${path}.maxRatio`, c.maxRatio, positive, "a positive number"),
+        c.max === undefined && c.maxRatio === undefined ? `${path}: needs max or maxRatio` : undefined,
       ];
     case "metricRate":
       return [
@@ -169,37 +206,51 @@ function arms(w: WindowPoint, v: Variants): Arms {
   return { canary: w.variants.get(v.canary), stable: w.variants.get(v.stable) };
 }
 
-function failureConditions(c: FailureRateCheck, v: Variants, b: Baselines): Condition[] {
-  const out: Condition[] = [];
-  if (c.max !== undefined) {
-    out.push({
-      type: "proportion",
-      label: "failure rate",
-      slo: c.max,
-      extract: (w) => {
-        const { canary, stable } = arms(w, v);
-        const tally = (a: VariantStats | undefined) => a && { events: a.failures, trials: a.requests };
-        return { canary: tally(canary), stable: tally(stable) };
-      },
-    });
-  }
-  const compare = (label: string, theta0: number): Condition => ({
+/** Events and trials of one arm (failures of requests, or a 0/1 metric's sum of its count). */
+type Tally = (s: VariantStats) => { events: number; trials: number } | undefined;
+
+const failureTally: Tally = (s) => ({ events: s.failures, trials: s.requests });
+
+/** An absolute ceiling on the canary's event share (judged against the world, conditions.ts). */
+function shareCeiling(label: string, slo: number, v: Variants, tally: Tally): Condition {
+  return {
+    type: "proportion",
+    label,
+    slo,
+    extract: (w) => {
+      const { canary, stable } = arms(w, v);
+      return { canary: canary && tally(canary), stable: stable && tally(stable) };
+    },
+  };
+}
+
+/** Canary's event share against θ0 × stable's (count e-process). */
+function shareComparison(label: string, theta0: number, v: Variants, tally: Tally): Condition {
+  return {
     type: "comparison",
     label,
     theta0,
     extract: (w) => {
       const { canary, stable } = arms(w, v);
+      const c = canary && tally(canary);
+      const s = stable && tally(stable);
       return (
-        canary &&
-        stable && {
-          canaryRequests: canary.requests,
-          stableRequests: stable.requests,
-          canaryEvents: canary.failures,
-          stableEvents: stable.failures,
+        c &&
+        s && {
+          canaryRequests: c.trials,
+          stableRequests: s.trials,
+          canaryEvents: c.events,
+          stableEvents: s.events,
         }
       );
     },
-  });
+  };
+}
+
+function failureConditions(c: FailureRateCheck, v: Variants, b: Baselines): Condition[] {
+  const out: Condition[] = [];
+  if (c.max !== undefined) out.push(shareCeiling("failure rate", c.max, v, failureTally));
+  const compare = (label: string, theta0: number) => shareComparison(label, theta0, v, failureTally);
   if (c.maxRatio !== undefined) out.push(compare("failure rate vs stable", c.maxRatio));
   if (c.maxIncrease !== undefined) {
     const pb = b.stableFailureRate;
@@ -285,11 +336,20 @@ function latencyConditions(c: LatencyCheck, v: Variants, b: Baselines): Conditio
 }
 
 function metricPerRequestConditions(c: MetricPerRequestCheck, v: Variants, b: Baselines): Condition[] {
-  const t0 = b.stableMetricMean?.[c.metric];
-  const label = `${c.metric} per request vs ${c.maxRatio}x stable`;
+  const q = c.quantile;
+  const t0 =
+    q === undefined
+      ? b.stableMetricMean?.[c.metric]
+      : b.stableMetricQuantile?.[metricQuantileKey(c.metric, q)];
+  const figure = q === undefined ? "mean" : `p${100 * q}`;
+  const label = `${c.metric} ${q === undefined ? "per request" : figure} vs ${c.maxRatio}x stable`;
   if (t0 === undefined || !(t0 > 0)) {
     return [
-      { type: "unavailable", label, reason: `needs stable's mean ${c.metric} before the step (baselines)` },
+      {
+        type: "unavailable",
+        label,
+        reason: `needs stable's ${figure} ${c.metric} before the step (baselines)`,
+      },
     ];
   }
   return [
@@ -311,6 +371,18 @@ function metricRateConditions(c: MetricRateCheck, v: Variants): Condition[] {
   ];
 }
 
+function metricShareConditions(c: MetricShareCheck, v: Variants): Condition[] {
+  const tally: Tally = (s) => {
+    const m = s.metrics.get(c.metric);
+    // A 0/1 metric's sum counts events; a peer's sum outside [0, count] is held to it.
+    return m && { events: Math.min(Math.max(m.sum, 0), m.count), trials: m.count };
+  };
+  const out: Condition[] = [];
+  if (c.max !== undefined) out.push(shareCeiling(`${c.metric} rate`, c.max, v, tally));
+  if (c.maxRatio !== undefined) out.push(shareComparison(`${c.metric} rate vs stable`, c.maxRatio, v, tally));
+  return out;
+}
+
 /** The statistical conditions a check is made of, with thresholds fixed from config and baselines. */
 export function conditionsOf(c: Check, v: Variants, b: Baselines): Condition[] {
   switch (c.kind) {
@@ -322,6 +394,8 @@ export function conditionsOf(c: Check, v: Variants, b: Baselines): Condition[] {
       return metricPerRequestConditions(c, v, b);
     case "metricRate":
       return metricRateConditions(c, v);
+    case "metricShare":
+      return metricShareConditions(c, v);
   }
 }
 

@@ -172,6 +172,11 @@ function compareCheck(c: Check, arms: Arms, alpha: number, minutes: number): Che
         },
       );
     }
+    case "metricShare":
+      return shares(c.name, `share of responses with ${c.metric}`, arms, alpha, (s) => {
+        const m = s.metrics.get(c.metric);
+        return { events: m?.sum ?? 0, trials: m?.count ?? 0 };
+      });
     case "metricRate": {
       const arm = (stats: VariantStats[]): ArmFigure => {
         const k = stats.reduce((n, s) => n + (s.metrics.get(c.metric)?.sum ?? 0), 0);

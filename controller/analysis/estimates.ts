@@ -75,8 +75,21 @@ export function displayEstimate(c: Check, windows: readonly WindowPoint[], v: Va
     case "latency":
       return latencyEstimate(c.quantile, c.maxMs, c.maxRatio, windows, v);
     case "metricPerRequest": {
-      const ratio = meanOf(windows, v.canary, c.metric) / meanOf(windows, v.stable, c.metric);
-      return { value: finite(ratio), threshold: c.maxRatio };
+      const q = c.quantile;
+      const figure = (variant: string) =>
+        q === undefined
+          ? meanOf(windows, variant, c.metric)
+          : quantile(
+              mergedSketch(windows, variant, (s) => s.metrics.get(c.metric)?.sketch),
+              q,
+            );
+      return { value: finite(figure(v.canary) / figure(v.stable)), threshold: c.maxRatio };
+    }
+    case "metricShare": {
+      const shareOf = (variant: string) => meanOf(windows, variant, c.metric);
+      return c.max !== undefined
+        ? { value: finite(shareOf(v.canary)), threshold: c.max }
+        : { value: finite(shareOf(v.canary) / shareOf(v.stable)), threshold: c.maxRatio };
     }
     default:
       return {};

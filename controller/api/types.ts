@@ -96,6 +96,15 @@ export interface CanaryDetail extends CanarySummary {
   spec: SpecSummary;
   /** status.report: an A/B test's or shadow's comparison (live while it runs). */
   report?: Record<string, unknown>;
+  /** The canary's share in the current step, percent (docs/llm.md); absent outside a step. */
+  exposure?: Exposure;
+}
+
+/** Canary share of requests, LLM tokens and LLM cost, percent; a share with no data is absent. */
+export interface Exposure {
+  requests?: number;
+  tokens?: number;
+  cost?: number;
 }
 
 /** One variant's outcomes in one 1-second window. */

@@ -42,11 +42,29 @@ function toAnalysis(c: AnalysisCheck): Check[] {
   }
   if (c.metric) {
     const out: Check[] = [];
-    const { name: metric, maxRatio, maxPerMinute } = c.metric;
-    if (maxRatio !== undefined) out.push({ ...common, kind: "metricPerRequest", metric, maxRatio });
-    if (maxPerMinute !== undefined) {
-      const rateName = maxRatio !== undefined ? `${name}-rate` : name;
-      out.push({ ...common, name: rateName, kind: "metricRate", metric, maxPerMinute });
+    const { name: metric, maxRatio, quantile, maxPerMinute, maxRate, maxRateRatio } = c.metric;
+    // One spec check may set several limits: the first keeps the name, the others get a suffix.
+    const named = (suffix: string) => (out.length === 0 ? name : `${name}-${suffix}`);
+    if (maxRatio !== undefined) {
+      out.push({
+        ...common,
+        kind: "metricPerRequest",
+        metric,
+        maxRatio,
+        ...(quantile !== undefined ? { quantile } : {}),
+      });
+    }
+    if (maxPerMinute !== undefined)
+      out.push({ ...common, name: named("rate"), kind: "metricRate", metric, maxPerMinute });
+    if (maxRate !== undefined || maxRateRatio !== undefined) {
+      out.push({
+        ...common,
+        name: named("share"),
+        kind: "metricShare",
+        metric,
+        ...(maxRate !== undefined ? { max: share(maxRate) } : {}),
+        ...(maxRateRatio !== undefined ? { maxRatio: maxRateRatio } : {}),
+      });
     }
     return out;
   }

@@ -19,6 +19,7 @@ import type { EventNote } from "../kube/events.js";
 import { commandRefusal, TERMINAL_PHASES } from "../rollout/advance.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";
+import { exposureOf } from "./exposure.js";
 import type { CanaryRecord, Reconciler } from "./reconciler.js";
 
 /** Writes the command annotation (requestCommand from controller/kube/canaries.ts, bound to a KubeConfig). */
@@ -67,7 +68,12 @@ export class ControllerApiBackend implements ApiBackend {
 
   getCanary(namespace: string, name: string): CanaryDetail | undefined {
     const record = this.deps.reconciler.get(`${namespace}/${name}`);
-    return record && detailOf(record);
+    if (!record) return undefined;
+    const detail = detailOf(record);
+    const started = record.state?.stepStartedAt;
+    if (started === undefined) return detail;
+    const windows = this.deps.reader.series(`${namespace}/${name}`, started, this.completeUntil());
+    return { ...detail, exposure: exposureOf(windows, "canary", "stable") };
   }
 
   series(namespace: string, name: string, sinceMs: number): SeriesPoint[] {

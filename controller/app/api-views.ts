@@ -8,6 +8,7 @@ import { statusFromState } from "../rollout/status.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
 import { routingTarget } from "../spec/routing-target.js";
 import type { CanarySpec, CanaryStatus, CheckResult, Decision } from "../spec/schema.js";
+import { LLM_METRICS } from "../spec/llm-schema.js";
 import { validateCanary } from "../spec/validate.js";
 import type { CanaryRecord } from "./reconciler.js";
 
@@ -69,7 +70,7 @@ export function detailOf(record: CanaryRecord): CanaryDetail {
       virtualService: spec ? routingTarget(spec).name : String(raw.virtualService?.name ?? ""),
       stepWeights: spec ? planRollout(spec).steps.map((s) => s.weightBp / 100) : [],
       checks: spec ? spec.analysis.checks.map((c) => c.name ?? "") : [],
-      metrics: spec?.metrics?.map((m) => m.name) ?? [],
+      metrics: [...(spec?.metrics?.map((m) => m.name) ?? []), ...(spec?.llm ? LLM_METRICS : [])],
     },
   };
 }

@@ -5,6 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Directive, DirectiveSchema } from "../gen/meshcanary/v1/telemetry_pb.js";
 import { desiredRouting } from "../rollout/status.js";
+import { llmMetricsOf } from "./llm-directive.js";
 import type { RolloutState } from "../rollout/types.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
 
@@ -32,6 +33,7 @@ export function routeTable(sources: readonly RouteSource[]) {
         metrics: (spec.metrics ?? []).map((m) => ({ name: m.name, header: m.header })),
         failureCodes: [] as number[],
         marker: state.marker ?? "",
+        ...(spec.llm ? { llm: llmMetricsOf(spec.llm) } : {}),
       };
       return desiredRouting(state).mirrorBp > 0 ? [route, shadowRoute(route)] : [route];
     });

@@ -18,6 +18,11 @@ import type { AnalysisResult } from "../rollout/types.js";
 export const WINDOW_MS = 1000;
 /** Stable's figures for ratio thresholds come from this long before the step. */
 export const BASELINE_MS = 5 * 60 * 1000;
+/**
+ * When nothing before the step has them (a new Canary's first step: the filter had no route for it
+ * yet), stable's figures come from this much of the step's start, and only later windows are judged.
+ */
+export const IN_STEP_BASELINE_MS = 10_000;
 
 /** Variant names the filter writes; fixed by the rollout module. */
 export const STABLE = "stable";
@@ -62,13 +67,21 @@ export function analyseStep(
   // Baselines are kept in the analysis state (status) once seen: after a restart or a leader move
   // the windows before the step are gone from memory, the figures are not.
   const kept = previous?.version === 2 ? previous.baselines : undefined;
-  const baselines = missingBaselines(kept, checks)
+  let baselines = missingBaselines(kept, checks)
     ? measureBaselines(reader.series(canaryId, fromMs - BASELINE_MS, fromMs), STABLE, checks)
     : undefined;
+  let judgedFrom = fromMs;
+  if (baselines && missingBaselines({ ...kept, ...baselines }, checks)) {
+    // The threshold still comes from data before the windows it judges: stable's first seconds.
+    judgedFrom = fromMs + IN_STEP_BASELINE_MS;
+    if (toMs <= judgedFrom) return undefined;
+    const inStep = measureBaselines(reader.series(canaryId, fromMs, judgedFrom), STABLE, checks);
+    baselines = { ...inStep, ...baselines };
+  }
   // No single reporter decides: a verdict must also hold with any one reporter group left out.
   const result = evaluateRobust(
     {
-      windows: reader.series(canaryId, fromMs, toMs),
+      windows: reader.series(canaryId, judgedFrom, toMs),
       canaryVariant: comparedVariant(state),
       stableVariant: STABLE,
       checks,

@@ -4,6 +4,7 @@
  * `default` annotations, applied by defaults.ts) and the CRD's OpenAPI schema (crd.ts).
  */
 import { type Static, type TSchema, type TUnsafe, Type } from "@sinclair/typebox";
+import { LlmSchema } from "./llm-schema.js";
 
 export const GROUP = "meshcanary.io";
 export const VERSION = "v1alpha1";
@@ -274,15 +275,36 @@ const Check = Obj(
     metric: Type.Optional(
       Obj(
         {
-          name: Type.String({ description: "Name of a spec.metrics entry", minLength: 1 }),
+          name: Type.String({
+            description: "Name of a spec.metrics entry, or an llm-* metric when spec.llm is set",
+            minLength: 1,
+          }),
           maxRatio: Type.Optional(
             Type.Number({
-              description: "Highest canary/stable ratio of the per-request mean",
+              description: "Highest canary/stable ratio of the per-request mean (of the quantile, if set)",
               exclusiveMinimum: 0,
+            }),
+          ),
+          quantile: Type.Optional(
+            Type.Number({
+              description: "Compare this quantile with stable's instead of the mean (with maxRatio)",
+              minimum: 0.5,
+              maximum: 0.999,
             }),
           ),
           maxPerMinute: Type.Optional(
             Type.Number({ description: "Highest canary total per minute", exclusiveMinimum: 0 }),
+          ),
+          maxRate: Type.Optional(
+            Type.Number({
+              description:
+                "Highest canary share of responses with the event, percent (a 0/1 metric such as llm-schema-failures; the failure-rate test)",
+              minimum: 0,
+              maximum: 100,
+            }),
+          ),
+          maxRateRatio: Type.Optional(
+            Type.Number({ description: "Highest canary/stable ratio of that share", exclusiveMinimum: 0 }),
           ),
         },
         "A custom response metric",
@@ -473,6 +495,7 @@ export const CanarySpecSchema = Obj(
     metrics: Type.Optional(
       Type.Array(Metric, { description: "Numeric response headers to tally", maxItems: 8 }),
     ),
+    llm: Type.Optional(LlmSchema),
     analysis: Type.Optional(Analysis),
     webhooks: Type.Optional(Type.Array(Webhook, { description: "Notifications of phase changes" })),
     gates: Type.Optional(

@@ -5,6 +5,7 @@
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import { parseDuration } from "./durations.js";
+import { LLM_METRICS, llmErrors } from "./llm-schema.js";
 import { routingErrors } from "./routing-target.js";
 import { type AnalysisCheck, type Canary, CanarySchema, type CanarySpec, type CanaryStep } from "./schema.js";
 
@@ -169,6 +170,7 @@ export function specErrors(spec: CanarySpec, at: string, errors: SpecError[] = [
     (i, name) => add(`gates[${i}].name`, `duplicate gate name ${show(name)}`),
   );
   for (const [i, gate] of (spec.gates ?? []).entries()) duration(`gates[${i}].interval`, gate.interval);
+  if (spec.llm) errors.push(...llmErrors(spec.llm, `${at}.llm`));
   analysisErrors(spec, add, duration);
   return errors;
 }
@@ -232,7 +234,7 @@ function analysisErrors(spec: CanarySpec, add: Add, duration: Duration): void {
       `must not be shorter than minStepDuration, got ${show(analysis.maxStepDuration)}`,
     );
   }
-  const metricNames = new Set((spec.metrics ?? []).map((m) => m.name));
+  const metricNames = new Set([...(spec.metrics ?? []).map((m) => m.name), ...(spec.llm ? LLM_METRICS : [])]);
   const checks = analysis.checks ?? [];
   checks.forEach((check, i) => {
     checkErrors(check, `analysis.checks[${i}]`, metricNames, add);
@@ -260,11 +262,18 @@ function checkErrors(check: AnalysisCheck, at: string, metricNames: Set<string>,
     add(`${at}.latency`, `must set maxMs or maxRatio, got ${show(check.latency)}`);
   }
   const metric = check.metric;
-  if (metric && metric.maxRatio === undefined && metric.maxPerMinute === undefined) {
-    add(`${at}.metric`, `must set maxRatio or maxPerMinute, got ${show(metric)}`);
+  const limits = ["maxRatio", "maxPerMinute", "maxRate", "maxRateRatio"] as const;
+  if (metric && limits.every((k) => metric[k] === undefined)) {
+    add(`${at}.metric`, `must set one of ${limits.join(", ")}, got ${show(metric)}`);
+  }
+  if (metric && metric.quantile !== undefined && metric.maxRatio === undefined) {
+    add(`${at}.metric.quantile`, `needs maxRatio, got ${show(metric)}`);
   }
   if (metric && !metricNames.has(metric.name)) {
-    add(`${at}.metric.name`, `must name an entry of spec.metrics, got ${show(metric.name)}`);
+    add(
+      `${at}.metric.name`,
+      `must name an entry of spec.metrics (or an llm-* metric with spec.llm set), got ${show(metric.name)}`,
+    );
   }
 }
 

@@ -33,7 +33,8 @@ export const DEFAULT_BOUNDS: Omit<BoundsConfig, "isKnownCanary"> = {
   maxTotals: 512,
   maxVariantsPerCanary: 8,
   maxSketchBuckets: 4096,
-  maxMetricsPerVariant: 8,
+  // 8 response-header metrics plus the 9 llm-* body metrics (docs/llm.md).
+  maxMetricsPerVariant: 17,
   maxCounters: 64,
   maxStringLength: 253,
 };

@@ -28,9 +28,14 @@ export function proxy_on_request_headers(contextId: u32, _numHeaders: u32, _endO
   return host.onRequestHeaders(contextId);
 }
 
-/** Metric headers are read in on_log (response headers stay readable there, contract §3.2). */
-export function proxy_on_response_headers(_contextId: u32, _numHeaders: u32, _endOfStream: u32): u32 {
-  return 0;
+/** Metric headers are read in on_log (contract §3.2); LLM routes read the content type here. */
+export function proxy_on_response_headers(contextId: u32, _numHeaders: u32, _endOfStream: u32): u32 {
+  return host.onResponseHeaders(contextId);
+}
+
+/** LLM routes scan the body as it passes (docs/llm.md); 0 = Continue, always. */
+export function proxy_on_response_body(contextId: u32, bodySize: u32, _endOfStream: u32): u32 {
+  return host.onResponseBody(contextId, bodySize);
 }
 
 export function proxy_on_log(contextId: u32): void {

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type ModelBehaviour, writeAnswer } from "./model-answers.js";
 
 /** Behaviour of the app; every field can be changed at run time with `set`. */
 export interface AppBehaviour {
@@ -18,6 +19,8 @@ export interface AppBehaviour {
   errorRate: number;
   /** Mean total tokens reported by the LLM endpoint (`/v1/completions`). */
   tokensMean: number;
+  /** Answer the LLM endpoint as a model server (OpenAI-compatible bodies, model-answers.ts). */
+  model?: ModelBehaviour;
 }
 
 export interface DemoApp {
@@ -77,7 +80,10 @@ export async function startDemoApp(opts: {
     setTimeout(
       () => {
         served.set(status, (served.get(status) ?? 0) + 1);
-        res.writeHead(status, headers).end(body);
+        const user = String(req.headers["x-user-id"] ?? "");
+        if (behaviour.model && !fail && req.url?.startsWith("/v1/completions"))
+          writeAnswer(res, behaviour.model, user, random, headers);
+        else res.writeHead(status, headers).end(body);
       },
       sampleLatencyMs(behaviour, random),
     );

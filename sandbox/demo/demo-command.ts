@@ -1,5 +1,6 @@
 /** `meshcanary demo`: a whole canary release on this machine (sandbox: no cluster, no Docker). */
 import { Command } from "commander";
+import { runLlmDemo } from "./llm-scenario.js";
 import { runDemo } from "./run-demo.js";
 import type { Fault } from "./scenario-state.js";
 import { SHAPES } from "./shapes.js";
@@ -7,7 +8,7 @@ import { CliError, EXIT } from "../../controller/cli/exit.js";
 import { runStrategyDemo } from "./strategy-demo.js";
 import { STRATEGY_SCENARIOS } from "./strategy-scenarios.js";
 
-const SCENARIOS = ["healthy", "faulty", "both", ...Object.keys(STRATEGY_SCENARIOS)] as const;
+const SCENARIOS = ["healthy", "faulty", "both", "llm", ...Object.keys(STRATEGY_SCENARIOS)] as const;
 
 /** `error-rate=0.05` (a share, or `5%`) or `latency=+200ms`. */
 export function parseFault(text: string): Fault | Error {
@@ -36,6 +37,17 @@ function positive(flag: string, text: string, integer: boolean): number {
       EXIT.usage,
     );
   return n;
+}
+
+/** `--scenario llm` (sandbox/demo/llm-scenario.ts). */
+async function runLlm(o: { speed: string; rps: string; users: string }): Promise<void> {
+  const result = await runLlmDemo({
+    speed: positive("--speed", o.speed, false),
+    rps: positive("--rps", o.rps, true),
+    users: positive("--users", o.users, true),
+    out: { write: (t) => process.stdout.write(t), isTTY: false },
+  });
+  if (!result.ok) throw new CliError(`demo failed: ${result.reason}`, EXIT.failed);
 }
 
 /** Resolves on the first Ctrl-C / SIGTERM. */
@@ -72,6 +84,7 @@ export function demoCommand(): Command {
           `--shape: expected ${SHAPES.join(", ")}, got ${JSON.stringify(o.shape)}`,
           EXIT.usage,
         );
+      if (o.scenario === "llm") return runLlm(o);
       const strategy = STRATEGY_SCENARIOS[o.scenario];
       if (strategy) return strategyAction(o.scenario, strategy, o);
       const fault = parseFault(o.fault);

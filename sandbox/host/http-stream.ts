@@ -230,12 +230,19 @@ export class VmHttpStream implements HttpStream {
     return { action, headers: map.toList() };
   }
 
+  /**
+   * As Envoy: after Continue the filter saw this chunk only; after a stop (buffering) the next call
+   * reports the cumulative buffered body, and the caller holds the bytes until a Continue.
+   */
   responseBody(body: Uint8Array | number, endOfStream: boolean) {
     const ctx = this.context(new HeaderMap());
     const bytes = typeof body === "number" ? zeroBody(body) : body;
-    ctx.responseBody = bytes;
+    const merged = ctx.responseBody.length === 0 ? bytes : concat(ctx.responseBody, bytes);
+    ctx.responseBody = merged;
     ctx.facts.responseBodyBytes += bytes.length;
-    return { action: this.run("proxy_on_response_body", "response_body", bytes.length, endOfStream ? 1 : 0) };
+    const action = this.run("proxy_on_response_body", "response_body", merged.length, endOfStream ? 1 : 0);
+    if (action === "continue") ctx.responseBody = new Uint8Array(0);
+    return { action };
   }
 
   complete(final: StreamCompletion): void {
@@ -267,6 +274,13 @@ export class VmHttpStream implements HttpStream {
     }
     this.vm.contexts.delete(ctx.id);
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 const ZEROS = new Uint8Array(64 * 1024);

@@ -237,11 +237,19 @@ class Exchange {
         return;
       }
       this.res.writeHead(status, toNodeHeaders(filtered.headers));
+      // Each chunk passes through on_response_body as Envoy's encodeData does; a stop holds the
+      // bytes (Envoy buffers them) until a later Continue or the end of the stream.
+      let held: Buffer[] = [];
       up.on("data", (chunk: Buffer) => {
         this.responseBytes += chunk.length;
-        this.res.write(chunk);
+        held.push(chunk);
+        if (this.stream.responseBody(chunk, false).action === "stop") return;
+        for (const c of held) this.res.write(c);
+        held = [];
       });
       up.on("end", () => {
+        this.stream.responseBody(EMPTY, true);
+        for (const c of held) this.res.write(c);
         this.res.end(EMPTY);
         this.finish(status, 0);
       });

@@ -95,7 +95,7 @@ describe("meshcanary demo flags", () => {
   it.each([
     [
       ["demo", "--scenario", "sideways"],
-      '--scenario: expected healthy, faulty, both, blue-green, ab-test, shadow, got "sideways"',
+      '--scenario: expected healthy, faulty, both, llm, blue-green, ab-test, shadow, got "sideways"',
     ],
     [["demo", "--speed", "0"], '--speed: expected a positive number, got "0"'],
     [["demo", "--rps", "1.5"], '--rps: expected a positive integer, got "1.5"'],

@@ -24,6 +24,7 @@ const KUSTOMIZATIONS = [
   "istio/samples/blue-green",
   "istio/samples/ab-test",
   "istio/samples/shadow",
+  "istio/samples/llm",
   "istio/gateway",
   "istio/samples/ambient",
   "istio/ambient",

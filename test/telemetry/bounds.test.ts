@@ -152,10 +152,10 @@ const cases: Case[] = [
     "totals[0].metrics[0].sketch.counts",
   ],
   [
-    "nine metrics",
+    "eighteen metrics (8 header + 9 llm-* is the most a route has)",
     (r) => {
       const m = r.totals[0]!.metrics[0]!;
-      for (let i = 1; i < 9; i++) r.totals[0]!.metrics.push({ ...m, name: `m${i}` });
+      for (let i = 1; i < 18; i++) r.totals[0]!.metrics.push({ ...m, name: `m${i}` });
     },
     "too_many_metrics",
     "totals[0].metrics",

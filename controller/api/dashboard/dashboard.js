@@ -201,6 +201,7 @@ function renderDetail() {
   phase.dataset.phase = c.phase;
   $("d-step").textContent = `${c.step + 1} / ${c.stepCount}`;
   $("d-weight").textContent = `${fmtNumber(c.canaryWeight)}%`;
+  $("d-exposure").textContent = exposureText(c.exposure);
   $("d-message").textContent = c.message || "–";
   renderWeightBar(c);
   renderActions();
@@ -261,6 +262,15 @@ function renderReport(r) {
     el("div", { class: "muted", text: note }),
     el("table", { class: "checks" }, el("thead", {}, head), el("tbody", {}, ...rows)),
   );
+}
+
+/** "5% of requests · 11% of tokens · 14% of cost": LLM tokens can be a very different share. */
+function exposureText(e) {
+  if (!e) return "–";
+  const parts = [];
+  for (const k of ["requests", "tokens", "cost"])
+    if (e[k] !== undefined) parts.push(`${fmtNumber(e[k])}% of ${k}`);
+  return parts.join(" · ") || "–";
 }
 
 function renderWeightBar(c) {

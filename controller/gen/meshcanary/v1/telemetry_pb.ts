@@ -5,15 +5,15 @@
 // @generated from file meshcanary/v1/telemetry.proto (package meshcanary.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file meshcanary/v1/telemetry.proto.
  */
 export const file_meshcanary_v1_telemetry: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tZXNoY2FuYXJ5L3YxL3RlbGVtZXRyeS5wcm90bxINbWVzaGNhbmFyeS52MSKFAQoIUmVwb3J0ZXISCwoDcG9kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIQCgh3b3JrbG9hZBgDIAEoCRITCgtpbnN0YW5jZV9pZBgEIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYBSABKAMSFgoOZmlsdGVyX3ZlcnNpb24YBiABKAkitQIKBlJlcG9ydBIpCghyZXBvcnRlchgBIAEoCzIXLm1lc2hjYW5hcnkudjEuUmVwb3J0ZXISCwoDc2VxGAIgASgEEhQKDHNlbnRfdW5peF9tcxgDIAEoAxIsCgZ0b3RhbHMYBCADKAsyHC5tZXNoY2FuYXJ5LnYxLlZhcmlhbnRUb3RhbHMSFwoPcm91dGluZ192ZXJzaW9uGAUgASgEEjUKCGNvdW50ZXJzGAYgAygLMiMubWVzaGNhbmFyeS52MS5SZXBvcnQuQ291bnRlcnNFbnRyeRIuCghiYXNlbGluZRgHIAMoCzIcLm1lc2hjYW5hcnkudjEuVmFyaWFudFRvdGFscxovCg1Db3VudGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgIKDVZhcmlhbnRUb3RhbHMSDgoGY2FuYXJ5GAEgASgJEg8KB3ZhcmlhbnQYAiABKAkSEAoIcmVxdWVzdHMYAyABKAQSEwoLc3RhdHVzX25vbmUYBCABKAQSEgoKc3RhdHVzXzF4eBgFIAEoBBISCgpzdGF0dXNfMnh4GAYgASgEEhIKCnN0YXR1c18zeHgYByABKAQSEgoKc3RhdHVzXzR4eBgIIAEoBBISCgpzdGF0dXNfNXh4GAkgASgEEhAKCGZhaWx1cmVzGAogASgEEikKCmxhdGVuY3lfdXMYCyABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaBIWCg5yZXNwb25zZV9ieXRlcxgMIAEoBBIsCgdtZXRyaWNzGA0gAygLMhsubWVzaGNhbmFyeS52MS5NZXRyaWNUb3RhbHMiWQoGU2tldGNoEg0KBWNvdW50GAEgASgEEhIKCnplcm9fY291bnQYAiABKAQSCwoDc3VtGAMgASgBEg8KB2luZGV4ZXMYBCADKBESDgoGY291bnRzGAUgAygEIl8KDE1ldHJpY1RvdGFscxIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgEEgsKA3N1bRgDIAEoARIlCgZza2V0Y2gYBCABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaCJeCglEaXJlY3RpdmUSDwoHdmVyc2lvbhgBIAEoBBIkCgZyb3V0ZXMYAiADKAsyFC5tZXNoY2FuYXJ5LnYxLlJvdXRlEhoKEnJlcG9ydF9pbnRlcnZhbF9tcxgDIAEoDSKPAgoFUm91dGUSDAoEaG9zdBgBIAEoCRIPCgdhbGlhc2VzGAIgAygJEg4KBmNhbmFyeRgDIAEoCRIoCgh2YXJpYW50cxgEIAMoCzIWLm1lc2hjYW5hcnkudjEuVmFyaWFudBIfCgNwaW4YBSABKAsyEi5tZXNoY2FuYXJ5LnYxLlBpbhIlCgZzdGlja3kYBiABKAsyFS5tZXNoY2FuYXJ5LnYxLlN0aWNreRIOCgZjb2hvcnQYByABKAkSLgoHbWV0cmljcxgIIAMoCzIdLm1lc2hjYW5hcnkudjEuUmVzcG9uc2VNZXRyaWMSFQoNZmFpbHVyZV9jb2RlcxgJIAMoDRIOCgZtYXJrZXIYCiABKAkiKgoHVmFyaWFudBIMCgRuYW1lGAEgASgJEhEKCXdlaWdodF9icBgCIAEoDSI8CgNQaW4SDgoGaGVhZGVyGAEgASgJEg4KBmNvb2tpZRgCIAEoCRIVCg1yZXF1aXJlX3Rva2VuGAMgASgIIigKBlN0aWNreRIOCgZoZWFkZXIYASABKAkSDgoGY29va2llGAIgASgJIi4KDlJlc3BvbnNlTWV0cmljEgwKBG5hbWUYASABKAkSDgoGaGVhZGVyGAIgASgJMksKCVRlbGVtZXRyeRI+CgdDb25uZWN0EhUubWVzaGNhbmFyeS52MS5SZXBvcnQaGC5tZXNoY2FuYXJ5LnYxLkRpcmVjdGl2ZSgBMAFiBnByb3RvMw");
+  fileDesc("Ch1tZXNoY2FuYXJ5L3YxL3RlbGVtZXRyeS5wcm90bxINbWVzaGNhbmFyeS52MSKFAQoIUmVwb3J0ZXISCwoDcG9kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIQCgh3b3JrbG9hZBgDIAEoCRITCgtpbnN0YW5jZV9pZBgEIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYBSABKAMSFgoOZmlsdGVyX3ZlcnNpb24YBiABKAkitQIKBlJlcG9ydBIpCghyZXBvcnRlchgBIAEoCzIXLm1lc2hjYW5hcnkudjEuUmVwb3J0ZXISCwoDc2VxGAIgASgEEhQKDHNlbnRfdW5peF9tcxgDIAEoAxIsCgZ0b3RhbHMYBCADKAsyHC5tZXNoY2FuYXJ5LnYxLlZhcmlhbnRUb3RhbHMSFwoPcm91dGluZ192ZXJzaW9uGAUgASgEEjUKCGNvdW50ZXJzGAYgAygLMiMubWVzaGNhbmFyeS52MS5SZXBvcnQuQ291bnRlcnNFbnRyeRIuCghiYXNlbGluZRgHIAMoCzIcLm1lc2hjYW5hcnkudjEuVmFyaWFudFRvdGFscxovCg1Db3VudGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgIKDVZhcmlhbnRUb3RhbHMSDgoGY2FuYXJ5GAEgASgJEg8KB3ZhcmlhbnQYAiABKAkSEAoIcmVxdWVzdHMYAyABKAQSEwoLc3RhdHVzX25vbmUYBCABKAQSEgoKc3RhdHVzXzF4eBgFIAEoBBISCgpzdGF0dXNfMnh4GAYgASgEEhIKCnN0YXR1c18zeHgYByABKAQSEgoKc3RhdHVzXzR4eBgIIAEoBBISCgpzdGF0dXNfNXh4GAkgASgEEhAKCGZhaWx1cmVzGAogASgEEikKCmxhdGVuY3lfdXMYCyABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaBIWCg5yZXNwb25zZV9ieXRlcxgMIAEoBBIsCgdtZXRyaWNzGA0gAygLMhsubWVzaGNhbmFyeS52MS5NZXRyaWNUb3RhbHMiWQoGU2tldGNoEg0KBWNvdW50GAEgASgEEhIKCnplcm9fY291bnQYAiABKAQSCwoDc3VtGAMgASgBEg8KB2luZGV4ZXMYBCADKBESDgoGY291bnRzGAUgAygEIl8KDE1ldHJpY1RvdGFscxIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgEEgsKA3N1bRgDIAEoARIlCgZza2V0Y2gYBCABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaCJeCglEaXJlY3RpdmUSDwoHdmVyc2lvbhgBIAEoBBIkCgZyb3V0ZXMYAiADKAsyFC5tZXNoY2FuYXJ5LnYxLlJvdXRlEhoKEnJlcG9ydF9pbnRlcnZhbF9tcxgDIAEoDSK3AgoFUm91dGUSDAoEaG9zdBgBIAEoCRIPCgdhbGlhc2VzGAIgAygJEg4KBmNhbmFyeRgDIAEoCRIoCgh2YXJpYW50cxgEIAMoCzIWLm1lc2hjYW5hcnkudjEuVmFyaWFudBIfCgNwaW4YBSABKAsyEi5tZXNoY2FuYXJ5LnYxLlBpbhIlCgZzdGlja3kYBiABKAsyFS5tZXNoY2FuYXJ5LnYxLlN0aWNreRIOCgZjb2hvcnQYByABKAkSLgoHbWV0cmljcxgIIAMoCzIdLm1lc2hjYW5hcnkudjEuUmVzcG9uc2VNZXRyaWMSFQoNZmFpbHVyZV9jb2RlcxgJIAMoDRIOCgZtYXJrZXIYCiABKAkSJgoDbGxtGAsgASgLMhkubWVzaGNhbmFyeS52MS5MbG1NZXRyaWNzIioKB1ZhcmlhbnQSDAoEbmFtZRgBIAEoCRIRCgl3ZWlnaHRfYnAYAiABKA0iPAoDUGluEg4KBmhlYWRlchgBIAEoCRIOCgZjb29raWUYAiABKAkSFQoNcmVxdWlyZV90b2tlbhgDIAEoCCIoCgZTdGlja3kSDgoGaGVhZGVyGAEgASgJEg4KBmNvb2tpZRgCIAEoCSIuCg5SZXNwb25zZU1ldHJpYxIMCgRuYW1lGAEgASgJEg4KBmhlYWRlchgCIAEoCSKiAgoKTGxtTWV0cmljcxIWCg5tYXhfYm9keV9ieXRlcxgBIAEoDRIXCg9ndWFyZHJhaWxfY29kZXMYAiADKA0SGAoQZ3VhcmRyYWlsX2hlYWRlchgDIAEoCRIeChZndWFyZHJhaWxfaGVhZGVyX3ZhbHVlGAQgASgJEhcKD2d1YXJkcmFpbF9maWVsZBgFIAEoCRIYChBndWFyZHJhaWxfdmFsdWVzGAYgAygJEjIKDXNjaGVtYV90YXJnZXQYByABKA4yGy5tZXNoY2FuYXJ5LnYxLlNjaGVtYVRhcmdldBIXCg9zY2hlbWFfcmVxdWlyZWQYCCADKAkSKQoGcHJpY2VzGAkgAygLMhkubWVzaGNhbmFyeS52MS5Nb2RlbFByaWNlIlcKCk1vZGVsUHJpY2USDQoFbW9kZWwYASABKAkSGgoScHJvbXB0X3Blcl9taWxsaW9uGAIgASgBEh4KFmNvbXBsZXRpb25fcGVyX21pbGxpb24YAyABKAEqXQoMU2NoZW1hVGFyZ2V0EhYKElNDSEVNQV9UQVJHRVRfTk9ORRAAEhoKFlNDSEVNQV9UQVJHRVRfUkVTUE9OU0UQARIZChVTQ0hFTUFfVEFSR0VUX0NPTlRFTlQQAjJLCglUZWxlbWV0cnkSPgoHQ29ubmVjdBIVLm1lc2hjYW5hcnkudjEuUmVwb3J0GhgubWVzaGNhbmFyeS52MS5EaXJlY3RpdmUoATABYgZwcm90bzM");
 
 /**
  * Who is reporting. One reporter per proxy (workers share one report).
@@ -420,6 +420,13 @@ export type Route = Message<"meshcanary.v1.Route"> & {
    * @generated from field: string marker = 10;
    */
   marker: string;
+
+  /**
+   * LLM response-body metrics (docs/llm.md); absent = the body is not scanned.
+   *
+   * @generated from field: meshcanary.v1.LlmMetrics llm = 11;
+   */
+  llm?: LlmMetrics | undefined;
 };
 
 /**
@@ -537,6 +544,146 @@ export type ResponseMetric = Message<"meshcanary.v1.ResponseMetric"> & {
  */
 export const ResponseMetricSchema: GenMessage<ResponseMetric> = /*@__PURE__*/
   messageDesc(file_meshcanary_v1_telemetry, 10);
+
+/**
+ * Response-body metrics of an OpenAI/Anthropic-compatible model server, tallied as MetricTotals
+ * named llm-* (docs/llm.md): token counts, cost, time to first byte, length, guardrail blocks,
+ * output-schema failures, unparsed bodies.
+ *
+ * @generated from message meshcanary.v1.LlmMetrics
+ */
+export type LlmMetrics = Message<"meshcanary.v1.LlmMetrics"> & {
+  /**
+   * A body longer than this counts as unparsed (0 = 1 MiB).
+   *
+   * @generated from field: uint32 max_body_bytes = 1;
+   */
+  maxBodyBytes: number;
+
+  /**
+   * Response codes counted as guardrail blocks.
+   *
+   * @generated from field: repeated uint32 guardrail_codes = 2;
+   */
+  guardrailCodes: number[];
+
+  /**
+   * A response header counted as a guardrail block when present...
+   *
+   * @generated from field: string guardrail_header = 3;
+   */
+  guardrailHeader: string;
+
+  /**
+   * ...with this value (empty = any value).
+   *
+   * @generated from field: string guardrail_header_value = 4;
+   */
+  guardrailHeaderValue: string;
+
+  /**
+   * A JSON field (key at any depth) counted as a block when its string value is one of guardrail_values.
+   *
+   * @generated from field: string guardrail_field = 5;
+   */
+  guardrailField: string;
+
+  /**
+   * @generated from field: repeated string guardrail_values = 6;
+   */
+  guardrailValues: string[];
+
+  /**
+   * @generated from field: meshcanary.v1.SchemaTarget schema_target = 7;
+   */
+  schemaTarget: SchemaTarget;
+
+  /**
+   * Top-level fields the checked JSON must have.
+   *
+   * @generated from field: repeated string schema_required = 8;
+   */
+  schemaRequired: string[];
+
+  /**
+   * Price table for the per-request cost.
+   *
+   * @generated from field: repeated meshcanary.v1.ModelPrice prices = 9;
+   */
+  prices: ModelPrice[];
+};
+
+/**
+ * Describes the message meshcanary.v1.LlmMetrics.
+ * Use `create(LlmMetricsSchema)` to create a new message.
+ */
+export const LlmMetricsSchema: GenMessage<LlmMetrics> = /*@__PURE__*/
+  messageDesc(file_meshcanary_v1_telemetry, 11);
+
+/**
+ * Prices of one model per million tokens; the cost metric is in millionths of this currency.
+ *
+ * @generated from message meshcanary.v1.ModelPrice
+ */
+export type ModelPrice = Message<"meshcanary.v1.ModelPrice"> & {
+  /**
+   * The response's "model" value; "*" prices every model not listed.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: double prompt_per_million = 2;
+   */
+  promptPerMillion: number;
+
+  /**
+   * @generated from field: double completion_per_million = 3;
+   */
+  completionPerMillion: number;
+};
+
+/**
+ * Describes the message meshcanary.v1.ModelPrice.
+ * Use `create(ModelPriceSchema)` to create a new message.
+ */
+export const ModelPriceSchema: GenMessage<ModelPrice> = /*@__PURE__*/
+  messageDesc(file_meshcanary_v1_telemetry, 12);
+
+/**
+ * Where the output-schema check applies.
+ *
+ * @generated from enum meshcanary.v1.SchemaTarget
+ */
+export enum SchemaTarget {
+  /**
+   * No output-schema check.
+   *
+   * @generated from enum value: SCHEMA_TARGET_NONE = 0;
+   */
+  NONE = 0,
+
+  /**
+   * The response body's JSON.
+   *
+   * @generated from enum value: SCHEMA_TARGET_RESPONSE = 1;
+   */
+  RESPONSE = 1,
+
+  /**
+   * The assistant message content, parsed as JSON.
+   *
+   * @generated from enum value: SCHEMA_TARGET_CONTENT = 2;
+   */
+  CONTENT = 2,
+}
+
+/**
+ * Describes the enum meshcanary.v1.SchemaTarget.
+ */
+export const SchemaTargetSchema: GenEnum<SchemaTarget> = /*@__PURE__*/
+  enumDesc(file_meshcanary_v1_telemetry, 0);
 
 /**
  * Telemetry is served by the controller; every proxy's filter keeps one stream open.
