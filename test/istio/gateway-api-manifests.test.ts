@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { meshIntentFor } from "../../controller/app/mesh-intent.js";
 import type { HttpRouteObject } from "../../controller/mesh/http-route-types.js";
 import { planHttpRoute } from "../../controller/mesh/plan-http-route.js";
+import { planRollout } from "../../controller/rollout/plan.js";
 import { withDefaults } from "../../controller/spec/defaults.js";
 import type { CanarySpec } from "../../controller/spec/schema.js";
 import { validateCanary } from "../../controller/spec/validate.js";
@@ -67,23 +68,31 @@ describe("what the controller writes into an HTTPRoute", () => {
     expect(canary.spec.httpRoute).toEqual({ name: route.metadata?.name, rule: route.spec?.rules?.[0]?.name });
   });
 
-  it("validates against Gateway API's HTTPRoute schema at every phase, pins on", () => {
+  it("validates against Gateway API's HTTPRoute schema at every phase, pins and the rollout marker on", () => {
     const spec = withDefaults(canary.spec as CanarySpec);
     const id = "default/reviews";
+    const plan = planRollout(spec);
+    const marker = "0123456789abcdef0123456789abcdef";
     let current = route;
     for (const state of [
-      { phase: "Progressing", step: 0, weightBp: 1, routingVersion: 1 },
-      { phase: "Progressing", step: 3, weightBp: 5000, routingVersion: 4 },
-      { phase: "Succeeded", step: 3, weightBp: 10000, routingVersion: 5 },
+      { plan, marker, phase: "Progressing", step: 0, weightBp: 1, routingVersion: 1 },
+      { plan, marker, phase: "Progressing", step: 3, weightBp: 5000, routingVersion: 4 },
+      { plan, marker, phase: "Succeeded", step: 3, weightBp: 10000, routingVersion: 5 },
     ]) {
       const intent = meshIntentFor(id, spec, state as never)!;
-      const plan = planHttpRoute(current, {
+      const planned = planHttpRoute(current, {
         ...intent,
         pins: { header: "x-meshcanary-pin", cookie: "meshcanary-pin" },
       });
-      if ("error" in plan) throw new Error(plan.error);
-      expect(validate(plan.route as unknown as KubeObject), state.phase).toEqual([]);
-      current = plan.route;
+      if ("error" in planned) throw new Error(planned.error);
+      expect(validate(planned.route as unknown as KubeObject), state.phase).toEqual([]);
+      if (state.phase === "Progressing") {
+        const rule = planned.route.spec?.rules?.find((r) => r.name?.endsWith("-canary"));
+        expect(rule?.filters).toEqual([
+          { type: "RequestHeaderModifier", requestHeaderModifier: { remove: ["x-meshcanary-marker"] } },
+        ]);
+      }
+      current = planned.route;
     }
     expect(current.spec?.rules).toEqual([
       {

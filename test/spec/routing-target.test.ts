@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { meshIntentFor } from "../../controller/app/mesh-intent.js";
+import { planRollout } from "../../controller/rollout/plan.js";
 import { withDefaults } from "../../controller/spec/defaults.js";
 import { backendOf, routingTarget } from "../../controller/spec/routing-target.js";
 import type { CanarySpec } from "../../controller/spec/schema.js";
@@ -118,7 +119,8 @@ describe("routing target and backends", () => {
     const spec = withDefaults((minimal(gatewayApi) as { spec: CanarySpec }).spec);
     expect(routingTarget(spec)).toEqual({ kind: "HTTPRoute", name: "reviews", route: "primary" });
     expect(backendOf(spec.canary)).toBe("reviews-v2");
-    const state = { phase: "Progressing", step: 0, weightBp: 500, routingVersion: 1 } as const;
+    const plan = planRollout(spec);
+    const state = { plan, phase: "Progressing", step: 0, weightBp: 500, routingVersion: 1 } as const;
     const intent = meshIntentFor("default/reviews", spec, state as never);
     expect(intent).toMatchObject({
       routeName: "primary",
