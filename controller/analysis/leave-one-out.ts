@@ -59,6 +59,25 @@ export function withoutGroup(windows: readonly WindowPoint[], left: number): Win
 }
 
 /**
+ * Groups that alone carried one of `variants`' requests in these windows. Without such a group there
+ * is nothing to compare, so its leave-one-out verdict says nothing about trust and cannot hold the
+ * pooled one: a shadow's receiving side is the only reporter of the mirrored copies, and a 0% step
+ * may reach the canary through one tester's proxy only. A forger is never one while honest
+ * reporters see the same variant.
+ */
+export function soleCarriers(windows: readonly WindowPoint[], variants: readonly string[]): Set<number> {
+  const sole = new Set<number>();
+  for (const v of variants) {
+    const carriers = new Set<number>();
+    for (const w of windows) {
+      for (const [g, byVariant] of w.groups ?? []) if ((byVariant.get(v)?.requests ?? 0) > 0) carriers.add(g);
+    }
+    if (carriers.size === 1) for (const g of carriers) sole.add(g);
+  }
+  return sole;
+}
+
+/**
  * The leave-one-out states to continue from: those kept, plus, for a group first seen in `fresh`,
  * the pooled state before it (the group had no data in what that state consumed). A pooled state
  * kept without them (an older controller's) cannot be split after the fact: they start over.
@@ -103,6 +122,7 @@ export function evaluateRobust(
   // The pooled run already holds a verdict for sustainedFor; these only have to agree with it.
   const checks = input.checks.map((c) => ({ ...c, sustainedForMs: 0 }));
   const leaveOneOut: Record<string, AnalysisState> = {};
+  const sole = soleCarriers(input.windows, [input.canaryVariant, input.stableVariant]);
   let hold: ReporterHold | undefined;
   for (const [g, before] of states) {
     const windows = before === undefined ? input.windows : fresh;
@@ -112,6 +132,7 @@ export function evaluateRobust(
     );
     if (loo instanceof Error) return loo;
     leaveOneOut[g] = loo.state;
+    if (sole.has(g)) continue;
     if (!hold && main.verdict !== "inconclusive" && states.size >= 2 && loo.verdict !== main.verdict)
       hold = { verdict: main.verdict, group: g, reporters: reporters.get(g) ?? [], without: loo.verdict };
   }

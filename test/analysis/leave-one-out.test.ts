@@ -90,6 +90,16 @@ describe("no single reporter decides (leave-one-out)", () => {
       heldBy: 2,
     },
     {
+      name: "a shadow's receiving side alone reports the compared variant: its fail stands (nothing to compare without it)",
+      reporters: [
+        { canary: [0, 0], stable: [50, 0.01] },
+        { canary: [50, 0.2], stable: [0, 0] },
+      ],
+      seconds: 300,
+      pooled: "fail",
+      robust: "fail",
+    },
+    {
       name: "a single reporter decides alone (nobody disagrees)",
       reporters: [honest(0.2)],
       seconds: 300,
