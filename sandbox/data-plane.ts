@@ -156,7 +156,10 @@ async function startSandboxPlane(opts: DataPlaneOptions, wasmPath: string): Prom
       return [all, new Map([[endpointKey(INBOUND_HOST, undefined), `${inbound.address}:${inbound.port}`]])];
     }
     const view = opts.mesh();
-    return [view.virtualServices.map((v) => v.spec), endpointMap(view)];
+    return [
+      view.virtualServices.map((v) => (v.gatewaySemantics ? { ...v.spec, gatewaySemantics: true } : v.spec)),
+      endpointMap(view),
+    ];
   };
   let [specs, endpoints] = read();
   let sidecar: Sidecar;

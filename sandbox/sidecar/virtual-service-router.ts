@@ -41,6 +41,11 @@ export interface HttpRoute {
 export interface VirtualServiceSpec {
   hosts?: string[];
   http?: HttpRoute[];
+  /**
+   * Set on the VirtualServices istiod generates from Gateway API routes: a uri prefix other than "/"
+   * then matches whole path segments (Envoy path_separated_prefix), as in sandbox/envoy/istio-xds.ts.
+   */
+  gatewaySemantics?: boolean;
 }
 
 /** The chosen destination and which route chose it. */
@@ -85,8 +90,23 @@ export function stringMatches(m: StringMatch, value: string | undefined): boolea
   return true;
 }
 
-function matchesBlock(m: HttpMatchRequest, req: RequestView): boolean {
-  if (m.uri && !stringMatches(m.uri, req.path)) return false;
+/**
+ * Envoy's path_separated_prefix: the path (without its query) is the prefix or continues it with
+ * "/" — "/api" matches "/api" and "/api/v1", not "/apis".
+ */
+function segmentPrefixMatches(prefix: string, path: string): boolean {
+  const p = path.split("?")[0]!;
+  return p === prefix || p.startsWith(`${prefix.replace(/\/$/, "")}/`);
+}
+
+function uriMatches(m: StringMatch, path: string, gatewaySemantics: boolean): boolean {
+  if (gatewaySemantics && m.prefix !== undefined && m.prefix !== "/")
+    return segmentPrefixMatches(m.prefix, path);
+  return stringMatches(m, path);
+}
+
+function matchesBlock(m: HttpMatchRequest, req: RequestView, gatewaySemantics: boolean): boolean {
+  if (m.uri && !uriMatches(m.uri, req.path, gatewaySemantics)) return false;
   if (m.method && !stringMatches(m.method, req.method)) return false;
   if (m.authority && !stringMatches(m.authority, req.authority)) return false;
   for (const [name, cond] of Object.entries(m.headers ?? {})) {
@@ -101,9 +121,9 @@ function matchesBlock(m: HttpMatchRequest, req: RequestView): boolean {
   return true;
 }
 
-export function routeMatches(route: HttpRoute, req: RequestView): boolean {
+export function routeMatches(route: HttpRoute, req: RequestView, gatewaySemantics = false): boolean {
   if (!route.match || route.match.length === 0) return true;
-  return route.match.some((m) => matchesBlock(m, req));
+  return route.match.some((m) => matchesBlock(m, req, gatewaySemantics));
 }
 
 /** Whether a VirtualService host entry covers the authority (exact, short name or `*.suffix`). */
@@ -145,7 +165,7 @@ export function routeRequest(
 ): RouteChoice | undefined {
   const vs = vss.find((v) => (v.hosts ?? []).some((h) => hostMatches(h, req.authority)));
   if (!vs) return undefined;
-  const route = (vs.http ?? []).find((r) => routeMatches(r, req));
+  const route = (vs.http ?? []).find((r) => routeMatches(r, req, vs.gatewaySemantics === true));
   if (!route?.route) return undefined;
   const picked = pickDestination(route.route, random);
   if (!picked) return undefined;

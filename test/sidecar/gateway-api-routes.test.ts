@@ -134,7 +134,10 @@ describe("HTTPRoute → Envoy routes, as istiod converts a GAMMA route", () => {
   });
 
   it("the TypeScript sidecar routes the converted route the same way", () => {
-    const vss = gammaVirtualServices([split]).map((v) => v.spec);
+    const vss = gammaVirtualServices([split]).map((v) => ({
+      ...v.spec,
+      gatewaySemantics: v.gatewaySemantics,
+    }));
     const req = (headers: Record<string, string>, path = "/r", method = "GET"): RequestView => ({
       authority: "reviews",
       path,
@@ -146,6 +149,11 @@ describe("HTTPRoute → Envoy routes, as istiod converts a GAMMA route", () => {
     );
     expect(routeRequest(vss, req({}), 0.5)?.host).toBe("reviews-v1.default.svc.cluster.local");
     expect(routeRequest(vss, req({}, "/admin/x", "POST"), 0.999)?.routeName).toBe("admin");
+    // Whole path segments, as Envoy's path_separated_prefix: "/admin" but not "/administrator".
+    expect(routeRequest(vss, req({}, "/admin?x=1", "POST"), 0.999)?.routeName).toBe("admin");
+    expect(routeRequest(vss, req({}, "/administrator", "POST"), 0.999)?.routeName).toBe("primary");
+    const plain = vss.map((v) => ({ ...v, gatewaySemantics: false }));
+    expect(routeRequest(plain, req({}, "/administrator", "POST"), 0.999)?.routeName).toBe("admin");
   });
 
   it("a RequestHeaderModifier's remove becomes the route's header removal, as istiod's createHeadersFilter does", () => {
