@@ -1,13 +1,16 @@
 /**
- * `render <canary.yaml> [--virtual-service vs.yaml]`: what the controller would produce for the
- * Canary's current step (its status), or its first step when it has not started: the Canary with
- * defaults filled in, the VirtualService, and the filter configuration (WasmPlugin pluginConfig).
+ * `render <canary.yaml> [--virtual-service vs.yaml | --http-route route.yaml]`: what the controller
+ * would produce for the Canary's current step (its status), or its first step when it has not
+ * started: the Canary with defaults filled in, the VirtualService or HTTPRoute, and the filter
+ * configuration (WasmPlugin pluginConfig).
  * Uses the controller's own mappings (withDefaults, planRollout, meshIntentFor, planVirtualService,
  * routeTable); only the Directive route → pluginConfig JSON renaming (weightBp → weight) lives here.
  */
 import { type Command, Option } from "commander";
 import { type RouteTable, routeTable } from "../app/directive.js";
 import { meshIntentFor } from "../app/mesh-intent.js";
+import type { HttpRouteObject } from "../mesh/http-route-types.js";
+import { planHttpRoute } from "../mesh/plan-http-route.js";
 import { planVirtualService } from "../mesh/plan-virtual-service.js";
 import type { VirtualService } from "../mesh/types.js";
 import { planRollout } from "../rollout/plan.js";
@@ -22,13 +25,17 @@ import { readYamlDocuments, toYaml } from "./yaml-documents.js";
 
 interface RenderOptions {
   virtualService?: string;
+  httpRoute?: string;
   output: "yaml" | "json";
 }
 
 /** What render produces for one Canary. */
 export interface Rendering {
   canary: Canary & { spec: SpecWithDefaults };
-  virtualService: VirtualService;
+  /** The routing object as the controller would write it (spec.virtualService). */
+  virtualService?: VirtualService;
+  /** The routing object as the controller would write it (spec.httpRoute). */
+  httpRoute?: HttpRouteObject;
   /** WasmPlugin spec.pluginConfig carrying this Canary's route (docs/filter-config.md). */
   filterConfig: { routes: FilterRoute[] };
   /** Which step was rendered, e.g. "step 1/4 (canary 1%)". */
@@ -45,18 +52,20 @@ export function registerRenderCommand(cli: Command): void {
   cli
     .command("render")
     .description(
-      "print the Canary with defaults, the VirtualService and the filter config the controller would produce for its current (or first) step",
+      "print the Canary with defaults, the VirtualService or HTTPRoute and the filter config the controller would produce for its current (or first) step",
     )
     .argument("<canary-file>", "YAML file with the Canary (multi-document files are searched for it)")
     .option(
       "--virtual-service <file>",
       "the user's VirtualService (default: one route sending the host to the stable subset)",
     )
+    .option("--http-route <file>", "the user's HTTPRoute, for a Canary with spec.httpRoute (required there)")
     .addOption(new Option("-o, --output <format>", "output format").choices(["yaml", "json"]).default("yaml"))
     .action((file: string, options: RenderOptions) => {
       const canaries = readYamlDocuments(file).filter((d) => kindOf(d.value) === "Canary");
       if (canaries.length === 0) throw new CliError(`${file}: no document of kind Canary`, EXIT.failed);
-      const services = options.virtualService ? readYamlDocuments(options.virtualService) : [];
+      const routing = options.virtualService ?? options.httpRoute;
+      const services = routing ? readYamlDocuments(routing) : [];
       const renderings = canaries.map((doc) => {
         const result = renderCanary(
           doc.value,
@@ -85,21 +94,25 @@ export function renderCanary(doc: unknown, documents: unknown[]): Rendering | { 
   const canaryId = `${namespace}/${canary.metadata.name}`;
   const state = stateToRender(plan, canary.status);
   const intent = meshIntentFor(canaryId, spec, state);
+  let object: Pick<Rendering, "virtualService" | "httpRoute">;
   if (spec.httpRoute !== undefined) {
-    return {
-      error:
-        "spec.httpRoute: meshcanary render shows VirtualService plans only; apply the Canary to see its HTTPRoute",
-    };
+    const observed = findHttpRoute(documents, spec.httpRoute.name);
+    if ("error" in observed) return observed;
+    const planned = intent ? planHttpRoute(observed, intent) : { route: observed, changed: false };
+    if ("error" in planned) return { error: `${planned.condition}: ${planned.error}` };
+    object = { httpRoute: planned.route };
+  } else {
+    const observed = findVirtualService(documents, spec, namespace);
+    if ("error" in observed) return observed;
+    const planned = intent ? planVirtualService(observed, intent) : { vs: observed, changed: false };
+    if ("error" in planned) return { error: `${planned.condition}: ${planned.error}` };
+    object = { virtualService: planned.vs };
   }
-  const observed = findVirtualService(documents, spec, namespace);
-  if ("error" in observed) return observed;
-  const planned = intent ? planVirtualService(observed, intent) : { vs: observed, changed: false };
-  if ("error" in planned) return { error: `${planned.condition}: ${planned.error}` };
   const routes = routeTable([{ canaryId, spec, state }]).map(filterRoute);
   const step = plan.steps.length === 0 ? "no steps" : `step ${state.step + 1}/${plan.steps.length}`;
   return {
     canary: { ...canary, spec },
-    virtualService: planned.vs,
+    ...object,
     filterConfig: { routes },
     rendered: `${state.phase}, ${step}, canary ${state.weightBp / 100}%`,
   };
@@ -134,6 +147,20 @@ function findVirtualService(
   };
 }
 
+/** The user's HTTPRoute named by spec.httpRoute: its parents and ports cannot be assumed, so it must be given. */
+function findHttpRoute(documents: unknown[], wanted: string): HttpRouteObject | { error: string } {
+  const routes = documents.filter((d) => kindOf(d) === "HTTPRoute") as HttpRouteObject[];
+  const found = routes.find((r) => r.metadata?.name === wanted);
+  if (found) return found;
+  if (routes.length === 0) {
+    return {
+      error: `spec.httpRoute.name: pass the HTTPRoute "${wanted}" with --http-route <file> (its parents and ports cannot be assumed)`,
+    };
+  }
+  const names = routes.map((r) => r.metadata?.name ?? "(unnamed)").join(", ");
+  return { error: `spec.httpRoute.name: no HTTPRoute "${wanted}" in --http-route (found: ${names})` };
+}
+
 /** The VirtualService a user typically has before a rollout: every request to the stable subset. */
 function assumedVirtualService(spec: SpecWithDefaults, namespace: string): VirtualService {
   const route = {
@@ -166,7 +193,9 @@ function filterRoute(route: RouteTable[number]): FilterRoute {
 function asYaml(r: Rendering): string {
   return [
     `# Canary with defaults (rendered: ${r.rendered})\n${toYaml(r.canary)}`,
-    `# VirtualService as the controller would write it\n${toYaml(r.virtualService)}`,
+    r.httpRoute
+      ? `# HTTPRoute as the controller would write it\n${toYaml(r.httpRoute)}`
+      : `# VirtualService as the controller would write it\n${toYaml(r.virtualService)}`,
     `# Filter configuration: WasmPlugin spec.pluginConfig (docs/filter-config.md)\n${toYaml(r.filterConfig)}`,
   ].join("---\n");
 }

@@ -152,6 +152,35 @@ describe("render", () => {
     expect(out.virtualService.spec.http.map((r) => r.name)).toContain("meshcanary-reviews-canary");
   });
 
+  it("renders a Gateway API Canary's HTTPRoute from --http-route, and asks for the route without it", async () => {
+    const canary = "istio/samples/gateway-api/canary.yaml";
+    const run = await runCli(
+      "render",
+      canary,
+      "--http-route",
+      "istio/samples/gateway-api/http-route.yaml",
+      "-o",
+      "json",
+    );
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      virtualService?: unknown;
+      httpRoute: {
+        kind: string;
+        spec: { rules: Array<{ name?: string; backendRefs?: Array<{ name: string }> }> };
+      };
+    };
+    expect(out.virtualService).toBeUndefined();
+    expect(out.httpRoute.kind).toBe("HTTPRoute");
+    const canaryRule = out.httpRoute.spec.rules.find((r) => r.name?.endsWith("-canary"));
+    expect(canaryRule?.backendRefs?.map((b) => b.name)).toEqual(["reviews-v2"]);
+    const missing = await runCli("render", canary);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      'spec.httpRoute.name: pass the HTTPRoute "reviews" with --http-route <file>',
+    );
+  });
+
   it("fails naming the field when the VirtualService is not in the file, or the Canary is invalid", async () => {
     const other = join(dir, "other-vs.yaml");
     writeFileSync(other, readFileSync(SAMPLE_VS, "utf8").replace("name: reviews", "name: ratings"));
