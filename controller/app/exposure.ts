@@ -34,3 +34,12 @@ export function exposureOf(windows: readonly WindowPoint[], canary: string, stab
   }
   return out;
 }
+
+/** status.exposure: the shares rounded to 0.01 percent; undefined when no share has data. */
+export function statusExposure(windows: readonly WindowPoint[]): Exposure | undefined {
+  const rounded = Object.entries(exposureOf(windows, "canary", "stable")).map(([k, v]) => [
+    k,
+    Math.round(v * 100) / 100,
+  ]);
+  return rounded.length > 0 ? (Object.fromEntries(rounded) as Exposure) : undefined;
+}

@@ -37,6 +37,7 @@ import { RouteCap } from "./route-cap.js";
 import { idOf, type Runner } from "./runner.js";
 import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
 import { mergePatch } from "./status-patch.js";
+import { statusExposure } from "./exposure.js";
 import { analyseStep, compareStep, recentCanaryRequests } from "./step-analysis.js";
 
 /** Status as this controller writes it: the rollout's plus the last handled command and its outcome. */
@@ -441,10 +442,21 @@ export class Reconciler {
     return everyFilter || now - r.atMs >= timeout ? { weightsApplied: { version: r.version } } : {};
   }
 
+  /** An LLM canary's share of requests, tokens and cost in the current step (figures: checkpoint cadence). */
+  private exposure(record: CanaryRecord, now: number): CanaryStatus["exposure"] {
+    const state = record.state;
+    const llm = (record.object.spec as { llm?: unknown } | undefined)?.llm;
+    if (!state || llm === undefined || state.stepStartedAt === undefined) return undefined;
+    if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
+    return statusExposure(this.deps.reader.series(idOf(record.object), state.stepStartedAt, now));
+  }
+
   /** Writes status when status-cadence says it is due; announces every change either way. */
   private async persist(record: CanaryRecord, now: number): Promise<void> {
     if (!record.state) return;
     const desired: WrittenStatus = { ...statusFromState(record.state) };
+    const exposure = this.exposure(record, now);
+    if (exposure !== undefined) desired.exposure = exposure;
     if (record.lastCommand !== undefined) desired.lastCommand = record.lastCommand;
     if (record.commandResult !== undefined) desired.commandResult = record.commandResult;
     const announced = JSON.stringify(desired);

@@ -22,6 +22,7 @@ export function significantPart(status: CanaryStatus): unknown {
     conditions,
     gates,
     report,
+    exposure: _exposure,
     ...rest
   } = status;
   // A running test's report moves with every window like the analysis; its verdict does not.

@@ -19,6 +19,7 @@ export function formatStatus(view: StatusView): string[] {
     ...field("Message", view.message || undefined),
     ...field("Pending", view.pendingCommand && `${view.pendingCommand} (not yet handled by the controller)`),
     ...field("Command", view.commandResult && commandLine(view.commandResult)),
+    ...field("Exposure", view.exposure && exposureLine(view.exposure)),
     "Weights:",
     ...tree(
       table(
@@ -173,4 +174,12 @@ function table(rows: string[][]): string[] {
 
 function tree(lines: string[]): string[] {
   return lines.map((line, i) => `${i === lines.length - 1 ? "└─" : "├─"} ${line}`);
+}
+
+/** "9.5% of requests · 14.7% of tokens · 25.9% of cost" (the canary's shares in this step). */
+function exposureLine(e: NonNullable<StatusView["exposure"]>): string | undefined {
+  const parts = (["requests", "tokens", "cost"] as const).flatMap((k) =>
+    e[k] === undefined ? [] : [`${e[k]}% of ${k}`],
+  );
+  return parts.length > 0 ? parts.join(" · ") : undefined;
 }

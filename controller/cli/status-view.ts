@@ -80,6 +80,8 @@ export interface StatusView {
   rollbackAt?: number;
   /** Gating webhooks opened in this attempt and their last answers. */
   gates?: GateStatus[];
+  /** An LLM canary's share of requests, tokens and cost in the current step, percent. */
+  exposure?: CanaryStatus["exposure"];
 }
 
 export function statusView(canary: CanaryObject): StatusView {
@@ -121,6 +123,7 @@ export function statusView(canary: CanaryObject): StatusView {
     plan: plan?.steps.map((step, i) => ({ ...step, state: stepState(status, i) })),
     stepStartedAt: status.stepStartedAt,
     gates: status.gates,
+    exposure: status.exposure,
     commandResult: status.commandResult,
     rollbackAt: spec ? 1 / withDefaults(spec).analysis.alpha : undefined,
   });

@@ -627,6 +627,19 @@ export const CanaryStatusSchema = Obj(
         description: "Rolled back by undo after a promotion: routing ends on the stable subset",
       }),
     ),
+    exposure: Type.Optional(
+      Type.Object(
+        {
+          requests: Type.Optional(Type.Number({ description: "Canary share of requests, percent" })),
+          tokens: Type.Optional(Type.Number({ description: "Canary share of LLM tokens, percent" })),
+          cost: Type.Optional(Type.Number({ description: "Canary share of LLM cost, percent" })),
+        },
+        {
+          description:
+            "spec.llm: the canary's share in the current step of requests, tokens and cost (a 5% request share can carry a very different share of tokens)",
+        },
+      ),
+    ),
     variantMarker: Type.Optional(
       Type.String({
         description:

@@ -1,7 +1,10 @@
 // The canary's exposure in requests, LLM tokens and LLM cost (docs/llm.md): a small request share
 // can carry a large token share.
 import { describe, expect, it } from "vitest";
-import { exposureOf } from "../../controller/app/exposure.js";
+import { exposureOf, statusExposure } from "../../controller/app/exposure.js";
+import { formatStatus } from "../../controller/cli/format-status.js";
+import { statusView } from "../../controller/cli/status-view.js";
+import type { CanaryObject } from "../../controller/kube/canaries.js";
 import { emptySketch } from "../../controller/telemetry/sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "../../controller/telemetry/types.js";
 import { countStats } from "../../controller/telemetry/windows.js";
@@ -39,5 +42,36 @@ describe("exposureOf", () => {
     const got = exposureOf(windows, "canary", "stable");
     expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
     for (const [k, v] of Object.entries(want)) expect(got[k as keyof typeof got]).toBeCloseTo(v, 9);
+  });
+});
+
+describe("status.exposure and `meshcanary status`", () => {
+  it.each([
+    {
+      name: "rounded to 0.01 percent",
+      windows: [win(0, arm(5, 1000, 3000), arm(95, 9500, 19000))],
+      want: { requests: 5, tokens: 9.52, cost: 13.64 },
+    },
+    { name: "nothing yet: no field", windows: [], want: undefined },
+  ])("$name", ({ windows, want }) => {
+    expect(statusExposure(windows)).toEqual(want);
+  });
+
+  it("shows the shares under Exposure", () => {
+    const canary = {
+      apiVersion: "meshcanary.io/v1alpha1",
+      kind: "Canary",
+      metadata: { name: "assistant", namespace: "default" },
+      spec: {},
+      status: {
+        phase: "Progressing",
+        step: 0,
+        weightBp: 500,
+        exposure: { requests: 5, tokens: 9.52, cost: 13.64 },
+      },
+    } as unknown as CanaryObject;
+    expect(formatStatus(statusView(canary))).toContain(
+      "Exposure:  5% of requests · 9.52% of tokens · 13.64% of cost",
+    );
   });
 });
