@@ -402,36 +402,16 @@ function routeRequest(stream: StreamState, root: RootState, headers: HeaderPairs
   if (route == null) return; // unknown host: touch nothing
   if (route.shadow != cfg.shadowReceiver) return; // shadow copies count only where they arrive
   // A client-sent variant header is never honoured (removing an absent one would be a wasted host call).
-  if (headers.find(VARIANT)) {
-    proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(VARIANT), <usize>VARIANT.byteLength);
-  }
+  if (headers.find(VARIANT)) removeRequestHeader(VARIANT);
   const input = readDecisionInput(route, cfg, headers);
   const pin = resolvePinInto(route, input, pinOutcome);
   if (pin.rejection != PinRejection.None) countPinRejection(pin.rejection);
   const draw = drawNeeded(pin, input) ? drawBucket(randomU32()) : 0;
   const variant = decideWithPin(route, pin, input, draw);
-  const value = route.variantValues[variant];
-  proxy_replace_header_map_value(
-    REQUEST_HEADERS,
-    changetype<usize>(VARIANT),
-    <usize>VARIANT.byteLength,
-    changetype<usize>(value),
-    <usize>value.byteLength,
-  );
+  replaceRequestHeader(VARIANT, route.variantValues[variant]);
   // A client-sent marker never passes: only this route's own (if the rollout has one) goes on.
-  // Replacing drops every client copy, so a removal is needed only without a marker of our own.
-  if (route.markerValue.byteLength > 0) {
-    const marker = route.markerValue;
-    proxy_replace_header_map_value(
-      REQUEST_HEADERS,
-      changetype<usize>(MARKER),
-      <usize>MARKER.byteLength,
-      changetype<usize>(marker),
-      <usize>marker.byteLength,
-    );
-  } else if (headers.find(MARKER)) {
-    proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(MARKER), <usize>MARKER.byteLength);
-  }
+  if (headers.find(MARKER)) removeRequestHeader(MARKER);
+  if (route.markerValue.byteLength > 0) replaceRequestHeader(MARKER, route.markerValue);
   stream.route = route;
   stream.variant = variant;
   const llm = route.llm;
@@ -450,6 +430,21 @@ export function onResponseBody(ctx: u32, size: u32): i32 {
   const stream = streamState(ctx);
   if (stream != null && stream.llm != null) llmResponseBody(stream.llm!, size);
   return 0;
+}
+
+function replaceRequestHeader(name: ArrayBuffer, value: ArrayBuffer): void {
+  proxy_replace_header_map_value(
+    REQUEST_HEADERS,
+    changetype<usize>(name),
+    <usize>name.byteLength,
+    changetype<usize>(value),
+    <usize>value.byteLength,
+  );
+}
+
+/** Called only when the request carries `name`: removing an absent header would be a wasted host call. */
+function removeRequestHeader(name: ArrayBuffer): void {
+  proxy_remove_header_map_value(REQUEST_HEADERS, changetype<usize>(name), <usize>name.byteLength);
 }
 
 /**
