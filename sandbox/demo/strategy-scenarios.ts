@@ -73,6 +73,21 @@ export function switchLag(
 /** The probe's rate; it sends in 20-ms ticks, which bounds the resolution of a switch time. */
 const PROBE_RPS = 100;
 
+/** Probe answers wanted after the last decision before the loads stop (a second at PROBE_RPS). */
+const MIN_ANSWERS_AFTER = 100;
+
+/** Waits until every service's probe has `n` answers sent at or after `fromMs`, or `limitMs` passed. */
+async function answersAfter(
+  answers: ReadonlyMap<string, readonly [number, string][]>,
+  fromMs: number,
+  n: number,
+  limitMs: number,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  const enough = () => [...answers.values()].every((a) => a.filter(([at]) => at >= fromMs).length >= n);
+  while (!enough() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 const blueGreen: StrategyScenario = {
   description: "reviews switched and kept; ratings switched, fails in its scrutiny window, switched back",
   services: (speed, root) =>
@@ -122,6 +137,10 @@ const blueGreen: StrategyScenario = {
         ctx.say("        ratings  v2 starts failing 25% of requests (after the switch)");
       }
     });
+    // The last decision (ratings' switch back) can end the run at once: keep probing until every
+    // service has answers sent after it, or the switch could not be measured at all.
+    const decisions = [...finals.values()].flatMap((st) => (st.history ?? []).map((h) => Date.parse(h.at)));
+    await answersAfter(answers, Math.max(...decisions), MIN_ANSWERS_AFTER, 10_000);
     for (const stop of stops) await stop();
     const result: StrategyResult = { failures: [], figures: {}, lines: [] };
     const measure = (service: string, label: string, decision: number | undefined, right: string) => {
