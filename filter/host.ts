@@ -13,16 +13,9 @@ import {
   proxy_set_tick_period_milliseconds,
 } from "./abi/imports";
 import { OUT_ID, OUT_PTR, OUT_SIZE, release, resetOut, takeI64, takeString } from "./abi/memory";
-import {
-  DEFAULT_INTERVAL_MS,
-  FilterConfig,
-  Route,
-  RoutingTable,
-  bindTotals,
-  parseConfig,
-  pinSecretErrors,
-  tableFromDirective,
-} from "./config";
+import { DEFAULT_INTERVAL_MS, FilterConfig, Route, RoutingTable } from "./config";
+import { parseConfig, pinSecretErrors } from "./config-json";
+import { tableFromDirective } from "./config-table";
 import { getCookie } from "./cookies";
 import {
   LOG_DEBUG,
@@ -57,6 +50,7 @@ import { pinSecretEnvName } from "./pin-secret";
 import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-token";
 import { DecisionInput, PinOutcome, decideWithPin, drawBucket, drawNeeded, resolvePinInto } from "./split";
 import { Outcome, parseMetricValue, tallyOutcome } from "./tally";
+import { bindTotals } from "./totals-binding";
 import { CounterEntry, VariantTotalsData } from "./wire";
 
 // proxy-wasm enums (contract §1.2).

@@ -2,7 +2,7 @@
 // Directive's LlmMetrics into LlmData, then validated into an LlmConfig with everything the scan
 // compares against encoded once. Pure AssemblyScript.
 
-import { Reader } from "./config";
+import { Reader } from "./config-json";
 import { JsonKind, JsonValue, quote } from "./json";
 import { CAPTURE_BYTES } from "./json-stream";
 import { LlmData, ModelPriceData } from "./wire";

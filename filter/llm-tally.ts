@@ -3,7 +3,7 @@
 // header metrics. Event metrics record 1 or 0 per response: sum = events, count = responses judged.
 // Pure AssemblyScript.
 
-import { ensureMetric } from "./config";
+import { ensureMetric } from "./totals-binding";
 import { LlmConfig, SCHEMA_CONTENT, SCHEMA_NONE, SCHEMA_RESPONSE } from "./llm-config";
 import { FORMAT_JSON, FORMAT_NONE, FORMAT_SSE, LlmScan } from "./llm-scan";
 import { record, saturatingAdd } from "./sketch";

@@ -4,7 +4,7 @@
 // even where they share a secret. Pure AssemblyScript; the TypeScript twin is
 // controller/security/pin-token.ts and both pass test/vectors/pin-token.json.
 
-import { isVariantName } from "./config";
+import { isVariantName } from "./config-table";
 import { hmacSha256 } from "./hmac";
 import { SHA256_BYTES } from "./sha256";
 

@@ -2,7 +2,8 @@
 // so the reporter can encode them as they are. Pure AssemblyScript: the host adapter reads the
 // properties and headers into an Outcome.
 
-import { Route, ensureMetric } from "./config";
+import { Route } from "./config";
+import { ensureMetric } from "./totals-binding";
 import { record, saturatingAdd } from "./sketch";
 import { SketchData, VariantTotalsData } from "./wire";
 

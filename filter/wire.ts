@@ -1,6 +1,6 @@
 // Plain data mirroring proto/meshcanary/v1/telemetry.proto for the filter side.
 // filter/report.ts encodes Report and decodes Directive from/to these classes;
-// filter/tally.ts produces VariantTotals; filter/config.ts turns a Directive into a routing table.
+// filter/tally.ts produces VariantTotals; filter/config-table.ts turns a Directive into a routing table.
 // Pure AssemblyScript: no host imports.
 
 /** Sparse log-bucketed sketch (see controller/telemetry/sketch.ts for the definition). */

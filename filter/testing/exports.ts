@@ -1,7 +1,8 @@
 // Test-only entry (never part of build/meshcanary.wasm): exposes the pure modules to vitest through
 // @assemblyscript/loader. Compiled by test/filter/pure-wasm.ts with filter/testing/asconfig.json.
 
-import { parseConfig, tableFromDirective } from "../config";
+import { parseConfig } from "../config-json";
+import { tableFromDirective } from "../config-table";
 import { getCookie } from "../cookies";
 import { fmix32 as fmix, fnv1a32 as fnv, stickyBucket as bucket } from "../hash";
 import { JsonKind, JsonValue, formatNumber, parseJson, quote } from "../json";

@@ -1,7 +1,7 @@
 // Test-only entry (never part of build/meshcanary.wasm): SHA-256, HMAC and pin-token checks for
 // test/security, compiled by test/security/security-wasm.ts with asconfig.security.json.
 
-import { parseConfig } from "../config";
+import { parseConfig } from "../config-json";
 import { hmacSha256 } from "../hmac";
 import { pinRejectionName, pinTokenScope, verifyPinToken } from "../pin-token";
 export { pinSecretEnvName } from "../pin-secret";
