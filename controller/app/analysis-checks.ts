@@ -95,6 +95,7 @@ export function toRolloutAnalysis(e: Evaluation): AnalysisResult {
     checks,
     state: e.state as unknown as Record<string, unknown>,
     ...(e.sampleRatioMismatch ? { sampleRatioMismatch: e.sampleRatioMismatch } : {}),
+    ...(e.alphaPerTest > 0 ? { rollbackAt: 1 / e.alphaPerTest } : {}),
   };
 }
 
