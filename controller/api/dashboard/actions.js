@@ -4,9 +4,25 @@ import { getJson, postCommand, token } from "./api.js";
 import { $, toast } from "./dom.js";
 import { state } from "./state.js";
 
+/**
+ * A button is enabled with credentials and only when its command applies in the current phase:
+ * the API gives the controller's own answer per command (null: applies; else why not), shown as
+ * the button's title. Without that answer (an older controller) every button is enabled.
+ */
 export function renderActions() {
   const hasToken = token() !== "" || state.user !== undefined;
-  for (const b of document.querySelectorAll("button.action")) b.disabled = !hasToken;
+  const commands = state.detail?.commands;
+  for (const b of document.querySelectorAll("button.action")) {
+    const command = b.dataset.command;
+    const refusal = !commands
+      ? null
+      : command in commands
+        ? commands[command]
+        : "not offered by this controller";
+    b.disabled = !hasToken || refusal !== null;
+    if (refusal !== null) b.title = refusal;
+    else b.removeAttribute("title");
+  }
   $("action-hint").textContent = state.user
     ? `Signed in as ${state.user}.`
     : hasToken

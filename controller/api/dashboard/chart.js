@@ -18,14 +18,22 @@ export function niceMax(v) {
 
 /**
  * A line chart card: title, legend and an SVG plot with time on x and the quantity on y.
- * lines: [{label, color, dashed, area, values: [[t, v|null]]}]; `points` and `lastT` are
- * recorded on the plot for tests.
+ * lines: [{label, color, dashed, area, gapMs, values: [[t, v|null]]}]; `points` and `lastT` are
+ * recorded on the plot for tests. The y axis runs from yMin (default 0) to yMax (default: a round
+ * number above the data); yLabel writes its tick values.
  */
-export function chart(id, title, unit, lines, [t0, t1], { yMax, points = 0, lastT = "" } = {}) {
+export function chart(
+  id,
+  title,
+  unit,
+  lines,
+  [t0, t1],
+  { yMin = 0, yMax, yLabel = fmtNumber, points = 0, lastT = "" } = {},
+) {
   const all = lines.flatMap((l) => l.values.map(([, v]) => v)).filter((v) => v !== null);
   const top = yMax ?? niceMax(Math.max(0, ...all) * 1.1);
   const x = (t) => PAD.left + ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
-  const y = (v) => PAD.top + (1 - v / top) * (H - PAD.top - PAD.bottom);
+  const y = (v) => PAD.top + (1 - (v - yMin) / (top - yMin)) * (H - PAD.top - PAD.bottom);
 
   const plot = svg("svg", {
     class: "plot",
@@ -36,8 +44,8 @@ export function chart(id, title, unit, lines, [t0, t1], { yMax, points = 0, last
     "data-points": points,
     "data-last-t": lastT,
   });
-  drawAxes(plot, x, y, top, [t0, t1]);
-  for (const line of lines) drawLine(plot, line, x, y, t0);
+  drawAxes(plot, x, y, [yMin, top], yLabel, [t0, t1]);
+  for (const line of lines) drawLine(plot, line, x, y, t0, yMin);
   if (all.length === 0) {
     plot.append(
       svg("text", { class: "empty", x: W / 2, y: H / 2, "text-anchor": "middle", text: "no data yet" }),
@@ -74,12 +82,12 @@ function legendItem(line) {
   return el("span", {}, sample, line.label);
 }
 
-function drawAxes(plot, x, y, top, [t0, t1]) {
+function drawAxes(plot, x, y, [bottom, top], yLabel, [t0, t1]) {
   for (let i = 0; i <= 4; i++) {
-    const v = (top * i) / 4;
+    const v = bottom + ((top - bottom) * i) / 4;
     plot.append(
       svg("line", { class: "grid", x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v) }),
-      svg("text", { x: PAD.left - 4, y: y(v) + 3, "text-anchor": "end", text: fmtNumber(v) }),
+      svg("text", { x: PAD.left - 4, y: y(v) + 3, "text-anchor": "end", text: yLabel(v) }),
     );
   }
   plot.append(
@@ -95,8 +103,8 @@ function drawAxes(plot, x, y, top, [t0, t1]) {
   }
 }
 
-/** The line's path; a null value or a gap of more than 3 s (no windows) breaks it. */
-function drawLine(plot, line, x, y, t0) {
+/** The line's path; a null value or a gap of more than line.gapMs (default 3 s: no windows) breaks it. */
+function drawLine(plot, line, x, y, t0, yMin) {
   let d = "";
   let prevT = null;
   for (const [t, v] of line.values) {
@@ -104,7 +112,7 @@ function drawLine(plot, line, x, y, t0) {
       prevT = null;
       continue;
     }
-    const gap = prevT !== null && !line.area && t - prevT > 3000;
+    const gap = prevT !== null && !line.area && t - prevT > (line.gapMs ?? 3000);
     d += `${prevT === null || gap ? "M" : "L"}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
     prevT = t;
   }
@@ -112,7 +120,8 @@ function drawLine(plot, line, x, y, t0) {
   if (line.area) {
     const first = line.values.find(([t]) => t >= t0);
     const lastT = line.values.at(-1)[0];
-    const area = `${d}L${x(lastT).toFixed(1)},${y(0).toFixed(1)}L${x(first[0]).toFixed(1)},${y(0).toFixed(1)}Z`;
+    const floor = y(yMin).toFixed(1);
+    const area = `${d}L${x(lastT).toFixed(1)},${floor}L${x(first[0]).toFixed(1)},${floor}Z`;
     plot.append(svg("path", { d: area, fill: line.color, "fill-opacity": 0.12, stroke: "none" }));
   }
   plot.append(

@@ -2,7 +2,9 @@
 
 import { chart } from "./chart.js";
 import { $ } from "./dom.js";
+import { evidenceLines, fmtEvidence } from "./evidence.js";
 import { timeDomain, variantLines, weightLines } from "./lines.js";
+import { LLM_CHARTED, LLM_CHARTS } from "./llm.js";
 import { SERIES_WINDOW_MS, state } from "./state.js";
 
 export function renderCharts() {
@@ -14,6 +16,8 @@ export function renderCharts() {
   const metricNames = new Set(c.spec?.metrics ?? []);
   for (const p of points)
     for (const v of Object.values(p.variants)) for (const m of Object.keys(v.metrics)) metricNames.add(m);
+  const llm = Boolean(c.spec?.llm);
+  if (llm) for (const m of LLM_CHARTED) metricNames.delete(m);
 
   const charts = [
     chart("weight", "Canary weight", "%", weightLines(c, domain), domain, { ...meta, yMax: 100 }),
@@ -30,6 +34,10 @@ export function renderCharts() {
       domain,
       meta,
     ),
+    evidenceChart(c, domain),
+    ...(llm
+      ? LLM_CHARTS.map((l) => chart(l.id, l.title, l.unit, variantLines(points, l.value), domain, meta))
+      : []),
     ...[...metricNames].sort().map((m) =>
       chart(
         `metric-${m}`,
@@ -42,6 +50,21 @@ export function renderCharts() {
     ),
   ];
   $("charts").replaceChildren(...charts);
+}
+
+/** Each check's e-value over the rollout under way (from its first analysis), log scale. */
+function evidenceChart(c, domain) {
+  const first = c.evidence?.points?.[0]?.t;
+  const span = first === undefined ? domain : [Math.min(first, domain[0]), domain[1]];
+  const { lines, yMin, yMax } = evidenceLines(c.evidence, span);
+  const n = c.evidence?.points?.length ?? 0;
+  return chart("evidence", "Evidence against the canary", "e-value, log", lines, span, {
+    yMin,
+    yMax,
+    yLabel: fmtEvidence,
+    points: n,
+    lastT: c.evidence?.points?.at(-1)?.t ?? "",
+  });
 }
 
 let chartsPending = false;

@@ -8,6 +8,7 @@ import { refreshDetail, renderList, select } from "./detail.js";
 import { $, toast } from "./dom.js";
 import { key } from "./format.js";
 import { renderDecision } from "./panels.js";
+import { renderPlan } from "./progress.js";
 import { SERIES_WINDOW_MS, state } from "./state.js";
 
 function onEvent(e) {
@@ -26,7 +27,7 @@ function onEvent(e) {
     scheduleCharts();
   } else if (e.type === "decision" && key(e.namespace, e.name) === state.selected && state.detail) {
     state.detail.lastDecision = e.decision;
-    renderDecision(e.decision);
+    renderDecision(state.detail);
   }
 }
 
@@ -80,8 +81,9 @@ async function start() {
   await loadUser();
   for (const b of document.querySelectorAll("button.action")) b.addEventListener("click", () => onAction(b));
   window.addEventListener("hashchange", () => select(selectedFromHash()));
-  // The x axis follows the clock even when no traffic arrives.
+  // The x axis follows the clock even when no traffic arrives; the step's time left counts down.
   setInterval(scheduleCharts, 5000);
+  setInterval(() => state.detail && renderPlan(state.detail), 1000);
   await loadList();
   const first = [...state.canaries.keys()].sort()[0] ?? null;
   await select(selectedFromHash() ?? first);

@@ -5,7 +5,8 @@ import { canaryPath, getJson } from "./api.js";
 import { renderCharts } from "./charts.js";
 import { $, el, toast } from "./dom.js";
 import { exposureText, fmtNumber, key } from "./format.js";
-import { renderDecision, renderReport, renderTimeline } from "./panels.js";
+import { renderDecision, renderReport, renderRollouts, renderTimeline } from "./panels.js";
+import { renderGates, renderPlan } from "./progress.js";
 import { SERIES_WINDOW_MS, state } from "./state.js";
 
 export function renderList() {
@@ -90,10 +91,13 @@ export function renderDetail() {
   $("d-exposure").textContent = exposureText(c.exposure);
   $("d-message").textContent = c.message || "–";
   renderWeightBar(c);
+  renderPlan(c);
   renderActions();
   renderCharts();
-  renderDecision(c.lastDecision);
+  renderDecision(c);
+  renderGates(c.gates);
   renderReport(c.report);
+  renderRollouts(c.rollouts);
   renderTimeline(c.timeline ?? []);
 }
 

@@ -18,18 +18,28 @@ export function variantLines(points, field, { dashed = false, suffix = "", scale
   }));
 }
 
-/** Canary weight as a step line from the timeline, extended to now. */
-export function weightLines(c, domain) {
+/** Transitions status.history keeps: a full timeline may not reach back to the first rollout. */
+const HISTORY_KEPT = 20;
+
+/**
+ * Canary weight as a step line from the timeline, from when the Canary was created (or the
+ * domain's start, if later) to the domain's end. A Canary starts at 0% until its first transition,
+ * as far as a timeline that was not cut short shows.
+ */
+export function weightLines(c, [t0, t1]) {
   const entries = (c.timeline ?? []).map((e) => [Date.parse(e.at), e.weight]);
-  const values = [];
-  let last = entries.length ? entries[0][1] : c.canaryWeight;
-  values.push([domain[0], entries.filter(([t]) => t <= domain[0]).at(-1)?.[1] ?? last]);
+  const created = c.createdAt ? Date.parse(c.createdAt) : Number.NaN;
+  const start = Number.isFinite(created) ? Math.min(Math.max(t0, created), t1) : t0;
+  const before =
+    Number.isFinite(created) && entries.length < HISTORY_KEPT ? 0 : (entries[0]?.[1] ?? c.canaryWeight);
+  let last = entries.filter(([t]) => t <= start).at(-1)?.[1] ?? before;
+  const values = [[start, last]];
   for (const [t, w] of entries) {
-    if (t <= domain[0]) continue;
+    if (t <= start) continue;
     values.push([t, last], [t, w]);
     last = w;
   }
-  values.push([domain[1], c.canaryWeight]);
+  values.push([t1, c.canaryWeight]);
   return [{ label: "canary weight", color: variantColor("canary"), values, area: true }];
 }
 

@@ -2,16 +2,19 @@
 
 import { $, el } from "./dom.js";
 import { fmtInterval, fmtNumber, fmtShare, fmtTime } from "./format.js";
+import { currentDecision, rolloutRows } from "./history.js";
 
 function table(headings, rows) {
   const head = el("tr", {}, ...headings.map((h) => el("th", { text: h })));
   return el("table", { class: "checks" }, el("thead", {}, head), el("tbody", {}, ...rows));
 }
 
-export function renderDecision(d) {
+/** The last decision of the rollout under way (history.js says which one that is). */
+export function renderDecision(c) {
   const box = $("d-decision");
+  const { decision: d, note } = currentDecision(c);
   if (!d) {
-    box.replaceChildren(el("p", { class: "muted", text: "No decision yet." }));
+    box.replaceChildren(el("p", { class: "muted", text: note }));
     return;
   }
   const head = el(
@@ -88,5 +91,29 @@ export function renderTimeline(entries) {
     );
   $("d-timeline").replaceChildren(
     ...(items.length ? items : [el("li", { class: "muted", text: "No transitions yet." })]),
+  );
+}
+
+/** This Canary's rollouts, newest first, each with how it ended and its last decision. */
+export function renderRollouts(rollouts, now = Date.now()) {
+  const rows = rolloutRows(rollouts, now).map((r) =>
+    el(
+      "tr",
+      {},
+      el("td", { text: new Date(r.startedAt).toLocaleString([], { hour12: false }) }),
+      el(
+        "td",
+        {},
+        el("span", { class: "badge", "data-phase": r.phase, text: r.running ? `${r.phase} …` : r.phase }),
+      ),
+      el("td", { class: "num", text: r.took }),
+      el("td", { text: r.reach }),
+      el("td", { class: "wrap", text: r.why }),
+    ),
+  );
+  $("d-rollouts").replaceChildren(
+    rows.length
+      ? table(["Started", "Outcome", "Took", "Reached", "Why"], rows)
+      : el("p", { class: "muted", text: "No rollout seen yet." }),
   );
 }
