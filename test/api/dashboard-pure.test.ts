@@ -217,7 +217,8 @@ describe("evidenceLines", () => {
     ]);
     // Whole decades, the span a multiple of 4 grid steps: -2 .. 6 here (1000× needs 3).
     expect([out.yMin, out.yMax]).toEqual([-2, 6]);
-    expect((evidence.fmtEvidence as (v: number) => string)(2)).toBe("100×");
+    const fmt = evidence.fmtEvidence as (v: number) => string;
+    expect([-2, 0, 2, 6, -4].map(fmt)).toEqual(["0.01×", "1×", "100×", "1e6×", "1e-4×"]);
   });
 
   it("has no lines without evidence", () => {

@@ -5,8 +5,9 @@ import { fmtNumber, variantColor } from "./format.js";
 /** Lowest decade drawn: smaller e-values (strong evidence for the canary) sit on the floor. */
 const FLOOR = -2;
 
-/** "100×", "0.01×": a log10 value as the e-value it stands for. */
+/** "100×", "0.01×", "1e6×": a log10 value as the e-value it stands for (short enough for the axis). */
 export function fmtEvidence(log10) {
+  if (Math.abs(log10) >= 4 && Number.isInteger(log10)) return `1e${log10}×`;
   return `${fmtNumber(10 ** log10)}×`;
 }
 
