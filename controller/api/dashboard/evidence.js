@@ -1,6 +1,9 @@
 // Pure: each check's e-value over time as chart lines on a log10 scale (no DOM).
 
-import { fmtNumber, variantColor } from "./format.js";
+import { fmtNumber } from "./format.js";
+
+/** One colour per check by its place in the sorted names (hashing names gave two checks one colour). */
+const CHECK_COLORS = ["#0d9488", "#7c3aed", "#ea7a0c", "#2563eb", "#db2777", "#65a30d", "#0891b2", "#92400e"];
 
 /** Lowest decade drawn: smaller e-values (strong evidence for the canary) sit on the floor. */
 const FLOOR = -2;
@@ -18,9 +21,9 @@ export function fmtEvidence(log10) {
 export function evidenceLines(evidence, domain) {
   const points = evidence?.points ?? [];
   const names = [...new Set(points.flatMap((p) => Object.keys(p.e)))].sort();
-  const lines = names.map((name) => ({
+  const lines = names.map((name, i) => ({
     label: name,
-    color: variantColor(name),
+    color: CHECK_COLORS[i % CHECK_COLORS.length],
     // Analyses come once per tick, thinned to fewer over a long rollout: no gap is missing data.
     gapMs: Number.POSITIVE_INFINITY,
     values: points.flatMap((p, i) => {
