@@ -23,8 +23,10 @@ export interface CheckView {
   value?: number;
   /** Threshold the value was compared to. */
   threshold?: number;
-  /** Sequential test e-value; the check fails when it exceeds 1/alpha. */
+  /** Sequential test e-value; the check fails when it reaches rollbackAt. */
   eValue?: number;
+  /** The e-value at which the check rolls back: 1 / (alpha split over the tests and steps). */
+  rollbackAt?: number;
 }
 
 /** A rollout decision: what the controller did and why. */

@@ -90,7 +90,7 @@ export function decisionView(d: Decision): DecisionView {
 function checkView(c: CheckResult): CheckView {
   const view: CheckView = { name: c.name, verdict: c.verdict, reason: c.message ?? "" };
   const extra = c as Record<string, unknown>;
-  for (const key of ["value", "threshold", "eValue"] as const) {
+  for (const key of ["value", "threshold", "eValue", "rollbackAt"] as const) {
     const v = extra[key];
     if (typeof v === "number" && Number.isFinite(v)) view[key] = v;
   }

@@ -32,11 +32,17 @@ export function renderDecision(c) {
       el("td", { class: "verdict", "data-verdict": ch.verdict, text: ch.verdict }),
       el("td", { class: "num", text: fmtNumber(ch.value) }),
       el("td", { class: "num", text: fmtNumber(ch.threshold) }),
-      el("td", { class: "num", text: fmtNumber(ch.eValue) }),
+      el("td", {
+        class: "num",
+        text: `${fmtNumber(ch.eValue)}${ch.eValue !== undefined && ch.rollbackAt ? ` of ${fmtNumber(ch.rollbackAt)}` : ""}`,
+      }),
       el("td", { text: ch.reason }),
     ),
   );
-  box.replaceChildren(head, table(["Check", "Verdict", "Value", "Threshold", "e-value", "Reason"], rows));
+  box.replaceChildren(
+    head,
+    table(["Check", "Verdict", "Value", "Threshold", "e-value (of rollback level)", "Reason"], rows),
+  );
 }
 
 /** status.report: an A/B test's or shadow's comparison. */
