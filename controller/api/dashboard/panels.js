@@ -39,6 +39,8 @@ export function renderDecision(c) {
       el("td", { text: ch.reason }),
     ),
   );
+  // A decision taken before any check could be judged (the step's minimum time) has no table.
+  if (rows.length === 0) return box.replaceChildren(head);
   box.replaceChildren(
     head,
     table(["Check", "Verdict", "Value", "Threshold", "e-value (of rollback level)", "Reason"], rows),
