@@ -64,7 +64,10 @@ describe("rollback level", () => {
     expect(tests).toBeGreaterThan(0);
     const level = (tests * 3) / 0.01;
     expect(a.rollbackAt).toBeCloseTo(level, 6);
-    const failed = a.checks.find((c) => c.verdict === "fail") as unknown as { eValue: number; rollbackAt: number };
+    const failed = a.checks.find((c) => c.verdict === "fail") as unknown as {
+      eValue: number;
+      rollbackAt: number;
+    };
     expect(failed.rollbackAt).toBeCloseTo(level, 6);
     expect(failed.eValue).toBeGreaterThanOrEqual(failed.rollbackAt);
     // Not 1/alpha (100×): the level the e-value actually had to reach.
