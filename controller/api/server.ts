@@ -87,7 +87,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/metrics$/, methods: { GET: metrics } },
   { pattern: /^\/healthz$/, methods: { GET: healthz } },
   { pattern: /^\/readyz$/, methods: { GET: readyz } },
-  { pattern: /^(\/|\/dashboard\.js|\/dashboard\.css)$/, methods: { GET: asset } },
+  { pattern: /^\/(?:[a-z][a-z0-9-]*\.(?:js|css))?$/, methods: { GET: asset } },
 ];
 
 /** The request's caller if they may `verb` ns/name, else undefined after sending the error. */
@@ -211,7 +211,9 @@ async function readyz(ctx: Context, _req: IncomingMessage, res: ServerResponse):
 }
 
 async function asset(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const a = ctx.assets.get(new URL(req.url ?? "/", "http://x").pathname)!;
+  const pathname = new URL(req.url ?? "/", "http://x").pathname;
+  const a = ctx.assets.get(pathname);
+  if (!a) return sendError(res, httpError(404, `no route for ${pathname}`));
   res.writeHead(200, { ...PAGE_HEADERS, "content-type": a.contentType, "cache-control": "no-cache" });
   res.end(a.body);
 }

@@ -23,8 +23,10 @@ export interface CheckView {
   value?: number;
   /** Threshold the value was compared to. */
   threshold?: number;
-  /** Sequential test e-value; the check fails when it exceeds 1/alpha. */
+  /** Sequential test e-value; the check fails when it reaches rollbackAt. */
   eValue?: number;
+  /** The e-value at which the check rolls back: 1 / (alpha split over the tests and steps). */
+  rollbackAt?: number;
 }
 
 /** A rollout decision: what the controller did and why. */
@@ -88,6 +90,8 @@ export interface SpecSummary {
   checks: string[];
   /** Names of the custom response metrics tallied (spec.metrics). */
   metrics: string[];
+  /** spec.llm is set: the filter tallies the llm-* metrics (tokens, cost, guardrail blocks...). */
+  llm?: boolean;
 }
 
 /** A Canary with its history and spec. */
@@ -98,6 +102,75 @@ export interface CanaryDetail extends CanarySummary {
   report?: Record<string, unknown>;
   /** The canary's share in the current step, percent (docs/llm.md); absent outside a step. */
   exposure?: Exposure;
+  /** RFC3339 time the Canary object was created (metadata.creationTimestamp). */
+  createdAt?: string;
+  /** RFC3339 time the current step's weights were confirmed in force; absent while waiting for that. */
+  stepStartedAt?: string;
+  /** The steps the rollout walks, in order (the current one is `step`). */
+  plan?: PlanStepView[];
+  /** Every operator command: null when it applies now, else why not (the controller's own rule). */
+  commands?: Record<string, string | null>;
+  /** Gating webhooks of spec.gates with their state in this attempt. */
+  gates?: GateView[];
+  /** Evidence (e-value) of each check over the current rollout, against its rollback level. */
+  evidence?: EvidenceView;
+  /** This Canary's rollouts seen by this controller, newest first (bounded). */
+  rollouts?: RolloutView[];
+}
+
+/** One step of the rollout plan. */
+export interface PlanStepView {
+  /** Canary weight, percent. */
+  weight: number;
+  /** Least time at this weight once in force, ms. */
+  holdMs: number;
+  /** What ends the step after the hold: analysis, an approval or the time alone. */
+  gate: "analysis" | "approval" | "time";
+  /** Share of stable's requests mirrored to the canary, percent (shadow steps). */
+  mirror?: number;
+}
+
+/** A gating webhook: its spec and its state in this attempt (absent until its phase opens it). */
+export interface GateView {
+  name: string;
+  /** pre-rollout, confirm-promotion or post-rollout. */
+  type: string;
+  /** The webhook's origin (scheme, host, port) only: paths and queries may carry secrets. */
+  origin: string;
+  /** Pending, Passed or Failed; absent while the gate has not opened. */
+  result?: string;
+  failures?: number;
+  failureLimit: number;
+  message?: string;
+  /** RFC3339 time of the last answer. */
+  at?: string;
+}
+
+/** Per-check e-values over time; a check rolls back once its e-value reaches `rollbackAt`. */
+export interface EvidenceView {
+  /** 1 / (the Canary's alpha split over the tests that can roll back); absent before any analysis. */
+  rollbackAt?: number;
+  /** Analysis points, oldest first: time (Unix ms), step index and e-value per check name. */
+  points: Array<{ t: number; step: number; e: Record<string, number> }>;
+}
+
+/** One rollout of a Canary (from one start to its end). */
+export interface RolloutView {
+  /** RFC3339 time of its first transition. */
+  startedAt: string;
+  /** RFC3339 time it reached Succeeded, RolledBack or Aborted; absent while it runs. */
+  endedAt?: string;
+  /** Phase it is in or ended in. */
+  phase: string;
+  /** Reason of its last transition. */
+  reason: string;
+  /** Highest step index and canary weight (percent) it reached. */
+  maxStep: number;
+  maxWeight: number;
+  /** Its transitions, oldest first (the last ones when there were many). */
+  transitions: TimelineEntry[];
+  /** The last decision taken in it, when it has ended. */
+  finalDecision?: DecisionView;
 }
 
 /** Canary share of requests, LLM tokens and LLM cost, percent; a share with no data is absent. */

@@ -86,6 +86,8 @@ export function toRolloutAnalysis(e: Evaluation): AnalysisResult {
     ...(finite(c.value) ? { value: c.value } : {}),
     ...(finite(c.threshold) ? { threshold: c.threshold } : {}),
     ...(finite(c.eValue) ? { eValue: c.eValue } : {}),
+    // The level its e-value is judged against, so every view prints the one the analysis used.
+    ...(finite(c.eValue) && e.alphaPerTest > 0 ? { rollbackAt: 1 / e.alphaPerTest } : {}),
   }));
   const srm = e.sampleRatioMismatch ? `held, sample-ratio mismatch: ${e.sampleRatioMismatch}; ` : "";
   const held = `${e.reporterHold ? `${describeHold(e.reporterHold)}; ` : ""}${srm}`;
@@ -95,6 +97,7 @@ export function toRolloutAnalysis(e: Evaluation): AnalysisResult {
     checks,
     state: e.state as unknown as Record<string, unknown>,
     ...(e.sampleRatioMismatch ? { sampleRatioMismatch: e.sampleRatioMismatch } : {}),
+    ...(e.alphaPerTest > 0 ? { rollbackAt: 1 / e.alphaPerTest } : {}),
   };
 }
 

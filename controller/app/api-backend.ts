@@ -17,9 +17,12 @@ import type { CanaryObject } from "../kube/canaries.js";
 import type { KubeResult } from "../kube/errors.js";
 import type { EventNote } from "../kube/events.js";
 import { commandRefusal, TERMINAL_PHASES } from "../rollout/advance.js";
+import type { AnalysisResult } from "../rollout/types.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";
+import { EvidenceLog } from "./evidence-log.js";
 import { exposureOf } from "./exposure.js";
+import { RolloutLog } from "./rollout-log.js";
 import type { CanaryRecord, Reconciler } from "./reconciler.js";
 
 /** Writes the command annotation (requestCommand from controller/kube/canaries.ts, bound to a KubeConfig). */
@@ -55,6 +58,9 @@ export class ControllerApiBackend implements ApiBackend {
   private readonly seriesCursor = new Map<string, number>();
   /** Per canary: time of the last decision pushed, so each is pushed once. */
   private readonly decisionAt = new Map<string, string>();
+  /** Per canary: e-values of every analysis this replica ran, and its rollouts (both bounded). */
+  private readonly evidence = new EvidenceLog();
+  private readonly rollouts = new RolloutLog();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly deps: ControllerApiBackendDeps) {
@@ -69,11 +75,21 @@ export class ControllerApiBackend implements ApiBackend {
   getCanary(namespace: string, name: string): CanaryDetail | undefined {
     const record = this.deps.reconciler.get(`${namespace}/${name}`);
     if (!record) return undefined;
-    const detail = detailOf(record);
+    const id = `${namespace}/${name}`;
+    this.rollouts.observe(id, statusOf(record));
+    const rollouts = this.rollouts.view(id);
+    // Evidence of the rollout under way only: a retry or a new revision starts from nothing.
+    const since = rollouts[0] ? Date.parse(rollouts[0].startedAt) : 0;
+    const detail = { ...detailOf(record), rollouts, evidence: this.evidence.view(id, since) };
     const started = record.state?.stepStartedAt;
     if (started === undefined) return detail;
-    const windows = this.deps.reader.series(`${namespace}/${name}`, started, this.completeUntil());
+    const windows = this.deps.reader.series(id, started, this.completeUntil());
     return { ...detail, exposure: exposureOf(windows, "canary", "stable") };
+  }
+
+  /** The leader analysed a step of the canary: its checks' e-values join the evidence series. */
+  analysed(id: string, nowMs: number, step: number, analysis: AnalysisResult): void {
+    this.evidence.record(id, nowMs, step, analysis);
   }
 
   series(namespace: string, name: string, sinceMs: number): SeriesPoint[] {
@@ -125,6 +141,7 @@ export class ControllerApiBackend implements ApiBackend {
     this.emit({ type: "canary", canary });
     const decision = canary.lastDecision;
     const id = `${canary.namespace}/${canary.name}`;
+    this.rollouts.observe(id, statusOf(record));
     if (decision && this.decisionAt.get(id) !== decision.at) {
       this.decisionAt.set(id, decision.at);
       this.emit({ type: "decision", namespace: canary.namespace, name: canary.name, decision });
@@ -135,6 +152,8 @@ export class ControllerApiBackend implements ApiBackend {
     const id = `${namespace}/${name}`;
     this.seriesCursor.delete(id);
     this.decisionAt.delete(id);
+    this.evidence.remove(id);
+    this.rollouts.remove(id);
     this.emit({ type: "removed", namespace, name });
   }
 

@@ -4,6 +4,7 @@
  */
 import type { CanaryDetail, CanarySummary, CheckView, DecisionView, TimelineEntry } from "../api/types.js";
 import { planRollout } from "../rollout/plan.js";
+import { commandsView, gatesView, planView } from "./api-plan-views.js";
 import { statusFromState } from "../rollout/status.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
 import { routingTarget } from "../spec/routing-target.js";
@@ -61,16 +62,22 @@ export function detailOf(record: CanaryRecord): CanaryDetail {
     reason: h.reason,
   }));
   const raw = (record.object.spec ?? {}) as { host?: unknown; virtualService?: { name?: unknown } };
+  const created = record.object.metadata.creationTimestamp;
   return {
     ...summaryOf(record),
     timeline,
     ...(status.report ? { report: status.report } : {}),
+    ...(created ? { createdAt: created } : {}),
+    ...(status.stepStartedAt ? { stepStartedAt: status.stepStartedAt } : {}),
+    ...(spec ? { plan: planView(planRollout(spec)), gates: gatesView(spec, status) } : {}),
+    commands: commandsView(status),
     spec: {
       host: spec?.host ?? String(raw.host ?? ""),
       virtualService: spec ? routingTarget(spec).name : String(raw.virtualService?.name ?? ""),
       stepWeights: spec ? planRollout(spec).steps.map((s) => s.weightBp / 100) : [],
       checks: spec ? spec.analysis.checks.map((c) => c.name ?? "") : [],
       metrics: [...(spec?.metrics?.map((m) => m.name) ?? []), ...(spec?.llm ? LLM_METRICS : [])],
+      ...(spec?.llm ? { llm: true } : {}),
     },
   };
 }
@@ -83,7 +90,7 @@ export function decisionView(d: Decision): DecisionView {
 function checkView(c: CheckResult): CheckView {
   const view: CheckView = { name: c.name, verdict: c.verdict, reason: c.message ?? "" };
   const extra = c as Record<string, unknown>;
-  for (const key of ["value", "threshold", "eValue"] as const) {
+  for (const key of ["value", "threshold", "eValue", "rollbackAt"] as const) {
     const v = extra[key];
     if (typeof v === "number" && Number.isFinite(v)) view[key] = v;
   }

@@ -118,6 +118,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     gates,
     maxRoutes: opts.maxRoutes,
     onStatusChanged: (record) => backend?.statusChanged(record),
+    onAnalysis: (id, nowMs, step, analysis) => backend?.analysed(id, nowMs, step, analysis),
   });
   const loop = reconciler;
   // Set once the Canary informer has synced: from then on this replica can lead at once (/readyz).

@@ -13,7 +13,7 @@ import type { WebhookTarget } from "../notify/webhooks.js";
 import { advance } from "../rollout/advance.js";
 import { planRollout } from "../rollout/plan.js";
 import { rfc3339, stateFromStatus, statusFromState } from "../rollout/status.js";
-import type { Action, Observation, RolloutState } from "../rollout/types.js";
+import type { Action, AnalysisResult, Observation, RolloutState } from "../rollout/types.js";
 import { type SpecWithDefaults, withDefaults } from "../spec/defaults.js";
 import type { CanarySpec, CanaryStatus, CommandResult, Condition } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";
@@ -82,6 +82,8 @@ export interface ReconcilerDeps {
   gates?: GatePoller;
   /** Called when the status changed, whether written now or held for the next checkpoint (the API pushes it to dashboards). */
   onStatusChanged?(record: CanaryRecord): void;
+  /** Called with each analysis of a step, before the state machine acts on it (the API keeps the evidence over time). */
+  onAnalysis?(id: string, nowMs: number, step: number, analysis: AnalysisResult): void;
 }
 
 export class Reconciler {
@@ -204,6 +206,7 @@ export class Reconciler {
       gates: this.deps.gates?.take(id),
     };
     if (pending.kind !== "none") record.lastCommand = pending.value;
+    if (obs.analysis) this.deps.onAnalysis?.(id, now, state.step, obs.analysis);
     if (pending.kind === "invalid") {
       record.commandResult = {
         command: pending.value,

@@ -93,13 +93,15 @@ export function figure(value: number): string {
  * "evidence 212× (rollback at 100×)"]; absent figures give empty strings.
  */
 export function checkFigures(
-  check: { value?: unknown; threshold?: unknown; eValue?: unknown },
+  check: { value?: unknown; threshold?: unknown; eValue?: unknown; rollbackAt?: unknown },
   rollbackAt?: number,
 ): [string, string] {
   const number = (v: unknown) => (typeof v === "number" ? figure(v) : undefined);
   const [value, limit, e] = [number(check.value), number(check.threshold), number(check.eValue)];
   const measured = value === undefined ? "" : `${value}${limit === undefined ? "" : ` (limit ${limit})`}`;
-  const level = rollbackAt === undefined ? "" : ` (rollback at ${figure(rollbackAt)}×)`;
+  // The check's own level (alpha split over its tests and steps) when the analysis recorded it.
+  const at = number(check.rollbackAt) ?? (rollbackAt === undefined ? undefined : figure(rollbackAt));
+  const level = at === undefined ? "" : ` (rollback at ${at}×)`;
   return [measured, e === undefined ? "" : `evidence ${e}×${level}`];
 }
 

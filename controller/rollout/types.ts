@@ -32,6 +32,8 @@ export interface AnalysisResult {
   state?: Record<string, unknown>;
   /** Set when the canary's realised share of requests departs from its weight beyond chance: why. */
   sampleRatioMismatch?: string;
+  /** The e-value at which a check's fail test rolls back: 1 / the alpha of each test after the split. */
+  rollbackAt?: number;
 }
 
 /**

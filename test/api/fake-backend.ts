@@ -1,4 +1,6 @@
 /** An in-memory ApiBackend with scripted data, for the API, metrics and dashboard tests. */
+import { commandsView } from "../../controller/app/api-plan-views.js";
+import type { Phase } from "../../controller/spec/schema.js";
 import type {
   ApiBackend,
   ApiCommand,
@@ -70,6 +72,42 @@ export function sampleCanary(namespace: string, name: string, at = Date.UTC(2025
       checks: ["failure-rate", "latency-p99"],
       metrics: ["tokens"],
     },
+    createdAt: new Date(at - 150_000).toISOString(),
+    stepStartedAt: new Date(at - 30_000).toISOString(),
+    plan: [10, 25, 50, 100].map((weight) => ({ weight, holdMs: 120_000, gate: "analysis" as const })),
+    evidence: {
+      rollbackAt: 40,
+      points: Array.from({ length: 60 }, (_, i) => ({
+        t: at - 120_000 + i * 2000,
+        step: i < 45 ? 0 : 1,
+        e: { "failure-rate": i < 45 ? 1.1 ** i : 1.2 ** (i - 45) },
+      })),
+    },
+    rollouts: [
+      {
+        startedAt: new Date(at - 120_000).toISOString(),
+        phase: "Progressing",
+        reason: "step passed",
+        maxStep: 1,
+        maxWeight: 25,
+        transitions: [],
+      },
+      {
+        startedAt: new Date(at - 3_600_000).toISOString(),
+        endedAt: new Date(at - 3_500_000).toISOString(),
+        phase: "RolledBack",
+        reason: "all traffic is back on the stable subset",
+        maxStep: 2,
+        maxWeight: 50,
+        transitions: [],
+        finalDecision: {
+          at: new Date(at - 3_510_000).toISOString(),
+          action: "rollback",
+          reason: "failure-rate: canary 4.1% vs stable 0.9%",
+          checks: [],
+        },
+      },
+    ],
   };
 }
 
@@ -101,6 +139,51 @@ export function samplePoint(t: number, i = 0): SeriesPoint {
   };
 }
 
+/** An LLM Canary (spec.llm) 20 s into its first step, created 30 s before `at`, with two gates. */
+export function llmCanary(at: number): CanaryDetail {
+  const c = sampleCanary("ai", "chat", at);
+  c.step = 0;
+  c.canaryWeight = 10;
+  c.spec.llm = true;
+  c.spec.metrics = ["llm-total-tokens", "llm-cost", "llm-guardrail-blocks", "llm-ttft-ms"];
+  c.createdAt = new Date(at - 30_000).toISOString();
+  c.stepStartedAt = new Date(at - 20_000).toISOString();
+  c.timeline = [{ at: c.stepStartedAt, phase: "Progressing", step: 0, weight: 10, reason: "mesh ready" }];
+  c.gates = [
+    {
+      name: "smoke",
+      type: "pre-rollout",
+      origin: "https://ci.example",
+      failureLimit: 3,
+      result: "Passed",
+      failures: 0,
+      message: "HTTP 204",
+      at: new Date(at - 25_000).toISOString(),
+    },
+    { name: "confirm", type: "confirm-promotion", origin: "http://qa.example", failureLimit: 3 },
+  ];
+  return c;
+}
+
+/** A 1-second point of an LLM Canary: the canary uses more tokens and trips the guardrail 10× as often. */
+export function llmPoint(t: number): SeriesPoint {
+  const variant = (tokens: number, guardrail: number) => ({
+    requests: 40,
+    failures: 0,
+    rps: 40,
+    failureRate: 0,
+    p50Ms: 800,
+    p99Ms: 2400,
+    metrics: {
+      "llm-total-tokens": tokens,
+      "llm-cost": tokens * 2,
+      "llm-guardrail-blocks": guardrail,
+      "llm-ttft-ms": 300,
+    },
+  });
+  return { t, durationMs: 1000, variants: { stable: variant(300, 0.01), canary: variant(600, 0.1) } };
+}
+
 export class FakeBackend implements ApiBackend {
   readonly canaries = new Map<string, CanaryDetail>();
   readonly points = new Map<string, SeriesPoint[]>();
@@ -113,7 +196,13 @@ export class FakeBackend implements ApiBackend {
   commandResult: CommandResult = { ok: true };
   private readonly listeners = new Set<(e: ApiEvent) => void>();
 
+  /** Adds or replaces a canary; the commands that apply follow its phase (the controller's rule). */
   add(detail: CanaryDetail): void {
+    detail.commands = commandsView({
+      phase: detail.phase as Phase,
+      weightBp: detail.canaryWeight * 100,
+      ...(detail.phase === "Paused" ? { pausedBy: "manual" as const } : {}),
+    });
     this.canaries.set(`${detail.namespace}/${detail.name}`, detail);
     this.emit({ type: "canary", canary: summaryOf(detail) });
   }

@@ -228,6 +228,14 @@ describe("API server (writes enabled)", () => {
     expect(js.body).toContain("EventSource");
     const css = await request(`${server.url}/dashboard.css`);
     expect(css.headers["content-type"]).toMatch(/^text\/css/);
+    // The entry module's imports are served the same way; nothing outside the folder's assets is.
+    const mod = await request(`${server.url}/chart.js`);
+    expect(mod.status).toBe(200);
+    expect(mod.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(mod.body).toContain("export function chart(");
+    expect((await request(`${server.url}/nothing-here.js`)).status).toBe(404);
+    expect((await request(`${server.url}/index.html`)).status).toBe(404);
+    expect((await request(`${server.url}/..%2fserver.js`)).status).toBe(404);
   });
 
   it("serves /healthz and /metrics", async () => {

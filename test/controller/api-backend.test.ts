@@ -247,3 +247,132 @@ describe("ControllerApiBackend events", () => {
     expect(f.backend.series(NS, "web", T0 - 1000).map((p) => p.t - T0)).toEqual([-1000, 0, 1000]);
   });
 });
+
+describe("ControllerApiBackend detail for the dashboard", () => {
+  const gated = healthySpec([10, 50], {
+    gates: [
+      { name: "smoke", type: "pre-rollout", url: "https://user:secret@ci.example:8443/hook?token=t" },
+      { name: "confirm", type: "confirm-promotion", url: "http://qa.example/ok", failureLimit: 5 },
+    ],
+  });
+
+  it("gives the plan, the commands that apply, the gates and the creation and step times", () => {
+    const r = record(
+      "web",
+      {
+        ...progressing,
+        stepStartedAt: new Date(T0).toISOString(),
+        gates: [
+          {
+            name: "smoke",
+            type: "pre-rollout",
+            result: "Passed",
+            failures: 1,
+            message: "HTTP 200",
+            since: new Date(T0 - 9000).toISOString(),
+            at: new Date(T0 - 6000).toISOString(),
+          },
+        ],
+      },
+      gated,
+    );
+    r.object.metadata.creationTimestamp = new Date(T0 - 60_000).toISOString();
+    const detail = fixture(r).backend.getCanary(NS, "web")!;
+    expect(detail.createdAt).toBe(new Date(T0 - 60_000).toISOString());
+    expect(detail.stepStartedAt).toBe(new Date(T0).toISOString());
+    expect(detail.plan).toEqual([
+      { weight: 10, holdMs: 2000, gate: "analysis" },
+      { weight: 50, holdMs: 2000, gate: "analysis" },
+    ]);
+    // Progressing: the same answers POST would give (commandRefusal), null where a command applies.
+    const applies = Object.entries(detail.commands!)
+      .filter(([, why]) => why === null)
+      .map(([c]) => c);
+    expect(applies.sort()).toEqual(["abort", "pause", "promote", "promote-full"]);
+    expect(detail.commands!.resume).toMatch(/^resume does not apply in phase Progressing/);
+    expect(detail.gates).toEqual([
+      {
+        name: "smoke",
+        type: "pre-rollout",
+        origin: "https://ci.example:8443",
+        failureLimit: 3,
+        result: "Passed",
+        failures: 1,
+        message: "HTTP 200",
+        at: new Date(T0 - 6000).toISOString(),
+      },
+      { name: "confirm", type: "confirm-promotion", origin: "http://qa.example", failureLimit: 5 },
+    ]);
+    expect(JSON.stringify(detail)).not.toContain("secret");
+  });
+
+  it("keeps each check's evidence of the current rollout, with its rollback level", () => {
+    const f = fixture(record("web", progressing));
+    const analysis = (e: number) => ({
+      verdict: "inconclusive" as const,
+      reason: "",
+      rollbackAt: 100,
+      checks: [
+        { name: "failure-rate", verdict: "inconclusive" as const, eValue: e },
+        { name: "latency-p99", verdict: "pass" as const },
+      ],
+    });
+    f.backend.analysed(`${NS}/web`, T0 + 1000, 1, analysis(2));
+    f.backend.analysed(`${NS}/web`, T0 + 2000, 1, analysis(8));
+    // A replayed or older analysis adds nothing.
+    f.backend.analysed(`${NS}/web`, T0 + 2000, 1, analysis(9));
+    expect(f.backend.getCanary(NS, "web")!.evidence).toEqual({
+      rollbackAt: 100,
+      points: [
+        { t: T0 + 1000, step: 1, e: { "failure-rate": 2 } },
+        { t: T0 + 2000, step: 1, e: { "failure-rate": 8 } },
+      ],
+    });
+    // A retry starts a new rollout: the evidence shown starts with it.
+    const retried: CanaryStatus = {
+      ...progressing,
+      phase: "Initializing",
+      step: 0,
+      history: [
+        ...progressing.history!,
+        {
+          at: new Date(T0 + 1500).toISOString(),
+          from: "Progressing",
+          to: "RollingBack",
+          step: 1,
+          weightBp: 0,
+          reason: "failure-rate failed",
+        },
+        {
+          at: new Date(T0 + 1600).toISOString(),
+          from: "RollingBack",
+          to: "RolledBack",
+          step: 1,
+          weightBp: 0,
+          reason: "all traffic back",
+        },
+        {
+          at: new Date(T0 + 1800).toISOString(),
+          from: "RolledBack",
+          to: "Initializing",
+          step: 0,
+          weightBp: 0,
+          reason: "retried by operator",
+        },
+      ],
+    };
+    f.records.set(`${NS}/web`, record("web", retried));
+    const detail = f.backend.getCanary(NS, "web")!;
+    expect(detail.evidence!.points.map((p) => p.t)).toEqual([T0 + 2000]);
+    expect(detail.rollouts!.map((r) => [r.phase, r.endedAt !== undefined])).toEqual([
+      ["Initializing", false],
+      ["RolledBack", true],
+    ]);
+    // The rolled-back rollout keeps the decision taken in it; the new one has none yet.
+    expect(detail.rollouts![1]!.finalDecision).toMatchObject({ at: decision.at, action: "hold" });
+    expect(detail.rollouts![0]!.finalDecision).toBeUndefined();
+    f.backend.removed(NS, "web");
+    f.records.set(`${NS}/web`, record("web", progressing));
+    expect(f.backend.getCanary(NS, "web")!.evidence).toEqual({ points: [] });
+  });
+});

@@ -113,6 +113,31 @@ describe("controller HTTP API", () => {
     expect((await request(url(leader, `/api/v1/canaries/${NS}/nope/series`))).status).toBe(404);
   });
 
+  it("gives the dashboard the plan, the commands that apply, the rollout and the checks' evidence", async () => {
+    // The leader's analyses of the step reach the detail as e-values against the rollback level.
+    const detail = await until("evidence from the leader's analyses", async () => {
+      const d = (await getJson(leader, `/api/v1/canaries/${NS}/${NAME}`)).body;
+      return d.evidence?.points?.length >= 2 ? d : undefined;
+    });
+    const points = detail.evidence.points as Array<{ t: number; step: number; e: Record<string, number> }>;
+    expect(points.every((p, i) => p.step === 0 && (i === 0 || p.t > points[i - 1]!.t))).toBe(true);
+    expect(Object.keys(points[0]!.e)).toEqual(["failure-rate"]);
+    // The default failure-rate check is two tests (its max and the comparison with stable), over
+    // two steps, at the default alpha 0.01: 1 / (0.01 / 4).
+    expect(detail.evidence.rollbackAt).toBeCloseTo(400, 6);
+    expect(detail.plan).toEqual([
+      { weight: 20, holdMs: 60_000, gate: "analysis" },
+      { weight: 50, holdMs: 60_000, gate: "analysis" },
+    ]);
+    expect(detail.commands.pause).toBeNull();
+    expect(detail.commands.resume).toMatch(/^resume does not apply in phase Progressing/);
+    expect(detail.stepStartedAt).toEqual(expect.any(String));
+    expect(detail.createdAt).toEqual(expect.any(String));
+    expect(detail.rollouts).toHaveLength(1);
+    expect(detail.rollouts[0]).toMatchObject({ phase: "Progressing", maxStep: 0, maxWeight: 20 });
+    expect(detail.rollouts[0].endedAt).toBeUndefined();
+  });
+
   it("exports canary weight and ingest counters on /metrics", async () => {
     const text = await until("accepted reports in /metrics", async () => {
       const body = (await request(url(leader, "/metrics"))).body;

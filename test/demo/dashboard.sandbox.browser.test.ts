@@ -105,6 +105,16 @@ describe.skipIf(!READY)("dashboard in Chromium during a sandbox run", () => {
     for (const id of ["weight", "rps", "failure", "latency"]) {
       expect(await page.locator(`svg[data-chart="${id}"] path.line`).count(), id).toBeGreaterThan(0);
     }
+    // The controller's own analyses reach the evidence chart, with the rollback level it uses.
+    const evidence = page.locator('svg[data-chart="evidence"]');
+    await expect
+      .poll(async () => Number(await evidence.getAttribute("data-points")), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    expect(await evidence.locator('path.line[data-label^="rollback at "]').count()).toBe(1);
+    // The step plan marks the step in force.
+    expect(await page.locator("#d-plan li").count()).toBe(4);
+    await expect.poll(() => page.locator("#d-plan li[aria-current=step]").count()).toBe(1);
+    expect(await page.locator("#d-rollouts tbody tr").count()).toBe(1);
   }, 45_000);
 
   it("pauses and resumes the rollout from its buttons, through the Kubernetes API", async () => {
@@ -119,6 +129,10 @@ describe.skipIf(!READY)("dashboard in Chromium during a sandbox run", () => {
       .poll(() => status(sb), { timeout: 10_000 })
       .toMatchObject({ phase: "Paused", pausedBy: "manual" });
     await expect.poll(() => page.locator("#d-phase").textContent(), { timeout: 10_000 }).toBe("Paused");
+    // Only what applies when paused by `pause`: resume yes, pause and retry no.
+    await expect.poll(() => page.locator('button[data-command="resume"]').isDisabled()).toBe(false);
+    expect(await page.locator('button[data-command="pause"]').isDisabled()).toBe(true);
+    expect(await page.locator('button[data-command="retry"]').isDisabled()).toBe(true);
 
     await page.click('button[data-command="resume"]');
     await expect.poll(async () => (await status(sb)).phase, { timeout: 10_000 }).toBe("Progressing");
