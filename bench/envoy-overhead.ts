@@ -145,12 +145,14 @@ export const envoyOverhead: Bench = {
       }
       const runs = new Map(kinds.map((k) => [k, [] as Awaited<ReturnType<typeof measure>>[]]));
       let split = { stable: 0, canary: 0 };
-      // Rounds alternate the sidecars so slow phases of a shared machine hit all of them.
+      // Rounds alternate the sidecars so slow phases of a shared machine hit all of them, and every
+      // other round runs them in reverse order, so no sidecar always follows the same neighbour.
       for (let r = 0; r < n.rounds; r++) {
+        const order = r % 2 === 0 ? kinds : [...kinds].reverse();
         ctx.log(
           `envoy-overhead: round ${r + 1}/${n.rounds}, ${kinds.length} x (${n.loadSeconds} s load + ${n.pacedSeconds} s paced)`,
         );
-        for (const kind of kinds) {
+        for (const kind of order) {
           const s0 = await upstream.served();
           const m = await measure(wrk, sidecars.get(kind) as EnvoySidecar, n);
           runs.get(kind)?.push(m);
@@ -247,6 +249,10 @@ export function overheadEntries(
       // A no-op that adds nothing measurable leaves no ratio to meet.
       met: addedNoop > 0 && addedMesh / addedNoop <= GOAL_VS_NOOP,
       note: "baseline: the no-op filter's added CPU",
+    }),
+    entry("envoy-overhead.meshcanary.added-cpu-vs-bare", addedMesh, "µs CPU per request", {
+      baseline: added("bare"),
+      note: "contrast: baseline the bare module's added CPU (the same host calls and VM callbacks, no logic)",
     }),
     entry(
       "envoy-overhead.meshcanary.canary-share",
