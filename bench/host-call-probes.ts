@@ -3,7 +3,7 @@
  * call repeated REPEATS times (the reference probe "none" makes no call). Values the host returns
  * land in a bump arena reset at every on_log, so a probe never grows.
  */
-import wabtInit from "wabt";
+import { compileWat } from "./filter-cost.js";
 
 /** Calls per request in each probe: enough that one call's cost stands out of the rounds' spread. */
 export const REPEATS = 16;
@@ -133,14 +133,6 @@ ${calls})
 }
 
 /** Compiles a probe with the wabt package. */
-export async function probeModule(name: string): Promise<Uint8Array> {
-  const wabt = await wabtInit();
-  const mod = wabt.parseWat(`probe-${name}.wat`, probeWat(name));
-  try {
-    mod.resolveNames();
-    mod.validate();
-    return new Uint8Array(mod.toBinary({}).buffer);
-  } finally {
-    mod.destroy();
-  }
+export function probeModule(name: string): Promise<Uint8Array> {
+  return compileWat(`probe-${name}.wat`, probeWat(name));
 }
