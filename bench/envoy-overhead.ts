@@ -39,6 +39,11 @@ const GOAL_ADDED_CPU_US = 25;
 /** ...and at most 1.5× what the no-op filter adds. */
 const GOAL_VS_NOOP = 1.5;
 const KINDS: SidecarKind[] = ["no-wasm", "noop", "bare", "meshcanary"];
+/**
+ * Another build of meshcanary's module to run in the same rounds (e.g. the commit before a change):
+ * differences of a few µs are only resolved within one run on a shared machine.
+ */
+const COMPARE_WASM = process.env.ENVOY_OVERHEAD_COMPARE;
 /** Closed-loop connections for the CPU runs; paced connections × pause for the latency runs (≈ 1000/s). */
 const LOAD_CONNECTIONS = 8;
 const PACED_CONNECTIONS = 10;
@@ -119,25 +124,35 @@ export const envoyOverhead: Bench = {
     const wrk = wrkPath();
     if (!envoy.ok || !wrk) return [];
     const n = sizes(ctx);
+    const kinds: SidecarKind[] = COMPARE_WASM ? [...KINDS, "compare"] : KINDS;
     await writeBareWasm();
     const upstream = await startUpstream(envoy.path);
     const sink = await startSink();
     const sidecars = new Map<SidecarKind, EnvoySidecar>();
     try {
-      for (const kind of KINDS) {
+      for (const kind of kinds) {
         sidecars.set(
           kind,
-          await startBenchSidecar({ binary: envoy.path, kind, upstream, sink, concurrency: 1 }),
+          await startBenchSidecar({
+            binary: envoy.path,
+            kind,
+            wasmPath: COMPARE_WASM,
+            upstream,
+            sink,
+            concurrency: 1,
+          }),
         );
       }
-      const runs = new Map(KINDS.map((k) => [k, [] as Awaited<ReturnType<typeof measure>>[]]));
+      const runs = new Map(kinds.map((k) => [k, [] as Awaited<ReturnType<typeof measure>>[]]));
       let split = { stable: 0, canary: 0 };
-      // Rounds alternate the sidecars so slow phases of a shared machine hit all of them.
+      // Rounds alternate the sidecars so slow phases of a shared machine hit all of them, and every
+      // other round runs them in reverse order, so no sidecar always follows the same neighbour.
       for (let r = 0; r < n.rounds; r++) {
+        const order = r % 2 === 0 ? kinds : [...kinds].reverse();
         ctx.log(
-          `envoy-overhead: round ${r + 1}/${n.rounds}, ${KINDS.length} x (${n.loadSeconds} s load + ${n.pacedSeconds} s paced)`,
+          `envoy-overhead: round ${r + 1}/${n.rounds}, ${kinds.length} x (${n.loadSeconds} s load + ${n.pacedSeconds} s paced)`,
         );
-        for (const kind of KINDS) {
+        for (const kind of order) {
           const s0 = await upstream.served();
           const m = await measure(wrk, sidecars.get(kind) as EnvoySidecar, n);
           runs.get(kind)?.push(m);
@@ -147,13 +162,21 @@ export const envoyOverhead: Bench = {
           if (kind === "meshcanary") split = await servedSince(upstream, s0, split);
         }
       }
-      const figures = Object.fromEntries(KINDS.map((k) => [k, best(runs.get(k) ?? [])]));
-      return overheadEntries(
+      const figures = Object.fromEntries(kinds.map((k) => [k, best(runs.get(k) ?? [])]));
+      const out = overheadEntries(
         figures as Record<SidecarKind, KindFigures & { pacedRate: number }>,
         split,
         sink,
         envoy.version,
       );
+      if (!COMPARE_WASM) return out;
+      const compare = figures.compare.cpuUsPerRequest - figures["no-wasm"].cpuUsPerRequest;
+      return [
+        ...out,
+        entry("envoy-overhead.compare.added-cpu", compare, "µs CPU per request", {
+          note: `${COMPARE_WASM} with meshcanary's configuration, same rounds (contrast)`,
+        }),
+      ];
     } finally {
       for (const s of sidecars.values()) await s.close();
       await sink.close();
@@ -226,6 +249,10 @@ export function overheadEntries(
       // A no-op that adds nothing measurable leaves no ratio to meet.
       met: addedNoop > 0 && addedMesh / addedNoop <= GOAL_VS_NOOP,
       note: "baseline: the no-op filter's added CPU",
+    }),
+    entry("envoy-overhead.meshcanary.added-cpu-vs-bare", addedMesh, "µs CPU per request", {
+      baseline: added("bare"),
+      note: "contrast: baseline the bare module's added CPU (the same host calls and VM callbacks, no logic)",
     }),
     entry(
       "envoy-overhead.meshcanary.canary-share",

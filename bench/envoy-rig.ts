@@ -27,8 +27,11 @@ export const MESHCANARY_WASM = "build/meshcanary.wasm";
 
 export const BARE_WASM = "build/bench/bare.wasm";
 
-/** The sidecars compared. */
-export type SidecarKind = "no-wasm" | "noop" | "bare" | "meshcanary";
+/**
+ * The sidecars compared; "compare" is meshcanary's configuration on another build of the module
+ * (ENVOY_OVERHEAD_COMPARE), "probe" a module of bench/envoy-host-calls.ts.
+ */
+export type SidecarKind = "no-wasm" | "noop" | "bare" | "meshcanary" | "compare" | "probe";
 
 /** Compiles bench/fixtures/bare.wat to BARE_WASM (Envoy reads modules from files). */
 export async function writeBareWasm(): Promise<void> {
@@ -154,14 +157,15 @@ export function meshView(upstream: Upstream): MeshView {
   };
 }
 
-function filterOf(kind: SidecarKind): WasmFilterSpec | undefined {
+function filterOf(kind: SidecarKind, wasmPath?: string): WasmFilterSpec | undefined {
   if (kind === "no-wasm") return undefined;
   const base = { name: "default.meshcanary", failurePolicy: "FAIL_OPEN" as const };
+  if (kind === "probe") return { ...base, wasmPath: resolve(wasmPath ?? ""), pluginConfig: "" };
   if (kind === "noop") return { ...base, wasmPath: resolve(NOOP_WASM), pluginConfig: "" };
   if (kind === "bare") return { ...base, wasmPath: resolve(BARE_WASM), pluginConfig: "" };
   return {
     ...base,
-    wasmPath: resolve(MESHCANARY_WASM),
+    wasmPath: resolve(kind === "compare" && wasmPath ? wasmPath : MESHCANARY_WASM),
     pluginConfig: meshcanaryConfig(),
     env: { MESHCANARY_TOKEN: TOKEN },
   };
@@ -172,10 +176,11 @@ export function startSink(): Promise<TelemetryServer> {
   return startTelemetryServer({ token: TOKEN, isKnownCanary: (id) => id === "default/reviews" });
 }
 
-/** One client sidecar of the given kind in front of `upstream`. */
+/** One client sidecar of the given kind (a probe: the module at `wasmPath`) in front of `upstream`. */
 export function startBenchSidecar(opts: {
   binary: string;
   kind: SidecarKind;
+  wasmPath?: string;
   upstream: Upstream;
   sink: TelemetryServer;
   concurrency: number;
@@ -183,7 +188,7 @@ export function startBenchSidecar(opts: {
   return startEnvoySidecar({
     binary: opts.binary,
     node: { pod: `bench-client-${opts.kind}`, namespace: "default", workload: "bench-client" },
-    filter: filterOf(opts.kind),
+    filter: filterOf(opts.kind, opts.wasmPath),
     mesh: () => meshView(opts.upstream),
     extraClusters: [
       staticCluster(CONTROLLER_CLUSTER, [{ address: "127.0.0.1", port: opts.sink.port }], true),

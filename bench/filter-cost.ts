@@ -48,10 +48,14 @@ export const PATHS: Record<string, (i: number) => Headers> = {
 };
 
 /** Compiles bench/fixtures/bare.wat with the wabt package. */
-export async function bareModule(): Promise<Uint8Array> {
+export function bareModule(): Promise<Uint8Array> {
+  return compileWat("bare.wat", readFileSync(resolve("bench/fixtures/bare.wat"), "utf8"));
+}
+
+/** Compiles module text with the wabt package (no native toolchain needed). */
+export async function compileWat(name: string, source: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const source = readFileSync(resolve("bench/fixtures/bare.wat"), "utf8");
-  const mod = wabt.parseWat("bare.wat", source);
+  const mod = wabt.parseWat(name, source);
   try {
     mod.resolveNames();
     mod.validate();

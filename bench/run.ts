@@ -8,6 +8,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { envoyHostCalls } from "./envoy-host-calls.js";
 import { envoyMemory } from "./envoy-memory.js";
 import { envoyOverhead } from "./envoy-overhead.js";
 import { decisionQuality } from "./decision-quality.js";
@@ -37,6 +38,7 @@ export const BENCHES: Bench[] = [
   llmCost,
   sidecarOverhead,
   envoyOverhead,
+  envoyHostCalls,
   envoyMemory,
   rollbackTime,
 ];

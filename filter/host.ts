@@ -26,6 +26,7 @@ import {
   envVar,
   getShared,
   log,
+  monotonicNs,
   nowMs,
   randomU32,
   sharedCas,
@@ -74,8 +75,6 @@ const MARKER = String.UTF8.encode(MARKER_HEADER);
 const COOKIE = String.UTF8.encode("cookie");
 const RESPONSE_CODE = String.UTF8.encode("response\0code");
 const RESPONSE_FLAGS = String.UTF8.encode("response\0flags");
-const RESPONSE_SIZE = String.UTF8.encode("response\0size");
-const REQUEST_DURATION = String.UTF8.encode("request\0duration");
 const DIRECTIVE_CHANGED_KEY_BYTES = String.UTF8.encode(DIRECTIVE_CHANGED_KEY);
 
 /** Per root context: its configuration and the tick period it armed. */
@@ -94,6 +93,16 @@ class StreamState {
   variant: i32 = -1;
   /** The response-body scan of a route with LLM metrics. */
   llm: LlmScan | null = null;
+  /**
+   * Response body bytes that passed this filter, counted in on_response_body (called for every
+   * chunk anyway): Envoy's `response.size` property would cost a host call and a malloc in on_log.
+   */
+  responseBytes: u64 = 0;
+  /**
+   * Monotonic clock when the request was routed (-1 = unknown); on_log's reading minus this is the
+   * latency. Two clock reads cost less than `request.duration` (a host call plus a malloc).
+   */
+  startNs: i64 = -1;
 }
 
 /** The last `:authority` bytes looked up in `table` and their route: most traffic repeats one host. */
@@ -228,6 +237,8 @@ export function onContextCreate(ctx: u32, parent: u32): void {
   stream.route = null;
   stream.variant = -1;
   stream.llm = null;
+  stream.responseBytes = 0;
+  stream.startNs = -1;
   streams.set(ctx, stream);
   lastStreamId = ctx;
   lastStream = stream;
@@ -395,6 +406,7 @@ function routeRequest(stream: StreamState, root: RootState, headers: HeaderPairs
   const route = routeForAuthority(table, headers.valuePtr, headers.valueSize);
   if (route == null) return; // unknown host: touch nothing
   if (route.shadow != cfg.shadowReceiver) return; // shadow copies count only where they arrive
+  stream.startNs = monotonicNs();
   // A client-sent variant header is never honoured (removing an absent one would be a wasted host call).
   if (headers.find(VARIANT)) removeRequestHeader(VARIANT);
   const input = readDecisionInput(route, cfg, headers);
@@ -419,10 +431,15 @@ export function onResponseHeaders(ctx: u32): i32 {
   return 0;
 }
 
-/** LLM routes: each chunk is scanned as it passes; always Continue (never buffered or paused). */
+/**
+ * Counts each chunk's bytes (the filter always answers Continue, so `size` is this chunk's, never a
+ * buffered total); LLM routes also scan it as it passes.
+ */
 export function onResponseBody(ctx: u32, size: u32): i32 {
   const stream = streamState(ctx);
-  if (stream != null && stream.llm != null) llmResponseBody(stream.llm!, size);
+  if (stream == null) return 0;
+  stream.responseBytes += size;
+  if (stream.llm != null) llmResponseBody(stream.llm!, size);
   return 0;
 }
 
@@ -498,9 +515,8 @@ export function onLog(ctx: u32): void {
   o.code = <i32>getIntProperty(RESPONSE_CODE, -1);
   // Flags only matter when the code alone does not already make the request a failure.
   if (o.code >= 100 && o.code < 500) o.flags = <u64>getIntProperty(RESPONSE_FLAGS, 0);
-  o.durationNs = getIntProperty(REQUEST_DURATION, -1);
-  const size = getIntProperty(RESPONSE_SIZE, 0);
-  o.responseBytes = size > 0 ? <u64>size : 0;
+  o.durationNs = latencyNs(stream.startNs);
+  o.responseBytes = stream.responseBytes;
   for (let i = 0; i < route.metricHeaders.length; i++) {
     // Response headers are read-only but available in on_log (contract §3.2).
     const v = getHeader(RESPONSE_HEADERS, route.metricHeaderKeys[i]);
@@ -510,6 +526,13 @@ export function onLog(ctx: u32): void {
   if (stream.llm != null) llmLog(route.totals[stream.variant], stream.llm!, o.code);
   if (stream.variant < route.requestCounters.length) incrementCounter(route.requestCounters[stream.variant]);
   if (failed && stream.variant < route.failureCounters.length) incrementCounter(route.failureCounters[stream.variant]);
+}
+
+/** Nanoseconds since `startNs` (a monotonic reading), or -1 when either reading is missing. */
+function latencyNs(startNs: i64): i64 {
+  if (startNs < 0) return -1;
+  const now = monotonicNs();
+  return now >= startNs ? now - startNs : -1;
 }
 
 export function onDelete(ctx: u32): void {

@@ -26,9 +26,9 @@ export class Outcome {
   code: i32 = -1;
   /** Envoy response.flags bit vector (read only for codes 100–499: any other code is a failure already). */
   flags: u64 = 0;
-  /** request.duration in nanoseconds, or -1 when unknown. */
+  /** Nanoseconds from routing the request (on_request_headers) to on_log, or -1 when unknown. */
   durationNs: i64 = -1;
-  /** response.size in bytes. */
+  /** Response body bytes that passed the filter (counted in on_response_body). */
   responseBytes: u64 = 0;
   /** Values of the route's metric headers, parallel to Route.metricNames; NaN when absent. */
   metrics: Array<f64> = [];

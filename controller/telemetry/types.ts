@@ -22,7 +22,7 @@ export interface VariantStats {
   status3xx: number;
   status4xx: number;
   status5xx: number;
-  /** request.duration in microseconds. */
+  /** Latency in microseconds, from the filter routing the request to its on_log. */
   latencyUs: Sketch;
   responseBytes: number;
   metrics: Map<string, MetricStats>;

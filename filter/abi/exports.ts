@@ -42,10 +42,8 @@ export function proxy_on_log(contextId: u32): void {
   host.onLog(contextId);
 }
 
-/** Stream on_done's return is ignored; for roots 1 = done now (nothing pending yet). */
-export function proxy_on_done(_contextId: u32): u32 {
-  return 1;
-}
+// No proxy_on_done: the filter has nothing to finish (Envoy then treats every context as done at
+// once), and an export would cost a call into the VM on every request.
 
 export function proxy_on_delete(contextId: u32): void {
   host.onDelete(contextId);

@@ -104,6 +104,10 @@ export declare function proxy_set_tick_period_milliseconds(periodMs: u32): i32;
 
 // ---- WASI ----
 
+/** Clock `id` (0 realtime, 1 monotonic) in nanoseconds at `out` (u64); returns a WASI errno. */
+@external("wasi_snapshot_preview1", "clock_time_get")
+export declare function clock_time_get(id: u32, precision: u64, out: usize): i32;
+
 /** Fills `len` bytes (≤ 65536) with random data; returns a WASI errno. */
 @external("wasi_snapshot_preview1", "random_get")
 export declare function random_get(buf: usize, len: usize): i32;

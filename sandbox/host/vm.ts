@@ -172,6 +172,20 @@ export class Vm {
     }
   }
 
+  /**
+   * The monotonic clock as a stream's callbacks read it: its request headers arrive at the stream's
+   * start and its on_log runs at start + its duration (the one a test gave, or the time it took), the
+   * two points Envoy's `request.duration` spans; elsewhere the host clock. So a filter timing a
+   * request with two clock reads sees exactly the duration a test asked for.
+   */
+  private streamMonotonicNs(): bigint {
+    const f = this.stream()?.facts;
+    const phase = this.stream()?.phase;
+    if (f && phase === "request_headers") return f.startMonotonicNs;
+    if (f && phase === "log" && f.durationNs !== undefined) return f.startMonotonicNs + f.durationNs;
+    return this.env.clock.monotonicNs();
+  }
+
   private buildImports(): WebAssembly.Imports {
     const env = this.guard(envFunctions(this));
     const wasi = this.guard(
@@ -180,7 +194,7 @@ export class Vm {
         log: (level, message) => this.env.log(level, this.worker, message),
         environ: this.env.environ,
         realtimeNs: () => this.env.clock.realtimeNs(),
-        monotonicNs: () => this.env.clock.monotonicNs(),
+        monotonicNs: () => this.streamMonotonicNs(),
       }),
     );
     const imports: Record<string, Record<string, WebAssembly.ImportValue>> = { env };

@@ -203,7 +203,7 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
     });
     expect(delta("canary")).toMatchObject({ requests: 80, failures: 0, status2xx: 80, tokens: 30 * 80 });
     expect(delta("dead")).toMatchObject({ requests: 5, failures: 5, status5xx: 5 });
-    // Latency: the filter's request.duration lies between the upstream's delay and what the client saw.
+    // Latency: the filter's (routing to on_log) lies between the upstream's delay and what the client saw.
     const sketch = subtract(totals(w.server, "canary").latencyUs, before.canary.latencyUs);
     if (sketch instanceof Error) throw sketch;
     const sorted = [...canaryMs].sort((a, b) => a - b);

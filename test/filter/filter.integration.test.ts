@@ -365,6 +365,8 @@ describe("tallies and Envoy counters", () => {
         (e) => e.status === undefined || e.status === 503 || e.status === 429 || (e.flags & 0x10) !== 0,
       ).length;
       expect(sum(t, (x) => x.failures)).toBe(failures);
+      // Body bytes are counted as the chunks pass the filter: 100 per answered request, none otherwise.
+      expect(sum(t, (x) => x.responseBytes)).toBe(100 * driven.filter((e) => e.status !== undefined).length);
       const withTokens = driven.filter((e) => e.tokens !== undefined);
       expect(sum(t, (x) => x.metrics.find((m) => m.name === "tokens")?.count ?? 0)).toBe(withTokens.length);
       expect(sum(t, (x) => x.metrics.find((m) => m.name === "tokens")?.sum ?? 0)).toBe(

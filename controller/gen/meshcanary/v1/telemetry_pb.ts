@@ -199,14 +199,14 @@ export type VariantTotals = Message<"meshcanary.v1.VariantTotals"> & {
   failures: bigint;
 
   /**
-   * request.duration in microseconds.
+   * Latency in microseconds, from the filter routing the request to its on_log (monotonic clock).
    *
    * @generated from field: meshcanary.v1.Sketch latency_us = 11;
    */
   latencyUs?: Sketch | undefined;
 
   /**
-   * Sum of response.size in bytes.
+   * Sum of the response body bytes that passed the filter.
    *
    * @generated from field: uint64 response_bytes = 12;
    */
