@@ -17,6 +17,9 @@
  *   T0 = stable's mean per request before the step (e.g. tokens ≤ 1.5 × stable).
  *   With `quantile`, T0 is stable's quantile of the metric before the step instead (e.g. p95 time
  *   to first token ≤ 1.5 × stable's p95): the latency-ratio construction on the metric's sketch.
+ * - metricMean: a metric's mean per request (tokens, cost, length) against maxRatio × stable's mean
+ *   on the same windows: block means of both arms, a self-normalised betting test (mean-ratio.ts).
+ *   Unlike metricPerRequest it sees a 2x rise on a minority of requests, and needs no baseline.
  * - metricRate: the canary's sum of a metric per minute of wall time against `maxPerMinute`
  *   (gamma-Poisson confidence sequence; approximate for bursty events).
  * - metricShare: a 0/1 event metric (e.g. llm-schema-failures: sum = events, count = responses
@@ -68,6 +71,15 @@ export interface MetricPerRequestCheck extends CheckCommon {
   quantile?: number;
 }
 
+/** A custom metric's mean per request against maxRatio × stable's, on concurrent traffic. */
+export interface MetricMeanCheck extends CheckCommon {
+  kind: "metricMean";
+  /** Metric name as reported by the filter. */
+  metric: string;
+  /** Maximum ratio canary mean / stable mean per request. */
+  maxRatio: number;
+}
+
 /** The share of responses with a 0/1 event metric, tested like the failure rate. */
 export interface MetricShareCheck extends CheckCommon {
   kind: "metricShare";
@@ -92,6 +104,7 @@ export type Check =
   | FailureRateCheck
   | LatencyCheck
   | MetricPerRequestCheck
+  | MetricMeanCheck
   | MetricRateCheck
   | MetricShareCheck;
 export type CheckKind = Check["kind"];
@@ -150,6 +163,11 @@ function kindErrors(c: Check, path: string): (string | undefined)[] {
         c.metric ? undefined : `${path}.metric: must be a metric name`,
         positive(c.maxRatio) ? undefined : `${path}.maxRatio: must be a positive number, got ${c.maxRatio}`,
         optional(`${path}.quantile`, c.quantile, share, "in (0, 1)"),
+      ];
+    case "metricMean":
+      return [
+        c.metric ? undefined : `${path}.metric: must be a metric name`,
+        positive(c.maxRatio) ? undefined : `${path}.maxRatio: must be a positive number, got ${c.maxRatio}`,
       ];
     case "metricShare":
       return [
@@ -360,6 +378,21 @@ function metricPerRequestConditions(c: MetricPerRequestCheck, v: Variants, b: Ba
   ];
 }
 
+function metricMeanConditions(c: MetricMeanCheck, v: Variants): Condition[] {
+  const of = (s: VariantStats | undefined) => s?.metrics.get(c.metric);
+  return [
+    {
+      type: "meanComparison",
+      label: `${c.metric} mean per request vs ${c.maxRatio}x stable`,
+      ratio: c.maxRatio,
+      extract: (w) => {
+        const { canary, stable } = arms(w, v);
+        return { canary: of(canary), stable: of(stable) };
+      },
+    },
+  ];
+}
+
 function metricRateConditions(c: MetricRateCheck, v: Variants): Condition[] {
   return [
     {
@@ -392,6 +425,8 @@ export function conditionsOf(c: Check, v: Variants, b: Baselines): Condition[] {
       return latencyConditions(c, v, b);
     case "metricPerRequest":
       return metricPerRequestConditions(c, v, b);
+    case "metricMean":
+      return metricMeanConditions(c, v);
     case "metricRate":
       return metricRateConditions(c, v);
     case "metricShare":
@@ -403,6 +438,7 @@ export function conditionsOf(c: Check, v: Variants, b: Baselines): Condition[] {
 export function comparesWithStable(c: Check): boolean {
   return (
     c.kind === "metricPerRequest" ||
+    c.kind === "metricMean" ||
     (c.kind !== "metricRate" && c.maxRatio !== undefined) ||
     (c.kind === "failureRate" && c.maxIncrease !== undefined)
   );
