@@ -10,14 +10,9 @@
  */
 
 import type { WindowPoint } from "../telemetry/types.js";
-import {
-  type Baselines,
-  type Check,
-  type CheckKind,
-  comparesWithStable,
-  conditionsOf,
-  validateChecks,
-} from "./checks.js";
+import { conditionsOf } from "./check-conditions.js";
+import { validateChecks } from "./check-validation.js";
+import { type Baselines, type Check, type CheckKind, comparesWithStable } from "./checks.js";
 import {
   type Condition,
   type ConditionResult,
