@@ -5,11 +5,8 @@ import { describe, expect, it } from "vitest";
 import { exposureOf, statusExposure } from "../../controller/app/exposure.js";
 import { Reconciler } from "../../controller/app/reconciler.js";
 import { revisionOf } from "../../controller/app/revision.js";
-import { Runner } from "../../controller/app/runner.js";
-import { fail, ok } from "../../controller/kube/errors.js";
-import { nullNotifier } from "../../controller/notify/webhooks.js";
 import type { CanarySpec } from "../../controller/spec/schema.js";
-import { healthySpec } from "./harness.js";
+import { healthySpec, offlineRunner } from "./harness.js";
 import { formatStatus } from "../../controller/cli/format-status.js";
 import { statusView } from "../../controller/cli/status-view.js";
 import type { CanaryObject } from "../../controller/kube/canaries.js";
@@ -120,24 +117,11 @@ describe("one read of the step's windows per tick", () => {
       },
     } as unknown as TelemetryReader;
     const patches: Record<string, unknown>[] = [];
-    const notFound = fail<never>({ reason: "NotFound", code: 404, message: "not found" });
-    const logger = pino({ level: "silent" });
-    const runner = new Runner({
-      store: {
-        get: async () => notFound,
-        replace: async () => notFound,
-        listDestinationRuleSubsets: async () => ok(["v1", "v2"]),
-      },
-      httpRoutes: { get: async () => notFound, replace: async () => notFound },
-      writeStatus: async (_ns, _name, patch) => {
-        patches.push(patch);
-        return undefined;
-      },
-      writeFinalizers: async () => undefined,
-      recorder: { record: async () => ok({ name: "e", count: 1 }) },
-      notifier: nullNotifier,
-      logger,
+    const runner = offlineRunner(async (_ns, _name, patch) => {
+      patches.push(patch);
+      return undefined;
     });
+    const logger = pino({ level: "silent" });
     const reconciler = new Reconciler({ runner, reader, logger, publish: () => undefined });
     reconciler.upsert(canary);
     const now = stepStartedAt + 20_500;
