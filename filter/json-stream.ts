@@ -3,14 +3,13 @@
 // are matched against a small dictionary instead of being allocated; string values can be captured
 // (capped) or passed on byte by byte; numbers arrive decoded. Pure AssemblyScript.
 
+import { KeyMatcher, NO_KEY } from "./json-keys";
+import { JsonNumber, NUMBER_INVALID, NUMBER_MORE } from "./json-number";
+
 /** Deepest nesting followed; a deeper document sets `overflow` (the reader gives up, not "invalid"). */
 export const MAX_DEPTH: i32 = 32;
 /** Longest captured string value in bytes; longer values are cut (and `truncated` set). */
 export const CAPTURE_BYTES: i32 = 128;
-/** Longest key compared with the dictionary; longer keys match nothing. */
-const KEY_BYTES: i32 = 64;
-/** Key id of a key not in the dictionary (or an array slot). */
-export const NO_KEY: i32 = -1;
 
 /** What a listener wants done with a string value. */
 export const STRING_SKIP: i32 = 0;
@@ -32,16 +31,6 @@ const S_ESCAPE: i32 = 7;
 const S_UNICODE: i32 = 8;
 const S_NUMBER: i32 = 9;
 const S_LITERAL: i32 = 10;
-
-// Number grammar positions.
-const N_SIGN: i32 = 0; // after '-'
-const N_ZERO: i32 = 1; // a leading 0
-const N_INT: i32 = 2;
-const N_DOT: i32 = 3;
-const N_FRAC: i32 = 4;
-const N_E: i32 = 5;
-const N_ESIGN: i32 = 6;
-const N_EXP: i32 = 7;
 
 const LITERAL_TRUE = "true";
 const LITERAL_FALSE = "false";
@@ -69,10 +58,6 @@ const NO_LISTENER = new JsonListener();
 
 /** One JSON document read incrementally; reset() makes it ready for the next one. */
 export class JsonStream {
-  /** Keys the listener cares about, as UTF-8; a key's id is its index here (set with useDictionary). */
-  private dictionary: Array<ArrayBuffer> = [];
-  /** Per dictionary key: length | first byte << 8 | last byte << 16 (most keys are rejected by it). */
-  private signatures: StaticArray<u32> = new StaticArray<u32>(0);
   listener: JsonListener = NO_LISTENER;
   /** The bytes are not JSON. */
   invalid: bool = false;
@@ -95,31 +80,16 @@ export class JsonStream {
   private state: i32 = S_VALUE;
   private inKey: bool = false;
   private stringMode: i32 = STRING_SKIP;
-  private keyBytes: StaticArray<u8> = new StaticArray<u8>(KEY_BYTES);
-  private keyLength: i32 = 0;
+  private key: KeyMatcher = new KeyMatcher();
   private unicodeLeft: i32 = 0;
   private unicodeValue: u32 = 0;
   private literal: string = "";
   private literalAt: i32 = 0;
-  private numberState: i32 = N_INT;
-  private mantissa: f64 = 0;
-  private fractionScale: f64 = 1;
-  private exponent: i32 = 0;
-  private negative: bool = false;
-  private expNegative: bool = false;
+  private num: JsonNumber = new JsonNumber();
 
   /** Sets the keys to recognise (kept until changed). */
   useDictionary(dict: Array<ArrayBuffer>): void {
-    if (dict == this.dictionary) return;
-    this.dictionary = dict;
-    const sigs = new StaticArray<u32>(dict.length);
-    for (let i = 0; i < dict.length; i++) {
-      const k = dict[i];
-      const n = k.byteLength;
-      const p = changetype<usize>(k);
-      sigs[i] = n == 0 ? 0 : signature(n, load<u8>(p), load<u8>(p + <usize>n - 1));
-    }
-    this.signatures = sigs;
+    this.key.use(dict);
   }
 
   /** Ready for a new document (the dictionary and listener stay). */
@@ -294,7 +264,7 @@ export class JsonStream {
     this.inKey = isKey;
     this.state = S_STRING;
     if (isKey) {
-      this.keyLength = 0;
+      this.key.clear();
       this.stringMode = STRING_SKIP;
       return;
     }
@@ -348,8 +318,7 @@ export class JsonStream {
 
   private stringOut(c: u8): void {
     if (this.inKey) {
-      if (this.keyLength < KEY_BYTES) this.appendKey(c);
-      else this.keyLength = KEY_BYTES + 1;
+      this.key.add(c);
       return;
     }
     const mode = this.stringMode;
@@ -369,23 +338,12 @@ export class JsonStream {
       if (this.stringMode == STRING_STREAM) this.listener.stringRun(this, ptr, n);
       return;
     }
-    const room = <usize>(KEY_BYTES - min(this.keyLength, KEY_BYTES));
-    if (n > room) {
-      this.keyLength = KEY_BYTES + 1; // too long to be a dictionary key
-      return;
-    }
-    memory.copy(changetype<usize>(this.keyBytes) + <usize>this.keyLength, ptr, n);
-    this.keyLength += <i32>n;
-  }
-
-  private appendKey(c: u8): void {
-    unchecked((this.keyBytes[this.keyLength] = c));
-    this.keyLength++;
+    this.key.addRun(ptr, n);
   }
 
   private endString(): void {
     if (this.inKey) {
-      const id = this.lookupKey();
+      const id = this.key.lookup();
       const d = this.depth;
       this.keys[d] = id;
       if (d == 1 && id >= 0 && id < 64) this.topKeys |= <u64>1 << <u64>id;
@@ -398,77 +356,32 @@ export class JsonStream {
     this.valueDone();
   }
 
-  private lookupKey(): i32 {
-    const n = this.keyLength;
-    if (n > KEY_BYTES) return NO_KEY;
-    const key = changetype<usize>(this.keyBytes);
-    const sig = n == 0 ? 0 : signature(n, load<u8>(key), load<u8>(key + <usize>n - 1));
-    const sigs = this.signatures;
-    for (let i = 0, m = sigs.length; i < m; i++) {
-      if (unchecked(sigs[i]) != sig) continue;
-      if (n == 0 || memory.compare(changetype<usize>(unchecked(this.dictionary[i])), key, <usize>n) == 0) return i;
-    }
-    return NO_KEY;
-  }
-
   // ---- numbers and literals ----
 
   private startNumber(c: u8): void {
     this.state = S_NUMBER;
-    this.mantissa = 0;
-    this.fractionScale = 1;
-    this.exponent = 0;
-    this.expNegative = false;
-    this.negative = c == 0x2d;
-    if (c == 0x2d) this.numberState = N_SIGN;
-    else if (c == 0x30) this.numberState = N_ZERO;
-    else {
-      this.numberState = N_INT;
-      this.mantissa = <f64>(c - 0x30);
-    }
+    this.num.start(c);
   }
 
   private numberChar(c: u8): void {
-    const ns = this.numberState;
-    const digit = c >= 0x30 && c <= 0x39;
-    const d = <f64>(c - 0x30);
-    if (digit) {
-      if (ns == N_SIGN) {
-        this.numberState = c == 0x30 ? N_ZERO : N_INT;
-        this.mantissa = d;
-      } else if (ns == N_INT) this.mantissa = this.mantissa * 10 + d;
-      else if (ns == N_DOT || ns == N_FRAC) {
-        this.numberState = N_FRAC;
-        this.fractionScale /= 10;
-        this.mantissa += d * this.fractionScale;
-      } else if (ns == N_E || ns == N_ESIGN || ns == N_EXP) {
-        this.numberState = N_EXP;
-        if (this.exponent < 10000) this.exponent = this.exponent * 10 + <i32>(c - 0x30);
-      } else this.invalid = true; // a digit after a leading 0
+    const r = this.num.byte(c);
+    if (r == NUMBER_MORE) return;
+    if (r == NUMBER_INVALID) {
+      this.invalid = true;
       return;
     }
-    if (c == 0x2e && (ns == N_ZERO || ns == N_INT)) this.numberState = N_DOT;
-    else if ((c == 0x65 || c == 0x45) && (ns == N_ZERO || ns == N_INT || ns == N_FRAC)) this.numberState = N_E;
-    else if ((c == 0x2b || c == 0x2d) && ns == N_E) {
-      this.numberState = N_ESIGN;
-      this.expNegative = c == 0x2d;
-    } else {
-      // The number ended at a byte that belongs to the structure.
-      if (!this.endNumber()) return;
-      this.byte(c);
-    }
+    // The number ended at a byte that belongs to the structure.
+    if (!this.endNumber()) return;
+    this.byte(c);
   }
 
   /** Delivers the number; false (invalid) when it stopped half-way (e.g. "1." or "-"). */
   private endNumber(): bool {
-    const ns = this.numberState;
-    if (ns == N_SIGN || ns == N_DOT || ns == N_E || ns == N_ESIGN) {
+    if (!this.num.whole()) {
       this.invalid = true;
       return false;
     }
-    let v = this.mantissa;
-    if (this.exponent != 0) v *= Math.pow(10, <f64>(this.expNegative ? -this.exponent : this.exponent));
-    this.listener.number(this, this.negative ? -v : v);
+    this.listener.number(this, this.num.value());
     this.valueDone();
     return true;
   }
@@ -487,10 +400,6 @@ export class JsonStream {
     }
     if (++this.literalAt == word.length) this.valueDone();
   }
-}
-
-function signature(length: i32, first: u8, last: u8): u32 {
-  return <u32>length | (<u32>first << 8) | (<u32>last << 16);
 }
 
 function isSpace(c: u8): bool {

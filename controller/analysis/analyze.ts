@@ -10,14 +10,9 @@
  */
 
 import type { WindowPoint } from "../telemetry/types.js";
-import {
-  type Baselines,
-  type Check,
-  type CheckKind,
-  comparesWithStable,
-  conditionsOf,
-  validateChecks,
-} from "./checks.js";
+import { conditionsOf } from "./check-conditions.js";
+import { validateChecks } from "./check-validation.js";
+import { type Baselines, type Check, type CheckKind, comparesWithStable } from "./checks.js";
 import {
   type Condition,
   type ConditionResult,
@@ -179,7 +174,7 @@ function withoutStable(conditions: Condition[]): Condition[] {
   const absolute = conditions.filter((c) => c.type === "proportion" || c.type === "rate");
   if (absolute.length > 0) return absolute;
   return conditions.map((c) =>
-    c.type === "comparison"
+    c.type === "comparison" || c.type === "meanComparison"
       ? { type: "unavailable", label: c.label, reason: "100% step: no stable traffic to compare with" }
       : c,
   );
@@ -261,7 +256,7 @@ function combineConditions(conditions: readonly Condition[], results: ConditionR
 export function settledBySlo(conditions: readonly Condition[], results: readonly ConditionResult[]): boolean {
   let absolute = 0;
   for (let i = 0; i < conditions.length; i++) {
-    const relative = conditions[i].type === "comparison";
+    const relative = conditions[i].type === "comparison" || conditions[i].type === "meanComparison";
     if (!relative) absolute++;
     if (results[i].verdict === "fail") return false;
     if (!relative && results[i].verdict !== "pass") return false;

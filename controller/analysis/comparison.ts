@@ -157,7 +157,8 @@ function compareCheck(c: Check, arms: Arms, alpha: number, minutes: number): Che
         trials: s.latencyUs.count,
       }));
     }
-    case "metricPerRequest": {
+    case "metricPerRequest":
+    case "metricMean": {
       const all = arms.a.flatMap((s) => s.metrics.get(c.metric) ?? []);
       const count = all.reduce((n, m) => n + m.count, 0);
       const mean = count > 0 ? all.reduce((n, m) => n + m.sum, 0) / count : 0;

@@ -6,6 +6,7 @@
  * - proportion: the canary's share of bad events against an absolute maximum, judged against the
  *   world: a breach stable shares in the same period is an incident, not a canary verdict;
  * - rate: the canary's events per minute against an absolute maximum (confidence sequence).
+ * - meanComparison: a metric's mean per request, canary against ratio × stable (mean-ratio.ts).
  * Every test that can roll back (comparison and ceiling fail tests) is the block betting e-detector
  * of betting.ts, so clusters of events (retries, pod bursts, GC pauses) count once per block rather
  * than once per request. Pass tests stay per event (a bounded block share cannot show a small share
@@ -17,6 +18,14 @@
 import type { WindowPoint } from "../telemetry/types.js";
 import { type BetState, betEValue, createBet, type Direction, observeBet, settleBet } from "./betting.js";
 import { judgeRate, proportionInterval } from "./confidence.js";
+import {
+  freshMeanComparison,
+  judgeMean,
+  type MeanComparisonCondition,
+  type MeanComparisonState,
+  observeMean,
+  settleMean,
+} from "./mean-ratio.js";
 import {
   type CountTestState,
   type CountWindow,
@@ -75,7 +84,12 @@ export interface UnavailableCondition {
   reason: string;
 }
 
-export type Condition = ComparisonCondition | ProportionCondition | RateCondition | UnavailableCondition;
+export type Condition =
+  | ComparisonCondition
+  | ProportionCondition
+  | RateCondition
+  | UnavailableCondition
+  | MeanComparisonCondition;
 
 /** Accumulated state of a comparison. */
 export interface ComparisonState {
@@ -108,7 +122,7 @@ export interface RateState {
   events: number;
 }
 
-export type ConditionState = ComparisonState | ProportionState | RateState;
+export type ConditionState = ComparisonState | ProportionState | RateState | MeanComparisonState;
 
 /** What a condition says now. */
 export interface ConditionResult {
@@ -191,6 +205,12 @@ export function initialState(
         : freshProportion(c.slo, blockMs);
     case "rate":
       return previous?.type === "rate" ? previous : { type: "rate", events: 0 };
+    case "meanComparison":
+      return previous?.type === "meanComparison" &&
+        previous.ratio === c.ratio &&
+        previous.fail?.blockMs === blockMs
+        ? previous
+        : freshMeanComparison(c.ratio, bet("above", blockMs), bet("below", blockMs));
     case "unavailable":
       return previous;
   }
@@ -270,6 +290,7 @@ export function observe(
   if (c.type === "comparison" && s?.type === "comparison") return observeComparison(c, s, w);
   if (c.type === "proportion" && s?.type === "proportion") return observeProportion(c, s, w);
   if (c.type === "rate" && s?.type === "rate") return { ...s, events: s.events + c.extract(w) };
+  if (c.type === "meanComparison" && s?.type === "meanComparison") return observeMean(c, s, w);
   return s;
 }
 
@@ -283,6 +304,7 @@ export function settle(
   alpha: number,
 ): ConditionState | undefined {
   if (s?.type === "comparison") return { ...s, fail: settleBet(s.fail, nowMs) };
+  if (s?.type === "meanComparison") return settleMean(s, nowMs);
   if (s?.type !== "proportion") return s;
   const stableFail = settleBet(s.stableFail, nowMs);
   return {
@@ -419,6 +441,7 @@ export function judge(c: Condition, s: ConditionState | undefined, ctx: JudgeCon
   if (c.type === "comparison" && s?.type === "comparison") return judgeComparison(c, s, ctx.alpha);
   if (c.type === "proportion" && s?.type === "proportion") return judgeProportionCondition(c, s, ctx);
   if (c.type === "rate" && s?.type === "rate") return judgeRateCondition(c, s, ctx);
+  if (c.type === "meanComparison" && s?.type === "meanComparison") return judgeMean(c, s, ctx.alpha);
   if (c.type === "unavailable") return { verdict: "inconclusive", reason: `${c.label}: ${c.reason}` };
   return { verdict: "inconclusive", reason: `${c.label}: no state` };
 }

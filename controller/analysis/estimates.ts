@@ -85,6 +85,11 @@ export function displayEstimate(c: Check, windows: readonly WindowPoint[], v: Va
             );
       return { value: finite(figure(v.canary) / figure(v.stable)), threshold: c.maxRatio };
     }
+    case "metricMean":
+      return {
+        value: finite(meanOf(windows, v.canary, c.metric) / meanOf(windows, v.stable, c.metric)),
+        threshold: c.maxRatio,
+      };
     case "metricShare": {
       const shareOf = (variant: string) => meanOf(windows, variant, c.metric);
       return c.max !== undefined

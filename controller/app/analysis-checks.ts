@@ -42,7 +42,7 @@ function toAnalysis(c: AnalysisCheck): Check[] {
   }
   if (c.metric) {
     const out: Check[] = [];
-    const { name: metric, maxRatio, quantile, maxPerMinute, maxRate, maxRateRatio } = c.metric;
+    const { name: metric, maxRatio, maxMeanRatio, quantile, maxPerMinute, maxRate, maxRateRatio } = c.metric;
     // One spec check may set several limits: the first keeps the name, the others get a suffix.
     const named = (suffix: string) => (out.length === 0 ? name : `${name}-${suffix}`);
     if (maxRatio !== undefined) {
@@ -54,6 +54,8 @@ function toAnalysis(c: AnalysisCheck): Check[] {
         ...(quantile !== undefined ? { quantile } : {}),
       });
     }
+    if (maxMeanRatio !== undefined)
+      out.push({ ...common, name: named("mean"), kind: "metricMean", metric, maxRatio: maxMeanRatio });
     if (maxPerMinute !== undefined)
       out.push({ ...common, name: named("rate"), kind: "metricRate", metric, maxPerMinute });
     if (maxRate !== undefined || maxRateRatio !== undefined) {

@@ -39,6 +39,7 @@ import { STATUS_CHECKPOINT_MS, statusWriteDue } from "./status-cadence.js";
 import { mergePatch } from "./status-patch.js";
 import { statusExposure } from "./exposure.js";
 import { analyseStep, compareStep, recentCanaryRequests } from "./step-analysis.js";
+import { readStepSeries, type StepSeries, windowsIn } from "./step-series.js";
 
 /** Status as this controller writes it: the rollout's plus the last handled command and its outcome. */
 type WrittenStatus = CanaryStatus;
@@ -64,6 +65,8 @@ export interface CanaryRecord {
   invalid?: string;
   /** resourceVersion at which the finalizer list was last written (the informer has yet to show it). */
   finalizersAskedAt?: string;
+  /** The current step's windows as read this tick, shared by the analysis and status.exposure. */
+  stepSeries?: StepSeries;
 }
 
 export interface ReconcilerDeps {
@@ -193,12 +196,14 @@ export class Reconciler {
     state.plan = plan;
 
     const pending = pendingCommand(object.metadata.annotations?.[COMMAND_ANNOTATION], record.lastCommand);
+    const series = readStepSeries(this.deps.reader, id, state, now);
+    record.stepSeries = series;
     const obs: Observation = {
       revision: revisionOf(spec, object.metadata.annotations),
       generation: object.metadata.generation,
       meshReady: await this.meshReady(record, spec, state, now),
-      analysis: analyseStep(this.deps.reader, id, spec, state, now),
-      comparison: compareStep(this.deps.reader, id, spec, state, now),
+      analysis: analyseStep(this.deps.reader, id, spec, state, now, series),
+      comparison: compareStep(this.deps.reader, id, spec, state, now, series),
       canaryRequestsRecent: recentCanaryRequests(this.deps.reader, id, state, now),
       ...this.weightsApplied(record, now),
       ...(pending.kind === "command" ? { command: pending.command } : {}),
@@ -226,6 +231,7 @@ export class Reconciler {
     await this.run(record, next.actions, now);
     await this.reconcileRouting(record, now);
     await this.persist(record, now);
+    record.stepSeries = undefined;
     this.deps.gates?.poll(object, spec, record.state, now);
   }
 
@@ -451,7 +457,8 @@ export class Reconciler {
     const llm = (record.object.spec as { llm?: unknown } | undefined)?.llm;
     if (!state || llm === undefined || state.stepStartedAt === undefined) return undefined;
     if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
-    return statusExposure(this.deps.reader.series(idOf(record.object), state.stepStartedAt, now));
+    const id = idOf(record.object);
+    return statusExposure(windowsIn(this.deps.reader, id, state.stepStartedAt, now, record.stepSeries));
   }
 
   /** Writes status when status-cadence says it is due; announces every change either way. */

@@ -12,6 +12,7 @@ import { mirrorBpOf } from "../rollout/status.js";
 import type { RolloutState } from "../rollout/types.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { toAnalysisChecks, toRolloutAnalysis } from "./analysis-checks.js";
+import { type StepSeries, windowsIn } from "./step-series.js";
 import { SHADOW_VARIANT } from "./directive.js";
 import type { AnalysisResult } from "../rollout/types.js";
 
@@ -48,13 +49,17 @@ function blockMsOf(duration: string | undefined): number | undefined {
   return Math.max(WINDOW_MS, Math.round(durationMs(duration) / WINDOW_MS) * WINDOW_MS);
 }
 
-/** Analysis for the state's current step, or undefined when no step is being analysed. */
+/**
+ * Analysis for the state's current step, or undefined when no step is being analysed. `series`:
+ * the step's windows already read this tick (step-series.ts), used where it covers the range.
+ */
 export function analyseStep(
   reader: TelemetryReader,
   canaryId: string,
   spec: SpecWithDefaults,
   state: RolloutState,
   nowMs: number,
+  series?: StepSeries,
 ): AnalysisResult | undefined {
   if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
   if (state.stepStartedAt === undefined) return undefined;
@@ -75,13 +80,13 @@ export function analyseStep(
     // The threshold still comes from data before the windows it judges: stable's first seconds.
     judgedFrom = fromMs + IN_STEP_BASELINE_MS;
     if (toMs <= judgedFrom) return undefined;
-    const inStep = measureBaselines(reader.series(canaryId, fromMs, judgedFrom), STABLE, checks);
+    const inStep = measureBaselines(windowsIn(reader, canaryId, fromMs, judgedFrom, series), STABLE, checks);
     baselines = { ...inStep, ...baselines };
   }
   // No single reporter decides: a verdict must also hold with any one reporter group left out.
   const result = evaluateRobust(
     {
-      windows: reader.series(canaryId, judgedFrom, toMs),
+      windows: windowsIn(reader, canaryId, judgedFrom, toMs, series),
       canaryVariant: comparedVariant(state),
       stableVariant: STABLE,
       checks,
@@ -111,6 +116,7 @@ export function compareStep(
   spec: SpecWithDefaults,
   state: RolloutState,
   nowMs: number,
+  series?: StepSeries,
 ): Record<string, unknown> | undefined {
   const experiment = state.plan.strategy === "abTest" || mirrorBpOf(state) > 0;
   if (!experiment || state.stepStartedAt === undefined) return undefined;
@@ -120,7 +126,7 @@ export function compareStep(
   if (toMs <= fromMs) return undefined;
   const variants = { stable: STABLE, canary: comparedVariant(state) };
   const checks = toAnalysisChecks(spec.analysis.checks);
-  const windows = reader.series(canaryId, fromMs, toMs);
+  const windows = windowsIn(reader, canaryId, fromMs, toMs, series);
   return { ...compareVariants(windows, variants, checks, spec.analysis.alpha, toMs - fromMs) };
 }
 

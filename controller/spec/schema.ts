@@ -281,7 +281,15 @@ const Check = Obj(
           }),
           maxRatio: Type.Optional(
             Type.Number({
-              description: "Highest canary/stable ratio of the per-request mean (of the quantile, if set)",
+              description:
+                "Highest canary/stable ratio: without quantile, the canary's values above this many times stable's pre-step mean against stable's above it (a tail test; see maxMeanRatio); with quantile, of that quantile",
+              exclusiveMinimum: 0,
+            }),
+          ),
+          maxMeanRatio: Type.Optional(
+            Type.Number({
+              description:
+                "Highest canary/stable ratio of the mean per request on the same traffic (e.g. 1.5: tokens per request > 150% of stable's fails)",
               exclusiveMinimum: 0,
             }),
           ),

@@ -262,7 +262,7 @@ function checkErrors(check: AnalysisCheck, at: string, metricNames: Set<string>,
     add(`${at}.latency`, `must set maxMs or maxRatio, got ${show(check.latency)}`);
   }
   const metric = check.metric;
-  const limits = ["maxRatio", "maxPerMinute", "maxRate", "maxRateRatio"] as const;
+  const limits = ["maxRatio", "maxMeanRatio", "maxPerMinute", "maxRate", "maxRateRatio"] as const;
   if (metric && limits.every((k) => metric[k] === undefined)) {
     add(`${at}.metric`, `must set one of ${limits.join(", ")}, got ${show(metric)}`);
   }

@@ -4,6 +4,9 @@
  */
 import pino from "pino";
 import { type ControllerOptions, startController } from "../../controller/app/controller.js";
+import { Runner, type StatusWriter } from "../../controller/app/runner.js";
+import { fail, ok } from "../../controller/kube/errors.js";
+import { nullNotifier } from "../../controller/notify/webhooks.js";
 import { canaryCrd } from "../../controller/spec/crd.js";
 import { type KubeApiServer, startKubeApi } from "../../sandbox/kube-api/index.js";
 import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
@@ -224,5 +227,23 @@ export function healthyReporter(telemetryPort: number, name: string): ReporterSi
     rps: 2000,
     failureRate: { stable: 0, canary: 0 },
     intervalMs: 200,
+  });
+}
+
+/** A Runner with no mesh objects (every VirtualService and HTTPRoute is missing); status patches go to `writeStatus`. */
+export function offlineRunner(writeStatus: StatusWriter = async () => undefined): Runner {
+  const notFound = fail<never>({ reason: "NotFound", code: 404, message: "not found" });
+  return new Runner({
+    store: {
+      get: async () => notFound,
+      replace: async () => notFound,
+      listDestinationRuleSubsets: async () => ok(["v1", "v2"]),
+    },
+    httpRoutes: { get: async () => notFound, replace: async () => notFound },
+    writeStatus,
+    writeFinalizers: async () => undefined,
+    recorder: { record: async () => ok({ name: "e", count: 1 }) },
+    notifier: nullNotifier,
+    logger: pino({ level: "silent" }),
   });
 }

@@ -8,14 +8,11 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { Reconciler } from "../../controller/app/reconciler.js";
 import { revisionOf } from "../../controller/app/revision.js";
-import { Runner } from "../../controller/app/runner.js";
 import type { Directive } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import type { CanaryObject } from "../../controller/kube/canaries.js";
-import { fail, ok } from "../../controller/kube/errors.js";
-import { nullNotifier } from "../../controller/notify/webhooks.js";
 import type { CanarySpec } from "../../controller/spec/schema.js";
 import type { TelemetryReader } from "../../controller/telemetry/types.js";
-import { healthySpec } from "./harness.js";
+import { healthySpec, offlineRunner } from "./harness.js";
 
 const logger = pino({ level: "silent" });
 
@@ -49,20 +46,7 @@ const reader = {
 } as unknown as TelemetryReader;
 
 function reconcilerPublishingTo(published: Directive[]): Reconciler {
-  const notFound = fail<never>({ reason: "NotFound", code: 404, message: "not found" });
-  const runner = new Runner({
-    store: {
-      get: async () => notFound,
-      replace: async () => notFound,
-      listDestinationRuleSubsets: async () => ok(["v1", "v2"]),
-    },
-    httpRoutes: { get: async () => notFound, replace: async () => notFound },
-    writeStatus: async () => undefined,
-    writeFinalizers: async () => undefined,
-    recorder: { record: async () => ok({ name: "e", count: 1 }) },
-    notifier: nullNotifier,
-    logger,
-  });
+  const runner = offlineRunner();
   return new Reconciler({
     runner,
     reader,

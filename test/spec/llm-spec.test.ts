@@ -27,11 +27,21 @@ describe("spec.llm", () => {
     expect(checks.map((c) => [c.name, c.kind, c.sustainedForMs])).toEqual([
       ["error-rate", "failureRate", 300_000],
       ["latency-p95", "latency", 300_000],
-      ["tokens", "metricPerRequest", 600_000],
+      ["tokens", "metricMean", 600_000],
       ["guardrail-blocks", "metricRate", 300_000],
       ["time-to-first-token", "metricPerRequest", 300_000],
-      ["cost", "metricPerRequest", 600_000],
+      ["cost", "metricMean", 600_000],
       ["schema-failures", "metricShare", 300_000],
+    ]);
+  });
+
+  it("maps maxMeanRatio to the mean check, next to the metric's other limits", () => {
+    const checks = toAnalysisChecks([
+      { name: "tokens", metric: { name: "llm-total-tokens", maxMeanRatio: 1.5, maxRatio: 2 } },
+    ]);
+    expect(checks).toEqual([
+      { name: "tokens", kind: "metricPerRequest", metric: "llm-total-tokens", maxRatio: 2 },
+      { name: "tokens-mean", kind: "metricMean", metric: "llm-total-tokens", maxRatio: 1.5 },
     ]);
   });
 
@@ -88,6 +98,11 @@ describe("spec.llm", () => {
       { llm: {}, analysis: { checks: [{ metric: { name: "llm-ttft-ms", quantile: 0.95 } }] } },
       "spec.analysis.checks[0].metric.quantile",
       "needs maxRatio",
+    ],
+    [
+      { llm: {}, analysis: { checks: [{ metric: { name: "llm-total-tokens", maxMeanRatio: 0 } }] } },
+      "spec.analysis.checks[0].metric.maxMeanRatio",
+      "expected number to be greater than 0, got 0",
     ],
   ])("rejects %j at %s", (spec, path, message) => {
     const errors = errorsOf(minimal(spec));
