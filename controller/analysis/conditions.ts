@@ -131,9 +131,9 @@ export interface JudgeContext {
   rollbackOnSharedIncident?: boolean;
 }
 
-/** A fresh block betting test with blocks of `blockMs`. */
+/** A fresh block betting test with blocks of `blockMs` (0: per event, restarting every 30 windows). */
 export function bet(direction: Direction, blockMs: number): BetState {
-  return createBet(direction, blockMs, Math.max(1, Math.round(RESTART_MS / blockMs)));
+  return createBet(direction, blockMs, Math.max(1, Math.round(RESTART_MS / (blockMs || 1000))));
 }
 
 function freshPass(theta0: number): CountTestState {
