@@ -197,8 +197,18 @@ function closeBlock(s: BetState): BetState {
   return { ...open, blocks: s.blocks + 1, logWealth, started: s.started + pi, plugIn };
 }
 
+/**
+ * The state itself, or a fresh test when it was kept by a controller with another set of bets (its
+ * wealths cannot be mapped onto these): evidence then starts over, which can only delay a verdict.
+ */
+export function compatibleBet(s: BetState): BetState {
+  if (s.logWealth.length === BETS.length + 1) return s;
+  return createBet(s.direction, s.blockMs, s.restartBlocks);
+}
+
 /** The state after one more window (windows in time order). */
-export function observeBet(s: BetState, w: BetWindow): BetState {
+export function observeBet(kept: BetState, w: BetWindow): BetState {
+  const s = compatibleBet(kept);
   const unit = unitMs(s);
   const blockStart = w.startMs - (((w.startMs % unit) + unit) % unit);
   let next = s;
@@ -214,13 +224,15 @@ export function observeBet(s: BetState, w: BetWindow): BetState {
 }
 
 /** Closes the open block when `nowMs` is past its end (its last window has been seen or missed). */
-export function settleBet(s: BetState, nowMs: number): BetState {
+export function settleBet(kept: BetState, nowMs: number): BetState {
+  const s = compatibleBet(kept);
   if (s.blockStartMs === null || nowMs < s.blockStartMs + unitMs(s)) return s;
   return { ...closeBlock(s), blockStartMs: null };
 }
 
 /** The e-value: the bets' wealths averaged with BET_WEIGHTS, plus the prior mass not yet started. */
-export function betEValue(s: BetState): number {
+export function betEValue(kept: BetState): number {
+  const s = compatibleBet(kept);
   const weights = s.blockMs === 0 ? PER_EVENT_WEIGHTS : BET_WEIGHTS;
   let sum = 0;
   s.logWealth.forEach((lw, k) => {

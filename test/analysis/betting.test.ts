@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   type BetState,
   betEValue,
+  compatibleBet,
   createBet,
   increment,
   observeBet,
@@ -204,5 +205,15 @@ describe("per event (blockDuration 0s)", () => {
     const times = Array.from({ length: 20 }, () => perEventRun(rng, 0.1, 3.6, 600, 0.001));
     times.sort((a, b) => a - b);
     expect(times[10]).toBeLessThanOrEqual(6);
+  });
+});
+
+describe("compatibleBet", () => {
+  it("starts over a state kept with another set of bets, and keeps one of this set", () => {
+    const ours = feed(createBet("above", BLOCK, 3), 0, 9, 10, 0.1);
+    expect(compatibleBet(ours)).toBe(ours);
+    const older = { ...ours, logWealth: [...ours.logWealth, 3] };
+    expect(compatibleBet(older)).toEqual(createBet("above", BLOCK, 3));
+    expect(Number.isFinite(betEValue(feed(older, 1, 9, 10, 0.1)))).toBe(true);
   });
 });
