@@ -63,6 +63,8 @@ interface Scenario {
   fault: Partial<AppBehaviour>;
   /** A first step held this long (then approved) so stable's p99 before the 50% step is known. */
   baselineStepMs?: number;
+  /** The Canary's analysis.blockDuration when not the demo's 1 s ("0s": per event). */
+  blockDuration?: string;
   describe: string;
 }
 
@@ -82,9 +84,22 @@ function scenarios(ctx: BenchContext): { list: Scenario[]; healthyMs: number; li
     baselineStepMs: 15_000,
     describe: "100 canary rps, +100 ms on the canary",
   };
+  // The load generator's requests are independent draws, so declaring it (per-event tests) is true here.
+  const perEvent = (s: Scenario): Scenario => ({
+    ...s,
+    name: `${s.name}-per-event`,
+    blockDuration: "0s",
+    describe: `${s.describe}, blockDuration 0s (per event)`,
+  });
   if (ctx.mode === "full") {
     return {
-      list: [failures(100, "100rps"), failures(10, "10rps"), latency],
+      list: [
+        failures(100, "100rps"),
+        perEvent(failures(100, "100rps")),
+        failures(10, "10rps"),
+        latency,
+        perEvent(latency),
+      ],
       healthyMs: 10_000,
       limitMs: 90_000,
     };
@@ -136,9 +151,10 @@ function canaryManifest(s: Scenario): Manifest {
   const m = demoCanary(resolve("."), SERVICE, [{ weight: CANARY_WEIGHT_PCT, pauseMs: 30 * 60_000 }]);
   const spec = m.spec as {
     strategy: { canary: { steps: unknown[] } };
-    analysis: { checks: unknown[]; minStepDuration: string };
+    analysis: { checks: unknown[]; minStepDuration: string; blockDuration?: string };
   };
   spec.analysis.checks = s.checks;
+  if (s.blockDuration !== undefined) spec.analysis.blockDuration = s.blockDuration;
   spec.analysis.minStepDuration = "1s";
   if (s.baselineStepMs !== undefined) {
     spec.strategy.canary.steps.unshift({

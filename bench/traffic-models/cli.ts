@@ -3,7 +3,8 @@
  *   node build/js/bench/traffic-models/cli.js <runs> <name,name,...>
  * Names are model names (A/A study) or fault-case names (detection study), as in models.ts.
  * MESHCANARY_BENCH_CLIENTS sets the number of client proxies reporting (world.ts `clients`), e.g. 1
- * to see decisions without the leave-one-out rule.
+ * to see decisions without the leave-one-out rule (which can only remove verdicts, so its A/A rate
+ * bounds the default's). MESHCANARY_BENCH_BLOCK sets the Canary's blockDuration (e.g. 5s, 0s).
  */
 import { FAULTS as ALL_FAULTS, MODELS as ALL_MODELS, type TrafficModel } from "./models.js";
 import { aaStudy, detectStudy } from "./study.js";

@@ -38,14 +38,25 @@ export interface RunOutcome {
 }
 
 /** The spec a run's analysis uses. */
-export function rolloutSpec(checks: AnalysisCheck[], schedule: Schedule, alpha = 0.01): SpecWithDefaults {
+export function rolloutSpec(
+  checks: AnalysisCheck[],
+  schedule: Schedule,
+  alpha = 0.01,
+  blockDuration = process.env.MESHCANARY_BENCH_BLOCK,
+): SpecWithDefaults {
   const spec = {
     host: "reviews",
     virtualService: { name: "reviews" },
     stable: { subset: "v1" },
     canary: { subset: "v2" },
     strategy: { canary: { steps: schedule.weights.map((w) => ({ weight: w * 100 })) } },
-    analysis: { alpha, minStepDuration: `${schedule.stepSeconds}s`, minRequests: 100, checks },
+    analysis: {
+      alpha,
+      minStepDuration: `${schedule.stepSeconds}s`,
+      minRequests: 100,
+      checks,
+      ...(blockDuration ? { blockDuration } : {}),
+    },
   } as unknown as CanarySpec;
   return withDefaults(spec);
 }

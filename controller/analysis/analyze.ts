@@ -59,7 +59,7 @@ export interface AnalysisInput {
   canaryWeight?: number;
   /** Roll back on a ceiling breach stable shares (default false: hold and say so). */
   rollbackOnSharedIncident?: boolean;
-  /** The tests' unit: blocks of this many ms count as one observation (default 10 000). */
+  /** The tests' unit: blocks of this many ms count as one observation (default 10 000; 0 = each event). */
   blockMs?: number;
 }
 
@@ -132,8 +132,8 @@ function validateInput(input: AnalysisInput): string[] {
   if (w !== undefined && !(w >= 0 && w <= 1))
     errors.push(`canaryWeight: must be in [0, 1], got ${JSON.stringify(w)}`);
   const b = input.blockMs;
-  if (b !== undefined && !(Number.isInteger(b) && b >= 1000 && b % 1000 === 0))
-    errors.push(`blockMs: must be a whole number of seconds in ms (>= 1000), got ${JSON.stringify(b)}`);
+  if (b !== undefined && !(Number.isInteger(b) && b >= 0 && b % 1000 === 0))
+    errors.push(`blockMs: must be 0 or a whole number of seconds in ms, got ${JSON.stringify(b)}`);
   if (!input.canaryVariant) errors.push("canaryVariant: must be a variant name");
   if (!input.stableVariant) errors.push("stableVariant: must be a variant name");
   if (input.canaryVariant === input.stableVariant) {

@@ -12,21 +12,43 @@
  * so for any bet λ ∈ [0, 1] chosen before the block, Π (1 + λ·Z_b) is a non-negative
  * supermartingale (Waudby-Smith & Ramdas 2024, betting). We mix over a grid of fixed bets and one
  * predictable plug-in bet whose size comes from the mean and variance of past blocks (aGRAPA), so
- * the variance is estimated from the data rather than assumed binomial.
+ * the variance is estimated from the data rather than assumed binomial. The mixture's weights
+ * (BET_WEIGHTS) are fixed in advance, so it is a test supermartingale for any of them.
  *
  * Late onsets: besides the wealth started at the step's first block, a new wealth starts every
- * `restartBlocks` blocks with prior weight π_j = ½ / (j (j + 1)) (j = 1, 2, …; ½ at the start). The
+ * `restartBlocks` blocks with prior weight π_j (startWeight: ½ at the start, the rest spread over
+ * restarts, flat over the first 30 minutes and decaying after). The
  * weighted sum of test supermartingales started at different times is itself one (Σ π ≤ 1), so
  * Ville's inequality still bounds P(ever ≥ 1/α) by α, while a change after 20 healthy minutes is
  * judged by a wealth that began shortly before it (Shin, Ramdas & Rinaldo, e-detectors). All
  * wealths of one bet share their factors, so each bet keeps a single running sum: O(bets) state.
+ *
+ * Per event (blockMs 0, `blockDuration: 0s`): for traffic whose requests really are independent,
+ * each event is its own block. A window's num of den events then pays
+ * (1 + λ(1 − q)/q)^num · (1 − λ)^(den − num) (above; mirrored below): the same betting supermartingale
+ * with one fixed bet per window, valid only if events are independent given the past, and as fast
+ * as the information allows (information-limit.ts). Restarts come every RESTART_WINDOWS windows.
  */
 
 /** Whether the null bounds the share from above (fail tests) or from below (pass tests). */
 export type Direction = "above" | "below";
 
 /** Fixed bets of the mixture (the plug-in bet is added to these). */
-export const BETS = [0.9, 1 / 2, 1 / 4, 1 / 10];
+export const BETS = [0.95, 1 / 2, 1 / 5];
+/**
+ * Prior weight of each fixed bet's wealth, then the plug-in's (sums to 1). Most of it sits on the
+ * boldest bet: a gross fault then pays ln(1/0.6) ≈ 0.5 nats for the mixture instead of ln 5 ≈ 1.6
+ * (about one 10-s block sooner), while small effects keep the cautious bets and the plug-in.
+ */
+export const BET_WEIGHTS = [0.6, 0.13, 0.13, 0.14];
+/**
+ * Per event, a bold bet loses almost everything on each event against it: the bets sit near the
+ * Kelly bet (r − q)/(1 − q) of the effects worth catching, with equal weight and no plug-in.
+ */
+export const PER_EVENT_BETS = [0.6, 0.3, 0.12, 0.05];
+const PER_EVENT_WEIGHTS = [0.25, 0.25, 0.25, 0.25];
+/** Per event, windows stand in for blocks in the bookkeeping (alignment and restarts). */
+const EVENT_WINDOW_MS = 1000;
 /** Largest plug-in bet. */
 const MAX_PLUG_IN = 0.9;
 /** Weight of a past block in the plug-in's running mean and variance, against the prior. */
@@ -36,6 +58,7 @@ const PLUG_IN_DECAY = 0.95;
 /** The serialisable state of one test. */
 export interface BetState {
   direction: Direction;
+  /** Block length; 0 = every event is its own block (requests declared independent). */
   blockMs: number;
   restartBlocks: number;
   /** Start of the open block (aligned to blockMs), or null before any data. */
@@ -80,12 +103,23 @@ export function createBet(direction: Direction, blockMs: number, restartBlocks: 
   };
 }
 
-/** Prior weight of the wealth starting at block `b` (0 except at restart points). */
+/**
+ * Restarts sharing a flat prior: a wealth started at any of the first RESTART_HORIZON restarts (30 min
+ * of 30-s restarts) costs at most ln(4·60) ≈ 5.5 nats, about as much after 20 minutes as after 5.
+ */
+export const RESTART_HORIZON = 60;
+
+/**
+ * Prior weight of the wealth starting at block `b` (0 except at restart points): ½ at the step's
+ * start; for restart j ≥ 1, ¼/RESTART_HORIZON while j ≤ RESTART_HORIZON plus ¼/(j(j+1)) for ever.
+ * The weights sum to 1.
+ */
 export function startWeight(b: number, restartBlocks: number): number {
   if (b === 0) return 0.5;
   if (b % restartBlocks !== 0) return 0;
   const j = b / restartBlocks;
-  return 0.5 / (j * (j + 1));
+  const flat = j <= RESTART_HORIZON ? 0.25 / RESTART_HORIZON : 0;
+  return flat + 0.25 / (j * (j + 1));
 }
 
 function logAddExp(a: number, b: number): number {
@@ -117,15 +151,42 @@ function plugInBet(p: BetState["plugIn"]): number {
   return Math.min(MAX_PLUG_IN, Math.max(0, bet));
 }
 
+/**
+ * ln of bet λ's factor for a closed window judged per event: num events of den on the tested side,
+ * each paying 1 + λ·(1 − q)/q (above) and the rest 1 − λ; mirrored for below.
+ */
+export function perEventLogFactor(
+  direction: Direction,
+  lambda: number,
+  num: number,
+  den: number,
+  nullMass: number,
+): number {
+  const q = nullMass / den;
+  const hit = Math.min(den, Math.max(0, num));
+  const [up, down] = direction === "above" ? [hit, den - hit] : [den - hit, hit];
+  const gain = direction === "above" ? (1 - q) / q : q / (1 - q);
+  const lost = down > 0 ? down * Math.log1p(-lambda) : 0;
+  return up * Math.log1p(lambda * gain) + lost;
+}
+
+function unitMs(s: BetState): number {
+  return s.blockMs > 0 ? s.blockMs : EVENT_WINDOW_MS;
+}
+
 function closeBlock(s: BetState): BetState {
   const z = increment(s.direction, s.num, s.den, s.nullMass);
   const open = { ...s, num: 0, den: 0, nullMass: 0 };
   if (z === undefined) return open;
   const pi = startWeight(s.blocks, s.restartBlocks);
-  const bets = [...BETS, plugInBet(s.plugIn)];
+  const perEvent = s.blockMs === 0;
+  const bets = perEvent ? PER_EVENT_BETS : [...BETS, plugInBet(s.plugIn)];
   const logWealth = s.logWealth.map((lw, k) => {
     const started = pi > 0 ? logAddExp(lw, Math.log(pi)) : lw;
-    return started + Math.log1p(bets[k] * z);
+    const factor = perEvent
+      ? perEventLogFactor(s.direction, bets[k], s.num, s.den, s.nullMass)
+      : Math.log1p(bets[k] * z);
+    return started + factor;
   });
   const d = PLUG_IN_DECAY;
   const plugIn = {
@@ -136,9 +197,20 @@ function closeBlock(s: BetState): BetState {
   return { ...open, blocks: s.blocks + 1, logWealth, started: s.started + pi, plugIn };
 }
 
+/**
+ * The state itself, or a fresh test when it was kept by a controller with another set of bets (its
+ * wealths cannot be mapped onto these): evidence then starts over, which can only delay a verdict.
+ */
+export function compatibleBet(s: BetState): BetState {
+  if (s.logWealth.length === BETS.length + 1) return s;
+  return createBet(s.direction, s.blockMs, s.restartBlocks);
+}
+
 /** The state after one more window (windows in time order). */
-export function observeBet(s: BetState, w: BetWindow): BetState {
-  const blockStart = w.startMs - (((w.startMs % s.blockMs) + s.blockMs) % s.blockMs);
+export function observeBet(kept: BetState, w: BetWindow): BetState {
+  const s = compatibleBet(kept);
+  const unit = unitMs(s);
+  const blockStart = w.startMs - (((w.startMs % unit) + unit) % unit);
   let next = s;
   if (next.blockStartMs !== null && blockStart > next.blockStartMs) next = closeBlock(next);
   next = {
@@ -152,14 +224,19 @@ export function observeBet(s: BetState, w: BetWindow): BetState {
 }
 
 /** Closes the open block when `nowMs` is past its end (its last window has been seen or missed). */
-export function settleBet(s: BetState, nowMs: number): BetState {
-  if (s.blockStartMs === null || nowMs < s.blockStartMs + s.blockMs) return s;
+export function settleBet(kept: BetState, nowMs: number): BetState {
+  const s = compatibleBet(kept);
+  if (s.blockStartMs === null || nowMs < s.blockStartMs + unitMs(s)) return s;
   return { ...closeBlock(s), blockStartMs: null };
 }
 
-/** The e-value: the bets' wealths averaged with equal weight, plus the prior mass not yet started. */
-export function betEValue(s: BetState): number {
+/** The e-value: the bets' wealths averaged with BET_WEIGHTS, plus the prior mass not yet started. */
+export function betEValue(kept: BetState): number {
+  const s = compatibleBet(kept);
+  const weights = s.blockMs === 0 ? PER_EVENT_WEIGHTS : BET_WEIGHTS;
   let sum = 0;
-  for (const lw of s.logWealth) sum += Math.exp(Math.min(lw, 700));
-  return sum / s.logWealth.length + Math.max(0, 1 - s.started);
+  s.logWealth.forEach((lw, k) => {
+    sum += (weights[k] ?? 0) * Math.exp(Math.min(lw, 700));
+  });
+  return sum + Math.max(0, 1 - s.started);
 }

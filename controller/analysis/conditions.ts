@@ -145,9 +145,9 @@ export interface JudgeContext {
   rollbackOnSharedIncident?: boolean;
 }
 
-/** A fresh block betting test with blocks of `blockMs`. */
+/** A fresh block betting test with blocks of `blockMs` (0: per event, restarting every 30 windows). */
 export function bet(direction: Direction, blockMs: number): BetState {
-  return createBet(direction, blockMs, Math.max(1, Math.round(RESTART_MS / blockMs)));
+  return createBet(direction, blockMs, Math.max(1, Math.round(RESTART_MS / (blockMs || 1000))));
 }
 
 function freshPass(theta0: number): CountTestState {
@@ -415,8 +415,34 @@ function judgeProportionCondition(
     const reason = `${c.label}: ${observed}, ${within}, below max ${pct(c.slo)}`;
     return { verdict: "pass", reason, ...base };
   }
-  const reason = `${c.label}: ${observed}, not yet separable from max ${pct(c.slo)} (fail e=${fmtE(eFail)} of ${fmtE(limit)}, ${within})`;
-  return { verdict: "inconclusive", reason, ...base };
+  const undecided = `${c.label}: ${observed}, not yet separable from max ${pct(c.slo)} (fail e=${fmtE(eFail)} of ${fmtE(limit)}, ${within})`;
+  return passAgainstStable(s, ctx, undecided) ?? { verdict: "inconclusive", reason: undecided, ...base };
+}
+
+/**
+ * A ceiling stable does not keep either (a loaded machine slowing both versions) cannot pass on the
+ * canary's own interval: judged against the world, it passes when the canary is no worse than
+ * stable (the count test below 1.5×), as a shared breach does. Only a pass: a fail still needs the
+ * canary's own ceiling test, so this adds no test that can roll back. Off when the spec rolls back
+ * on shared incidents (and at a 100% step, where stable cannot show anything).
+ */
+function passAgainstStable(
+  s: ProportionState,
+  ctx: JudgeContext,
+  undecided: string,
+): ConditionResult | undefined {
+  if (ctx.rollbackOnSharedIncident) return undefined;
+  const shared = sharedBreach(s, ctx.alpha);
+  const ePass = eValue(s.relative.pass);
+  if (!shared || ePass < 1 / ctx.alpha) return undefined;
+  const reason = `${undecided}; ${shared}: judged against stable, canary no worse (e=${fmtE(ePass)} >= ${fmtE(1 / ctx.alpha)})`;
+  return {
+    verdict: "pass",
+    reason,
+    value: s.canary.events / s.canary.trials,
+    threshold: s.slo,
+    eValue: betEValue(s.fail),
+  };
 }
 
 function judgeRateCondition(c: RateCondition, s: RateState, ctx: JudgeContext): ConditionResult {

@@ -43,10 +43,12 @@ function analysedSteps(state: RolloutState): number {
   return Math.max(1, n);
 }
 
-/** The spec's block duration in whole seconds (ms), or undefined for the analysis default. */
+/** The spec's block duration in whole seconds (ms; 0 = per event), or undefined for the default. */
 function blockMsOf(duration: string | undefined): number | undefined {
   if (duration === undefined) return undefined;
-  return Math.max(WINDOW_MS, Math.round(durationMs(duration) / WINDOW_MS) * WINDOW_MS);
+  const ms = durationMs(duration);
+  if (ms === 0) return 0;
+  return Math.max(WINDOW_MS, Math.round(ms / WINDOW_MS) * WINDOW_MS);
 }
 
 /**

@@ -338,7 +338,7 @@ const Analysis = Obj(
     minStepDuration: Type.Optional(Duration("Least time at each weight step", { default: "30s" })),
     blockDuration: Type.Optional(
       Duration(
-        "Events closer together than this may share a cause (retries, a pod's burst, a GC pause); the tests count each block once",
+        "Events closer together than this may share a cause (retries, a pod's burst, a GC pause); the tests count each block once. 0s: every request is independent (fastest, not robust to clusters)",
         { default: "10s" },
       ),
     ),

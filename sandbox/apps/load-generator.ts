@@ -58,7 +58,8 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
   const maxInFlight = opts.maxInFlight ?? 256;
   const url = new URL(opts.path ?? "/", opts.target);
   const byVersion = new Map<string, { requests: number; failures: number }>();
-  const servedBy = new Map<number, string>();
+  /** Per user: the version that served their latest-sent answered request, and its send sequence. */
+  const servedBy = new Map<number, { version: string; seq: number }>();
   const transitions = new Map<string, number>();
   let rps = opts.rps;
   let sent = 0;
@@ -69,24 +70,28 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
   let credit = 0;
   const started = Date.now();
 
-  const record = (user: number, version: string, failed: boolean): void => {
+  // A user's versions are compared in the order their requests were sent: on a loaded machine an
+  // answer routed before a weight change can arrive after one routed after it, which is no flip.
+  const record = (user: number, seq: number, version: string, failed: boolean): void => {
     const entry = byVersion.get(version) ?? { requests: 0, failures: 0 };
     entry.requests++;
     if (failed) entry.failures++;
     byVersion.set(version, entry);
     if (version === "none") return;
     const before = servedBy.get(user);
-    if (before !== undefined && before !== version) {
-      const key = `${before}->${version}`;
+    if (before !== undefined && seq < before.seq) return;
+    if (before !== undefined && before.version !== version) {
+      const key = `${before.version}->${version}`;
       transitions.set(key, (transitions.get(key) ?? 0) + 1);
-      opts.onTransition?.(before, version);
+      opts.onTransition?.(before.version, version);
     }
-    servedBy.set(user, version);
+    servedBy.set(user, { version, seq });
   };
 
   const fire = (): void => {
     const user = Math.floor(Math.random() * opts.users);
     const sentAtMs = Date.now();
+    const seq = sent;
     inFlight++;
     sent++;
     const req = request(
@@ -102,7 +107,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
           inFlight--;
           answered++;
           const version = String(res.headers["x-app-version"] ?? "none");
-          record(user, version, (res.statusCode ?? 0) >= 500);
+          record(user, seq, version, (res.statusCode ?? 0) >= 500);
           opts.onServed?.(sentAtMs, version, user);
         });
       },
@@ -110,7 +115,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
     req.on("error", () => {
       inFlight--;
       transportErrors++;
-      record(user, "none", true);
+      record(user, seq, "none", true);
     });
     req.end();
   };

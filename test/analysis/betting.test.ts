@@ -6,9 +6,13 @@ import { describe, expect, it } from "vitest";
 import {
   type BetState,
   betEValue,
+  compatibleBet,
   createBet,
   increment,
   observeBet,
+  PER_EVENT_BETS,
+  perEventLogFactor,
+  RESTART_HORIZON,
   startWeight,
 } from "../../controller/analysis/betting.js";
 import { createCountTest, eValue, failTestConfig, update } from "../../controller/analysis/eprocess.js";
@@ -40,7 +44,13 @@ describe("startWeight", () => {
   it("puts half the prior on the step's start and the rest on restarts, summing to at most 1", () => {
     expect(startWeight(0, 3)).toBe(0.5);
     expect(startWeight(1, 3)).toBe(0);
-    expect(startWeight(3, 3)).toBe(0.25);
+    expect(startWeight(3, 3)).toBeCloseTo(0.25 / RESTART_HORIZON + 0.125, 15);
+    // flat over the horizon: restart 40 (20 min of 30-s restarts) still weighs more than 1/240
+    expect(startWeight(120, 3)).toBeGreaterThan(0.25 / RESTART_HORIZON);
+    expect(startWeight(3 * (RESTART_HORIZON + 1), 3)).toBeCloseTo(
+      0.25 / ((RESTART_HORIZON + 1) * (RESTART_HORIZON + 2)),
+      15,
+    );
     let sum = 0;
     for (let b = 0; b < 300_000; b++) sum += startWeight(b, 3);
     expect(sum).toBeLessThanOrEqual(1);
@@ -143,4 +153,67 @@ describe("late onsets", () => {
       }
     },
   );
+});
+
+describe("per event (blockDuration 0s)", () => {
+  it.each([
+    ["above", 0.5, 2, 3, 0.3, 2 * Math.log1p(0.5 * (0.7 / 0.3)) + Math.log(0.5)],
+    ["above", 0.2, 0, 10, 0.1, 10 * Math.log(0.8)],
+    ["below", 0.5, 1, 4, 0.5, 3 * Math.log1p(0.5) + Math.log(0.5)],
+  ] as const)("%s, λ %d: %d of %d at q=%d", (direction, lambda, num, den, q, want) => {
+    expect(perEventLogFactor(direction, lambda, num, den, q * den)).toBeCloseTo(want, 12);
+  });
+
+  it.each([
+    ["above", 0.1, 50],
+    ["above", 0.5, 7],
+    ["below", 0.01, 200],
+    ["below", 0.3, 20],
+  ] as const)(
+    "%s at q=%d over %d independent events: every bet's factor has mean exactly 1",
+    (direction, q, n) => {
+      for (const lambda of PER_EVENT_BETS) {
+        let mean = 0;
+        let pmf = (1 - q) ** n; // P(X = 0), then by recurrence
+        for (let x = 0; x <= n; x++) {
+          mean += pmf * Math.exp(perEventLogFactor(direction, lambda, x, n, q * n));
+          pmf *= ((n - x) / (x + 1)) * (q / (1 - q));
+        }
+        expect(mean).toBeCloseTo(1, 9);
+      }
+    },
+  );
+
+  /** Windows until the per-event test rejects at 1/α, the canary taking `lift`× its share q. */
+  function perEventRun(rng: () => number, q: number, lift: number, windows: number, alpha: number) {
+    let s = createBet("above", 0, 30);
+    for (let t = 0; t < windows; t++) {
+      const den = 14;
+      s = observeBet(s, { startMs: t * 1000, num: binomial(rng, den, Math.min(1, q * lift)), den, q });
+      s = observeBet(s, { startMs: t * 1000 + 1000, num: 0, den: 0, q });
+      if (betEValue(s) >= 1 / alpha) return t + 1;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  it("keeps α on independent events and catches a 3.6x share within seconds", () => {
+    const rng = mulberry32(11);
+    let falseAlarms = 0;
+    for (let run = 0; run < 400; run++) if (perEventRun(rng, 0.1, 1, 600, 0.01) < Infinity) falseAlarms++;
+    expect(falseAlarms).toBeLessThanOrEqual(11);
+    // the traffic models' 5x at 10%: 14 failures a second, 36% of them on the canary
+    const times = Array.from({ length: 20 }, () => perEventRun(rng, 0.1, 3.6, 600, 0.001));
+    times.sort((a, b) => a - b);
+    expect(times[10]).toBeLessThanOrEqual(6);
+  });
+});
+
+describe("compatibleBet", () => {
+  it("starts over a state kept with another set of bets, and keeps one of this set", () => {
+    const ours = feed(createBet("above", BLOCK, 3), 0, 9, 10, 0.1);
+    expect(compatibleBet(ours)).toBe(ours);
+    const older = { ...ours, logWealth: [...ours.logWealth, 3] };
+    expect(compatibleBet(older)).toEqual(createBet("above", BLOCK, 3));
+    expect(Number.isFinite(betEValue(feed(older, 1, 9, 10, 0.1)))).toBe(true);
+  });
 });
