@@ -4,22 +4,14 @@
  * canary has at most REPORTER_GROUPS of them (telemetry/reporter-groups.ts). A forger's data can then
  * delay a decision the others' data support, not make one they do not: the analysis without the
  * forger's group must reach the same verdict on its own.
- * Each leave-one-out analysis runs beside the pooled one, window by window, with its state kept in
- * the pooled state (`leaveOneOut`), so a tick costs one window per group and a restart resumes
- * them. Requiring them as well can only remove verdicts: the false-verdict rate is at most the
- * pooled analysis' alpha, whatever level they judge at.
- * That level is leaveOneOutAlpha: the evidence the others' share of the data should carry when the
- * pooled data just reach 1/α (docs/statistics.md "No single reporter decides"). Pure: no clock, no I/O.
+ * Each leave-one-out analysis runs beside the pooled one at the same alpha, window by window, with
+ * its state kept in the pooled state (`leaveOneOut`), so a tick costs one window per group and a
+ * restart resumes them. Requiring them as well can only remove verdicts: the false-verdict rate is
+ * at most the pooled analysis' alpha. Pure: no clock, no I/O.
  */
 import type { VariantStats, WindowPoint } from "../telemetry/types.js";
 import { addStats, emptyStats } from "../telemetry/windows.js";
-import {
-  type AnalysisInput,
-  type AnalysisResult,
-  type AnalysisState,
-  DEFAULT_ALPHA,
-  evaluate,
-} from "./analyze.js";
+import { type AnalysisInput, type AnalysisResult, type AnalysisState, evaluate } from "./analyze.js";
 
 /** Why a decisive verdict was held: it rests on one reporter group. */
 export interface ReporterHold {
@@ -34,27 +26,6 @@ export interface ReporterHold {
 
 /** An analysis result, with the hold when the verdict rested on one reporter group. */
 export type RobustResult = AnalysisResult & { reporterHold?: ReporterHold };
-
-/**
- * The per-test level a leave-one-out analysis judges at, with `groups` groups seen: α^((k−1)/k). The
- * pooled data reach 1/α with ln(1/α) nats; the others, holding (k−1)/k of them, carry about
- * (k−1)/k of that, so they decide about as fast as the pooled data instead of k/(k−1) times slower
- * (2× with two groups). What a single forging group can then do: force a verdict the others' data
- * support at level α^((k−1)/k) (√α with two groups) — never one they do not support at all.
- */
-export function leaveOneOutAlpha(alphaPerTest: number, groups: number): number {
-  if (groups < 2) return alphaPerTest;
-  return alphaPerTest ** ((groups - 1) / groups);
-}
-
-/**
- * The Canary-level alpha to give `evaluate` so that its per-test split comes out at `perTest`:
- * alpha scales the split linearly. Capped at ½ (a stricter level than asked when the split is wide).
- */
-function inputAlphaFor(input: AnalysisInput, main: AnalysisResult, perTest: number): number {
-  const alpha = input.alpha ?? DEFAULT_ALPHA;
-  return Math.min(0.5, (alpha * perTest) / main.alphaPerTest);
-}
 
 /** Groups that carried any request in these windows, ascending. */
 export function groupsWithData(windows: readonly WindowPoint[]): number[] {
@@ -150,14 +121,13 @@ export function evaluateRobust(
   if (states.size === 0) return main;
   // The pooled run already holds a verdict for sustainedFor; these only have to agree with it.
   const checks = input.checks.map((c) => ({ ...c, sustainedForMs: 0 }));
-  const alpha = inputAlphaFor(input, main, leaveOneOutAlpha(main.alphaPerTest, states.size));
   const leaveOneOut: Record<string, AnalysisState> = {};
   const sole = soleCarriers(input.windows, [input.canaryVariant, input.stableVariant]);
   let hold: ReporterHold | undefined;
   for (const [g, before] of states) {
     const windows = before === undefined ? input.windows : fresh;
     const loo = evaluate(
-      { ...input, alpha, checks, windows: withoutGroup(windows, g), baselines: main.state.baselines },
+      { ...input, checks, windows: withoutGroup(windows, g), baselines: main.state.baselines },
       before,
     );
     if (loo instanceof Error) return loo;

@@ -6,7 +6,6 @@ import {
   describeHold,
   evaluateRobust,
   groupsWithData,
-  leaveOneOutAlpha,
   type RobustResult,
   withoutGroup,
 } from "../../controller/analysis/leave-one-out.js";
@@ -175,24 +174,5 @@ describe("no single reporter decides (leave-one-out)", () => {
       expect(without[i]!.groups).toBeUndefined();
     }
     expect(groupsWithData(windows)).toEqual([0, 1]);
-  });
-});
-
-describe("leaveOneOutAlpha", () => {
-  it.each([
-    [0.001, 1, 0.001], // one group: nothing to leave out
-    [0.001, 2, Math.sqrt(0.001)], // the other half carries half the nats
-    [0.001, 4, 0.001 ** 0.75],
-    [0.005, 8, 0.005 ** (7 / 8)],
-  ])("alpha %d with %d group(s) → %d", (alpha, groups, want) => {
-    expect(leaveOneOutAlpha(alpha, groups)).toBeCloseTo(want, 12);
-  });
-
-  it("asks the others for a share of the evidence that grows with their share of the data", () => {
-    const nats = (k: number) => Math.log(1 / leaveOneOutAlpha(0.001, k));
-    for (let k = 2; k < 8; k++) {
-      expect(nats(k + 1)).toBeGreaterThan(nats(k));
-      expect(nats(k)).toBeCloseTo(((k - 1) / k) * Math.log(1000), 10);
-    }
   });
 });
