@@ -16,7 +16,7 @@ export interface EnvoyProcessOptions {
   concurrency?: number;
   /** Envoy log level; default info. */
   logLevel?: string;
-  /** Bounded wait for the listener, ms; default 30 s. */
+  /** Bounded wait for the listener, ms; default 60 s (Envoy took over 30 s to start at load average 20). */
   startTimeoutMs?: number;
 }
 
@@ -115,7 +115,7 @@ export async function startEnvoyProcess(opts: EnvoyProcessOptions): Promise<Envo
       resolve();
     }),
   );
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   const failed = () => (exited ? new Error(`envoy exited at start: ${tail(logPath) || stderr}`) : undefined);
 
   try {
