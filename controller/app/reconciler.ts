@@ -87,6 +87,8 @@ export interface ReconcilerDeps {
 export class Reconciler {
   private readonly records = new Map<string, CanaryRecord>();
   private directive = { version: 0, key: "" };
+  /** resetFromStatus was called: the next tick starts by forgetting in-memory progress. */
+  private resetPending = false;
   private readonly routeCap: RouteCap;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -119,8 +121,18 @@ export class Reconciler {
     return [...this.records.values()];
   }
 
-  /** Forgets in-memory progress so the next tick restores every rollout from status (new leadership). */
+  /**
+   * Forgets in-memory progress so the next tick restores every rollout from status (new leadership).
+   * Takes effect when that tick starts: a pass still running when leadership came back would
+   * otherwise publish tables missing the canaries it had already passed, and every filter would
+   * forget their tallies and restart them from zero (dropped as counters going backwards).
+   */
   resetFromStatus(): void {
+    this.resetPending = true;
+  }
+
+  private forgetProgress(): void {
+    this.resetPending = false;
     for (const r of this.records.values()) {
       Object.assign(r, { spec: undefined, state: undefined, written: undefined, routing: undefined });
       r.lastCommand = undefined;
@@ -133,6 +145,7 @@ export class Reconciler {
 
   /** One pass over every Canary, one at a time. */
   async tick(nowMs: number): Promise<void> {
+    if (this.resetPending) this.forgetProgress();
     // Every rollout is restored before the first table goes out: a table missing a running canary
     // makes every filter forget its tallies and restart them from zero, which the ingest must then
     // drop as counters going backwards (after a restart or a leader change: no data for minutes).
