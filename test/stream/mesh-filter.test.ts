@@ -210,7 +210,7 @@ describe("a canary leaving the table and back within one report interval", () =>
       server.reader
         .series(canary, 0, Number.MAX_SAFE_INTEGER)
         .reduce((n, p) => n + (p.variants.get("canary")?.requests ?? 0), 0);
-    const table = (version: bigint, routes: unknown[]) =>
+    const table = (version: bigint, routes: ReturnType<typeof directiveRoute>[]) =>
       server.publish(create(DirectiveSchema, { version, routes }));
     table(1n, [directiveRoute(canary)]);
     await stepUntil(host, request, "the first table", 20);
