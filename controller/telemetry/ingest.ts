@@ -197,10 +197,12 @@ export class Ingest {
     return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts, dropped: [] };
   }
 
-  /** Routing version each known reporter ("namespace/pod") last reported. */
-  routingVersions(): Map<string, number> {
+  /** Routing version each reporter ("namespace/pod") heard from at or after `seenSinceMs` last reported. */
+  routingVersions(seenSinceMs = Number.NEGATIVE_INFINITY): Map<string, number> {
     const out = new Map<string, number>();
-    for (const byPod of this.pods.values()) for (const s of byPod.values()) out.set(s.key, s.routingVersion);
+    for (const byPod of this.pods.values()) {
+      for (const s of byPod.values()) if (s.lastSeenMs >= seenSinceMs) out.set(s.key, s.routingVersion);
+    }
     return out;
   }
 

@@ -344,6 +344,8 @@ describe("Ingest", () => {
         ["ns/b", 4],
       ]),
     );
+    // Only reporters heard from since a time count as live (a pod gone no longer holds changes back).
+    expect(ingest.routingVersions(2000)).toEqual(new Map([["ns/b", 4]]));
     expect(ingest.evictIdle(6000, 2000)).toBe(1);
     expect([...ingest.routingVersions().keys()]).toEqual(["ns/b"]);
   });
