@@ -64,7 +64,11 @@ export interface CanaryRecord {
   invalid?: string;
   /** resourceVersion at which the finalizer list was last written (the informer has yet to show it). */
   finalizersAskedAt?: string;
-  /** Being deleted: the first Directive version without this canary, and when it went out. */
+  /**
+   * Being deleted: the first Directive version without this canary, and when it went out. Kept over
+   * a leadership reset: versions only grow and every later table leaves the canary out too, while
+   * restarting the wait at each lease flap could hold the object for as long as the flaps go on.
+   */
   leaving?: { version: number; atMs: number };
 }
 
@@ -141,7 +145,6 @@ export class Reconciler {
       r.commandResult = undefined;
       r.writtenAtMs = undefined;
       r.invalid = undefined;
-      r.leaving = undefined;
     }
     this.directive.key = "";
   }
