@@ -90,8 +90,11 @@ export async function startMeshWorld(kind: DataPlaneKind, serviceCount: number):
     const standby = await startControllerIn(kube, {
       leaderElection: true,
       identity: "standby",
-      // A 2-s lease (the default here): on a loaded machine the standby loses and regains leadership
-      // now and then during the run, and every count must still be exact.
+      // The controller's default 15-s lease once it leads (it takes over after the first leader's 2-s
+      // lease). The suite takes its leadership away itself, every few seconds (mesh.test.ts): a 2-s
+      // lease flapped only as the machine's load allowed, from never to every second (which starves
+      // any controller's progress).
+      leaseDurationSeconds: 15,
       ...(process.env.MESH_E2E_LOG
         ? { logger: pino({ level: "info" }, pino.destination(process.env.MESH_E2E_LOG)) }
         : {}),
