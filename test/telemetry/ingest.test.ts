@@ -352,6 +352,24 @@ describe("Ingest", () => {
 });
 
 describe("Ingest: impossible changes", () => {
+  it("a saturated sum swinging from +MAX to -MAX is no impossible change: counted, its change saturated", () => {
+    const ingest = new Ingest();
+    const report = (seq: number, requests: number, sum: number) => {
+      const r = makeReport({
+        seq,
+        totals: [{ requests, tokens: Array.from({ length: requests }, () => 1) }],
+      });
+      r.totals[0]!.metrics[0]!.sum = sum;
+      return r;
+    };
+    ingest.apply(report(1, 2, Number.MAX_VALUE), 0);
+    const swung = ingest.apply(report(2, 5, -Number.MAX_VALUE), 1);
+    expect(swung).toMatchObject({ kind: "accepted", dropped: [] });
+    if (swung.kind !== "accepted") return;
+    expect(swung.deltas[0]!.stats.requests).toBe(3);
+    expect(swung.deltas[0]!.stats.metrics.get("tokens")).toMatchObject({ count: 3, sum: -Number.MAX_VALUE });
+  });
+
   it("a change with more failures than requests drops only that entry", () => {
     const ingest = new Ingest();
     const web = (requests: number, failures: number) => ({ requests, failures });
