@@ -109,7 +109,8 @@ async function killDuringFailingStatusWrites(): Promise<string> {
   const ahead = await until(
     `${victim.name}'s mesh to be ahead of its status`,
     async () => (await meshAheadOfStatus(victim.lane)) && victim.name,
-    60_000,
+    // Each pass retries the failing status write: on a loaded machine the leader's loop crawls.
+    120_000,
   ).catch(async (err: Error) => {
     throw new Error(`${err.message}; Canaries: ${await describeCanaries()}`);
   });
