@@ -114,7 +114,7 @@ export function reporterTick(root: u32, controller: ControllerConfig, intervalMs
   }
   if (streamToken != 0 && sentOnStream) {
     // The stream outlived a whole interval after a send: the controller is there.
-    markDelivered(lastSent, routed);
+    markDelivered(lastSent);
     attempt = 0;
   }
   if (streamToken == 0) {
@@ -183,7 +183,7 @@ function readIdentity(): void {
 }
 
 function sendReport(now: i64, routingVersion: u64): void {
-  const report = takeReport();
+  const report = takeReport(routed);
   if (report == null) return;
   readIdentity();
   report.reporter.pod = pod;
@@ -224,7 +224,7 @@ function dropStream(cancel: bool): void {
 /** A message on a gRPC token: the Directive bytes if it is our stream, else null. */
 export function reporterReceive(token: u32, size: u32): ArrayBuffer | null {
   if (token != streamToken || streamToken == 0) return null;
-  markDelivered(lastSent, routed);
+  markDelivered(lastSent);
   attempt = 0;
   resetOut();
   const r = proxy_get_buffer_bytes(GRPC_RECEIVE_BUFFER, 0, size, OUT_PTR, OUT_SIZE);

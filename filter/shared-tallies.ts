@@ -76,12 +76,23 @@ export function flushTallies(registry: Map<string, VariantTotalsData>, counters:
   return false;
 }
 
-/** Reserves the next seq (CAS) and returns the report snapshot carrying it, or null. */
-export function takeReport(): ReportData | null {
+/**
+ * Reserves the next seq (CAS) and returns the report snapshot carrying it, or null.
+ *
+ * A canary not in `routed` (the routing table applied now; null: unknown) whose totals equal their
+ * delivered baseline is forgotten in the same write: the report that leaves it out is the one that
+ * forgets it. A worker flushing a late delta for it afterwards restarts it from zero in a later
+ * report, which the controller (having seen it left out) counts from zero. Forgetting at any other
+ * moment (e.g. when a Directive arrives, with the table it replaces) let a late delta restart it
+ * in a report the controller compared with its old totals: dropped as counters going backwards,
+ * until the new totals passed the old.
+ */
+export function takeReport(routed: Set<string> | null): ReportData | null {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const r = readState();
     if (!r.ok) return null;
     const state = r.state != null ? r.state! : freshState();
+    if (routed != null && state.delivered()) forgetDelivered(state.report, routed);
     state.report.seq = nextSeq(state);
     const res = setShared(STATE_KEY, encodeProxyState(state), r.cas);
     if (res == OK) return state.report;
@@ -92,14 +103,11 @@ export function takeReport(): ReportData | null {
 
 /**
  * Records that `sent` (the last report sent on the stream; null if none) reached the controller: seq
- * increments from now on, and its totals become the baseline of the first report on the next stream.
- * A report of another instance (the state was replaced since) leaves the baseline alone.
- *
- * A canary not in `routed` (the applied routing table; null: unknown) whose totals have not changed
- * since `sent` is forgotten: its last totals were delivered, so memory and report size stay bounded
- * however many canaries come and go. The controller forgets an entry a report no longer carries.
+ * increments from now on, and its totals become the baseline of the first report on the next stream
+ * and what takeReport compares unrouted canaries with. A report of another instance (the state was
+ * replaced since) leaves the baseline alone.
  */
-export function markDelivered(sent: ReportData | null, routed: Set<string> | null): void {
+export function markDelivered(sent: ReportData | null): void {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const r = readState();
     if (!r.ok || r.state == null) return;
@@ -107,16 +115,17 @@ export function markDelivered(sent: ReportData | null, routed: Set<string> | nul
     const ours = sent != null && sent.reporter.instanceId == state.report.reporter.instanceId;
     if (state.delivered() && !ours) return;
     state.flags |= FLAG_DELIVERED;
-    if (ours) {
-      state.report.baseline = sent!.totals;
-      if (routed != null) forgetDelivered(state.report, routed);
-    }
+    if (ours) state.report.baseline = sent!.totals;
     const res = setShared(STATE_KEY, encodeProxyState(state), r.cas);
     if (res != CAS_MISMATCH) return;
   }
 }
 
-/** Drops the unrouted canaries' entries of `report` (totals and baseline) that equal their baseline. */
+/**
+ * Drops the unrouted canaries' entries of `report` (totals and baseline) that equal their baseline:
+ * their last totals were delivered, so memory and report size stay bounded however many canaries
+ * come and go. The controller forgets an entry a report no longer carries.
+ */
 function forgetDelivered(report: ReportData, routed: Set<string>): void {
   const kept = new Array<VariantTotalsData>();
   const totals = report.totals;

@@ -313,7 +313,16 @@ export function evaluate(input: AnalysisInput, previous?: AnalysisState): Analys
   const errors = validateInput(input);
   if (errors.length > 0) return new Error(`invalid analysis input: ${errors.join("; ")}`);
   const windowMs = input.windowMs ?? DEFAULT_WINDOW_MS;
-  const before = previous?.version === 2 ? previous : initialAnalysisState();
+  // A state restored from status lacks its null fields (a merge patch's null deletes): without
+  // lastWindowMs no window would ever count as new.
+  const before =
+    previous?.version === 2
+      ? {
+          ...previous,
+          firstWindowMs: previous.firstWindowMs ?? null,
+          lastWindowMs: previous.lastWindowMs ?? null,
+        }
+      : initialAnalysisState();
   const baselines = mergeBaselines(before.baselines, input.baselines);
   const compiled = compile(input, before, baselines);
   const consumed = consume(compiled, before, input.windows, input);

@@ -29,6 +29,12 @@ export interface TelemetryServerOptions {
   historyMs?: number;
   /** Reporters silent this long are forgotten, ms; default 10 min. */
   reporterIdleMs?: number;
+  /**
+   * Reporters silent this long no longer count as live filters whose routing version a change waits
+   * for, ms; default 10 s (ten default report intervals). A pod gone, or a stream ended, would
+   * otherwise hold every propagation back to its timeout until the reporter is forgotten.
+   */
+  liveReporterMs?: number;
   logger?: Logger;
   /** Clock (Unix ms); injectable for tests. */
   now?: () => number;
@@ -165,6 +171,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
 
   // Housekeeping is O(reporters + canaries), so it runs on a timer, not per report.
   const idleMs = opts.reporterIdleMs ?? 10 * 60 * 1000;
+  const liveMs = opts.liveReporterMs ?? 10_000;
   const sweep = setInterval(() => {
     ingest.evictIdle(now(), idleMs);
     groups.retain((namespace, pod) => ingest.has(namespace, pod));
@@ -176,7 +183,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     port: grpcServer.port,
     reader: {
       series: (canary, fromMs, toMs) => windows.series(canary, fromMs, toMs),
-      routingVersions: () => ingest.routingVersions(),
+      routingVersions: () => ingest.routingVersions(now() - liveMs),
       reporterGroups: (canary) => groups.members(canary),
     },
     publish: (d) => directives.publish(d),

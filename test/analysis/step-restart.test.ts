@@ -10,6 +10,7 @@ import {
   simulateWindows,
   type TrafficSpec,
 } from "../../controller/analysis/simulate.js";
+import { type AnalysisState, initialAnalysisState } from "../../controller/analysis/analyze.js";
 import { analyseStep } from "../../controller/app/step-analysis.js";
 import { planRollout } from "../../controller/rollout/plan.js";
 import type { RolloutState } from "../../controller/rollout/types.js";
@@ -84,9 +85,31 @@ function stepState(): RolloutState {
   };
 }
 
-/** Second at which the analysis first fails, ticking every second; restarting at `restartS` if given. */
-function failAt(restartS?: number): number | null {
-  let state = stepState();
+/**
+ * Status as the API server keeps it: written as a JSON merge patch, where null deletes the field,
+ * so a restored analysis state lacks its null fields.
+ */
+function asStored(state: AnalysisState): AnalysisState {
+  const strip = (v: unknown): unknown =>
+    v === null || typeof v !== "object" || Array.isArray(v)
+      ? v
+      : Object.fromEntries(
+          Object.entries(v)
+            .filter(([, x]) => x !== null)
+            .map(([k, x]) => [k, strip(x)]),
+        );
+  return strip(JSON.parse(JSON.stringify(state))) as AnalysisState;
+}
+
+/**
+ * Second at which the analysis first fails, ticking every second; restarting at `restartS` if
+ * given; from the analysis state `initial` if given.
+ */
+function failAt(restartS?: number, initial?: AnalysisState): number | null {
+  let state: RolloutState = {
+    ...stepState(),
+    ...(initial ? { analysisState: initial as unknown as Record<string, unknown> } : {}),
+  };
 
   let r = reader(0);
   for (let t = STEP_START_S + 1; t <= END_S; t++) {
@@ -113,6 +136,13 @@ describe("a regression after a controller restart", () => {
       expect(failAt(restart)).toBe(baseline);
     },
   );
+
+  it("from a state restored from status before any window was consumed: caught, as fast as without", () => {
+    // test/mesh-e2e: Canaries the standby restored stayed at "no canary data" for good. Their state's
+    // lastWindowMs (null) had been deleted by the status merge patch, and no window compared above
+    // an undefined last window.
+    expect(failAt(undefined, asStored(initialAnalysisState()))).toBe(failAt());
+  });
 
   it("without the kept baseline the check is blind (the old behaviour, for contrast)", () => {
     const a = analyseStep(reader(RESTART_S), "default/reviews", spec, stepState(), END_S * 1000);

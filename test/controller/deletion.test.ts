@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REVERT_FINALIZER } from "../../controller/app/deletion.js";
+import { startReporterSim } from "../../sandbox/reporter-sim.js";
 import { healthySpec, type Json, NS, startWorld, targetWeights, until, type World } from "./harness.js";
 
 const CANARIES = `/apis/meshcanary.io/v1alpha1/namespaces/${NS}/canaries`;
-const HOSTS = ["reviews", "ratings", "details", "payments"];
+const HOSTS = ["reviews", "ratings", "details", "payments", "orders"];
 let world: World;
 
 beforeAll(async () => {
@@ -113,5 +114,36 @@ describe("deleting a Canary", () => {
     await gone("orphan");
     expectOriginal(await world.vs("payments"), "payments");
     await second.close();
+  });
+
+  it("goes only once every filter applied a table without it", async () => {
+    // Otherwise a proxy still marks requests with the deleted Canary's variants after a new Canary
+    // for the same host exists (test/mesh-e2e: 3 of a Canary's requests marked by its predecessor).
+    const c = await world.controller();
+    await world.createCanary("left", specFor("orders"));
+    await phase("left", "Progressing");
+    // A proxy that confirms a new table only with its next report, a second later.
+    const filter = startReporterSim({
+      address: `127.0.0.1:${c.telemetryPort}`,
+      canary: `${NS}/left`,
+      rps: 100,
+      failureRate: { stable: 0, canary: 0 },
+      intervalMs: 1000,
+    });
+    const routes = (d = filter.directives.at(-1)) => d?.routes.map((r) => r.canary) ?? [];
+    try {
+      await until("the filter on the canary's route", async () => routes().includes(`${NS}/left`));
+      await until("the filter known", async () => c.telemetry.routingVersions().size === 1);
+
+      await world.req("DELETE", `${CANARIES}/left`);
+      // Polled as fast as the API answers: the first 404 must find the proxy confirmed off the route.
+      while ((await world.req("GET", `${CANARIES}/left`)).status !== 404);
+      const without = filter.directives.find((d) => !routes(d).includes(`${NS}/left`));
+      expect(without, "a table without the canary").toBeDefined();
+      expect([...c.telemetry.routingVersions().values()][0]).toBeGreaterThanOrEqual(Number(without!.version));
+    } finally {
+      filter.close();
+      await c.close();
+    }
   });
 });

@@ -231,11 +231,18 @@ export function healthyReporter(telemetryPort: number, name: string): ReporterSi
 }
 
 /** A Runner with no mesh objects (every VirtualService and HTTPRoute is missing); status patches go to `writeStatus`. */
-export function offlineRunner(writeStatus: StatusWriter = async () => undefined): Runner {
+export function offlineRunner(
+  writeStatus: StatusWriter = async () => undefined,
+  /** Every VirtualService read waits for what this returns, when a promise (a slow API server). */
+  hold: (name: string) => Promise<void> | undefined = () => undefined,
+): Runner {
   const notFound = fail<never>({ reason: "NotFound", code: 404, message: "not found" });
   return new Runner({
     store: {
-      get: async () => notFound,
+      get: async (_, name) => {
+        await hold(name);
+        return notFound;
+      },
       replace: async () => notFound,
       listDestinationRuleSubsets: async () => ok(["v1", "v2"]),
     },

@@ -5,7 +5,7 @@
  * going backwards: those rollouts saw no data for minutes (found by test/mesh-e2e).
  */
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Reconciler } from "../../controller/app/reconciler.js";
 import { revisionOf } from "../../controller/app/revision.js";
 import type { Directive } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
@@ -45,8 +45,12 @@ const reader = {
   series: () => [],
 } as unknown as TelemetryReader;
 
-function reconcilerPublishingTo(published: Directive[]): Reconciler {
-  const runner = offlineRunner();
+/** Every VirtualService read waits for `hold` when it returns a promise (a slow API server). */
+function reconcilerPublishingTo(
+  published: Directive[],
+  hold: (name: string) => Promise<void> | undefined = () => undefined,
+): Reconciler {
+  const runner = offlineRunner(async () => undefined, hold);
   return new Reconciler({
     runner,
     reader,
@@ -76,5 +80,36 @@ describe("the first routing table of a replica", () => {
     expect(published.length).toBeGreaterThan(0);
     const canaries = published.map((d) => d.routes.map((r) => r.canary).sort());
     expect(canaries[0]).toEqual(["default/alpha", "default/bravo", "default/charlie"]);
+  });
+
+  it("after leadership came back while a pass was still running holds every running rollout", async () => {
+    // Found by test/mesh-e2e with a 2-s lease: the standby lost and regained leadership within a
+    // pass; the rest of that pass published tables without the rollouts it had already passed.
+    const published: Directive[] = [];
+    let blocked: () => void = () => undefined;
+    const release = new Promise<void>((r) => {
+      blocked = r;
+    });
+    let holding = false;
+    const reconciler = reconcilerPublishingTo(published, (name) => {
+      if (name !== "bravo" || published.length === 0) return undefined;
+      holding = true;
+      return release;
+    });
+    for (const name of ["alpha", "bravo", "charlie"]) reconciler.upsert(running(name));
+    const now = Date.parse("2026-12-07T10:01:00Z");
+    const pass = reconciler.tick(now);
+    await vi.waitFor(() => expect(holding).toBe(true));
+    reconciler.resetFromStatus();
+    blocked();
+    await pass;
+    await reconciler.tick(now + 1000);
+    expect(published.length).toBeGreaterThan(1);
+    for (const d of published)
+      expect(d.routes.map((r) => r.canary).sort()).toEqual([
+        "default/alpha",
+        "default/bravo",
+        "default/charlie",
+      ]);
   });
 });

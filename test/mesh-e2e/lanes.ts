@@ -9,7 +9,7 @@ import type { TelemetryReader } from "../../controller/telemetry/types.js";
 import type { DataPlane } from "../../sandbox/data-plane.js";
 import type { Json } from "../controller/harness.js";
 import { NS, until } from "../controller/harness.js";
-import type { MeshWorld } from "./mesh-world.js";
+import { type MeshWorld, REPORT_INTERVAL_MS } from "./mesh-world.js";
 import { METRIC_HEADER } from "./upstreams.js";
 
 export type CanaryKind = "healthy" | "faulty";
@@ -151,8 +151,8 @@ export async function runCanary(
   }
   const id = `${NS}/${name}`;
   const served = marked(world.upstreams.served(name));
-  // The last tallies arrive with the proxies' next reports (1 s apart); equal, then still equal a
-  // report later. A canary counted before the takeover only has to be no more than served.
+  // The last tallies arrive with the proxies' next reports; equal, then still equal two reports
+  // later. A canary counted before the takeover only has to be no more than served.
   if (exact) {
     await until(
       `${name}: counted = served`,
@@ -160,7 +160,7 @@ export async function runCanary(
       10_000,
     ).catch(() => undefined);
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, 3 * REPORT_INTERVAL_MS));
   const counted = countedBy(reader().reader, id);
   await deleteCanary(world, name);
   lane.active = undefined;

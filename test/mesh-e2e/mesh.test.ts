@@ -1,14 +1,16 @@
 /**
  * The mesh-shaped end-to-end suite (issue 13): real Envoy proxies for callers in three namespaces
  * and the ingress gateway, services running Canaries one after another (MESH_E2E_CANARIES in all;
- * `make test` runs 16, `make test-mesh-e2e` 100), a third of them faulty, one service whose
+ * `make test-mesh-e2e`, part of `make test`, runs 100), a third of them faulty, one service whose
  * upstream sends hostile metric headers all along, a conflicting Canary, the leading controller
- * SIGKILLed while status writes fail with the mesh ahead of status, and a flood of adversarial
- * reports. It asserts: every marked request the upstreams served counted exactly once by the
+ * SIGKILLed while status writes fail with the mesh ahead of status, the standby's leadership taken
+ * away and regained every 10 s, and a flood of adversarial reports. It asserts: every marked request the upstreams served counted exactly once by the
  * controller that saw the Canary's whole life (never more by the one that took over mid-way),
  * every faulty Canary rolled back and every healthy one promoted, weights never backwards outside
  * a rollback, no routes for the conflicting Canary, and the controller's heap under its cap.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findEnvoy } from "../../sandbox/envoy/binary.js";
 import { type Json, NS, until } from "../controller/harness.js";
@@ -18,10 +20,8 @@ import { type MeshWorld, ROOT, startMeshWorld } from "./mesh-world.js";
 import { backwardsMove, subsetPercent, type WeightWatch, watchWeights } from "./weight-watch.js";
 
 /**
- * Opt-in (MESH_E2E=1, `make test-mesh-e2e`) until the open defects in /work/notes/issue-13.md are
- * fixed: a replica that loses and regains leadership drops running rollouts' tallies as counters
- * going backwards (minutes of "no canary data" on a starved machine), and one 100-Canary run
- * under-counted 3 of a Canary's requests after the takeover.
+ * Runs alone, in its own make target (`make test-mesh-e2e`, which `make test` runs after the main
+ * vitest run): under the parallel main run the 2-core machine would starve both. MESH_E2E=1 enables it.
  */
 const ENABLED = process.env.MESH_E2E === "1";
 const CANARIES = Number(process.env.MESH_E2E_CANARIES ?? 16);
@@ -53,6 +53,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.close();
 });
+
+/**
+ * The heap still in use after a full collection: heapUsed alone also counts garbage not yet
+ * collected, which with 4 reports a second from 4 proxies swung from 136 to 341 MiB between runs.
+ */
+function liveHeapBytes(): number {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  return process.memoryUsage().heapUsed;
+}
 
 /** The i-th Canary: every third faulty (lane 0, the hostile-metrics service, gets both kinds). */
 const kindOf = (i: number): CanaryKind => (i % 3 === 0 ? "faulty" : "healthy");
@@ -111,7 +121,8 @@ async function killDuringFailingStatusWrites(): Promise<string> {
   const ahead = await until(
     `${victim.name}'s mesh to be ahead of its status`,
     async () => (await meshAheadOfStatus(victim.lane)) && victim.name,
-    60_000,
+    // Each pass retries the failing status write: on a loaded machine the leader's loop crawls.
+    120_000,
   ).catch(async (err: Error) => {
     throw new Error(`${err.message}; Canaries: ${await describeCanaries()}`);
   });
@@ -158,6 +169,35 @@ async function conflictingCanary(): Promise<Json> {
   return ready;
 }
 
+/**
+ * Takes the standby's leadership away every `everyMs`: another holder writes the Lease with a 1-s
+ * duration, the standby steps down at its next renewal and takes the Lease back once that second
+ * passed unrenewed. Each time it restores every rollout from status and republishes the table, often
+ * while a pass is still running (issue 13's counter_backwards defect). Returns how many it took.
+ */
+function flapLeadership(everyMs: number): { stop(): Promise<number> } {
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/meshcanary-controller`;
+  let taken = 0;
+  let running: Promise<void> = Promise.resolve();
+  const take = async () => {
+    const lease = await world.kube.req("GET", path);
+    if (lease.status !== 200 || lease.body.spec?.holderIdentity !== "standby") return;
+    const spec = { ...lease.body.spec, holderIdentity: "intruder", leaseDurationSeconds: 1 };
+    spec.renewTime = new Date().toISOString().replace("Z", "000Z");
+    if ((await world.kube.req("PUT", path, { ...lease.body, spec })).status === 200) taken++;
+  };
+  const timer = setInterval(() => {
+    running = running.then(take).catch(() => undefined);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      return taken;
+    },
+  };
+}
+
 /** Adversarial reports straight at the leader for a while; the streams carrying entries must stay open. */
 async function flood(ms: number) {
   const live = () => lanes.flatMap((l) => (l.active ? [`${NS}/${l.active.name}`] : []));
@@ -174,10 +214,12 @@ describe.skipIf(!ENABLED)(`mesh-shaped end to end [${kind}]`, () => {
     const running = Promise.all(lanes.slice(0, LANES).map((_, k) => runLane(k)));
     running.catch(() => undefined); // awaited below; a failure before that must not go unhandled
     const ahead = await killDuringFailingStatusWrites();
+    const flaps = flapLeadership(10_000);
     const conflict = await conflictingCanary();
     const flooded = await flood(8000);
     const runs = (await running).flat();
-    const heap = process.memoryUsage().heapUsed;
+    const flapped = await flaps.stop();
+    const heap = liveHeapBytes();
     const exact = runs.filter((r) => r.exact);
     console.log(
       JSON.stringify({
@@ -186,6 +228,7 @@ describe.skipIf(!ENABLED)(`mesh-shaped end to end [${kind}]`, () => {
         exact: exact.length,
         seconds: Math.round((Date.now() - started) / 1000),
         aheadAtKill: ahead,
+        leadershipTaken: flapped,
         flood: flooded,
         heapMiB: Math.round(heap / 2 ** 20),
         served: runs.reduce((n, r) => n + (r.served.stable ?? 0) + (r.served.canary ?? 0), 0),
@@ -212,6 +255,7 @@ describe.skipIf(!ENABLED)(`mesh-shaped end to end [${kind}]`, () => {
     }
     expect(conflict.message).toContain("is already split by Canary");
     expect([...watch.intruders]).toEqual([]);
+    expect(flapped).toBeGreaterThan(0);
     expect(flooded.reports).toBeGreaterThan(100);
     expect(flooded.entryStreamsEnded).toBe(0);
     expect(heap).toBeLessThan(HEAP_CAP);

@@ -9,7 +9,7 @@ import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
 import { loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { filterWasm } from "../filter/filter-wasm.js";
-import { CLUSTER, INTERVAL_MS, sharedState, step, stepUntil } from "./harness.js";
+import { CLUSTER, INTERVAL_MS, sharedState, step, stepUntil, waitFor } from "./harness.js";
 
 const hosts: ProxyWasmHost[] = [];
 const servers: TelemetryServer[] = [];
@@ -187,5 +187,44 @@ describe("directive version check", () => {
     // An empty value: Envoy returns it without calling into the VM's malloc.
     expect(reads.get("meshcanary.directive.changed")).toBe(500);
     expect(bytes.get("meshcanary.directive.changed")).toBe(0);
+  });
+});
+
+describe("a canary leaving the table and back within one report interval", () => {
+  it("is counted on from its delivered totals, never restarted from zero under the controller's", async () => {
+    // A replica's pass raced a leadership reset and published a table without running canaries,
+    // then the whole table again (test/mesh-e2e with a 2-s lease). The filter forgot them when the
+    // second table arrived, judged by the first, and the next flush restarted them from zero under
+    // the controller's old totals: dropped as counters going backwards while below them, and only
+    // the excess counted once above (here 11 of 12 requests lost without a drop).
+    const { server, host } = await setup([], 1);
+    const canary = "default/flap";
+    let routed = 0;
+    /** One pinned request; counts it when the filter routed (and so tallied) it. */
+    const request = (): boolean => {
+      const marked = send(host, "flap", "canary").requestHeaders.some(([k]) => k === "x-meshcanary-variant");
+      if (marked) routed++;
+      return marked;
+    };
+    const counted = () =>
+      server.reader
+        .series(canary, 0, Number.MAX_SAFE_INTEGER)
+        .reduce((n, p) => n + (p.variants.get("canary")?.requests ?? 0), 0);
+    const table = (version: bigint, routes: ReturnType<typeof directiveRoute>[]) =>
+      server.publish(create(DirectiveSchema, { version, routes }));
+    table(1n, [directiveRoute(canary)]);
+    await stepUntil(host, request, "the first table", 20);
+    for (let i = 0; i < 10; i++) request();
+    await stepUntil(host, () => counted() === routed, "the first requests counted", 20);
+    table(2n, []);
+    await waitFor(() => !request(), "the empty table");
+    table(3n, [directiveRoute(canary)]);
+    await waitFor(request, "the table back");
+    for (let i = 0; i < 10; i++) request();
+    for (let i = 0; i < 4; i++) await step(host);
+    expect({ counted: counted(), dropped: server.stats().droppedEntries }).toEqual({
+      counted: routed,
+      dropped: {},
+    });
   });
 });

@@ -344,12 +344,32 @@ describe("Ingest", () => {
         ["ns/b", 4],
       ]),
     );
+    // Only reporters heard from since a time count as live (a pod gone no longer holds changes back).
+    expect(ingest.routingVersions(2000)).toEqual(new Map([["ns/b", 4]]));
     expect(ingest.evictIdle(6000, 2000)).toBe(1);
     expect([...ingest.routingVersions().keys()]).toEqual(["ns/b"]);
   });
 });
 
 describe("Ingest: impossible changes", () => {
+  it("a saturated sum swinging from +MAX to -MAX is no impossible change: counted, its change saturated", () => {
+    const ingest = new Ingest();
+    const report = (seq: number, requests: number, sum: number) => {
+      const r = makeReport({
+        seq,
+        totals: [{ requests, tokens: Array.from({ length: requests }, () => 1) }],
+      });
+      r.totals[0]!.metrics[0]!.sum = sum;
+      return r;
+    };
+    ingest.apply(report(1, 2, Number.MAX_VALUE), 0);
+    const swung = ingest.apply(report(2, 5, -Number.MAX_VALUE), 1);
+    expect(swung).toMatchObject({ kind: "accepted", dropped: [] });
+    if (swung.kind !== "accepted") return;
+    expect(swung.deltas[0]!.stats.requests).toBe(3);
+    expect(swung.deltas[0]!.stats.metrics.get("tokens")).toMatchObject({ count: 3, sum: -Number.MAX_VALUE });
+  });
+
   it("a change with more failures than requests drops only that entry", () => {
     const ingest = new Ingest();
     const web = (requests: number, failures: number) => ({ requests, failures });
