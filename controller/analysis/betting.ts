@@ -202,8 +202,14 @@ function closeBlock(s: BetState): BetState {
  * wealths cannot be mapped onto these): evidence then starts over, which can only delay a verdict.
  */
 export function compatibleBet(s: BetState): BetState {
-  if (s.logWealth.length === BETS.length + 1) return s;
-  return createBet(s.direction, s.blockMs, s.restartBlocks);
+  if (s.logWealth.length !== BETS.length + 1) return createBet(s.direction, s.blockMs, s.restartBlocks);
+  if (s.logWealth.every((lw) => typeof lw === "number")) return s;
+  // JSON has no -Infinity: a wealth not yet started comes back from status.analysisState as null,
+  // which arithmetic would read as ln 1 = 0 (wealth 1 for every arm, an inflated e-value).
+  return {
+    ...s,
+    logWealth: s.logWealth.map((lw) => (typeof lw === "number" ? lw : Number.NEGATIVE_INFINITY)),
+  };
 }
 
 /** The state after one more window (windows in time order). */

@@ -216,4 +216,14 @@ describe("compatibleBet", () => {
     expect(compatibleBet(older)).toEqual(createBet("above", BLOCK, 3));
     expect(Number.isFinite(betEValue(feed(older, 1, 9, 10, 0.1)))).toBe(true);
   });
+
+  it("reads a state saved before its first block as it was: JSON's null for -Infinity is not wealth 1", () => {
+    const fresh = createBet("above", BLOCK, 3);
+    const restored = JSON.parse(JSON.stringify(fresh)) as BetState;
+    expect(restored.logWealth[0]).toBeNull();
+    expect(compatibleBet(restored)).toEqual(fresh);
+    const a = feed(fresh, 0, 9, 10, 0.1);
+    const b = feed(restored, 0, 9, 10, 0.1);
+    expect(betEValue(b)).toBeCloseTo(betEValue(a), 12);
+  });
 });
