@@ -16,6 +16,9 @@
  * again and again, evidence cannot grow with time beyond what G units hold; the looks (every
  * LOOK_MS) are combined as Σ_k π_k E_k with π_k = 1/(k(k+1)): non-decreasing, mean ≤ 1, so
  * P(ever ≥ 1/α) ≤ α by Markov's inequality (a union bound over looks paid in prior weight).
+ * Late onsets: each look's E_k is the average of the e-value over the whole step and over its last
+ * RECENT_LOOKS looks only (a window fixed in advance is as valid as the whole step), so a fault after
+ * 20 healthy minutes is not diluted by them.
  * Pure; the state is plain JSON.
  */
 
@@ -24,6 +27,8 @@ import { BETS } from "./betting.js";
 
 /** Time between looks, ms: groups gather evidence over tens of seconds, not per window. */
 export const LOOK_MS = 10_000;
+/** Looks in the recent window (RECENT_LOOKS × LOOK_MS = 60 s). */
+export const RECENT_LOOKS = 6;
 
 /** The accumulated state of one comparison's user-group test. */
 export interface GroupTestState {
@@ -38,6 +43,8 @@ export interface GroupTestState {
   total: number[];
   /** Σ_k π_k E_k over the looks taken. */
   eSum: number;
+  /** canary and total at each of the last RECENT_LOOKS looks, oldest first. */
+  recent: { canary: number[]; total: number[] }[];
 }
 
 /** One window's failures per user group of each arm. */
@@ -55,6 +62,7 @@ export function createGroupTest(q: number): GroupTestState {
     canary: new Array<number>(USER_GROUPS).fill(0),
     total: new Array<number>(USER_GROUPS).fill(0),
     eSum: 0,
+    recent: [],
   };
 }
 
@@ -81,7 +89,18 @@ export function groupEValue(canary: readonly number[], total: readonly number[],
 
 function take(s: GroupTestState): GroupTestState {
   const k = s.looks + 1;
-  return { ...s, looks: k, eSum: s.eSum + lookWeight(k) * groupEValue(s.canary, s.total, s.q) };
+  const whole = groupEValue(s.canary, s.total, s.q);
+  const recent = s.recent ?? [];
+  const from = recent.length === RECENT_LOOKS ? recent[0]! : undefined;
+  const lately = from
+    ? groupEValue(
+        s.canary.map((c, g) => c - from.canary[g]!),
+        s.total.map((t, g) => t - from.total[g]!),
+        s.q,
+      )
+    : whole;
+  const kept = [...recent, { canary: s.canary, total: s.total }].slice(-RECENT_LOOKS);
+  return { ...s, looks: k, eSum: s.eSum + (lookWeight(k) * (whole + lately)) / 2, recent: kept };
 }
 
 /** Takes every look due before `nowMs` (a look sees the windows before it). */

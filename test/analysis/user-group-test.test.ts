@@ -97,11 +97,12 @@ describe("looks", () => {
  */
 function stickyStep(
   rng: Rng,
-  o: { w: number; effect: number; alpha: number; seconds: number },
+  o: { w: number; effect: number; alpha: number; seconds: number; onset?: number },
 ): number | null {
   const users = 3000;
   const perUserRps = 0.2;
-  const rate = (arm: "canary" | "stable", g: number) => rates[arm][g]! * (arm === "canary" ? o.effect : 1);
+  let effect = 1;
+  const rate = (arm: "canary" | "stable", g: number) => rates[arm][g]! * (arm === "canary" ? effect : 1);
   const rates = { canary: zeros(), stable: zeros() };
   for (let u = 0; u < users; u++) {
     const p = rng() < 0.01 ? 0.2 : 0.002;
@@ -110,6 +111,7 @@ function stickyStep(
   const q = (1 * o.w) / (1 * o.w + 1 - o.w);
   let s: GroupTestState = createGroupTest(q);
   for (let t = 0; t < o.seconds; t++) {
+    effect = t >= (o.onset ?? 0) ? o.effect : 1;
     const arm = (a: "canary" | "stable") => ({
       requests: zeros(),
       failures: rates[a].map((_, g) => poisson(rng, rate(a, g))),
@@ -143,6 +145,22 @@ describe("validity and power under sticky heterogeneous users", () => {
     expect(times.length).toBeGreaterThanOrEqual(38);
     times.sort((a, b) => a - b);
     expect(times[times.length >> 1]).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("late onsets", () => {
+  it("a 5x regression after 20 healthy minutes is caught within minutes of its onset", () => {
+    const rng = mulberry32(20);
+    const delays: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = stickyStep(rng, { w: 0.1, effect: 5, alpha: 0.002, seconds: 1500, onset: 1200 });
+      if (t !== null && t > 1200) delays.push(t - 1200);
+    }
+    // The look weight after 20 minutes costs ln(1/π_120) ≈ 9.6 nats more than at the start: slower
+    // than from the start (median ≤ 120 s above), but not diluted by the 20 healthy minutes.
+    expect(delays.length).toBeGreaterThanOrEqual(8);
+    delays.sort((a, b) => a - b);
+    expect(delays[delays.length >> 1]).toBeLessThanOrEqual(200);
   });
 });
 
