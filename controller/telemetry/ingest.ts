@@ -328,25 +328,16 @@ function advanceKnown(
     const groupDrops = v
       ? []
       : checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!).dropped;
-    for (const g of groupDrops) {
+    for (const d of v ? [v] : groupDrops) {
       rejected ??= [];
       const i = report.totals.indexOf(t);
       rejected.push({
-        ...g,
-        field: `totals[${i}].${g.field}`,
-        value: `${t.canary} ${t.variant}: ${g.value}`,
+        ...d,
+        field: `totals[${i}].${d.field}`,
+        value: `${t.canary} ${t.variant}: ${d.value}`,
       });
     }
-    if (v) {
-      rejected ??= [];
-      const i = report.totals.indexOf(t);
-      rejected.push({
-        ...v,
-        field: `totals[${i}].${v.field}`,
-        value: `${t.canary} ${t.variant}: ${v.value}`,
-      });
-      continue;
-    }
+    if (v) continue;
     if (changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
     overwrite(last, t);
     last.seenSeq = report.seq;
