@@ -52,6 +52,7 @@ import { PIN_REJECTION_REASONS, PinRejection, pinRejectionName } from "./pin-tok
 import { DecisionInput, PinOutcome, decideWithPin, drawBucket, drawNeeded, resolvePinInto } from "./split";
 import { Outcome, parseMetricValue, tallyOutcome } from "./tally";
 import { bindTotals } from "./totals-binding";
+import { decidedGroup, tallyUserGroup } from "./user-groups";
 import { CounterEntry, VariantTotalsData } from "./wire";
 
 // proxy-wasm enums (contract §1.2).
@@ -91,6 +92,8 @@ class StreamState {
   root: u32 = 0;
   route: Route | null = null;
   variant: i32 = -1;
+  /** The request's user group (filter/user-groups.ts), or -1: pinned. */
+  userGroup: i32 = -1;
   /** The response-body scan of a route with LLM metrics. */
   llm: LlmScan | null = null;
   /**
@@ -420,6 +423,7 @@ function routeRequest(stream: StreamState, root: RootState, headers: HeaderPairs
   if (route.markerValue.byteLength > 0) replaceRequestHeader(MARKER, route.markerValue);
   stream.route = route;
   stream.variant = variant;
+  stream.userGroup = decidedGroup();
   const llm = route.llm;
   if (llm != null && stream.llm == null) stream.llm = llmStart(llm);
 }
@@ -523,6 +527,7 @@ export function onLog(ctx: u32): void {
     o.metrics.push(v != null ? parseMetricValue(v) : NaN);
   }
   const failed = tallyOutcome(route.totals[stream.variant], route, o);
+  tallyUserGroup(route.totals[stream.variant], stream.userGroup, failed);
   if (stream.llm != null) llmLog(route.totals[stream.variant], stream.llm!, o.code);
   if (stream.variant < route.requestCounters.length) incrementCounter(route.requestCounters[stream.variant]);
   if (failed && stream.variant < route.failureCounters.length) incrementCounter(route.failureCounters[stream.variant]);

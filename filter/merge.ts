@@ -2,6 +2,7 @@
 // report"), and clearing the deltas once they are stored. Pure AssemblyScript.
 
 import { addToBucket, saturatingAdd } from "./sketch";
+import { addUserGroups, clearUserGroups } from "./user-groups";
 import { CounterEntry, MetricTotalsData, SketchData, VariantTotalsData } from "./wire";
 
 /** Whether a tally holds nothing to flush. */
@@ -52,6 +53,7 @@ function addTotals(t: VariantTotalsData, d: VariantTotalsData): void {
   t.failures += d.failures;
   t.responseBytes += d.responseBytes;
   mergeSketch(t.latencyUs, d.latencyUs);
+  addUserGroups(t, d);
   for (let i = 0; i < d.metrics.length; i++) {
     const dm = d.metrics[i];
     if (dm.count == 0 && dm.sketch.count == 0) continue;
@@ -82,6 +84,7 @@ export function clearTotals(t: VariantTotalsData): void {
   t.failures = 0;
   t.responseBytes = 0;
   clearSketch(t.latencyUs);
+  clearUserGroups(t);
   for (let i = 0; i < t.metrics.length; i++) {
     const m = t.metrics[i];
     m.count = 0;

@@ -3,6 +3,7 @@
 // Field numbers below are the proto's; keep them in step with it.
 import { readLlmMetrics, writeLlmMetrics } from "./llm-wire";
 import { Reader, WIRE_LEN, WIRE_VARINT, Writer } from "./protobuf";
+import { setUserGroup } from "./user-groups";
 import {
   CounterEntry,
   DirectiveData,
@@ -61,7 +62,32 @@ function writeTotals(w: Writer, field: u32, t: VariantTotalsData): void {
   writeSketch(w, 11, t.latencyUs);
   w.uint64Field(12, t.responseBytes);
   for (let i = 0; i < t.metrics.length; i++) writeMetric(w, unchecked(t.metrics[i]));
+  for (let g = 0; g < t.groupRequests.length; g++) {
+    const n = unchecked(t.groupRequests[g]);
+    if (n == 0) continue;
+    w.begin(14);
+    w.uint64Field(1, <u64>g);
+    w.uint64Field(2, n);
+    w.uint64Field(3, unchecked(t.groupFailures[g]));
+    w.end();
+  }
   w.end();
+}
+
+function readUserGroup(r: Reader, t: VariantTotalsData): void {
+  let g: u64 = 0;
+  let requests: u64 = 0;
+  let failures: u64 = 0;
+  const outer = r.enter();
+  while (r.next()) {
+    const f = r.field;
+    if (f == 1) g = r.uint64();
+    else if (f == 2) requests = r.uint64();
+    else if (f == 3) failures = r.uint64();
+    else r.skip();
+  }
+  r.leave(outer);
+  if (g < 32) setUserGroup(t, <u32>g, requests, failures);
 }
 
 function writeReporter(w: Writer, r: ReporterData): void {
@@ -195,7 +221,8 @@ function readTotals(r: Reader): VariantTotalsData {
     else if (f == 12) t.responseBytes = r.uint64();
     else if (f == 13 && r.expect(WIRE_LEN)) {
       if (r.room(t.metrics.length)) t.metrics.push(readMetric(r));
-    } else r.skip();
+    } else if (f == 14 && r.expect(WIRE_LEN)) readUserGroup(r, t);
+    else r.skip();
   }
   r.leave(outer);
   return t;

@@ -2,8 +2,9 @@
 // Pure AssemblyScript: the host adapter reads the headers and the random draw and passes them in.
 
 import { Route } from "./config";
-import { BUCKETS, bucketAfter } from "./hash";
+import { BUCKETS, fmix32, fnv1aString } from "./hash";
 import { PinRejection, pinTokenScope, verifyPinToken } from "./pin-token";
+import { decideCounterGroup, decideNoGroup, decideStickyGroup } from "./user-groups";
 
 /** How a variant was chosen. */
 export enum Reason {
@@ -104,9 +105,18 @@ export function decide(route: Route, input: DecisionInput, draw: u32): i32 {
 
 /** decide() for a request whose pin was already resolved (the host resolves it once, to count). */
 export function decideWithPin(route: Route, pin: PinOutcome, input: DecisionInput, draw: u32): i32 {
-  if (pin.variant >= 0) return pin.variant;
+  if (pin.variant >= 0) {
+    decideNoGroup();
+    return pin.variant;
+  }
   const key = input.stickyKey;
-  if (key != null) return variantForBucket(route, bucketAfter(route.cohortPrefix(), key));
+  if (key != null) {
+    // bucketAfter's hash, kept whole: its top bits are the user's group (filter/user-groups.ts).
+    const mixed = fmix32(fnv1aString(route.cohortPrefix(), key));
+    decideStickyGroup(mixed);
+    return variantForBucket(route, mixed % BUCKETS);
+  }
+  decideCounterGroup();
   return variantForBucket(route, draw % BUCKETS);
 }
 

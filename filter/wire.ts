@@ -35,6 +35,9 @@ export class VariantTotalsData {
   latencyUs: SketchData = new SketchData();
   responseBytes: u64 = 0;
   metrics: Array<MetricTotalsData> = new Array<MetricTotalsData>();
+  /** Per user group (filter/user-groups.ts): empty, or USER_GROUPS counts each. */
+  groupRequests: Array<u64> = new Array<u64>();
+  groupFailures: Array<u64> = new Array<u64>();
 }
 
 export class ReporterData {

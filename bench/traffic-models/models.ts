@@ -142,6 +142,8 @@ export const FAULTS: FaultCase[] = [
   { name: "late onset 5x at 20 min", model: byName("independent"), failureMultiplier: 5, onsetSecond: 1200 },
   { name: "retries 5x", model: byName("retries"), failureMultiplier: 5, onsetSecond: 0 },
   { name: "pod-bursts 5x", model: byName("pod-bursts"), failureMultiplier: 5, onsetSecond: 0 },
+  { name: "sticky-users 5x", model: byName("sticky-users"), failureMultiplier: 5, onsetSecond: 0 },
+  { name: "sticky-users 2x", model: byName("sticky-users"), failureMultiplier: 2, onsetSecond: 0 },
   { name: "gc-latency +100 ms", model: byName("gc-latency"), addLatencyMs: 100, onsetSecond: 0 },
 ];
 

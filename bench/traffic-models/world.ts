@@ -12,6 +12,12 @@ import { binomial, mulberry32, normal, poisson, type Rng } from "../../controlle
 import { BUCKETS, stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
 import { REPORTER_GROUPS } from "../../controller/telemetry/reporter-groups.js";
+import {
+  emptyUserGroups,
+  stickyUserGroup,
+  USER_GROUPS,
+  type UserGroupStats,
+} from "../../controller/telemetry/user-groups.js";
 import { countStats, Windows } from "../../controller/telemetry/windows.js";
 
 /** Users, when requests come from a fixed population with sticky assignment. */
@@ -93,25 +99,38 @@ export interface Phase {
 /** Per-variant traffic in one second, before pods. */
 interface ArmLoad {
   /** Requests and their base failure probabilities, as (requests, probability) groups. */
-  groups: { requests: number; failure: number }[];
+  groups: Load[];
+}
+
+/** Requests with one failure probability; from one user group, or (no sticky key) spread by counter. */
+interface Load {
+  requests: number;
+  failure: number;
+  userGroup?: number;
 }
 
 interface PodState {
   burstLeft: number;
 }
 
-/** Sticky share: which users the canary serves at a weight, by the filter's own hash. */
-function userShares(users: UserModel, cohort: string, weight: number) {
+/** Users of each kind in each user group, per variant. */
+type UserCounts = Record<"stable" | "canary", { normal: number[]; bad: number[] }>;
+
+/** Sticky share: which users the canary serves at a weight, and their user groups, by the filter's own hash. */
+function userShares(users: UserModel, cohort: string, weight: number): UserCounts {
   const weightBp = Math.round(weight * BUCKETS);
   const bad = Math.round(users.count * users.badShare);
-  let canaryNormal = 0;
-  let canaryBad = 0;
+  const arm = () => ({
+    normal: new Array<number>(USER_GROUPS).fill(0),
+    bad: new Array<number>(USER_GROUPS).fill(0),
+  });
+  const out = { stable: arm(), canary: arm() };
   for (let i = 0; i < users.count; i++) {
-    if (stickyBucket(cohort, `user-${i}`) < BUCKETS - weightBp) continue;
-    if (i < bad) canaryBad++;
-    else canaryNormal++;
+    const key = `user-${i}`;
+    const variant = stickyBucket(cohort, key) < BUCKETS - weightBp ? "stable" : "canary";
+    out[variant][i < bad ? "bad" : "normal"][stickyUserGroup(cohort, key)]++;
   }
-  return { canaryNormal, canaryBad, normal: users.count - bad, bad };
+  return out;
 }
 
 /** The world over time; `step(t, weight)` adds second t's tallies to `windows`. */
@@ -119,6 +138,7 @@ export class World {
   private readonly rng: Rng;
   private readonly pods = new Map<string, PodState>();
   private sharedLeft = 0;
+  private requestCounter = 0;
   private readonly retryQueue = { stable: 0, canary: 0 };
   private sharesAt?: { weight: number; shares: ReturnType<typeof userShares> };
   private readonly cohort: string;
@@ -149,16 +169,13 @@ export class World {
     }
     const s = this.sharesAt.shares;
     const perUser = spec.rps / u.count;
-    const arm = (normalUsers: number, badUsers: number): ArmLoad => ({
-      groups: [
-        { requests: poisson(rng, perUser * normalUsers), failure: spec.baseFailure },
-        { requests: poisson(rng, perUser * badUsers), failure: u.badFailure },
-      ],
+    const arm = (v: "stable" | "canary"): ArmLoad => ({
+      groups: s[v].normal.flatMap((normalUsers, g) => [
+        { requests: poisson(rng, perUser * normalUsers), failure: spec.baseFailure, userGroup: g },
+        { requests: poisson(rng, perUser * s[v].bad[g]!), failure: u.badFailure, userGroup: g },
+      ]),
     });
-    return {
-      stable: arm(s.normal - s.canaryNormal, s.bad - s.canaryBad),
-      canary: arm(s.canaryNormal, s.canaryBad),
-    };
+    return { stable: arm("stable"), canary: arm("canary") };
   }
 
   private sharedMultiplier(t: number): number {
@@ -222,18 +239,24 @@ export class World {
     t: number,
     variant: "stable" | "canary",
     pods: number,
-    groups: { requests: number; failure: number }[],
+    groups: Load[],
     multiplier: number,
     faulty: boolean,
   ): void {
     const { rng, spec } = this;
     const left = groups.map((g) => g.requests);
     const clients = spec.clients ?? 4;
-    for (let i = 0; i < pods; i++) {
+    // Without per-pod effects the pods are exchangeable: one split (and one report per client) is enough.
+    const reporters = spec.podBursts || spec.latency ? pods : 1;
+    for (let i = 0; i < reporters; i++) {
       const p = this.pod(`${variant}-${i}`);
-      const tallies = Array.from({ length: clients }, () => ({ requests: 0, failures: 0 }));
+      const tallies = Array.from({ length: clients }, () => ({
+        requests: 0,
+        failures: 0,
+        userGroups: emptyUserGroups(),
+      }));
       for (let g = 0; g < groups.length; g++) {
-        const n = i === pods - 1 ? left[g] : binomial(rng, left[g], 1 / (pods - i));
+        const n = i === reporters - 1 ? left[g] : binomial(rng, left[g], 1 / (reporters - i));
         left[g] -= n;
         const base = Math.min(1, groups[g].failure * multiplier);
         const prob = p.burstLeft > 0 ? Math.max(base, spec.podBursts!.failure) : base;
@@ -241,21 +264,51 @@ export class World {
         for (let c = 0; c < clients; c++) {
           const k = c === clients - 1 ? unassigned : binomial(rng, unassigned, 1 / (clients - c));
           unassigned -= k;
+          const failed = binomial(rng, k, prob);
           tallies[c].requests += k;
-          tallies[c].failures += binomial(rng, k, prob);
+          tallies[c].failures += failed;
+          this.tallyUserGroups(tallies[c].userGroups, groups[g]!.userGroup, k, failed);
         }
       }
       const paused = spec.latency !== undefined && rng() < spec.latency.gcPerPodPerSecond;
-      tallies.forEach(({ requests, failures }, client) => {
+      tallies.forEach(({ requests, failures, userGroups }, client) => {
         if (requests === 0) return;
         if (spec.retries && failures > 0) this.queueRetries(variant, failures);
         const latency = emptySketch();
         if (spec.latency) for (let r = 0; r < requests; r++) record(latency, this.latencyUs(faulty, paused));
         const at = t * 1000 + 500;
         const group = client % REPORTER_GROUPS;
-        this.windows.add(this.canaryId, variant, countStats(requests, failures, latency), at, group);
+        const stats = { ...countStats(requests, failures, latency), userGroups };
+        this.windows.add(this.canaryId, variant, stats, at, group);
       });
     }
+  }
+
+  /**
+   * Adds `requests` requests with `failures` failures to their user group, or, without one (no
+   * sticky key), spreads them by request counter as the filter does: failures land on random ones.
+   */
+  private tallyUserGroups(
+    into: UserGroupStats,
+    group: number | undefined,
+    requests: number,
+    failures: number,
+  ) {
+    if (group !== undefined) {
+      into.requests[group]! += requests;
+      into.failures[group]! += failures;
+      return;
+    }
+    const from = this.requestCounter;
+    this.requestCounter += requests;
+    const each = Math.floor(requests / USER_GROUPS);
+    for (let g = 0; g < USER_GROUPS; g++) {
+      const extra = (g - (from % USER_GROUPS) + USER_GROUPS) % USER_GROUPS < requests % USER_GROUPS ? 1 : 0;
+      into.requests[g]! += each + extra;
+    }
+    const failed = new Set<number>();
+    while (failed.size < failures) failed.add(Math.floor(this.rng() * requests));
+    for (const r of failed) into.failures[(from + r) % USER_GROUPS]!++;
   }
 
   /** Each failed request is retried once by its user next second (on the same variant: sticky). */

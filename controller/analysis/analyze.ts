@@ -26,6 +26,7 @@ import {
 } from "./conditions.js";
 import { displayEstimate } from "./estimates.js";
 import { observeSampleRatio, type SampleRatioState, sampleRatioMismatch } from "./sample-ratio.js";
+import { withWeight } from "./user-group-comparison.js";
 
 export type { Verdict } from "./conditions.js";
 
@@ -183,7 +184,7 @@ function withoutStable(conditions: Condition[]): Condition[] {
 function compile(input: AnalysisInput, state: AnalysisState, baselines: Baselines): Compiled[] {
   const variants = { canary: input.canaryVariant, stable: input.stableVariant };
   return input.checks.map((check) => {
-    const all = conditionsOf(check, variants, baselines);
+    const all = withWeight(conditionsOf(check, variants, baselines), input.canaryWeight);
     const conditions = canaryOnly(input) ? withoutStable(all) : all;
     const previous = state.checks[check.name]?.conditions ?? {};
     const blockMs = input.blockMs ?? DEFAULT_BLOCK_MS;

@@ -41,6 +41,7 @@ import type {
 } from "./checks.js";
 import { metricQuantileKey, quantileKey } from "./checks.js";
 import type { Condition } from "./conditions.js";
+import { failureGroups, type UserGroupComparison } from "./user-group-comparison.js";
 
 /** The canary and stable stats of a window (either may be missing). */
 interface Arms {
@@ -71,11 +72,18 @@ function shareCeiling(label: string, slo: number, v: Variants, tally: Tally): Co
 }
 
 /** Canary's event share against θ0 × stable's (count e-process). */
-function shareComparison(label: string, theta0: number, v: Variants, tally: Tally): Condition {
+function shareComparison(
+  label: string,
+  theta0: number,
+  v: Variants,
+  tally: Tally,
+  userGroups?: UserGroupComparison,
+): Condition {
   return {
     type: "comparison",
     label,
     theta0,
+    ...(userGroups ? { userGroups } : {}),
     extract: (w) => {
       const { canary, stable } = arms(w, v);
       const c = canary && tally(canary);
@@ -96,7 +104,8 @@ function shareComparison(label: string, theta0: number, v: Variants, tally: Tall
 function failureConditions(c: FailureRateCheck, v: Variants, b: Baselines): Condition[] {
   const out: Condition[] = [];
   if (c.max !== undefined) out.push(shareCeiling("failure rate", c.max, v, failureTally));
-  const compare = (label: string, theta0: number) => shareComparison(label, theta0, v, failureTally);
+  const compare = (label: string, theta0: number) =>
+    shareComparison(label, theta0, v, failureTally, failureGroups(v));
   if (c.maxRatio !== undefined) out.push(compare("failure rate vs stable", c.maxRatio));
   if (c.maxIncrease !== undefined) {
     const pb = b.stableFailureRate;

@@ -34,6 +34,8 @@ import {
   passTestConfig,
   update,
 } from "./eprocess.js";
+import { userGroupStep, userGroupVerdict, type UserGroupComparison } from "./user-group-comparison.js";
+import { type GroupTestState, settleGroupTest } from "./user-group-test.js";
 
 export type Verdict = "pass" | "fail" | "inconclusive";
 
@@ -53,6 +55,8 @@ export interface ComparisonCondition {
   label: string;
   theta0: number;
   extract: (w: WindowPoint) => CountWindow | undefined;
+  /** Failure comparisons: per-user-group failures and the weight, for the user-group test. */
+  userGroups?: UserGroupComparison;
 }
 
 /** Bad events out of trials of one arm. */
@@ -101,6 +105,8 @@ export interface ComparisonState {
   canaryTrials: number;
   stableEvents: number;
   stableTrials: number;
+  /** The user-group test (user-group-test.ts), once a window carried group tallies. */
+  groups?: GroupTestState;
 }
 
 /** Accumulated state of an absolute ceiling. */
@@ -231,7 +237,7 @@ function observeComparison(c: ComparisonCondition, s: ComparisonState, w: Window
     stableEvents: s.stableEvents + cw.stableEvents,
     stableTrials: s.stableTrials + cw.stableRequests,
   };
-  return { ...next, ...relativeStep(s, cw, w.startMs, s.theta0) };
+  return { ...next, ...relativeStep(s, cw, w.startMs, s.theta0), ...userGroupStep(c.userGroups, s, w) };
 }
 
 /** The fail (block betting) and pass (count) tests of "canary ≤ θ0 × stable" after one window. */
@@ -303,7 +309,10 @@ export function settle(
   nowMs: number,
   alpha: number,
 ): ConditionState | undefined {
-  if (s?.type === "comparison") return { ...s, fail: settleBet(s.fail, nowMs) };
+  if (s?.type === "comparison") {
+    const groups = s.groups && settleGroupTest(s.groups, nowMs);
+    return { ...s, fail: settleBet(s.fail, nowMs), ...(groups ? { groups } : {}) };
+  }
   if (s?.type === "meanComparison") return settleMean(s, nowMs);
   if (s?.type !== "proportion") return s;
   const stableFail = settleBet(s.stableFail, nowMs);
@@ -338,7 +347,8 @@ function judgeComparison(c: ComparisonCondition, s: ComparisonState, alpha: numb
   const limit = fmtE(1 / alpha);
   if (eFail >= 1 / alpha) {
     const reason = `${c.label}: canary worse than ${c.theta0}x stable (e=${fmtE(eFail)} >= ${limit}; ${observed})`;
-    return { verdict: "fail", reason, ...base };
+    const groups = userGroupVerdict(s.groups, alpha, reason);
+    return { verdict: groups.verdict, reason: groups.reason, ...base };
   }
   if (ePass >= 1 / alpha) {
     const reason = `${c.label}: canary below ${c.theta0 * PASS_MARGIN}x stable (e=${fmtE(ePass)} >= ${limit}; ${observed})`;

@@ -22,6 +22,12 @@ import type { Report, Sketch as WireSketch, VariantTotals } from "../gen/meshcan
 import type { DroppedEntry, Violation } from "./bounds.js";
 import { addToBucket, emptySketch, type Sketch, saturatingAdd } from "./sketch.js";
 import type { VariantStats } from "./types.js";
+import {
+  addUserGroupDeltas,
+  checkUserGroups,
+  type LastUserGroups,
+  overwriteUserGroups,
+} from "./user-groups-ingest.js";
 import { emptyStats } from "./windows.js";
 
 /** The change of one (canary, variant) since the reporter's previous accepted Report. */
@@ -75,6 +81,8 @@ interface LastTotals {
   counters: number[];
   latencyUs: LastSketch;
   metrics: Map<string, LastMetric>;
+  /** Per-user-group counts, once an entry carried them. */
+  userGroups?: LastUserGroups;
 }
 
 interface InstanceState {
@@ -319,16 +327,19 @@ function advanceKnown(
     }
     const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
     const v = known ? implausibleChange(t, last) : null;
-    if (v) {
+    const groupDrops = v
+      ? []
+      : checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!).dropped;
+    for (const d of v ? [v] : groupDrops) {
       rejected ??= [];
       const i = report.totals.indexOf(t);
       rejected.push({
-        ...v,
-        field: `totals[${i}].${v.field}`,
-        value: `${t.canary} ${t.variant}: ${v.value}`,
+        ...d,
+        field: `totals[${i}].${d.field}`,
+        value: `${t.canary} ${t.variant}: ${d.value}`,
       });
-      continue;
     }
+    if (v) continue;
     if (changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
     overwrite(last, t);
     last.seenSeq = report.seq;
@@ -503,6 +514,10 @@ function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void 
     stats.sum = saturatingAdd(stats.sum, m.sum - (before?.sum ?? 0));
     addSketchDelta(stats.sketch, m.sketch, before?.sketch ?? ZERO_SKETCH);
   }
+  if (t.userGroups.length > 0) {
+    const check = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
+    addUserGroupDeltas(into, t, last.userGroups, check);
+  }
 }
 
 /** Never written: the "before" of a metric sketch seen for the first time. */
@@ -535,6 +550,10 @@ function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: La
 
 /** last := t, reusing last's arrays (their length only changes when the bucket set does). */
 function overwrite(last: LastTotals, t: VariantTotals): void {
+  if (t.userGroups.length > 0) {
+    const check = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
+    last.userGroups = overwriteUserGroups(last.userGroups, t, check);
+  }
   for (let j = 0; j < COUNTERS.length; j++) last.counters[j] = Number(t[COUNTERS[j]![0]]);
   overwriteSketch(last.latencyUs, t.latencyUs);
   for (const m of t.metrics) {

@@ -3,6 +3,7 @@
  * 1-second windows. The analysis reads only through TelemetryReader.
  */
 import type { Sketch } from "./sketch.js";
+import type { UserGroupStats } from "./user-groups.js";
 
 /** Totals of one numeric response metric (e.g. tokens) over a window. */
 export interface MetricStats {
@@ -26,6 +27,8 @@ export interface VariantStats {
   latencyUs: Sketch;
   responseBytes: number;
   metrics: Map<string, MetricStats>;
+  /** Requests and failures per user group (telemetry/user-groups.ts); absent when no reporter sent groups. */
+  userGroups?: UserGroupStats;
 }
 
 /** One window: start time (Unix ms, aligned to the resolution) and the stats per variant seen in it. */

@@ -4,6 +4,7 @@
  */
 import { collapseLowest, emptySketch, MAX_ACCUMULATED_BUCKETS, mergeInto, saturatingAdd } from "./sketch.js";
 import type { MetricStats, VariantStats, WindowPoint } from "./types.js";
+import { addUserGroups, emptyUserGroups } from "./user-groups.js";
 
 /** Window width, ms. */
 export const RESOLUTION_MS = 1000;
@@ -66,6 +67,10 @@ export function addStats(target: VariantStats, delta: VariantStats): void {
     t.count += m.count;
     t.sum = saturatingAdd(t.sum, m.sum);
     mergeInto(t.sketch, m.sketch, MAX_ACCUMULATED_BUCKETS);
+  }
+  if (delta.userGroups) {
+    target.userGroups ??= emptyUserGroups();
+    addUserGroups(target.userGroups, delta.userGroups);
   }
 }
 

@@ -179,6 +179,8 @@ export interface TotalsSpec {
   failures?: number;
   latenciesUs?: number[];
   tokens?: number[];
+  /** Cumulative [group, requests, failures] per user group. */
+  userGroups?: Array<[number, number, number]>;
 }
 
 function protoSketch(values: number[]): Sketch {
@@ -229,6 +231,11 @@ function wireTotals(t: TotalsSpec): MessageInitShape<typeof VariantTotalsSchema>
     status2xx: BigInt(t.requests - (t.failures ?? 0)),
     status5xx: BigInt(t.failures ?? 0),
     latencyUs: protoSketch(t.latenciesUs ?? []),
+    userGroups: (t.userGroups ?? []).map(([group, requests, failures]) => ({
+      group,
+      requests: BigInt(requests),
+      failures: BigInt(failures),
+    })),
     metrics: t.tokens
       ? [
           {

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meshcanary/v1/telemetry.proto.
  */
 export const file_meshcanary_v1_telemetry: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tZXNoY2FuYXJ5L3YxL3RlbGVtZXRyeS5wcm90bxINbWVzaGNhbmFyeS52MSKFAQoIUmVwb3J0ZXISCwoDcG9kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIQCgh3b3JrbG9hZBgDIAEoCRITCgtpbnN0YW5jZV9pZBgEIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYBSABKAMSFgoOZmlsdGVyX3ZlcnNpb24YBiABKAkitQIKBlJlcG9ydBIpCghyZXBvcnRlchgBIAEoCzIXLm1lc2hjYW5hcnkudjEuUmVwb3J0ZXISCwoDc2VxGAIgASgEEhQKDHNlbnRfdW5peF9tcxgDIAEoAxIsCgZ0b3RhbHMYBCADKAsyHC5tZXNoY2FuYXJ5LnYxLlZhcmlhbnRUb3RhbHMSFwoPcm91dGluZ192ZXJzaW9uGAUgASgEEjUKCGNvdW50ZXJzGAYgAygLMiMubWVzaGNhbmFyeS52MS5SZXBvcnQuQ291bnRlcnNFbnRyeRIuCghiYXNlbGluZRgHIAMoCzIcLm1lc2hjYW5hcnkudjEuVmFyaWFudFRvdGFscxovCg1Db3VudGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEivgIKDVZhcmlhbnRUb3RhbHMSDgoGY2FuYXJ5GAEgASgJEg8KB3ZhcmlhbnQYAiABKAkSEAoIcmVxdWVzdHMYAyABKAQSEwoLc3RhdHVzX25vbmUYBCABKAQSEgoKc3RhdHVzXzF4eBgFIAEoBBISCgpzdGF0dXNfMnh4GAYgASgEEhIKCnN0YXR1c18zeHgYByABKAQSEgoKc3RhdHVzXzR4eBgIIAEoBBISCgpzdGF0dXNfNXh4GAkgASgEEhAKCGZhaWx1cmVzGAogASgEEikKCmxhdGVuY3lfdXMYCyABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaBIWCg5yZXNwb25zZV9ieXRlcxgMIAEoBBIsCgdtZXRyaWNzGA0gAygLMhsubWVzaGNhbmFyeS52MS5NZXRyaWNUb3RhbHMiWQoGU2tldGNoEg0KBWNvdW50GAEgASgEEhIKCnplcm9fY291bnQYAiABKAQSCwoDc3VtGAMgASgBEg8KB2luZGV4ZXMYBCADKBESDgoGY291bnRzGAUgAygEIl8KDE1ldHJpY1RvdGFscxIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgEEgsKA3N1bRgDIAEoARIlCgZza2V0Y2gYBCABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaCJeCglEaXJlY3RpdmUSDwoHdmVyc2lvbhgBIAEoBBIkCgZyb3V0ZXMYAiADKAsyFC5tZXNoY2FuYXJ5LnYxLlJvdXRlEhoKEnJlcG9ydF9pbnRlcnZhbF9tcxgDIAEoDSK3AgoFUm91dGUSDAoEaG9zdBgBIAEoCRIPCgdhbGlhc2VzGAIgAygJEg4KBmNhbmFyeRgDIAEoCRIoCgh2YXJpYW50cxgEIAMoCzIWLm1lc2hjYW5hcnkudjEuVmFyaWFudBIfCgNwaW4YBSABKAsyEi5tZXNoY2FuYXJ5LnYxLlBpbhIlCgZzdGlja3kYBiABKAsyFS5tZXNoY2FuYXJ5LnYxLlN0aWNreRIOCgZjb2hvcnQYByABKAkSLgoHbWV0cmljcxgIIAMoCzIdLm1lc2hjYW5hcnkudjEuUmVzcG9uc2VNZXRyaWMSFQoNZmFpbHVyZV9jb2RlcxgJIAMoDRIOCgZtYXJrZXIYCiABKAkSJgoDbGxtGAsgASgLMhkubWVzaGNhbmFyeS52MS5MbG1NZXRyaWNzIioKB1ZhcmlhbnQSDAoEbmFtZRgBIAEoCRIRCgl3ZWlnaHRfYnAYAiABKA0iPAoDUGluEg4KBmhlYWRlchgBIAEoCRIOCgZjb29raWUYAiABKAkSFQoNcmVxdWlyZV90b2tlbhgDIAEoCCIoCgZTdGlja3kSDgoGaGVhZGVyGAEgASgJEg4KBmNvb2tpZRgCIAEoCSIuCg5SZXNwb25zZU1ldHJpYxIMCgRuYW1lGAEgASgJEg4KBmhlYWRlchgCIAEoCSKiAgoKTGxtTWV0cmljcxIWCg5tYXhfYm9keV9ieXRlcxgBIAEoDRIXCg9ndWFyZHJhaWxfY29kZXMYAiADKA0SGAoQZ3VhcmRyYWlsX2hlYWRlchgDIAEoCRIeChZndWFyZHJhaWxfaGVhZGVyX3ZhbHVlGAQgASgJEhcKD2d1YXJkcmFpbF9maWVsZBgFIAEoCRIYChBndWFyZHJhaWxfdmFsdWVzGAYgAygJEjIKDXNjaGVtYV90YXJnZXQYByABKA4yGy5tZXNoY2FuYXJ5LnYxLlNjaGVtYVRhcmdldBIXCg9zY2hlbWFfcmVxdWlyZWQYCCADKAkSKQoGcHJpY2VzGAkgAygLMhkubWVzaGNhbmFyeS52MS5Nb2RlbFByaWNlIlcKCk1vZGVsUHJpY2USDQoFbW9kZWwYASABKAkSGgoScHJvbXB0X3Blcl9taWxsaW9uGAIgASgBEh4KFmNvbXBsZXRpb25fcGVyX21pbGxpb24YAyABKAEqXQoMU2NoZW1hVGFyZ2V0EhYKElNDSEVNQV9UQVJHRVRfTk9ORRAAEhoKFlNDSEVNQV9UQVJHRVRfUkVTUE9OU0UQARIZChVTQ0hFTUFfVEFSR0VUX0NPTlRFTlQQAjJLCglUZWxlbWV0cnkSPgoHQ29ubmVjdBIVLm1lc2hjYW5hcnkudjEuUmVwb3J0GhgubWVzaGNhbmFyeS52MS5EaXJlY3RpdmUoATABYgZwcm90bzM");
+  fileDesc("Ch1tZXNoY2FuYXJ5L3YxL3RlbGVtZXRyeS5wcm90bxINbWVzaGNhbmFyeS52MSKFAQoIUmVwb3J0ZXISCwoDcG9kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIQCgh3b3JrbG9hZBgDIAEoCRITCgtpbnN0YW5jZV9pZBgEIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYBSABKAMSFgoOZmlsdGVyX3ZlcnNpb24YBiABKAkitQIKBlJlcG9ydBIpCghyZXBvcnRlchgBIAEoCzIXLm1lc2hjYW5hcnkudjEuUmVwb3J0ZXISCwoDc2VxGAIgASgEEhQKDHNlbnRfdW5peF9tcxgDIAEoAxIsCgZ0b3RhbHMYBCADKAsyHC5tZXNoY2FuYXJ5LnYxLlZhcmlhbnRUb3RhbHMSFwoPcm91dGluZ192ZXJzaW9uGAUgASgEEjUKCGNvdW50ZXJzGAYgAygLMiMubWVzaGNhbmFyeS52MS5SZXBvcnQuQ291bnRlcnNFbnRyeRIuCghiYXNlbGluZRgHIAMoCzIcLm1lc2hjYW5hcnkudjEuVmFyaWFudFRvdGFscxovCg1Db3VudGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEi8wIKDVZhcmlhbnRUb3RhbHMSDgoGY2FuYXJ5GAEgASgJEg8KB3ZhcmlhbnQYAiABKAkSEAoIcmVxdWVzdHMYAyABKAQSEwoLc3RhdHVzX25vbmUYBCABKAQSEgoKc3RhdHVzXzF4eBgFIAEoBBISCgpzdGF0dXNfMnh4GAYgASgEEhIKCnN0YXR1c18zeHgYByABKAQSEgoKc3RhdHVzXzR4eBgIIAEoBBISCgpzdGF0dXNfNXh4GAkgASgEEhAKCGZhaWx1cmVzGAogASgEEikKCmxhdGVuY3lfdXMYCyABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaBIWCg5yZXNwb25zZV9ieXRlcxgMIAEoBBIsCgdtZXRyaWNzGA0gAygLMhsubWVzaGNhbmFyeS52MS5NZXRyaWNUb3RhbHMSMwoLdXNlcl9ncm91cHMYDiADKAsyHi5tZXNoY2FuYXJ5LnYxLlVzZXJHcm91cFRvdGFscyJECg9Vc2VyR3JvdXBUb3RhbHMSDQoFZ3JvdXAYASABKA0SEAoIcmVxdWVzdHMYAiABKAQSEAoIZmFpbHVyZXMYAyABKAQiWQoGU2tldGNoEg0KBWNvdW50GAEgASgEEhIKCnplcm9fY291bnQYAiABKAQSCwoDc3VtGAMgASgBEg8KB2luZGV4ZXMYBCADKBESDgoGY291bnRzGAUgAygEIl8KDE1ldHJpY1RvdGFscxIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgEEgsKA3N1bRgDIAEoARIlCgZza2V0Y2gYBCABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaCJeCglEaXJlY3RpdmUSDwoHdmVyc2lvbhgBIAEoBBIkCgZyb3V0ZXMYAiADKAsyFC5tZXNoY2FuYXJ5LnYxLlJvdXRlEhoKEnJlcG9ydF9pbnRlcnZhbF9tcxgDIAEoDSK3AgoFUm91dGUSDAoEaG9zdBgBIAEoCRIPCgdhbGlhc2VzGAIgAygJEg4KBmNhbmFyeRgDIAEoCRIoCgh2YXJpYW50cxgEIAMoCzIWLm1lc2hjYW5hcnkudjEuVmFyaWFudBIfCgNwaW4YBSABKAsyEi5tZXNoY2FuYXJ5LnYxLlBpbhIlCgZzdGlja3kYBiABKAsyFS5tZXNoY2FuYXJ5LnYxLlN0aWNreRIOCgZjb2hvcnQYByABKAkSLgoHbWV0cmljcxgIIAMoCzIdLm1lc2hjYW5hcnkudjEuUmVzcG9uc2VNZXRyaWMSFQoNZmFpbHVyZV9jb2RlcxgJIAMoDRIOCgZtYXJrZXIYCiABKAkSJgoDbGxtGAsgASgLMhkubWVzaGNhbmFyeS52MS5MbG1NZXRyaWNzIioKB1ZhcmlhbnQSDAoEbmFtZRgBIAEoCRIRCgl3ZWlnaHRfYnAYAiABKA0iPAoDUGluEg4KBmhlYWRlchgBIAEoCRIOCgZjb29raWUYAiABKAkSFQoNcmVxdWlyZV90b2tlbhgDIAEoCCIoCgZTdGlja3kSDgoGaGVhZGVyGAEgASgJEg4KBmNvb2tpZRgCIAEoCSIuCg5SZXNwb25zZU1ldHJpYxIMCgRuYW1lGAEgASgJEg4KBmhlYWRlchgCIAEoCSKiAgoKTGxtTWV0cmljcxIWCg5tYXhfYm9keV9ieXRlcxgBIAEoDRIXCg9ndWFyZHJhaWxfY29kZXMYAiADKA0SGAoQZ3VhcmRyYWlsX2hlYWRlchgDIAEoCRIeChZndWFyZHJhaWxfaGVhZGVyX3ZhbHVlGAQgASgJEhcKD2d1YXJkcmFpbF9maWVsZBgFIAEoCRIYChBndWFyZHJhaWxfdmFsdWVzGAYgAygJEjIKDXNjaGVtYV90YXJnZXQYByABKA4yGy5tZXNoY2FuYXJ5LnYxLlNjaGVtYVRhcmdldBIXCg9zY2hlbWFfcmVxdWlyZWQYCCADKAkSKQoGcHJpY2VzGAkgAygLMhkubWVzaGNhbmFyeS52MS5Nb2RlbFByaWNlIlcKCk1vZGVsUHJpY2USDQoFbW9kZWwYASABKAkSGgoScHJvbXB0X3Blcl9taWxsaW9uGAIgASgBEh4KFmNvbXBsZXRpb25fcGVyX21pbGxpb24YAyABKAEqXQoMU2NoZW1hVGFyZ2V0EhYKElNDSEVNQV9UQVJHRVRfTk9ORRAAEhoKFlNDSEVNQV9UQVJHRVRfUkVTUE9OU0UQARIZChVTQ0hFTUFfVEFSR0VUX0NPTlRFTlQQAjJLCglUZWxlbWV0cnkSPgoHQ29ubmVjdBIVLm1lc2hjYW5hcnkudjEuUmVwb3J0GhgubWVzaGNhbmFyeS52MS5EaXJlY3RpdmUoATABYgZwcm90bzM");
 
 /**
  * Who is reporting. One reporter per proxy (workers share one report).
@@ -218,6 +218,14 @@ export type VariantTotals = Message<"meshcanary.v1.VariantTotals"> & {
    * @generated from field: repeated meshcanary.v1.MetricTotals metrics = 13;
    */
   metrics: MetricTotals[];
+
+  /**
+   * Requests and failures per user group (docs/statistics.md "User groups as the unit"), for the
+   * groups with requests; requests routed by a pin are in no group.
+   *
+   * @generated from field: repeated meshcanary.v1.UserGroupTotals user_groups = 14;
+   */
+  userGroups: UserGroupTotals[];
 };
 
 /**
@@ -226,6 +234,38 @@ export type VariantTotals = Message<"meshcanary.v1.VariantTotals"> & {
  */
 export const VariantTotalsSchema: GenMessage<VariantTotals> = /*@__PURE__*/
   messageDesc(file_meshcanary_v1_telemetry, 2);
+
+/**
+ * Cumulative tallies of one user group: the top 5 bits of the mixed sticky hash, or, for requests
+ * without a sticky key, the request counter mod 32.
+ *
+ * @generated from message meshcanary.v1.UserGroupTotals
+ */
+export type UserGroupTotals = Message<"meshcanary.v1.UserGroupTotals"> & {
+  /**
+   * 0..31.
+   *
+   * @generated from field: uint32 group = 1;
+   */
+  group: number;
+
+  /**
+   * @generated from field: uint64 requests = 2;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: uint64 failures = 3;
+   */
+  failures: bigint;
+};
+
+/**
+ * Describes the message meshcanary.v1.UserGroupTotals.
+ * Use `create(UserGroupTotalsSchema)` to create a new message.
+ */
+export const UserGroupTotalsSchema: GenMessage<UserGroupTotals> = /*@__PURE__*/
+  messageDesc(file_meshcanary_v1_telemetry, 3);
 
 /**
  * Mergeable log-bucketed sketch (DDSketch-style): bucket i holds values v with
@@ -275,7 +315,7 @@ export type Sketch = Message<"meshcanary.v1.Sketch"> & {
  * Use `create(SketchSchema)` to create a new message.
  */
 export const SketchSchema: GenMessage<Sketch> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 3);
+  messageDesc(file_meshcanary_v1_telemetry, 4);
 
 /**
  * One numeric response metric (name from the route configuration).
@@ -313,7 +353,7 @@ export type MetricTotals = Message<"meshcanary.v1.MetricTotals"> & {
  * Use `create(MetricTotalsSchema)` to create a new message.
  */
 export const MetricTotalsSchema: GenMessage<MetricTotals> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 4);
+  messageDesc(file_meshcanary_v1_telemetry, 5);
 
 /**
  * The routing table, controller -> filters. Replaces the previous table when its version is higher.
@@ -346,7 +386,7 @@ export type Directive = Message<"meshcanary.v1.Directive"> & {
  * Use `create(DirectiveSchema)` to create a new message.
  */
 export const DirectiveSchema: GenMessage<Directive> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 5);
+  messageDesc(file_meshcanary_v1_telemetry, 6);
 
 /**
  * How to split traffic for one host.
@@ -434,7 +474,7 @@ export type Route = Message<"meshcanary.v1.Route"> & {
  * Use `create(RouteSchema)` to create a new message.
  */
 export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 6);
+  messageDesc(file_meshcanary_v1_telemetry, 7);
 
 /**
  * @generated from message meshcanary.v1.Variant
@@ -458,7 +498,7 @@ export type Variant = Message<"meshcanary.v1.Variant"> & {
  * Use `create(VariantSchema)` to create a new message.
  */
 export const VariantSchema: GenMessage<Variant> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 7);
+  messageDesc(file_meshcanary_v1_telemetry, 8);
 
 /**
  * @generated from message meshcanary.v1.Pin
@@ -491,7 +531,7 @@ export type Pin = Message<"meshcanary.v1.Pin"> & {
  * Use `create(PinSchema)` to create a new message.
  */
 export const PinSchema: GenMessage<Pin> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 8);
+  messageDesc(file_meshcanary_v1_telemetry, 9);
 
 /**
  * @generated from message meshcanary.v1.Sticky
@@ -517,7 +557,7 @@ export type Sticky = Message<"meshcanary.v1.Sticky"> & {
  * Use `create(StickySchema)` to create a new message.
  */
 export const StickySchema: GenMessage<Sticky> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 9);
+  messageDesc(file_meshcanary_v1_telemetry, 10);
 
 /**
  * @generated from message meshcanary.v1.ResponseMetric
@@ -543,7 +583,7 @@ export type ResponseMetric = Message<"meshcanary.v1.ResponseMetric"> & {
  * Use `create(ResponseMetricSchema)` to create a new message.
  */
 export const ResponseMetricSchema: GenMessage<ResponseMetric> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 10);
+  messageDesc(file_meshcanary_v1_telemetry, 11);
 
 /**
  * Response-body metrics of an OpenAI/Anthropic-compatible model server, tallied as MetricTotals
@@ -618,7 +658,7 @@ export type LlmMetrics = Message<"meshcanary.v1.LlmMetrics"> & {
  * Use `create(LlmMetricsSchema)` to create a new message.
  */
 export const LlmMetricsSchema: GenMessage<LlmMetrics> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 11);
+  messageDesc(file_meshcanary_v1_telemetry, 12);
 
 /**
  * Prices of one model per million tokens; the cost metric is in millionths of this currency.
@@ -649,7 +689,7 @@ export type ModelPrice = Message<"meshcanary.v1.ModelPrice"> & {
  * Use `create(ModelPriceSchema)` to create a new message.
  */
 export const ModelPriceSchema: GenMessage<ModelPrice> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 12);
+  messageDesc(file_meshcanary_v1_telemetry, 13);
 
 /**
  * Where the output-schema check applies.

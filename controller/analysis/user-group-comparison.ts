@@ -1,0 +1,78 @@
+/**
+ * How a failure-rate comparison uses the user-group test (user-group-test.ts): the comparison
+ * fails only when both its block test (valid when clusters are short: retries, pod bursts, pauses)
+ * and its user-group test (valid when they persist: sticky users) reject. Under any traffic where
+ * one of the two is valid, the false-rollback rate is at most α, since both rejecting is contained in
+ * each one rejecting. Without group tallies (filters from before them, or no weight known) the block
+ * test decides alone, as before.
+ */
+
+import type { WindowPoint } from "../telemetry/types.js";
+import type { Variants } from "./checks.js";
+import type { ComparisonState, Condition } from "./conditions.js";
+import { nullShare } from "./conditions.js";
+import {
+  createGroupTest,
+  type GroupTestState,
+  type GroupWindow,
+  groupTestRejects,
+  observeGroupTest,
+} from "./user-group-test.js";
+
+/** What a comparison needs for its user-group test. */
+export interface UserGroupComparison {
+  /** The window's failures per user group of each arm, or undefined when it carries none. */
+  extract: (w: WindowPoint) => GroupWindow | undefined;
+  /** The canary's weight in force (0..1): the chance a user (or an unkeyed request) is sent to it. */
+  weight?: number;
+}
+
+/** The failures per user group of a failure-rate comparison's arms. */
+export function failureGroups(v: Variants): UserGroupComparison {
+  return {
+    extract: (w) => {
+      const canary = w.variants.get(v.canary)?.userGroups;
+      const stable = w.variants.get(v.stable)?.userGroups;
+      if (!canary && !stable) return undefined;
+      const none = { requests: [], failures: [] };
+      return { startMs: w.startMs, canary: canary ?? none, stable: stable ?? none };
+    },
+  };
+}
+
+/** The conditions with the weight given to every comparison that has a user-group test. */
+export function withWeight(conditions: readonly Condition[], weight: number | undefined): Condition[] {
+  return conditions.map((c) =>
+    c.type === "comparison" && c.userGroups && weight !== undefined
+      ? { ...c, userGroups: { ...c.userGroups, weight } }
+      : c,
+  );
+}
+
+/** The user-group test after one more window, as a patch of the comparison's state. */
+export function userGroupStep(
+  ug: UserGroupComparison | undefined,
+  s: ComparisonState,
+  w: WindowPoint,
+): { groups?: GroupTestState } {
+  if (ug?.weight === undefined || !(ug.weight > 0 && ug.weight < 1)) return {};
+  const gw = ug.extract(w);
+  if (!gw) return {};
+  const groups = s.groups ?? createGroupTest(nullShare(s.theta0, ug.weight));
+  return { groups: observeGroupTest(groups, gw) };
+}
+
+/** The verdict once the block test has crossed 1/α: fail only if the user-group test agrees. */
+export function userGroupVerdict(
+  groups: GroupTestState | undefined,
+  alpha: number,
+  failReason: string,
+): { verdict: "fail" | "inconclusive"; reason: string } {
+  if (!groups) return { verdict: "fail", reason: failReason };
+  const e = `user-group e=${groups.eSum.toPrecision(3)} of ${(1 / alpha).toPrecision(3)} after ${groups.looks} look(s)`;
+  if (groupTestRejects(groups, alpha)) return { verdict: "fail", reason: `${failReason}; ${e}` };
+  return {
+    verdict: "inconclusive",
+    reason: `${failReason}; holding: not yet across user groups (${e}), so it may be a few users rather than the version`,
+  };
+}
