@@ -11,7 +11,7 @@
  * groups are independent. With a rate ratio θ0 ≥ 1 allowed, E[r_g] ≤ q = θ0·w/(θ0·w + 1 − w)
  * (the share is concave in the canary's failures: Jensen). So, for any bet λ ∈ [0, 1],
  *   E_λ = Π_g (1 + λ (r_g − q)/q)
- * has mean ≤ 1 at a fixed time, and so has their average over BETS: an e-value whose units are
+ * has mean ≤ 1 at a fixed time, and so has their average over GROUP_BETS: an e-value whose units are
  * user groups, however dependent one user's requests are. Because the same G groups are looked at
  * again and again, evidence cannot grow with time beyond what G units hold; the looks (every
  * LOOK_MS) are combined as Σ_k π_k E_k with π_k = 1/(k(k+1)): non-decreasing, mean ≤ 1, so
@@ -23,7 +23,9 @@
  */
 
 import { USER_GROUPS, type UserGroupStats } from "../telemetry/user-groups.js";
-import { BETS } from "./betting.js";
+
+/** The bets averaged per look: its own set, not the block detector's (their weighing differs). */
+export const GROUP_BETS = [0.9, 1 / 2, 1 / 4, 1 / 10];
 
 /** Time between looks, ms: groups gather evidence over tens of seconds, not per window. */
 export const LOOK_MS = 10_000;
@@ -72,19 +74,19 @@ export function lookWeight(k: number): number {
 }
 
 /**
- * The e-value of one look: the average over BETS of Π_g (1 + λ (r_g − q)/q), over the groups with
+ * The e-value of one look: the average over GROUP_BETS of Π_g (1 + λ (r_g − q)/q), over the groups with
  * failures (a group without failures carries no information and leaves every product as it is).
  */
 export function groupEValue(canary: readonly number[], total: readonly number[], q: number): number {
   if (!(q > 0 && q < 1)) return 1;
-  const logs = BETS.map(() => 0);
+  const logs = GROUP_BETS.map(() => 0);
   for (let g = 0; g < total.length; g++) {
     const t = total[g]!;
     if (!(t > 0)) continue;
     const z = (Math.min(1, Math.max(0, canary[g]! / t)) - q) / q;
-    for (let b = 0; b < BETS.length; b++) logs[b]! += Math.log1p(BETS[b]! * z);
+    for (let b = 0; b < GROUP_BETS.length; b++) logs[b]! += Math.log1p(GROUP_BETS[b]! * z);
   }
-  return logs.reduce((s, l) => s + Math.exp(Math.min(l, 700)), 0) / BETS.length;
+  return logs.reduce((s, l) => s + Math.exp(Math.min(l, 700)), 0) / GROUP_BETS.length;
 }
 
 function take(s: GroupTestState): GroupTestState {
