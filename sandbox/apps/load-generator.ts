@@ -40,7 +40,7 @@ export interface LoadStats {
   /** Requests that got no HTTP response (connection refused or reset): they never reached a filter. */
   transportErrors: number;
   byVersion: Map<string, { requests: number; failures: number }>;
-  /** Users whose version changed, by transition "from->to" (e.g. "v2->v1" is a canary->stable flip). */
+  /** Users whose version changed, by "from->to" ("v2->v1" is a canary->stable flip); only moves whose order is known (user-transitions.ts). */
   transitions: Map<string, number>;
 }
 
