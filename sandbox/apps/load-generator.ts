@@ -4,6 +4,7 @@
  * served (the app's `x-app-version`), so stickiness can be checked from outside the proxy.
  */
 import { Agent, request } from "node:http";
+import { UserTransitions } from "./user-transitions.js";
 
 export interface LoadOptions {
   /** Proxy (sidecar) address requests are sent to, e.g. http://127.0.0.1:15001. */
@@ -39,7 +40,7 @@ export interface LoadStats {
   /** Requests that got no HTTP response (connection refused or reset): they never reached a filter. */
   transportErrors: number;
   byVersion: Map<string, { requests: number; failures: number }>;
-  /** Users whose version changed, by transition "from->to" (e.g. "v2->v1" is a canary->stable flip). */
+  /** Users whose version changed, by "from->to" ("v2->v1" is a canary->stable flip); only moves whose order is known (user-transitions.ts). */
   transitions: Map<string, number>;
 }
 
@@ -58,9 +59,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
   const maxInFlight = opts.maxInFlight ?? 256;
   const url = new URL(opts.path ?? "/", opts.target);
   const byVersion = new Map<string, { requests: number; failures: number }>();
-  /** Per user: the version that served their latest-sent answered request, and its send sequence. */
-  const servedBy = new Map<number, { version: string; seq: number }>();
-  const transitions = new Map<string, number>();
+  const users = new UserTransitions();
   let rps = opts.rps;
   let sent = 0;
   let dropped = 0;
@@ -70,22 +69,14 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
   let credit = 0;
   const started = Date.now();
 
-  // A user's versions are compared in the order their requests were sent: on a loaded machine an
-  // answer routed before a weight change can arrive after one routed after it, which is no flip.
   const record = (user: number, seq: number, version: string, failed: boolean): void => {
     const entry = byVersion.get(version) ?? { requests: 0, failures: 0 };
     entry.requests++;
     if (failed) entry.failures++;
     byVersion.set(version, entry);
     if (version === "none") return;
-    const before = servedBy.get(user);
-    if (before !== undefined && seq < before.seq) return;
-    if (before !== undefined && before.version !== version) {
-      const key = `${before.version}->${version}`;
-      transitions.set(key, (transitions.get(key) ?? 0) + 1);
-      opts.onTransition?.(before.version, version);
-    }
-    servedBy.set(user, { version, seq });
+    const move = users.answered(user, seq, version, sent);
+    if (move !== undefined) opts.onTransition?.(move.from, move.to);
   };
 
   const fire = (): void => {
@@ -141,7 +132,7 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
       answered,
       transportErrors,
       byVersion: new Map([...byVersion].map(([k, v]) => [k, { ...v }])),
-      transitions: new Map(transitions),
+      transitions: new Map(users.counts),
     }),
     setRate: (next) => {
       rps = next;
