@@ -52,6 +52,19 @@ function blockMsOf(duration: string | undefined): number | undefined {
 }
 
 /**
+ * The closed windows of the current step, [fromMs, toMs), or undefined outside a step or before its
+ * first closed window. Windows are keyed by arrival; the one that began before the step mixes the
+ * old weights, so it is skipped.
+ */
+function closedStepWindows(state: RolloutState, nowMs: number): { fromMs: number; toMs: number } | undefined {
+  if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
+  if (state.stepStartedAt === undefined) return undefined;
+  const fromMs = Math.ceil(state.stepStartedAt / WINDOW_MS) * WINDOW_MS;
+  const toMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
+  return toMs > fromMs ? { fromMs, toMs } : undefined;
+}
+
+/**
  * Analysis for the state's current step, or undefined when no step is being analysed. `series`:
  * the step's windows already read this tick (step-series.ts), used where it covers the range.
  */
@@ -63,12 +76,9 @@ export function analyseStep(
   nowMs: number,
   series?: StepSeries,
 ): AnalysisResult | undefined {
-  if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
-  if (state.stepStartedAt === undefined) return undefined;
-  // Windows are keyed by arrival; the one that began before the step mixes the old weights, so skip it.
-  const fromMs = Math.ceil(state.stepStartedAt / WINDOW_MS) * WINDOW_MS;
-  const toMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
-  if (toMs <= fromMs) return undefined;
+  const range = closedStepWindows(state, nowMs);
+  if (range === undefined) return undefined;
+  const { fromMs, toMs } = range;
   const checks = toAnalysisChecks(spec.analysis.checks);
   const previous = state.analysisState as AnalysisState | undefined;
   // Baselines are kept in the analysis state (status) once seen: after a restart or a leader move
@@ -121,11 +131,9 @@ export function compareStep(
   series?: StepSeries,
 ): Record<string, unknown> | undefined {
   const experiment = state.plan.strategy === "abTest" || mirrorBpOf(state) > 0;
-  if (!experiment || state.stepStartedAt === undefined) return undefined;
-  if (state.phase !== "Progressing" && state.phase !== "Paused") return undefined;
-  const fromMs = Math.ceil(state.stepStartedAt / WINDOW_MS) * WINDOW_MS;
-  const toMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
-  if (toMs <= fromMs) return undefined;
+  const range = experiment ? closedStepWindows(state, nowMs) : undefined;
+  if (range === undefined) return undefined;
+  const { fromMs, toMs } = range;
   const variants = { stable: STABLE, canary: comparedVariant(state) };
   const checks = toAnalysisChecks(spec.analysis.checks);
   const windows = windowsIn(reader, canaryId, fromMs, toMs, series);
