@@ -1,19 +1,20 @@
 // Small wrappers over host calls shared by the request path and the reporter: logging, clock,
-// randomness, shared data, string properties and environment variables. Every host result is
-// returned or mapped to a fallback; nothing here traps.
+// randomness, shared data, properties, header values and environment variables. Every host result
+// is returned or mapped to a fallback; nothing here traps.
 
 import {
   clock_time_get,
   environ_get,
   environ_sizes_get,
   proxy_get_current_time_nanoseconds,
+  proxy_get_header_map_value,
   proxy_get_property,
   proxy_get_shared_data,
   proxy_log,
   proxy_set_shared_data,
   random_get,
 } from "./abi/imports";
-import { OUT_ID, OUT_PTR, OUT_SIZE, release, resetOut, takeString } from "./abi/memory";
+import { OUT_ID, OUT_PTR, OUT_SIZE, release, resetOut, takeI64, takeString } from "./abi/memory";
 
 /** proxy-wasm results used by callers (contract §1.2). */
 export const OK: i32 = 0;
@@ -134,6 +135,23 @@ export function getStringProperty(path: string): string {
     return "";
   }
   return takeString();
+}
+
+/** An integer property (8-byte LE, e.g. `response\0code`), or `fallback` when NotFound/other. */
+export function getIntProperty(path: ArrayBuffer, fallback: i64): i64 {
+  resetOut();
+  const r = proxy_get_property(changetype<usize>(path), <usize>path.byteLength, OUT_PTR, OUT_SIZE);
+  if (r != OK) return fallback;
+  return takeI64(fallback);
+}
+
+/** First value of a header in map `map`, or null (absent, unavailable, or any other result). */
+export function getHeader(map: i32, key: ArrayBuffer): string | null {
+  resetOut();
+  const r = proxy_get_header_map_value(map, changetype<usize>(key), <usize>key.byteLength, OUT_PTR, OUT_SIZE);
+  if (r == OK) return takeString();
+  release(load<u32>(OUT_PTR));
+  return null;
 }
 
 /** The value of environment variable `name` (WASI environ, Envoy's vm_config env), or null. */

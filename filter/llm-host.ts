@@ -2,16 +2,15 @@
 // body chunks (read, scanned, passed on unchanged: the callbacks always answer Continue) and the
 // tally in on_log. Scans are pooled, so a request allocates none of its own. Never traps on traffic.
 
-import { proxy_get_buffer_bytes, proxy_get_current_time_nanoseconds, proxy_get_header_map_value } from "./abi/imports";
-import { OUT_PTR, OUT_SIZE, release, resetOut, takeString } from "./abi/memory";
-import { OK } from "./host-io";
+import { HTTP_RESPONSE_BODY, RESPONSE_HEADERS } from "./abi/enums";
+import { proxy_get_buffer_bytes, proxy_get_current_time_nanoseconds } from "./abi/imports";
+import { OUT_PTR, OUT_SIZE, release, resetOut } from "./abi/memory";
+import { OK, getHeader } from "./host-io";
 import { LlmConfig } from "./llm-config";
 import { LlmScan } from "./llm-scan";
 import { LlmFacts, tallyLlm } from "./llm-tally";
 import { VariantTotalsData } from "./wire";
 
-const RESPONSE_HEADERS: i32 = 2;
-const HTTP_RESPONSE_BODY: i32 = 1;
 const CONTENT_TYPE = String.UTF8.encode("content-type");
 const CONTENT_ENCODING = String.UTF8.encode("content-encoding");
 const MAX_FREE_SCANS = 256;
@@ -28,15 +27,6 @@ function nowNs(): i64 {
   return <i64>load<u64>(OUT_PTR);
 }
 
-/** A response header's first value, or null. */
-function responseHeader(key: ArrayBuffer): string | null {
-  resetOut();
-  const r = proxy_get_header_map_value(RESPONSE_HEADERS, changetype<usize>(key), <usize>key.byteLength, OUT_PTR, OUT_SIZE);
-  if (r == OK) return takeString();
-  release(load<u32>(OUT_PTR));
-  return null;
-}
-
 /** A scan for a request on a route with `cfg`, timed from now (on_request_headers). */
 export function llmStart(cfg: LlmConfig): LlmScan {
   const scan = freeScans.length > 0 ? freeScans.pop() : new LlmScan();
@@ -46,7 +36,7 @@ export function llmStart(cfg: LlmConfig): LlmScan {
 
 /** on_response_headers: the body format. */
 export function llmResponseHeaders(scan: LlmScan): void {
-  scan.headers(responseHeader(CONTENT_TYPE), responseHeader(CONTENT_ENCODING));
+  scan.headers(getHeader(RESPONSE_HEADERS, CONTENT_TYPE), getHeader(RESPONSE_HEADERS, CONTENT_ENCODING));
 }
 
 /**
@@ -78,7 +68,7 @@ export function llmLog(t: VariantTotalsData, scan: LlmScan, code: i32): void {
   facts.code = code;
   facts.headerBlocked = false;
   if (cfg.guardrailHeader.byteLength > 0) {
-    const v = responseHeader(cfg.guardrailHeader);
+    const v = getHeader(RESPONSE_HEADERS, cfg.guardrailHeader);
     facts.headerBlocked = v != null && (cfg.guardrailHeaderValue.length == 0 || v == cfg.guardrailHeaderValue);
   }
   tallyLlm(t, scan, facts);

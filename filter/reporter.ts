@@ -3,6 +3,7 @@
 // every interval. Failures (unknown cluster, refused stream, remote close) only schedule a reconnect
 // with backoff; nothing on the request path ever waits for this.
 
+import { GRPC_RECEIVE_BUFFER } from "./abi/enums";
 import { proxy_grpc_cancel, proxy_grpc_send, proxy_grpc_stream, proxy_get_buffer_bytes } from "./abi/imports";
 import { OUT_ID, OUT_PTR, OUT_SIZE, release, resetOut } from "./abi/memory";
 import { BACKOFF_MAX_MS, backoffDelayMs } from "./backoff";
@@ -34,7 +35,6 @@ export const LEASE_KEY = "meshcanary.lease";
 const LEASE_INTERVALS: i64 = 3;
 /** Filter build version sent in every Report. */
 export const FILTER_VERSION = "0.1.0";
-const GRPC_RECEIVE_BUFFER: i32 = 5;
 const SERVICE = String.UTF8.encode("meshcanary.v1.Telemetry");
 const METHOD = String.UTF8.encode("Connect");
 /** gRPC status of a normal close. */

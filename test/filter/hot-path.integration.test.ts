@@ -1,6 +1,6 @@
-// The per-request shortcuts of filter/host.ts and filter/abi/memory.ts through the real
-// build/meshcanary.wasm: the cached `:authority` → route lookup, the static slot for host-returned
-// values (and the heap fallback for large ones), and reused per-stream states.
+// The per-request shortcuts of filter/request-routing.ts, filter/contexts.ts and filter/abi/memory.ts
+// through the real build/meshcanary.wasm: the cached `:authority` → route lookup, the static slot for
+// host-returned values (and the heap fallback for large ones), and reused per-stream states.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";

@@ -1,7 +1,7 @@
 /**
  * The Grafana dashboard and the Prometheus alert rules in monitoring/: every metric they query is
  * one the controller's registry serves (controller/api/metrics.ts, with the default process
- * metrics) or one the filter defines in Envoy (filter/host.ts: meshcanary_<kind>__… counters and
+ * metrics) or one the filter defines in Envoy (filter/envoy-counters.ts: meshcanary_<kind>__… counters and
  * meshcanary_pin_rejected); every panel states its unit; every alert has a severity and a summary.
  * Every expression is parsed with Prometheus' own PromQL grammar (promql.ts): no syntax errors, and
  * the metric names come from its selectors.
@@ -16,7 +16,7 @@ import { promqlErrors, selectedMetrics } from "./promql.js";
 type Doc = any;
 const dashboard = JSON.parse(readFileSync("monitoring/grafana-dashboard.json", "utf8")) as Doc;
 const rules = parse(readFileSync("monitoring/prometheus-rules.yaml", "utf8")) as Doc;
-const hostSource = readFileSync("filter/host.ts", "utf8");
+const counterSource = readFileSync("filter/envoy-counters.ts", "utf8");
 
 async function servedNames(): Promise<Set<string>> {
   const reg = createMetricsRegistry({
@@ -37,8 +37,8 @@ async function servedNames(): Promise<Set<string>> {
 }
 
 /** Envoy counters the filter defines: counterName(kind, …) kinds and named constants. */
-const filterKinds = [...hostSource.matchAll(/counterName\("([a-z_]+)"/g)].map((m) => m[1]!);
-const filterCounters = [...hostSource.matchAll(/"(meshcanary_[a-z_]+)"/g)].map((m) => m[1]!);
+const filterKinds = [...counterSource.matchAll(/counterName\("([a-z_]+)"/g)].map((m) => m[1]!);
+const filterCounters = [...counterSource.matchAll(/"(meshcanary_[a-z_]+)"/g)].map((m) => m[1]!);
 
 const expressions: Array<[string, string]> = [
   ...dashboard.panels.flatMap((p: Doc) => p.targets.map((t: Doc) => [`panel "${p.title}"`, t.expr])),
