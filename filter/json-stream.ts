@@ -1,23 +1,16 @@
 // A streaming JSON reader with bounded memory: bytes go in one chunk at a time, nothing of the
-// document is kept but the path to the current value (key ids and array indexes per level). Keys
-// are matched against a small dictionary instead of being allocated; string values can be captured
-// (capped) or passed on byte by byte; numbers arrive decoded. Pure AssemblyScript.
+// document is kept but the path to the current value (json-path.ts: key ids and array indexes per
+// level). Keys are matched against a small dictionary instead of being allocated (json-keys.ts);
+// string values can be captured, capped (json-capture.ts), or passed on byte by byte to the
+// listener (json-listener.ts); numbers arrive decoded (json-number.ts). Pure AssemblyScript.
 
+import { JsonCapture } from "./json-capture";
+import { ESCAPE_INVALID, ESCAPE_UNICODE, escapedByte, unicodeByte } from "./json-escape";
 import { KeyMatcher, NO_KEY } from "./json-keys";
+import { JsonListener, STRING_CAPTURE, STRING_SKIP, STRING_STREAM } from "./json-listener";
 import { JsonNumber, NUMBER_INVALID, NUMBER_MORE } from "./json-number";
-
-/** Deepest nesting followed; a deeper document sets `overflow` (the reader gives up, not "invalid"). */
-export const MAX_DEPTH: i32 = 32;
-/** Longest captured string value in bytes; longer values are cut (and `truncated` set). */
-export const CAPTURE_BYTES: i32 = 128;
-
-/** What a listener wants done with a string value. */
-export const STRING_SKIP: i32 = 0;
-export const STRING_CAPTURE: i32 = 1;
-export const STRING_STREAM: i32 = 2;
-
-const CONTAINER_OBJECT: u8 = 1;
-const CONTAINER_ARRAY: u8 = 2;
+import { CONTAINER_ARRAY, CONTAINER_OBJECT, JsonPath, MAX_DEPTH } from "./json-path";
+import { hexValue } from "./hex";
 
 // Reader states.
 const S_VALUE: i32 = 0; // a value must come
@@ -36,28 +29,10 @@ const LITERAL_TRUE = "true";
 const LITERAL_FALSE = "false";
 const LITERAL_NULL = "null";
 
-/** Callbacks on values; the default does nothing. Subclasses override what they need. */
-export class JsonListener {
-  /** A string value starts at the reader's current path: STRING_SKIP, STRING_CAPTURE or STRING_STREAM. */
-  stringStart(_r: JsonStream): i32 {
-    return STRING_SKIP;
-  }
-  /** One decoded byte of a streamed string (\u escapes above 0x7f arrive as '?'). */
-  stringByte(_r: JsonStream, _b: u8): void {}
-  /** A run of a streamed string's bytes that needed no decoding (the same as stringByte for each). */
-  stringRun(r: JsonStream, ptr: usize, length: usize): void {
-    for (let i: usize = 0; i < length; i++) this.stringByte(r, load<u8>(ptr + i));
-  }
-  /** A captured or streamed string ended; a capture is in r.captured / r.capturedLength. */
-  stringEnd(_r: JsonStream): void {}
-  /** A number value at the reader's current path. */
-  number(_r: JsonStream, _v: f64): void {}
-}
-
 const NO_LISTENER = new JsonListener();
 
-/** One JSON document read incrementally; reset() makes it ready for the next one. */
-export class JsonStream {
+/** One JSON document read incrementally, along its JsonPath; reset() makes it ready for the next one. */
+export class JsonStream extends JsonPath {
   listener: JsonListener = NO_LISTENER;
   /** The bytes are not JSON. */
   invalid: bool = false;
@@ -65,18 +40,9 @@ export class JsonStream {
   overflow: bool = false;
   /** One complete top-level value was read. */
   complete: bool = false;
-  /** Open containers. */
-  depth: i32 = 0;
-  /** Bit i set: dictionary key i (i < 64) appeared in the top-level object. */
-  topKeys: u64 = 0;
-  /** A captured string value (first capturedLength bytes). */
-  captured: StaticArray<u8> = new StaticArray<u8>(CAPTURE_BYTES);
-  capturedLength: i32 = 0;
-  truncated: bool = false;
+  /** The last string value the listener asked to capture. */
+  captured: JsonCapture = new JsonCapture();
 
-  private kinds: StaticArray<u8> = new StaticArray<u8>(MAX_DEPTH + 1);
-  private keys: StaticArray<i32> = new StaticArray<i32>(MAX_DEPTH + 1);
-  private indexes: StaticArray<u32> = new StaticArray<u32>(MAX_DEPTH + 1);
   private state: i32 = S_VALUE;
   private inKey: bool = false;
   private stringMode: i32 = STRING_SKIP;
@@ -99,8 +65,7 @@ export class JsonStream {
     this.complete = false;
     this.depth = 0;
     this.topKeys = 0;
-    this.capturedLength = 0;
-    this.truncated = false;
+    this.captured.clear();
     this.state = S_VALUE;
     this.inKey = false;
     this.stringMode = STRING_SKIP;
@@ -111,21 +76,9 @@ export class JsonStream {
     return this.invalid || this.overflow;
   }
 
-  /** Key id of the slot at level `level` (1 = top container), or NO_KEY. */
-  keyAt(level: i32): i32 {
-    return level >= 1 && level <= this.depth && this.kinds[level] == CONTAINER_OBJECT ? this.keys[level] : NO_KEY;
-  }
-
-  /** Element index of the slot at level `level` when that container is an array, else -1. */
-  indexAt(level: i32): i64 {
-    return level >= 1 && level <= this.depth && this.kinds[level] == CONTAINER_ARRAY ? <i64>this.indexes[level] : -1;
-  }
-
   /** Whether the captured string equals `b`. */
   capturedEquals(b: ArrayBuffer): bool {
-    const n = b.byteLength;
-    if (this.truncated || n != this.capturedLength) return false;
-    return n == 0 || memory.compare(changetype<usize>(this.captured), changetype<usize>(b), <usize>n) == 0;
+    return this.captured.equals(b);
   }
 
   /**
@@ -269,10 +222,7 @@ export class JsonStream {
       return;
     }
     this.stringMode = this.listener.stringStart(this);
-    if (this.stringMode == STRING_CAPTURE) {
-      this.capturedLength = 0;
-      this.truncated = false;
-    }
+    if (this.stringMode == STRING_CAPTURE) this.captured.clear();
   }
 
   private stringChar(c: u8): void {
@@ -284,23 +234,13 @@ export class JsonStream {
 
   private escapeChar(c: u8): void {
     this.state = S_STRING;
-    let out: u8 = 0;
-    if (c == 0x22 || c == 0x5c || c == 0x2f) out = c;
-    else if (c == 0x62) out = 0x08;
-    else if (c == 0x66) out = 0x0c;
-    else if (c == 0x6e) out = 0x0a;
-    else if (c == 0x72) out = 0x0d;
-    else if (c == 0x74) out = 0x09;
-    else if (c == 0x75) {
+    const out = escapedByte(c);
+    if (out == ESCAPE_UNICODE) {
       this.state = S_UNICODE;
       this.unicodeLeft = 4;
       this.unicodeValue = 0;
-      return;
-    } else {
-      this.invalid = true;
-      return;
-    }
-    this.stringOut(out);
+    } else if (out == ESCAPE_INVALID) this.invalid = true;
+    else this.stringOut(<u8>out);
   }
 
   private unicodeChar(c: u8): void {
@@ -312,8 +252,7 @@ export class JsonStream {
     this.unicodeValue = (this.unicodeValue << 4) | <u32>h;
     if (--this.unicodeLeft > 0) return;
     this.state = S_STRING;
-    // Only ASCII matters to the listeners (keys, JSON structure inside content); the rest is a placeholder.
-    this.stringOut(this.unicodeValue < 0x80 ? <u8>this.unicodeValue : 0x3f);
+    this.stringOut(unicodeByte(this.unicodeValue));
   }
 
   private stringOut(c: u8): void {
@@ -322,14 +261,8 @@ export class JsonStream {
       return;
     }
     const mode = this.stringMode;
-    if (mode == STRING_CAPTURE) {
-      if (this.capturedLength < CAPTURE_BYTES) {
-        unchecked((this.captured[this.capturedLength] = c));
-        this.capturedLength++;
-      } else this.truncated = true;
-    } else if (mode == STRING_STREAM) {
-      this.listener.stringByte(this, c);
-    }
+    if (mode == STRING_CAPTURE) this.captured.add(c);
+    else if (mode == STRING_STREAM) this.listener.stringByte(this, c);
   }
 
   /** Bytes of a key or a skipped/streamed string that need no decoding. */
@@ -404,11 +337,4 @@ export class JsonStream {
 
 function isSpace(c: u8): bool {
   return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09;
-}
-
-function hexValue(c: u8): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  return -1;
 }

@@ -2,6 +2,8 @@
 // the character position; nothing here throws, so bad configuration can never trap the VM.
 // Pure AssemblyScript: no host imports.
 
+import { hexValue } from "./hex";
+
 /** The kind of a JSON value. */
 export enum JsonKind {
   Null,
@@ -243,7 +245,7 @@ class Parser {
     }
     let code: i32 = 0;
     for (let k = 0; k < 4; k++) {
-      const d = hexDigit(this.peek());
+      const d = hexValue(this.peek());
       if (d < 0) {
         this.fail("invalid \\u escape");
         return null;
@@ -292,13 +294,6 @@ function boolValue(b: bool): JsonValue {
 
 function isDigit(c: i32): bool {
   return c >= 0x30 && c <= 0x39;
-}
-
-function hexDigit(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  return -1;
 }
 
 /** Parses one JSON document; anything but whitespace after the value is an error. */

@@ -4,7 +4,7 @@
 
 import { Reader } from "./config-json";
 import { JsonKind, JsonValue, quote } from "./json";
-import { CAPTURE_BYTES } from "./json-stream";
+import { CAPTURE_BYTES } from "./json-capture";
 import { LlmData, ModelPriceData } from "./wire";
 
 /** Body size past which a response counts as unparsed (docs/llm.md `maxBodyBytes`). */

@@ -19,7 +19,8 @@ import {
   LlmConfig,
   SCHEMA_CONTENT,
 } from "./llm-config";
-import { JsonListener, JsonStream, STRING_CAPTURE, STRING_SKIP, STRING_STREAM } from "./json-stream";
+import { JsonListener, STRING_CAPTURE, STRING_SKIP, STRING_STREAM } from "./json-listener";
+import { JsonStream } from "./json-stream";
 
 /** How the body is read, from the response headers. */
 export const FORMAT_NONE: i32 = 0; // not JSON or SSE: only timing, length and guardrail status/header

@@ -5,6 +5,7 @@
 // controller/security/pin-token.ts and both pass test/vectors/pin-token.json.
 
 import { isVariantName } from "./config-table";
+import { hexValue } from "./hex";
 import { hmacSha256 } from "./hmac";
 import { SHA256_BYTES } from "./sha256";
 
@@ -121,13 +122,6 @@ function decodeHex(s: string, from: i32): Uint8Array | null {
     out[i] = <u8>((hi << 4) | lo);
   }
   return out;
-}
-
-function hexValue(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  return -1;
 }
 
 /** Constant-time equality of two 32-byte MACs: every byte is compared, differences are OR-ed. */
