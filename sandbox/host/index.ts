@@ -19,15 +19,8 @@ export type {
   StreamCompletion,
   StreamInfo,
 } from "./http-stream.js";
-export {
-  type Exchange,
-  type ExchangeResult,
-  HostLoadError,
-  type HostOptions,
-  type LogEntry,
-  loadHost,
-  type ProxyWasmHost,
-} from "./host.js";
+export { HostLoadError, loadHost } from "./host.js";
+export type { Exchange, ExchangeResult, HostOptions, LogEntry, ProxyWasmHost } from "./host-api.js";
 export { promName } from "./metrics.js";
 export { decodePairs, encodePairs, type Headers } from "./pairs.js";
 export { readModuleInfo } from "./wasm-binary.js";
