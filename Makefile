@@ -95,8 +95,13 @@ build/tools/helm:
 	    || echo "WARNING: helm $(HELM_VERSION) could not be built; the chart test renders nothing"; \
 	else echo "NOTE: no Go toolchain; helm not built, the chart's templates will not be rendered"; fi
 
+# Two passes (vitest.config.ts): the light files two at a time, then the heavy ones (real Envoy,
+# live traffic, kube-apiserver, Chromium, benchmarks) one at a time; both run even if the first fails.
+# `npx vitest run` alone runs every file one at a time.
 test-only:
-	$(NPX) vitest run
+	MESHCANARY_TEST_GROUP=light $(NPX) vitest run; light=$$?; \
+	MESHCANARY_TEST_GROUP=heavy $(NPX) vitest run; heavy=$$?; \
+	[ $$light -eq 0 ] && [ $$heavy -eq 0 ]
 
 # The suites that run the filter in real Envoy, again on the oldest supported Envoy. The host
 # behaviours a version change could alter are in the conformance-style suites; the end-to-end
