@@ -95,14 +95,20 @@ build/tools/helm:
 	    || echo "WARNING: helm $(HELM_VERSION) could not be built; the chart test renders nothing"; \
 	else echo "NOTE: no Go toolchain; helm not built, the chart's templates will not be rendered"; fi
 
+# Two passes (vitest.config.ts): the light files two at a time, then the heavy ones (real Envoy,
+# live traffic, kube-apiserver, Chromium, benchmarks) one at a time; both run even if the first fails.
+# `npx vitest run` alone runs every file one at a time.
 test-only:
-	$(NPX) vitest run
+	MESHCANARY_TEST_GROUP=light $(NPX) vitest run; light=$$?; \
+	MESHCANARY_TEST_GROUP=heavy $(NPX) vitest run; heavy=$$?; \
+	[ $$light -eq 0 ] && [ $$heavy -eq 0 ]
 
 # The suites that run the filter in real Envoy, again on the oldest supported Envoy. The host
 # behaviours a version change could alter are in the conformance-style suites; the end-to-end
 # release strategies (*.e2e) exercise the controller and take minutes, so they run on the newest only.
+# Only the [envoy] blocks: the TypeScript sidecar's ([sandbox]) do not depend on the Envoy version.
 test-envoy-oldest: build envoy
-	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) $(NPX) vitest run test/envoy --exclude 'test/envoy/*.e2e.test.ts'
+	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) MESHCANARY_PLANES=envoy $(NPX) vitest run test/envoy --exclude 'test/envoy/*.e2e.test.ts'
 
 # The mesh-shaped end-to-end suite (issue 13): 100 Canaries created and deleted through real Envoy
 # (CANARIES=16 for a short run). Alone, after the main run: see test/mesh-e2e/mesh.test.ts.

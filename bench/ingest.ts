@@ -136,7 +136,7 @@ export async function measure(
 function sizes(ctx: BenchContext) {
   if (ctx.mode === "full") return { proxies: [1000, 10_000], warmupMs: 10_000, measureMs: 20_000 };
   if (ctx.mode === "quick") return { proxies: [2000], warmupMs: 4000, measureMs: 8000 };
-  return { proxies: [100], warmupMs: 2000, measureMs: 3000 };
+  return { proxies: [100], warmupMs: 1000, measureMs: 2000 };
 }
 
 /** The figures of one N, meshcanary against the sink. */

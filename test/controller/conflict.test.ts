@@ -34,7 +34,10 @@ describe("host conflicts", () => {
     });
     expect(second).toMatchObject({ type: "Ready", status: "False" });
     expect(second.message).toContain("spec.host: reviews is already split by Canary default/first");
-    expect((await world.events("second")).map((e) => e.reason)).toContain("Conflict");
+    // The Event is posted after the status write that carries the condition: wait for it too.
+    await until("Conflict Event", async () =>
+      (await world.events("second")).some((e: Json) => e.reason === "Conflict"),
+    );
     // Several Directives later, still exactly one route for reviews, and it is the first Canary's.
     const version = sim.directives.at(-1)?.version ?? 0n;
     await until("another Directive", async () => (sim.directives.at(-1)?.version ?? 0n) > version);

@@ -30,9 +30,15 @@ function reporter(canary: string, pod: string, rps: number, failureRate: { stabl
   return sim;
 }
 
+/**
+ * Each honest proxy's rate. The decisions wait on evidence (canary requests), so a higher synthetic
+ * rate decides sooner; the forgers' rates below scale with it, keeping their share of the pool.
+ */
+const HONEST_RPS = 900;
+
 /** Three honest proxies calling `canary`'s host. */
 function honest(canary: string, failureRate: { stable: number; canary: number }) {
-  for (let i = 0; i < 3; i++) reporter(canary, `${canary}-client-${i}`, 300, failureRate);
+  for (let i = 0; i < 3; i++) reporter(canary, `${canary}-client-${i}`, HONEST_RPS, failureRate);
 }
 
 const spec = (host: string) =>
@@ -49,13 +55,13 @@ beforeAll(async () => {
   world = await startWorld(HOSTS);
   controller = await world.controller({ telemetryIdentity: { kind: "credentials", secret: SECRET } });
   for (const host of HOSTS) await world.createCanary(host, spec(host));
-  // The canary fails 20% of requests; the forger claims 50,000 good canary requests a second
-  // (and a bad stable) so that the pooled data pass.
+  // The canary fails 20% of requests; the forger claims ~55 times the honest traffic in good canary
+  // requests (and a bad stable) so that the pooled data pass.
   honest("promote", { stable: 0, canary: 0.2 });
-  reporter("promote", "forger-0", 50_000, { stable: 0.05, canary: 0 });
-  // A healthy canary; the forger reports every canary request it claims as failed.
+  reporter("promote", "forger-0", (HONEST_RPS * 500) / 3, { stable: 0.05, canary: 0 });
+  // A healthy canary; the forger, with a ninth of the honest traffic, reports every canary request as failed.
   honest("rollback", { stable: 0, canary: 0 });
-  reporter("rollback", "forger-1", 100, { stable: 0, canary: 1 });
+  reporter("rollback", "forger-1", HONEST_RPS / 3, { stable: 0, canary: 1 });
   honest("healthy", { stable: 0, canary: 0 });
   honest("faulty", { stable: 0, canary: 0.2 });
 }, 30_000);

@@ -28,12 +28,30 @@ export const VARIANTS = ["stable", "dead", "canary"] as const;
 
 const ENVOY = findEnvoy(ROOT);
 
+const PLANE_KINDS: readonly DataPlaneKind[] = ["envoy", "sandbox"];
+
+/**
+ * The planes to run, from MESHCANARY_PLANES (comma-separated; default both). The oldest-Envoy run
+ * (`make test-envoy-oldest`) sets "envoy": the TypeScript sidecar does not depend on the Envoy
+ * version and already ran in the main run.
+ */
+export function selectedPlanes(value: string | undefined): readonly DataPlaneKind[] {
+  if (value === undefined || value.trim() === "") return PLANE_KINDS;
+  const names = value.split(",").map((s) => s.trim());
+  const unknown = names.filter((n) => !PLANE_KINDS.includes(n as DataPlaneKind));
+  if (unknown.length > 0)
+    throw new Error(
+      `MESHCANARY_PLANES: unknown plane ${JSON.stringify(unknown[0])} in "${value}"; known: envoy, sandbox`,
+    );
+  return PLANE_KINDS.filter((k) => names.includes(k));
+}
+
 /**
  * One describe block per data plane. Envoy is skipped only outside CI when it is not installed
  * (`make test` installs it first); in CI a missing Envoy fails the suite.
  */
 export function describeEachPlane(name: string, body: (kind: DataPlaneKind) => void): void {
-  for (const kind of ["envoy", "sandbox"] as const) {
+  for (const kind of selectedPlanes(process.env.MESHCANARY_PLANES)) {
     const skip = kind === "envoy" && !ENVOY.ok && !process.env.CI;
     if (skip) console.warn(`SKIPPED ${name} [envoy]: ${ENVOY.ok ? "" : ENVOY.error}`);
     describe.skipIf(skip)(`${name} [${kind}]`, () => body(kind));

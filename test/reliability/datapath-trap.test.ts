@@ -108,7 +108,7 @@ async function trap(t: TwoHops): Promise<number> {
 
 const spec = () =>
   healthySpec([20, 50], {
-    analysis: { minStepDuration: "2s", minRequests: 50 },
+    analysis: { minStepDuration: "2s", minRequests: 50, blockDuration: "1s" },
   });
 
 describe("data path: a wasm trap on the canary's inbound filter", () => {

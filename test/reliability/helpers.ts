@@ -101,7 +101,7 @@ export function requestsPerWindow(reader: TelemetryReader, canaryId: string): nu
 }
 
 /** Offered rate of the rollouts the resume suites (restart, leader-move, kill) interrupt mid-step. */
-export const RESUME_RPS = 2000;
+export const RESUME_RPS = 5000;
 
 /** The three-step healthy rollout those suites interrupt at step 1. */
 export function createResumeCanary(world: World<WorldApi>, name: string): Promise<void> {
