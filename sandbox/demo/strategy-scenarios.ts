@@ -202,8 +202,10 @@ const abTest: StrategyScenario = {
           comparisons?: { name: string; measure: string; a: Arm; b: Arm; effect: Effect }[];
         }
       | undefined;
-    // Stickiness: from the split in force (plus a second for every filter to have it) to the end.
-    const from = (st.stepStartedAt ? Date.parse(st.stepStartedAt) : Number.POSITIVE_INFINITY) + 1000;
+    // Stickiness: from the split in force to the end. The step's start is the decision's time; the
+    // routes and the Directive reach every filter after it, which took over a second on a loaded
+    // 2-core machine (one user then answered by both), so the window opens 3 s later.
+    const from = (st.stepStartedAt ? Date.parse(st.stepStartedAt) : Number.POSITIVE_INFINITY) + 3000;
     const to = atOf(st, "Succeeded") ?? 0;
     const seen = new Map<number, Set<string>>();
     let proxyAnswers = 0;
