@@ -2,7 +2,7 @@
  * How each check kind (checks.ts) is built from the statistical conditions in conditions.ts.
  *
  * - failureRate: `max` is an absolute ceiling on the canary's failure share, judged against the
- *   world: a breach stable shares in the same step holds instead of failing (conditions.ts).
+ *   world: a breach stable shares in the same step holds instead of failing (proportion-condition.ts).
  *   `maxRatio` r tests "canary rate ≤ r × stable rate" on the same windows (count e-process, θ0 = r;
  *   1.0 means "no worse than stable"). `maxIncrease` δ is an absolute increase over stable, turned
  *   into a ratio with stable's failure rate measured before the step: θ0 = (p_b + δ) / p_b.
@@ -58,7 +58,7 @@ type Tally = (s: VariantStats) => { events: number; trials: number } | undefined
 
 const failureTally: Tally = (s) => ({ events: s.failures, trials: s.requests });
 
-/** An absolute ceiling on the canary's event share (judged against the world, conditions.ts). */
+/** An absolute ceiling on the canary's event share (judged against the world, proportion-condition.ts). */
 function shareCeiling(label: string, slo: number, v: Variants, tally: Tally): Condition {
   return {
     type: "proportion",

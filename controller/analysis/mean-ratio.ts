@@ -28,6 +28,7 @@
 
 import type { WindowPoint } from "../telemetry/types.js";
 import { type BetState, betEValue, observeBet, settleBet } from "./betting.js";
+import { fmtE } from "./reason-format.js";
 
 /**
  * A block also waits for this many responses in each arm: a block mean of one or two heavy-tailed
@@ -173,10 +174,6 @@ export interface MeanVerdict {
 
 function fmt(x: number): string {
   return x.toPrecision(3);
-}
-
-function fmtE(e: number): string {
-  return e >= 1000 ? e.toExponential(1) : e.toPrecision(3);
 }
 
 /** The verdict at per-test false-verdict rate `alpha`. */

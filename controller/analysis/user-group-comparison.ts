@@ -9,8 +9,9 @@
 
 import type { WindowPoint } from "../telemetry/types.js";
 import type { Variants } from "./checks.js";
-import type { ComparisonState, Condition } from "./conditions.js";
-import { nullShare } from "./conditions.js";
+import type { ComparisonState } from "./comparison-condition.js";
+import { nullShare } from "./condition-tests.js";
+import type { Condition } from "./conditions.js";
 import {
   createGroupTest,
   type GroupTestState,

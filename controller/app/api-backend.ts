@@ -16,7 +16,7 @@ import type {
 import type { CanaryObject } from "../kube/canaries.js";
 import type { KubeResult } from "../kube/errors.js";
 import type { EventNote } from "../kube/events.js";
-import { commandRefusal, TERMINAL_PHASES } from "../rollout/advance.js";
+import { commandRefusal, TERMINAL_PHASES } from "../rollout/commands.js";
 import type { AnalysisResult } from "../rollout/types.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { detailOf, statusOf, summaryOf } from "./api-views.js";

@@ -5,7 +5,7 @@
  */
 import type { GateView, PlanStepView } from "../api/types.js";
 import { originOf } from "../notify/http-post.js";
-import { commandRefusal } from "../rollout/advance.js";
+import { commandRefusal } from "../rollout/commands.js";
 import { planGates } from "../rollout/gates.js";
 import type { RolloutPlan } from "../rollout/plan.js";
 import { COMMANDS } from "../rollout/types.js";

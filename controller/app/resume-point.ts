@@ -12,7 +12,7 @@ import { planVirtualService } from "../mesh/plan-virtual-service.js";
 import type { MeshIntent, VirtualService } from "../mesh/types.js";
 import { rfc3339 } from "../rollout/status.js";
 import type { Phase, RolloutState } from "../rollout/types.js";
-import { HISTORY_LIMIT } from "../rollout/advance.js";
+import { HISTORY_LIMIT } from "../rollout/tick.js";
 
 /** Phases whose weight a later step or the promotion may have overtaken in the mesh. */
 const RUNNING: ReadonlySet<Phase> = new Set(["Initializing", "Progressing", "Paused"]);

@@ -5,7 +5,7 @@
  * process runs (a restarted controller starts again from status.history).
  */
 import type { RolloutView, TimelineEntry } from "../api/types.js";
-import { TERMINAL_PHASES } from "../rollout/advance.js";
+import { TERMINAL_PHASES } from "../rollout/commands.js";
 import type { CanaryStatus, Decision, Transition } from "../spec/schema.js";
 import { decisionView } from "./api-views.js";
 

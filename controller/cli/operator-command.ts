@@ -7,7 +7,7 @@
  */
 import type { Command } from "commander";
 import { type CanaryObject, getCanary, requestCommand } from "../kube/canaries.js";
-import { commandRefusal } from "../rollout/advance.js";
+import { commandRefusal } from "../rollout/commands.js";
 import type { Command as RolloutCommand } from "../rollout/types.js";
 import type { CanaryStatus, CommandResult } from "../spec/schema.js";
 import { parseDuration } from "../spec/durations.js";

@@ -14,7 +14,7 @@ import {
   kubeTarget,
 } from "./kube-target.js";
 import { type StatusView, statusView } from "./status-view.js";
-import { TERMINAL_PHASES } from "../rollout/advance.js";
+import { TERMINAL_PHASES } from "../rollout/commands.js";
 import { toYaml } from "./yaml-documents.js";
 
 /** Output formats of `status`. */

@@ -6,7 +6,7 @@
 import { type Command, Option } from "commander";
 import { revisionOf } from "../app/revision.js";
 import { COMMAND_ANNOTATION, type CanaryObject } from "../kube/canaries.js";
-import { TERMINAL_PHASES } from "../rollout/advance.js";
+import { TERMINAL_PHASES } from "../rollout/commands.js";
 import { parseDuration } from "../spec/durations.js";
 import { type CanaryStatus, PHASES, type Phase } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";

@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../../controller/analysis/analyze.js";
 import { betEValue } from "../../controller/analysis/betting.js";
-import { bet, DEFAULT_BLOCK_MS } from "../../controller/analysis/conditions.js";
+import { bet } from "../../controller/analysis/condition-tests.js";
+import { DEFAULT_BLOCK_MS } from "../../controller/analysis/conditions.js";
 import {
   freshMeanComparison,
   judgeMean,

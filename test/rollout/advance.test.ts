@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { advance, HISTORY_LIMIT } from "../../controller/rollout/advance.js";
+import { advance } from "../../controller/rollout/advance.js";
+import { HISTORY_LIMIT } from "../../controller/rollout/tick.js";
 import { planRollout } from "../../controller/rollout/plan.js";
 import { stateFromStatus } from "../../controller/rollout/status.js";
 import {

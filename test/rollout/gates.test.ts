@@ -1,6 +1,7 @@
 /** Gating webhooks in the pure state machine: the rules of gates.ts, then advance() with gate answers as observations. */
 import { describe, expect, it } from "vitest";
-import { advance, commandRefusal } from "../../controller/rollout/advance.js";
+import { advance } from "../../controller/rollout/advance.js";
+import { commandRefusal } from "../../controller/rollout/commands.js";
 import {
   type GatePlan,
   type GateResult,

@@ -1,0 +1,103 @@
+/**
+ * Canary against stable on bad events, null "canary rate ≤ θ0 × stable rate": fails by block
+ * betting on the canary's share of them (and, when user-group tallies come, the user-group test
+ * too), passes by the count e-process at θ1 = PASS_MARGIN × θ0.
+ */
+
+import type { WindowPoint } from "../telemetry/types.js";
+import { type BetState, betEValue, settleBet } from "./betting.js";
+import { bet, freshPass, PASS_MARGIN, relativeStep } from "./condition-tests.js";
+import type { ConditionResult } from "./conditions.js";
+import { type CountTestState, type CountWindow, eValue } from "./eprocess.js";
+import { fmtE } from "./reason-format.js";
+import { userGroupStep, userGroupVerdict, type UserGroupComparison } from "./user-group-comparison.js";
+import { type GroupTestState, settleGroupTest } from "./user-group-test.js";
+
+/** Canary vs stable on bad events; null "canary rate ≤ θ0 × stable rate". */
+export interface ComparisonCondition {
+  type: "comparison";
+  label: string;
+  theta0: number;
+  extract: (w: WindowPoint) => CountWindow | undefined;
+  /** Failure comparisons: per-user-group failures and the weight, for the user-group test. */
+  userGroups?: UserGroupComparison;
+}
+
+/** Accumulated state of a comparison. */
+export interface ComparisonState {
+  type: "comparison";
+  theta0: number;
+  fail: BetState;
+  pass: CountTestState;
+  canaryEvents: number;
+  canaryTrials: number;
+  stableEvents: number;
+  stableTrials: number;
+  /** The user-group test (user-group-test.ts), once a window carried group tallies. */
+  groups?: GroupTestState;
+}
+
+/** A fresh comparison: no events, fresh tests. */
+export function freshComparison(theta0: number, blockMs: number): ComparisonState {
+  const pass = freshPass(theta0);
+  return {
+    type: "comparison",
+    theta0,
+    fail: bet("above", blockMs),
+    pass,
+    canaryEvents: 0,
+    canaryTrials: 0,
+    stableEvents: 0,
+    stableTrials: 0,
+  };
+}
+
+/** The state after one more window. */
+export function observeComparison(
+  c: ComparisonCondition,
+  s: ComparisonState,
+  w: WindowPoint,
+): ComparisonState {
+  const cw = c.extract(w);
+  if (!cw) return s;
+  const next = {
+    ...s,
+    canaryEvents: s.canaryEvents + cw.canaryEvents,
+    canaryTrials: s.canaryTrials + cw.canaryRequests,
+    stableEvents: s.stableEvents + cw.stableEvents,
+    stableTrials: s.stableTrials + cw.stableRequests,
+  };
+  return { ...next, ...relativeStep(s, cw, w.startMs, s.theta0), ...userGroupStep(c.userGroups, s, w) };
+}
+
+/** The state once every window before `nowMs` has been seen: closes finished blocks. */
+export function settleComparison(s: ComparisonState, nowMs: number): ComparisonState {
+  const groups = s.groups && settleGroupTest(s.groups, nowMs);
+  return { ...s, fail: settleBet(s.fail, nowMs), ...(groups ? { groups } : {}) };
+}
+
+function ratioOf(s: ComparisonState): number | undefined {
+  return s.canaryTrials > 0 && s.stableTrials > 0 && s.stableEvents > 0
+    ? s.canaryEvents / s.canaryTrials / (s.stableEvents / s.stableTrials)
+    : undefined;
+}
+
+/** The comparison's verdict: fail (also by the user-group test when it has tallies), pass, or not yet. */
+export function judgeComparison(c: ComparisonCondition, s: ComparisonState, alpha: number): ConditionResult {
+  const observed = `canary ${s.canaryEvents}/${s.canaryTrials}, stable ${s.stableEvents}/${s.stableTrials}`;
+  const eFail = betEValue(s.fail);
+  const ePass = eValue(s.pass);
+  const base = { value: ratioOf(s), threshold: c.theta0, eValue: eFail };
+  const limit = fmtE(1 / alpha);
+  if (eFail >= 1 / alpha) {
+    const reason = `${c.label}: canary worse than ${c.theta0}x stable (e=${fmtE(eFail)} >= ${limit}; ${observed})`;
+    const groups = userGroupVerdict(s.groups, alpha, reason);
+    return { verdict: groups.verdict, reason: groups.reason, ...base };
+  }
+  if (ePass >= 1 / alpha) {
+    const reason = `${c.label}: canary below ${c.theta0 * PASS_MARGIN}x stable (e=${fmtE(ePass)} >= ${limit}; ${observed})`;
+    return { verdict: "pass", reason, ...base };
+  }
+  const reason = `${c.label}: not enough evidence yet (fail e=${fmtE(eFail)}, pass e=${fmtE(ePass)} of ${limit}; ${observed})`;
+  return { verdict: "inconclusive", reason, ...base };
+}
