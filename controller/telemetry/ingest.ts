@@ -226,6 +226,11 @@ export class Ingest {
     return n;
   }
 
+  /** Forgets every reporter: each is next counted as a first sighting, from its stream's baseline. */
+  forgetAll(): void {
+    this.pods.clear();
+  }
+
   /** Forgets reporters not heard from since `nowMs - idleMs` (bounds memory as pods come and go). */
   evictIdle(nowMs: number, idleMs: number): number {
     let n = 0;

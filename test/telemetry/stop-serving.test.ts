@@ -1,0 +1,113 @@
+/**
+ * A replica that stopped leading (TelemetryServer.stopServing), over real gRPC: each stream it held
+ * ends at its next Report without counting it, or once silent for twice its gap between Reports;
+ * streams opened afterwards are served; a reporter coming back is counted from its stream's
+ * baseline, not from the totals this replica last held.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
+import { makeReport } from "./fixtures.js";
+import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
+
+let server: TelemetryServer;
+let client: grpc.Client;
+let serving = true;
+const open: RawConn[] = [];
+
+beforeAll(async () => {
+  server = await startTelemetryServer({
+    address: "127.0.0.1:0",
+    isKnownCanary: (id) => id.startsWith("ns/"),
+    serving: () => serving,
+  });
+  client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+});
+afterEach(() => {
+  for (const c of open.splice(0)) c.stream.cancel();
+  serving = true;
+});
+afterAll(async () => {
+  client.close();
+  await server.close();
+});
+
+function connect(): RawConn {
+  const c = connectRaw(client, null, 10_000);
+  open.push(c);
+  return c;
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const report = (pod: string, seq: number, requests: number, baseline?: number) =>
+  makeReport({
+    pod,
+    seq,
+    totals: [{ canary: "ns/app", requests }],
+    ...(baseline === undefined ? {} : { baseline: [{ canary: "ns/app", requests: baseline }] }),
+  });
+const counted = () => seriesTotal(server.reader, "ns/app", "canary");
+
+describe("stopServing", () => {
+  it("ends a stream at its next report, uncounted; a silent one after twice its gap", async () => {
+    const before = counted();
+    const talker = connect();
+    const silent = connect();
+    talker.send(report("talker", 1, 10));
+    silent.send(report("silent", 1, 4));
+    await new Promise((r) => setTimeout(r, 100));
+    silent.send(report("silent", 2, 6));
+    await until(() => counted() === before + 16, "both streams counted");
+    expect(server.stats().streams).toBe(2);
+
+    serving = false;
+    expect(server.stopServing()).toBe(2);
+    talker.send(report("talker", 2, 25));
+    const ended = await talker.status;
+    expect(ended).toMatchObject({ code: grpc.status.UNAVAILABLE, details: "not the leader; reconnect" });
+    expect(counted()).toBe(before + 16);
+    // The silent stream reported 100 ms apart: ended within the 1-s floor, not the 2-min ceiling.
+    const startedMs = Date.now();
+    expect((await silent.status).code).toBe(grpc.status.UNAVAILABLE);
+    expect(Date.now() - startedMs).toBeLessThan(5_000);
+    expect(server.stats().streams).toBe(0);
+    expect(counted()).toBe(before + 16);
+  });
+
+  it("counts a returning reporter from its stream's baseline, past what another replica counted", async () => {
+    const before = counted();
+    const first = connect();
+    first.send(report("mover", 1, 10));
+    first.send(report("mover", 2, 12));
+    await until(() => counted() === before + 12, "the first stream counted");
+    serving = false;
+    server.stopServing();
+    first.send(report("mover", 3, 14));
+    expect((await first.status).code).toBe(grpc.status.UNAVAILABLE);
+
+    // Another replica led meanwhile and counted the reporter up to 20 (the baseline it confirmed).
+    serving = true;
+    const back = connect();
+    back.send(report("mover", 7, 26, 20));
+    back.send(report("mover", 8, 30));
+    await until(() => counted() >= before + 12 + 10, "the new stream counted");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(counted()).toBe(before + 12 + 10);
+    expect(server.stats().streams).toBe(1);
+  });
+
+  it("refuses new streams while not serving", async () => {
+    serving = false;
+    const c = connect();
+    c.send(report("late", 1, 3));
+    expect(await c.status).toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(server.stats().refusedStreams.not_serving).toBeGreaterThan(0);
+  });
+});
