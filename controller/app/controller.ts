@@ -1,7 +1,8 @@
 /**
  * The controller process: Canary informer, leader election, telemetry server, the reconcile loop
  * (leader only), graceful shutdown. Non-leaders keep their informer warm, refuse telemetry streams
- * (UNAVAILABLE, so filters reconnect to the leader) and report not ready.
+ * (UNAVAILABLE, so filters reconnect to the leader), end the ones they held when they stopped
+ * leading, publish no Directive and report not ready.
  */
 import pino, { type Logger } from "pino";
 import { createMetricsRegistry } from "../api/metrics.js";
@@ -23,7 +24,7 @@ import { kubeHttpRouteStore } from "../kube/http-routes.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { callGate } from "../notify/gate-call.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
-import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
+import { startTelemetryServer, type TelemetryServer, type TelemetryStats } from "../telemetry/index.js";
 import type { IdentityMode } from "../telemetry/identity.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { ControllerApiBackend } from "./api-backend.js";
@@ -73,6 +74,8 @@ export interface RunningController {
   reconciler: Reconciler;
   /** The windows the analysis reads (for the API and for tests). */
   telemetry: TelemetryReader;
+  /** Telemetry ingest counters, open streams included. */
+  telemetryStats(): TelemetryStats;
   close(): Promise<void>;
 }
 
@@ -111,7 +114,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   reconciler = new Reconciler({
     runner,
     reader: server.reader,
-    publish: (d) => server.publish(d),
+    // A pass still running when leadership went would otherwise send its (maybe stale) table.
+    publish: (d) => (leading ? server.publish(d) : new Error("not the leader: directive not published")),
     logger: log,
     propagationTimeoutMs: opts.propagationTimeoutMs,
     statusCheckpointMs: opts.statusCheckpointMs,
@@ -212,8 +216,10 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         leading = true;
       },
       onStoppedLeading: () => {
-        log.info({ identity: le.identity }, "stopped leading");
         leading = false;
+        // Filters connected here must move to the leader, or it never counts their traffic.
+        const streams = server.stopServing();
+        log.info({ identity: le.identity, streams }, "stopped leading; ending telemetry streams");
       },
       onError: (e) => log.warn({ error: e.message }, "leader election"),
     });
@@ -226,6 +232,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     isLeader: () => leading,
     reconciler: loop,
     telemetry: server.reader,
+    telemetryStats: () => server.stats(),
     async close() {
       stopped = true;
       if (timer) clearTimeout(timer);
