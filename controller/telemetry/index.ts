@@ -71,8 +71,8 @@ export interface TelemetryServer {
    * This replica stopped leading. Every open stream ends (UNAVAILABLE) at its next Report, which is
    * not counted: the filter marks a report delivered only once its stream outlived an interval after
    * it, so its next stream, on the leader, carries as baseline the totals of the last Report counted
-   * here. The per-reporter state is forgotten, so should leadership come back, each reporter is
-   * counted from the baseline its new stream carries, past what another leader counted meanwhile.
+   * here. Should leadership come back, a reporter whose new stream's baseline is ahead of the totals
+   * held here is counted from that baseline, past what another leader counted meanwhile (Ingest).
    * Returns the number of streams drained.
    */
   stopServing(): number;
@@ -175,6 +175,11 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       if (reason === "token")
         log.warn({ peer }, "telemetry stream refused: missing or wrong x-meshcanary-token");
     },
+    onDrained: (msg, identity) => {
+      const r = msg.ok ? msg.report : undefined;
+      if (r && !checkReport(r, msg.size, bounds) && !reporterMismatch(identity, r.reporter!))
+        ingest.noteRefused(r, identity.principal);
+    },
     admit: () => (opts.serving === undefined || opts.serving() ? null : NOT_LEADER),
   });
 
@@ -205,7 +210,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       reporters: ingest.size(),
     }),
     stopServing: () => {
-      ingest.forgetAll();
+      ingest.markReturning();
       return grpcServer.drain(NOT_LEADER);
     },
     close: async () => {

@@ -47,6 +47,8 @@ export interface GrpcServerOptions {
   directives: DirectiveBroadcaster;
   /** Called per new stream; a StreamEnd refuses it (e.g. UNAVAILABLE on a non-leader). */
   admit?(): StreamEnd | null;
+  /** Told of each message a drained stream ended on (it is not handed to onReport). */
+  onDrained?(msg: Incoming, identity: StreamIdentity): void;
   /** Told of each refused stream: "token" (missing or wrong), "identity" (with why) or "not_serving". */
   onRefused?(reason: "token" | "identity" | "not_serving", peer: string, why?: string): void;
 }
@@ -168,7 +170,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       const at = Date.now();
       if (stream.lastMs > 0) stream.gapMs = at - stream.lastMs;
       stream.lastMs = at;
-      if (stream.draining) return stream.end(stream.draining);
+      if (stream.draining) {
+        opts.onDrained?.(msg, identity);
+        return stream.end(stream.draining);
+      }
       const end = opts.onReport(msg, peer, identity);
       if (end) stream.end(end);
     });

@@ -2,7 +2,7 @@
  * A replica that stopped leading (TelemetryServer.stopServing), over real gRPC: each stream it held
  * ends at its next Report without counting it, or once silent for twice its gap between Reports;
  * streams opened afterwards are served; a reporter coming back is counted from its stream's
- * baseline, not from the totals this replica last held.
+ * baseline when another replica counted past the totals this one held, else from those totals.
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -101,6 +101,36 @@ describe("stopServing", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(counted()).toBe(before + 12 + 10);
     expect(server.stats().streams).toBe(1);
+  });
+
+  it("counts a returning reporter from the totals held here when its baseline is this replica's own", async () => {
+    const before = counted();
+    const first = connect();
+    first.send(report("stayer", 1, 10));
+    first.send(report("stayer", 2, 12));
+    await until(() => counted() === before + 12, "the first stream counted");
+    serving = false;
+    server.stopServing();
+    // Refused uncounted; the filter took it as delivered anyway (the stream's end reached it after
+    // its next interval) and brings it back as its baseline: nobody counted 12..14.
+    first.send(report("stayer", 3, 14));
+    expect((await first.status).code).toBe(grpc.status.UNAVAILABLE);
+    serving = true;
+    const back = connect();
+    back.send(report("stayer", 4, 18, 14));
+    await until(() => counted() >= before + 18, "the new stream counted");
+
+    // A second stay away, with the baseline it left with: counted from the held totals again.
+    serving = false;
+    server.stopServing();
+    back.send(report("stayer", 5, 19));
+    expect((await back.status).code).toBe(grpc.status.UNAVAILABLE);
+    serving = true;
+    const again = connect();
+    again.send(report("stayer", 6, 21, 18));
+    await until(() => counted() >= before + 21, "the third stream counted");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(counted()).toBe(before + 21);
   });
 
   it("refuses new streams while not serving", async () => {
