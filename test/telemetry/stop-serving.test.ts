@@ -6,6 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
 import { makeReport } from "./fixtures.js";
 import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
@@ -55,6 +56,27 @@ const report = (pod: string, seq: number, requests: number, baseline?: number) =
   });
 const counted = () => seriesTotal(server.reader, "ns/app", "canary");
 
+/** A new stream sending `reports`; resolves once the count reached `total`, and stayed there. */
+async function streamCounted(reports: Report[], total: number): Promise<RawConn> {
+  const c = connect();
+  for (const r of reports) c.send(r);
+  await until(() => counted() >= total, `a count of ${total}`);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(counted()).toBe(total);
+  return c;
+}
+
+/** This replica stops serving, refuses `stream`'s next Report (`refused`) uncounted, and serves again. */
+async function awayAndBack(stream: RawConn, refused: Report): Promise<void> {
+  serving = false;
+  server.stopServing();
+  const before = counted();
+  stream.send(refused);
+  expect((await stream.status).code).toBe(grpc.status.UNAVAILABLE);
+  expect(counted()).toBe(before);
+  serving = true;
+}
+
 describe("stopServing", () => {
   it("ends a stream at its next report, uncounted; a silent one after twice its gap", async () => {
     const before = counted();
@@ -83,54 +105,23 @@ describe("stopServing", () => {
 
   it("counts a returning reporter from its stream's baseline, past what another replica counted", async () => {
     const before = counted();
-    const first = connect();
-    first.send(report("mover", 1, 10));
-    first.send(report("mover", 2, 12));
-    await until(() => counted() === before + 12, "the first stream counted");
-    serving = false;
-    server.stopServing();
-    first.send(report("mover", 3, 14));
-    expect((await first.status).code).toBe(grpc.status.UNAVAILABLE);
-
+    const first = await streamCounted([report("mover", 1, 10), report("mover", 2, 12)], before + 12);
+    await awayAndBack(first, report("mover", 3, 14));
     // Another replica led meanwhile and counted the reporter up to 20 (the baseline it confirmed).
-    serving = true;
-    const back = connect();
-    back.send(report("mover", 7, 26, 20));
-    back.send(report("mover", 8, 30));
-    await until(() => counted() >= before + 12 + 10, "the new stream counted");
-    await new Promise((r) => setTimeout(r, 50));
-    expect(counted()).toBe(before + 12 + 10);
+    await streamCounted([report("mover", 7, 26, 20), report("mover", 8, 30)], before + 12 + 10);
     expect(server.stats().streams).toBe(1);
   });
 
   it("counts a returning reporter from the totals held here when its baseline is this replica's own", async () => {
     const before = counted();
-    const first = connect();
-    first.send(report("stayer", 1, 10));
-    first.send(report("stayer", 2, 12));
-    await until(() => counted() === before + 12, "the first stream counted");
-    serving = false;
-    server.stopServing();
+    const first = await streamCounted([report("stayer", 1, 10), report("stayer", 2, 12)], before + 12);
     // Refused uncounted; the filter took it as delivered anyway (the stream's end reached it after
     // its next interval) and brings it back as its baseline: nobody counted 12..14.
-    first.send(report("stayer", 3, 14));
-    expect((await first.status).code).toBe(grpc.status.UNAVAILABLE);
-    serving = true;
-    const back = connect();
-    back.send(report("stayer", 4, 18, 14));
-    await until(() => counted() >= before + 18, "the new stream counted");
-
-    // A second stay away, with the baseline it left with: counted from the held totals again.
-    serving = false;
-    server.stopServing();
-    back.send(report("stayer", 5, 19));
-    expect((await back.status).code).toBe(grpc.status.UNAVAILABLE);
-    serving = true;
-    const again = connect();
-    again.send(report("stayer", 6, 21, 18));
-    await until(() => counted() >= before + 21, "the third stream counted");
-    await new Promise((r) => setTimeout(r, 50));
-    expect(counted()).toBe(before + 21);
+    await awayAndBack(first, report("stayer", 3, 14));
+    const back = await streamCounted([report("stayer", 4, 18, 14)], before + 18);
+    // A second time away, with the baseline it left with: counted from the held totals again.
+    await awayAndBack(back, report("stayer", 5, 19));
+    await streamCounted([report("stayer", 6, 21, 18)], before + 21);
   });
 
   it("refuses new streams while not serving", async () => {
