@@ -111,11 +111,13 @@ interface InstanceState {
   pending: Set<string> | null;
   /** This controller stopped leading since this instance's last Report (markReturning). */
   returning?: boolean;
-  /** Requests by entry key of the Report a drained stream of this instance ended on, uncounted. */
-  refused?: Map<string, number> | null;
+  /** Requests by entry key of the Reports this controller refused uncounted since markReturning. */
+  refused?: Map<string, number[]> | null;
 }
 
 const RETIRED_KEPT = 4;
+/** Refused Reports remembered per entry of a returning instance (see noteRefused). */
+const REFUSED_KEPT = 16;
 
 /** Per-pod ingest state; `apply` never throws. */
 export class Ingest {
@@ -162,7 +164,9 @@ export class Ingest {
     if (report.seq <= prev.seq) return { kind: "ignored", reporter: prev.key, reason: "duplicate" };
     if (prev.returning) {
       prev.returning = false;
-      if (baselineAhead(prev, entries.baseline) && seedBaseline(report, entries) !== null) {
+      const ahead = baselineAhead(prev, entries.baseline);
+      prev.refused = null;
+      if (ahead && seedBaseline(report, entries) !== null) {
         return this.firstSighting(
           prev.key,
           report,
@@ -253,15 +257,13 @@ export class Ingest {
    */
   markReturning(): void {
     for (const byPod of this.pods.values()) {
-      for (const s of byPod.values()) {
-        s.returning = true;
-        s.refused = null;
-      }
+      // Still returning from an earlier time away: the Reports refused then may still come back.
+      for (const s of byPod.values()) s.returning = true;
     }
   }
 
   /**
-   * A Report this controller refused uncounted (the one a drained stream ended on, already
+   * A Report this controller refused uncounted (one a drained or refused stream ended on, already
    * bounds-checked), from `principal`: should the filter take it as delivered and bring it back as
    * its baseline, that is not another controller's count.
    */
@@ -269,7 +271,14 @@ export class Ingest {
     const rep = report.reporter!;
     const s = this.pods.get(rep.namespace)?.get(rep.pod);
     if (!s?.returning || s.principal !== principal || s.instanceId !== rep.instanceId) return;
-    s.refused = new Map(report.totals.map((t) => [entryKey(t), Number(t.requests)]));
+    s.refused ??= new Map();
+    for (const t of report.totals) {
+      const key = entryKey(t);
+      const seen = s.refused.get(key) ?? [];
+      // A few per entry: one per stream refused while away (the filter backs off between them).
+      seen.push(Number(t.requests));
+      s.refused.set(key, seen.slice(-REFUSED_KEPT));
+    }
   }
 
   /** Forgets reporters not heard from since `nowMs - idleMs` (bounds memory as pods come and go). */
@@ -316,14 +325,14 @@ function seedBaseline(report: Report, entries: Entries): Map<string, Map<string,
  * entry with more requests): another controller led meanwhile and counted up to that baseline, so
  * counting from the held totals would count its share twice. A baseline at or below them is this
  * controller's own count (or older: a report counted here but not yet confirmed), and the held
- * totals stay exact; so is one equal to the Report this controller refused when it stopped leading
+ * totals stay exact; so is one equal to a Report this controller refused since it stopped leading
  * (the filter took it as delivered before the stream's end reached it).
  */
 function baselineAhead(prev: InstanceState, baseline: VariantTotals[]): boolean {
   for (const b of baseline) {
     const held = prev.totals.get(b.canary)?.get(b.variant)?.counters[0] ?? 0;
     const requests = Number(b.requests);
-    if (requests > held && prev.refused?.get(entryKey(b)) !== requests) return true;
+    if (requests > held && !prev.refused?.get(entryKey(b))?.includes(requests)) return true;
   }
   return false;
 }

@@ -47,7 +47,7 @@ export interface GrpcServerOptions {
   directives: DirectiveBroadcaster;
   /** Called per new stream; a StreamEnd refuses it (e.g. UNAVAILABLE on a non-leader). */
   admit?(): StreamEnd | null;
-  /** Told of each message a drained stream ended on (it is not handed to onReport). */
+  /** Told of each message a drained or refused (not serving) stream ended on; it is not handed to onReport. */
   onDrained?(msg: Incoming, identity: StreamIdentity): void;
   /** Told of each refused stream: "token" (missing or wrong), "identity" (with why) or "not_serving". */
   onRefused?(reason: "token" | "identity" | "not_serving", peer: string, why?: string): void;
@@ -112,6 +112,41 @@ function endStream(call: grpc.ServerDuplexStream<Incoming, Directive>, end: Stre
   call.emit("error", { code: end.code, details: end.details, metadata });
 }
 
+/**
+ * Ends a refused stream at its first message, handed to `drained` (a filter sends a report as soon
+ * as its stream opens), or after DRAIN_MIN_MS without one. Should the filter take that report as
+ * delivered before the end reaches it, the controller can recognise it when the filter comes back.
+ * No Directive goes out on it.
+ */
+function refuseAtFirstMessage(
+  call: grpc.ServerDuplexStream<Incoming, Directive>,
+  end: StreamEnd,
+  drained: (msg: Incoming) => void,
+): void {
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    endStream(call, end);
+  };
+  const timer = setTimeout(finish, DRAIN_MIN_MS);
+  timer.unref();
+  call.on("data", (msg: Incoming) => {
+    if (done) return;
+    drained(msg);
+    finish();
+  });
+  call.on("end", finish);
+  const gone = () => {
+    done = true;
+    clearTimeout(timer);
+  };
+  call.on("cancelled", gone);
+  call.on("error", gone);
+  call.on("close", gone);
+}
+
 /** Binds and starts the Connect service. */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const server = new grpc.Server({
@@ -141,7 +176,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     const refused = opts.admit?.();
     if (refused) {
       opts.onRefused?.("not_serving", call.getPeer());
-      endStream(call, refused);
+      refuseAtFirstMessage(call, refused, (msg) => opts.onDrained?.(msg, identity));
       return;
     }
     let closed = false;

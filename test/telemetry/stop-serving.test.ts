@@ -122,6 +122,18 @@ describe("stopServing", () => {
     // A second time away, with the baseline it left with: counted from the held totals again.
     await awayAndBack(back, report("stayer", 5, 19));
     await streamCounted([report("stayer", 6, 21, 18)], before + 21);
+
+    // A third time, and a reconnect while away: refused at its first report, which the filter
+    // took as delivered too.
+    serving = false;
+    server.stopServing();
+    const retry = connect();
+    retry.send(report("stayer", 7, 24, 21));
+    expect((await retry.status).code).toBe(grpc.status.UNAVAILABLE);
+    // Leadership came and went again before the filter got back: what was refused still counts as refused.
+    server.stopServing();
+    serving = true;
+    await streamCounted([report("stayer", 8, 25, 24)], before + 25);
   });
 
   it("refuses new streams while not serving", async () => {
