@@ -10,7 +10,16 @@ import type { RunningController } from "../../controller/app/controller.js";
 import type { TelemetryReader } from "../../controller/telemetry/types.js";
 import type { ProxyWasmHost } from "../../sandbox/host/index.js";
 import { healthySpec, NS, startWorld, until, type World } from "../controller/harness.js";
-import { CANARY, controllerTotals, drive, newHost, step, type Totals, waitFor } from "../stream/harness.js";
+import {
+  CANARY,
+  controllerTotals,
+  drive,
+  newHost,
+  sharedState,
+  step,
+  type Totals,
+  waitFor,
+} from "../stream/harness.js";
 import { phaseOf, startControllerIn } from "./helpers.js";
 
 const VARIANTS = ["stable", "canary"] as const;
@@ -89,25 +98,34 @@ const closedStreams = (h: ProxyWasmHost) =>
   h.logs.filter((l) => l.message.includes("controller stream closed")).length;
 
 /**
- * One report interval on each host; a host whose stream gets ended is let see that end before its
- * next interval (in production an interval is a second of real time, here 25 ms of it).
+ * One report interval on each host. A host that sent a report waits until it was answered: counted
+ * by `leader`, or its stream ended (a non-leader refused or drained it). A stream end arriving after
+ * the host's next interval would make the filter take the refused report as delivered: in
+ * production an interval is a second of real time, here 25 ms of it.
  */
-async function stepAll(list: ProxyWasmHost[]): Promise<void> {
+async function stepAll(list: ProxyWasmHost[], leader: RunningController): Promise<void> {
   for (const h of list) {
-    const before = closedStreams(h);
+    const closed = closedStreams(h);
+    const seq = sharedState(h)?.seq;
+    const reports = leader.telemetryStats().reports;
     await step(h);
-    await waitFor(() => closedStreams(h) > before, "a stream end to arrive", 150).catch(() => undefined);
+    const sent = sharedState(h)?.seq;
+    // seq stays 1 until a first report is confirmed, so a first report cannot be told from none.
+    if (sent === seq && sent !== 1n) continue;
+    const answered = () => closedStreams(h) > closed || leader.telemetryStats().reports > reports;
+    await waitFor(answered, "the report answered", 2_000).catch(() => undefined);
   }
 }
 
 /** Steps `list` until cond holds (bounded). */
 async function stepAllUntil(
   list: ProxyWasmHost[],
+  leader: RunningController,
   cond: () => boolean,
   what: string,
   max = 60,
 ): Promise<void> {
-  for (let i = 0; i < max && !cond(); i++) await stepAll(list);
+  for (let i = 0; i < max && !cond(); i++) await stepAll(list, leader);
   if (!cond()) throw new Error(`not reached within ${max} intervals: ${what}`);
 }
 
@@ -138,18 +156,19 @@ describe("leadership moves between two live replicas", () => {
     for (const h of hosts) traffic(h, 20);
     await stepAllUntil(
       hosts,
+      a,
       () =>
         a.telemetryStats().streams === 3 && counted(a.telemetry).stable.requests === driven.stable.requests,
       "every filter on A, and A counts all",
     );
     // Two quiet intervals: each filter's last report to A is confirmed delivered (its baseline).
-    for (let i = 0; i < 2; i++) await stepAll(hosts);
+    for (let i = 0; i < 2; i++) await stepAll(hosts, a);
     expect(counted(a.telemetry)).toEqual(driven);
 
     // Traffic, of which A gets p0's share in a report that p0 has not yet seen confirmed (one
     // interval, no more), then the Lease goes to B while A's streams stay up.
     for (const h of hosts) traffic(h, 15);
-    await step(p0);
+    await stepAll([p0], a);
     await giveLease("b");
     await until("b leads and a stopped", async () => b.isLeader() && !a.isLeader(), 10_000);
     const lostAt = Date.now();
@@ -158,17 +177,18 @@ describe("leadership moves between two live replicas", () => {
 
     // p0 and p1 report: A ends each stream at that report, without counting it. The third stays silent:
     // A ends its stream once it was silent for twice its gap between reports (1 s here).
-    await stepAll([p0, p1]);
+    await stepAll([p0, p1], b);
     await until("A holds no stream", async () => a.telemetryStats().streams === 0, 5_000);
     const heldMs = Date.now() - lostAt;
-    await stepAllUntil(hosts, () => b.telemetryStats().streams === 3, "every filter on B");
+    await stepAllUntil(hosts, b, () => b.telemetryStats().streams === 3, "every filter on B");
     for (const h of hosts) traffic(h, 10);
     await stepAllUntil(
       hosts,
+      b,
       () => counted(b.telemetry).canary.requests + byA.canary.requests >= driven.canary.requests,
       "B counts the rest",
     );
-    for (let i = 0; i < 2; i++) await stepAll(hosts);
+    for (let i = 0; i < 2; i++) await stepAll(hosts, b);
     expect(counted(a.telemetry)).toEqual(byA);
     const byB = counted(b.telemetry);
     expect(byB.stable.requests).toBeGreaterThanOrEqual(2 * 25 + 10);
@@ -181,15 +201,16 @@ describe("leadership moves between two live replicas", () => {
     await giveLease("a");
     await until("a leads again", async () => a.isLeader() && !b.isLeader(), 10_000);
     const byB2 = counted(b.telemetry);
-    await stepAllUntil(hosts, () => a.telemetryStats().streams === 3, "every filter back on A");
+    await stepAllUntil(hosts, a, () => a.telemetryStats().streams === 3, "every filter back on A");
     expect(b.telemetryStats().streams).toBe(0);
     for (const h of hosts) traffic(h, 8);
     await stepAllUntil(
       hosts,
+      a,
       () => sum(counted(a.telemetry), byB2).stable.requests >= driven.stable.requests,
       "A counts the rest",
     );
-    for (let i = 0; i < 2; i++) await stepAll(hosts);
+    for (let i = 0; i < 2; i++) await stepAll(hosts, a);
     expect(counted(b.telemetry)).toEqual(byB2);
     expect(sum(counted(a.telemetry), byB2)).toEqual(driven);
     for (const c of [a, b]) {
