@@ -2,7 +2,7 @@
  * The controller process: Canary informer, leader election, telemetry server, the reconcile loop
  * (leader only), graceful shutdown. Non-leaders keep their informer warm, refuse telemetry streams
  * (UNAVAILABLE, so filters reconnect to the leader), end the ones they held when they stopped
- * leading, publish no Directive and report not ready.
+ * leading (sending them no further Directive) and report not ready.
  */
 import pino, { type Logger } from "pino";
 import { createMetricsRegistry } from "../api/metrics.js";
@@ -114,8 +114,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   reconciler = new Reconciler({
     runner,
     reader: server.reader,
-    // A pass still running when leadership went would otherwise send its (maybe stale) table.
-    publish: (d) => (leading ? server.publish(d) : new Error("not the leader: directive not published")),
+    publish: (d) => server.publish(d),
     logger: log,
     propagationTimeoutMs: opts.propagationTimeoutMs,
     statusCheckpointMs: opts.statusCheckpointMs,

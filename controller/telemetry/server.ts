@@ -58,8 +58,8 @@ export interface GrpcServer {
   /** Currently open Connect streams. */
   streams(): number;
   /**
-   * Ends every stream open now with `end`: each at its next message, which is not handed to
-   * onReport, or once it stayed silent for twice its last gap between messages (1 s..2 min; 2 min
+   * Ends every stream open now with `end`, sending it no further Directive: each at its next
+   * message, which is not handed to onReport, or once it stayed silent for twice its last gap between messages (1 s..2 min; 2 min
    * when unknown). Streams opened later are not affected. Returns how many streams it applies to.
    */
   drain(end: StreamEnd): number;
@@ -78,6 +78,8 @@ interface OpenStream {
   /** How it ends at its next message, once drained. */
   draining?: StreamEnd;
   timer?: NodeJS.Timeout;
+  /** Stops the Directives to it. */
+  unsubscribe(): void;
   end(e: StreamEnd): void;
 }
 
@@ -193,6 +195,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     const stream: OpenStream = {
       lastMs: 0,
       gapMs: 0,
+      unsubscribe,
       end: (e) => {
         close();
         endStream(call, e);
@@ -235,6 +238,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       for (const s of open) {
         if (s.draining) continue;
         s.draining = end;
+        // A pass still running on a replica that stopped leading may publish a stale table.
+        s.unsubscribe();
         s.timer = setTimeout(() => s.end(end), drainWaitMs(s));
         s.timer.unref();
       }

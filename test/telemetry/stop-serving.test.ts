@@ -4,9 +4,10 @@
  * streams opened afterwards are served; a reporter coming back is counted from its stream's
  * baseline when another replica counted past the totals this one held, else from those totals.
  */
+import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
+import { DirectiveSchema, type Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
 import { makeReport } from "./fixtures.js";
 import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
@@ -91,6 +92,8 @@ describe("stopServing", () => {
 
     serving = false;
     expect(server.stopServing()).toBe(2);
+    // A pass still running on the ex-leader publishes: no drained stream gets it.
+    expect(server.publish(create(DirectiveSchema, { version: 7n }))).toBeUndefined();
     talker.send(report("talker", 2, 25));
     const ended = await talker.status;
     expect(ended).toMatchObject({ code: grpc.status.UNAVAILABLE, details: "not the leader; reconnect" });
@@ -101,6 +104,7 @@ describe("stopServing", () => {
     expect(Date.now() - startedMs).toBeLessThan(5_000);
     expect(server.stats().streams).toBe(0);
     expect(counted()).toBe(before + 16);
+    expect([...talker.directives, ...silent.directives].map((d) => d.version)).not.toContain(7n);
   });
 
   it("counts a returning reporter from its stream's baseline, past what another replica counted", async () => {
