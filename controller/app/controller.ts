@@ -44,6 +44,12 @@ export interface ControllerOptions extends KubeConnectOptions {
     identity: string;
     leaseDurationSeconds: number;
     retryPeriodMs?: number;
+    /**
+     * How long a replica that stopped leading keeps serving the telemetry streams it holds before
+     * ending them, so a Lease lost for a moment and regained (an API blip) moves no filter; default
+     * 5000 ms.
+     */
+    streamGraceMs?: number;
   };
   /** Reconcile interval; default 1000 ms. */
   tickMs?: number;
@@ -201,6 +207,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   };
 
   let elector: LeaderElector | undefined;
+  let drain: NodeJS.Timeout | undefined;
   if (opts.leaderElection.enabled) {
     const le = opts.leaderElection;
     elector = startLeaderElection(kc, {
@@ -210,15 +217,22 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       leaseDurationSeconds: le.leaseDurationSeconds,
       ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
       onStartedLeading: () => {
+        clearTimeout(drain);
         log.info({ identity: le.identity }, "leading");
         loop.resetFromStatus();
         leading = true;
       },
       onStoppedLeading: () => {
         leading = false;
+        log.info({ identity: le.identity }, "stopped leading");
         // Filters connected here must move to the leader, or it never counts their traffic.
-        const streams = server.stopServing();
-        log.info({ identity: le.identity, streams }, "stopped leading; ending telemetry streams");
+        clearTimeout(drain);
+        drain = setTimeout(() => {
+          if (leading) return;
+          const streams = server.stopServing();
+          log.info({ identity: le.identity, streams }, "not leading again: ending telemetry streams");
+        }, le.streamGraceMs ?? 5000);
+        drain.unref();
       },
       onError: (e) => log.warn({ error: e.message }, "leader election"),
     });
@@ -235,6 +249,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     async close() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      clearTimeout(drain);
       await pass;
       leading = false;
       await http?.close();

@@ -135,6 +135,7 @@ describe("leadership moves between two live replicas", () => {
       leaderElection: true,
       identity: "a",
       leaseDurationSeconds: 30,
+      streamGraceMs: 0,
     });
     controllers.push(a);
     await until("a to lead", async () => a.isLeader());
@@ -142,6 +143,7 @@ describe("leadership moves between two live replicas", () => {
       leaderElection: true,
       identity: "b",
       leaseDurationSeconds: 30,
+      streamGraceMs: 0,
     });
     controllers.push(b);
     await world.createCanary("reviews", healthySpec([10, 50], { analysis: { minStepDuration: "1h" } }));
