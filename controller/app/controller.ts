@@ -1,7 +1,8 @@
 /**
  * The controller process: Canary informer, leader election, telemetry server, the reconcile loop
  * (leader only), graceful shutdown. Non-leaders keep their informer warm, refuse telemetry streams
- * (UNAVAILABLE, so filters reconnect to the leader) and report not ready.
+ * (UNAVAILABLE, so filters reconnect to the leader), end the ones they held when they stopped
+ * leading (sending them no further Directive) and report not ready.
  */
 import pino, { type Logger } from "pino";
 import { createMetricsRegistry } from "../api/metrics.js";
@@ -23,7 +24,7 @@ import { kubeHttpRouteStore } from "../kube/http-routes.js";
 import { kubeVirtualServiceStore } from "../kube/virtual-services.js";
 import { callGate } from "../notify/gate-call.js";
 import { httpNotifier, type Notifier, nullNotifier } from "../notify/webhooks.js";
-import { startTelemetryServer, type TelemetryServer } from "../telemetry/index.js";
+import { startTelemetryServer, type TelemetryServer, type TelemetryStats } from "../telemetry/index.js";
 import type { IdentityMode } from "../telemetry/identity.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { ControllerApiBackend } from "./api-backend.js";
@@ -43,6 +44,12 @@ export interface ControllerOptions extends KubeConnectOptions {
     identity: string;
     leaseDurationSeconds: number;
     retryPeriodMs?: number;
+    /**
+     * How long a replica that stopped leading keeps serving the telemetry streams it holds before
+     * ending them, so a Lease lost for a moment and regained (an API blip) moves no filter; default
+     * 5000 ms.
+     */
+    streamGraceMs?: number;
   };
   /** Reconcile interval; default 1000 ms. */
   tickMs?: number;
@@ -73,6 +80,8 @@ export interface RunningController {
   reconciler: Reconciler;
   /** The windows the analysis reads (for the API and for tests). */
   telemetry: TelemetryReader;
+  /** Telemetry ingest counters, open streams included. */
+  telemetryStats(): TelemetryStats;
   close(): Promise<void>;
 }
 
@@ -198,6 +207,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   };
 
   let elector: LeaderElector | undefined;
+  let drain: NodeJS.Timeout | undefined;
   if (opts.leaderElection.enabled) {
     const le = opts.leaderElection;
     elector = startLeaderElection(kc, {
@@ -207,13 +217,22 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       leaseDurationSeconds: le.leaseDurationSeconds,
       ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
       onStartedLeading: () => {
+        clearTimeout(drain);
         log.info({ identity: le.identity }, "leading");
         loop.resetFromStatus();
         leading = true;
       },
       onStoppedLeading: () => {
-        log.info({ identity: le.identity }, "stopped leading");
         leading = false;
+        log.info({ identity: le.identity }, "stopped leading");
+        // Filters connected here must move to the leader, or it never counts their traffic.
+        clearTimeout(drain);
+        drain = setTimeout(() => {
+          if (leading) return;
+          const streams = server.stopServing();
+          log.info({ identity: le.identity, streams }, "not leading again: ending telemetry streams");
+        }, le.streamGraceMs ?? 5000);
+        drain.unref();
       },
       onError: (e) => log.warn({ error: e.message }, "leader election"),
     });
@@ -226,9 +245,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     isLeader: () => leading,
     reconciler: loop,
     telemetry: server.reader,
+    telemetryStats: () => server.stats(),
     async close() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      clearTimeout(drain);
       await pass;
       leading = false;
       await http?.close();

@@ -67,8 +67,20 @@ export interface TelemetryServer {
   /** Sends a newer Directive to every stream; error value when its version is not above the current. */
   publish(d: Directive): Error | undefined;
   stats(): TelemetryStats;
+  /**
+   * This replica stopped leading. Every open stream ends (UNAVAILABLE) at its next Report, which is
+   * not counted: the filter marks a report delivered only once its stream outlived an interval after
+   * it, so its next stream, on the leader, carries as baseline the totals of the last Report counted
+   * here. Should leadership come back, a reporter whose new stream's baseline is ahead of the totals
+   * held here is counted from that baseline, past what another leader counted meanwhile (Ingest).
+   * Returns the number of streams drained.
+   */
+  stopServing(): number;
   close(): Promise<void>;
 }
+
+/** How a non-leader ends a stream: the filter reconnects, through the Service, to another replica. */
+const NOT_LEADER: StreamEnd = { code: grpc.status.UNAVAILABLE, details: "not the leader; reconnect" };
 
 /** Slack above the bounds' message limit so a slightly oversized Report gets INVALID_ARGUMENT, not RESOURCE_EXHAUSTED. */
 const RECEIVE_SLACK_BYTES = 1024 * 1024;
@@ -163,10 +175,12 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       if (reason === "token")
         log.warn({ peer }, "telemetry stream refused: missing or wrong x-meshcanary-token");
     },
-    admit: () =>
-      opts.serving === undefined || opts.serving()
-        ? null
-        : { code: grpc.status.UNAVAILABLE, details: "not the leader; reconnect" },
+    onDrained: (msg, identity) => {
+      const r = msg.ok ? msg.report : undefined;
+      if (r && !checkReport(r, msg.size, bounds) && !reporterMismatch(identity, r.reporter!))
+        ingest.noteRefused(r, identity.principal);
+    },
+    admit: () => (opts.serving === undefined || opts.serving() ? null : NOT_LEADER),
   });
 
   // Housekeeping is O(reporters + canaries), so it runs on a timer, not per report.
@@ -195,6 +209,10 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       streams: grpcServer.streams(),
       reporters: ingest.size(),
     }),
+    stopServing: () => {
+      ingest.markReturning();
+      return grpcServer.drain(NOT_LEADER);
+    },
     close: async () => {
       clearInterval(sweep);
       await grpcServer.close();

@@ -12,7 +12,8 @@
  * - otherwise an unknown pod counts from zero only on its first report (seq 1); past it (controller
  *   restart by an older filter, pod evicted while idle, baseline above the totals) its totals become
  *   the baseline, so history is never counted twice.
- * A known instance's `baseline` is ignored: this controller already holds its last totals.
+ * A known instance's `baseline` is ignored: this controller already holds its last totals; except
+ * after this controller stopped leading, when a baseline ahead of them was counted by another.
  *
  * Memory: this runs for every Report of every proxy (10,000/s at scale), so the last totals are kept
  * as plain numbers and overwritten in place, never by holding on to the decoded message: a Report
@@ -108,9 +109,15 @@ interface InstanceState {
    * the baseline: their first usable totals are a baseline too, not a delta from zero. Null when none.
    */
   pending: Set<string> | null;
+  /** This controller stopped leading since this instance's last Report (markReturning). */
+  returning?: boolean;
+  /** Requests by entry key of the Reports this controller refused uncounted since markReturning. */
+  refused?: Map<string, number[]> | null;
 }
 
 const RETIRED_KEPT = 4;
+/** Refused Reports remembered per entry of a returning instance (see noteRefused). */
+const REFUSED_KEPT = 16;
 
 /** Per-pod ingest state; `apply` never throws. */
 export class Ingest {
@@ -155,6 +162,24 @@ export class Ingest {
       return this.firstSighting(prev.key, report, entries, nowMs, true, retired, into, deltas, principal);
     }
     if (report.seq <= prev.seq) return { kind: "ignored", reporter: prev.key, reason: "duplicate" };
+    if (prev.returning) {
+      prev.returning = false;
+      const ahead = baselineAhead(prev, entries.baseline);
+      prev.refused = null;
+      if (ahead && seedBaseline(report, entries) !== null) {
+        return this.firstSighting(
+          prev.key,
+          report,
+          entries,
+          nowMs,
+          false,
+          prev.retired,
+          into,
+          deltas,
+          principal,
+        );
+      }
+    }
     const rejected = advanceKnown(prev, report, entries.totals, into);
     prev.seq = report.seq;
     prev.lastSeenMs = nowMs;
@@ -226,6 +251,36 @@ export class Ingest {
     return n;
   }
 
+  /**
+   * This controller stopped leading: another may count every reporter's traffic until it leads
+   * again. Each reporter's next new stream is checked against its baseline (see `apply`).
+   */
+  markReturning(): void {
+    for (const byPod of this.pods.values()) {
+      // Still returning from an earlier time away: the Reports refused then may still come back.
+      for (const s of byPod.values()) s.returning = true;
+    }
+  }
+
+  /**
+   * A Report this controller refused uncounted (one a drained or refused stream ended on, already
+   * bounds-checked), from `principal`: should the filter take it as delivered and bring it back as
+   * its baseline, that is not another controller's count.
+   */
+  noteRefused(report: Report, principal = ""): void {
+    const rep = report.reporter!;
+    const s = this.pods.get(rep.namespace)?.get(rep.pod);
+    if (!s?.returning || s.principal !== principal || s.instanceId !== rep.instanceId) return;
+    s.refused ??= new Map();
+    for (const t of report.totals) {
+      const key = entryKey(t);
+      const seen = s.refused.get(key) ?? [];
+      // A few per entry: one per stream refused while away (the filter backs off between them).
+      seen.push(Number(t.requests));
+      s.refused.set(key, seen.slice(-REFUSED_KEPT));
+    }
+  }
+
   /** Forgets reporters not heard from since `nowMs - idleMs` (bounds memory as pods come and go). */
   evictIdle(nowMs: number, idleMs: number): number {
     let n = 0;
@@ -263,6 +318,23 @@ function seedBaseline(report: Report, entries: Entries): Map<string, Map<string,
     if (last && implausibleChange(t, last) !== null) return null;
   }
   return state;
+}
+
+/**
+ * Whether a returning instance's new stream carries a baseline ahead of the totals held for it (an
+ * entry with more requests): another controller led meanwhile and counted up to that baseline, so
+ * counting from the held totals would count its share twice. A baseline at or below them is this
+ * controller's own count (or older: a report counted here but not yet confirmed), and the held
+ * totals stay exact; so is one equal to a Report this controller refused since it stopped leading
+ * (the filter took it as delivered before the stream's end reached it).
+ */
+function baselineAhead(prev: InstanceState, baseline: VariantTotals[]): boolean {
+  for (const b of baseline) {
+    const held = prev.totals.get(b.canary)?.get(b.variant)?.counters[0] ?? 0;
+    const requests = Number(b.requests);
+    if (requests > held && !prev.refused?.get(entryKey(b))?.includes(requests)) return true;
+  }
+  return false;
 }
 
 /** The entries of a Report that are used, and the keys of its dropped totals entries. */

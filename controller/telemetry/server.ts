@@ -1,8 +1,8 @@
 /**
  * The gRPC shell of telemetry: serves `/meshcanary.v1.Telemetry/Connect` (bidi: Report in, Directive out)
  * with @grpc/grpc-js, checks the shared token and the stream's identity, hands each decoded Report
- * (with that identity) to `onReport` and ends a stream with the status that callback returns. No
- * telemetry logic lives here.
+ * (with that identity) to `onReport` and ends a stream with the status that callback returns, or
+ * drains every open stream on request (a replica that stopped leading). No telemetry logic lives here.
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -47,6 +47,8 @@ export interface GrpcServerOptions {
   directives: DirectiveBroadcaster;
   /** Called per new stream; a StreamEnd refuses it (e.g. UNAVAILABLE on a non-leader). */
   admit?(): StreamEnd | null;
+  /** Told of each message a drained or refused (not serving) stream ended on; it is not handed to onReport. */
+  onDrained?(msg: Incoming, identity: StreamIdentity): void;
   /** Told of each refused stream: "token" (missing or wrong), "identity" (with why) or "not_serving". */
   onRefused?(reason: "token" | "identity" | "not_serving", peer: string, why?: string): void;
 }
@@ -55,7 +57,35 @@ export interface GrpcServer {
   port: number;
   /** Currently open Connect streams. */
   streams(): number;
+  /**
+   * Ends every stream open now with `end`, sending it no further Directive: each at its next
+   * message, which is not handed to onReport, or once it stayed silent for twice its last gap between messages (1 s..2 min; 2 min
+   * when unknown). Streams opened later are not affected. Returns how many streams it applies to.
+   */
+  drain(end: StreamEnd): number;
   close(): Promise<void>;
+}
+
+/** Bounds of the wait for a draining stream's next message (see `drain`). */
+const DRAIN_MIN_MS = 1000;
+const DRAIN_MAX_MS = 120_000;
+
+/** An open stream as `drain` sees it. */
+interface OpenStream {
+  /** When its last message arrived (0: none yet) and the gap before that one (0: unknown). */
+  lastMs: number;
+  gapMs: number;
+  /** How it ends at its next message, once drained. */
+  draining?: StreamEnd;
+  timer?: NodeJS.Timeout;
+  /** Stops the Directives to it. */
+  unsubscribe(): void;
+  end(e: StreamEnd): void;
+}
+
+/** How long a drained stream may stay silent before it is ended anyway. */
+function drainWaitMs(s: OpenStream): number {
+  return s.gapMs > 0 ? Math.min(DRAIN_MAX_MS, Math.max(DRAIN_MIN_MS, 2 * s.gapMs)) : DRAIN_MAX_MS;
 }
 
 function deserializeReport(buf: Buffer): Incoming {
@@ -84,13 +114,48 @@ function endStream(call: grpc.ServerDuplexStream<Incoming, Directive>, end: Stre
   call.emit("error", { code: end.code, details: end.details, metadata });
 }
 
+/**
+ * Ends a refused stream at its first message, handed to `drained` (a filter sends a report as soon
+ * as its stream opens), or after DRAIN_MIN_MS without one. Should the filter take that report as
+ * delivered before the end reaches it, the controller can recognise it when the filter comes back.
+ * No Directive goes out on it.
+ */
+function refuseAtFirstMessage(
+  call: grpc.ServerDuplexStream<Incoming, Directive>,
+  end: StreamEnd,
+  drained: (msg: Incoming) => void,
+): void {
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    endStream(call, end);
+  };
+  const timer = setTimeout(finish, DRAIN_MIN_MS);
+  timer.unref();
+  call.on("data", (msg: Incoming) => {
+    if (done) return;
+    drained(msg);
+    finish();
+  });
+  call.on("end", finish);
+  const gone = () => {
+    done = true;
+    clearTimeout(timer);
+  };
+  call.on("cancelled", gone);
+  call.on("error", gone);
+  call.on("close", gone);
+}
+
 /** Binds and starts the Connect service. */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxReceiveBytes,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  let open = 0;
+  const open = new Set<OpenStream>();
   const connect = (call: grpc.ServerDuplexStream<Incoming, Directive>) => {
     const sent = call.metadata.get(TOKEN_METADATA)[0];
     if (opts.token !== undefined && !tokenMatches(String(sent ?? ""), opts.token)) {
@@ -113,10 +178,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     const refused = opts.admit?.();
     if (refused) {
       opts.onRefused?.("not_serving", call.getPeer());
-      endStream(call, refused);
+      refuseAtFirstMessage(call, refused, (msg) => opts.onDrained?.(msg, identity));
       return;
     }
-    open++;
     let closed = false;
     const unsubscribe = opts.directives.subscribe((d) => {
       if (!closed) call.write(d);
@@ -124,17 +188,32 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     const close = () => {
       if (closed) return;
       closed = true;
-      open--;
+      open.delete(stream);
+      clearTimeout(stream.timer);
       unsubscribe();
     };
+    const stream: OpenStream = {
+      lastMs: 0,
+      gapMs: 0,
+      unsubscribe,
+      end: (e) => {
+        close();
+        endStream(call, e);
+      },
+    };
+    open.add(stream);
     const peer = call.getPeer();
     call.on("data", (msg: Incoming) => {
       if (closed) return;
-      const end = opts.onReport(msg, peer, identity);
-      if (end) {
-        close();
-        endStream(call, end);
+      const at = Date.now();
+      if (stream.lastMs > 0) stream.gapMs = at - stream.lastMs;
+      stream.lastMs = at;
+      if (stream.draining) {
+        opts.onDrained?.(msg, identity);
+        return stream.end(stream.draining);
       }
+      const end = opts.onReport(msg, peer, identity);
+      if (end) stream.end(end);
     });
     call.on("end", () => {
       if (!closed) {
@@ -154,7 +233,18 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   });
   return {
     port,
-    streams: () => open,
+    streams: () => open.size,
+    drain: (end) => {
+      for (const s of open) {
+        if (s.draining) continue;
+        s.draining = end;
+        // A pass still running on a replica that stopped leading may publish a stale table.
+        s.unsubscribe();
+        s.timer = setTimeout(() => s.end(end), drainWaitMs(s));
+        s.timer.unref();
+      }
+      return open.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         // Streams stay open indefinitely, so a graceful shutdown only gets a moment before forcing.

@@ -127,12 +127,22 @@ export class GrpcCallouts {
     const address = this.clusters[cluster]!;
     let c = this.clients.get(address);
     if (!c) {
+      const endpoints = address.split(",");
       // Envoy connects afresh for each new stream to a down cluster; grpc-js would instead fail
       // calls fast for up to 2 minutes of its own channel backoff, hiding the filter's backoff.
-      c = new grpc.Client(address, grpc.credentials.createInsecure(), {
-        "grpc.initial_reconnect_backoff_ms": 100,
-        "grpc.max_reconnect_backoff_ms": 100,
-      });
+      c = new grpc.Client(
+        endpoints.length > 1 ? `ipv4:${endpoints.join(",")}` : address,
+        grpc.credentials.createInsecure(),
+        {
+          "grpc.initial_reconnect_backoff_ms": 100,
+          "grpc.max_reconnect_backoff_ms": 100,
+          // Several endpoints (the pods behind a Service): each stream goes to the next, as Envoy's
+          // load balancer picks a host per stream.
+          ...(endpoints.length > 1
+            ? { "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) }
+            : {}),
+        },
+      );
       this.clients.set(address, c);
     }
     return c;

@@ -25,7 +25,7 @@ export interface HostOptions {
   env?: Record<string, string>;
   /** xds.node. */
   node?: { id?: string; metadata?: Record<string, string> };
-  /** Envoy cluster name → "127.0.0.1:port" for gRPC/HTTP callouts. */
+  /** Envoy cluster name → "127.0.0.1:port" for gRPC/HTTP callouts; gRPC also takes "ip:port,ip:port" (per-stream round robin). */
   clusters?: Record<string, string>;
   /** Default FAIL_CLOSED (Istio's FAIL_CLOSE). */
   failurePolicy?: FailurePolicy;

@@ -50,19 +50,28 @@ export function startFlood(address: string, live: () => string[], streams = 6, e
   let garbage = 0;
   let streamsEnded = 0;
   let entryStreamsEnded = 0;
+  let stopped = false;
   const conns: RawConn[] = [];
   const timers: NodeJS.Timeout[] = [];
   for (let k = 0; k < streams; k++) {
     const undecodable = k % 5 === 4;
     let conn = connectRaw(client, null, 3_600_000);
     let seq = 0;
-    const watch = (c: RawConn) =>
+    const watch = (c: RawConn): void => {
       c.status
-        .then(() => {
+        .then((st) => {
           streamsEnded++;
-          if (!undecodable) entryStreamsEnded++;
+          // A replica that stops leading ends every stream (UNAVAILABLE); the peer reconnects.
+          if (undecodable || stopped) return;
+          if (st.code !== grpc.status.UNAVAILABLE) entryStreamsEnded++;
+          else {
+            conn = connectRaw(client, null, 3_600_000);
+            watch(conn);
+            conns.push(conn);
+          }
         })
         .catch(() => undefined);
+    };
     watch(conn);
     conns.push(conn);
     timers.push(
@@ -87,6 +96,7 @@ export function startFlood(address: string, live: () => string[], streams = 6, e
   return {
     stats: () => ({ reports, garbage, streamsEnded, entryStreamsEnded }),
     stop() {
+      stopped = true;
       for (const t of timers) clearInterval(t);
       for (const c of conns) c.stream.cancel();
       client.close();

@@ -27,6 +27,8 @@ export interface ControllerChoice {
   logger?: pino.Logger;
   /** Lease this replica writes once it leads; default 2 s. */
   leaseDurationSeconds?: number;
+  /** How long it keeps its telemetry streams after it stopped leading; default the controller's. */
+  streamGraceMs?: number;
 }
 
 /** Starts a controller against the world's API; the caller closes it. */
@@ -45,6 +47,7 @@ export function startControllerIn(
       identity: choice.identity ?? "test",
       leaseDurationSeconds: choice.leaseDurationSeconds ?? 2,
       retryPeriodMs: 200,
+      ...(choice.streamGraceMs !== undefined ? { streamGraceMs: choice.streamGraceMs } : {}),
     },
     tickMs: 200,
     webhooks: choice.webhooks ?? false,

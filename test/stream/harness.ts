@@ -65,13 +65,20 @@ export async function stepUntil(
 
 export async function newHost(
   port: number,
-  opts: { workers?: number; config?: string; pod?: string; env?: Record<string, string> } = {},
+  opts: {
+    workers?: number;
+    config?: string;
+    pod?: string;
+    env?: Record<string, string>;
+    /** The controller cluster's endpoints instead of `port`, e.g. "127.0.0.1:1,127.0.0.1:2". */
+    endpoints?: string;
+  } = {},
 ): Promise<ProxyWasmHost> {
   return loadHost({
     module: filterModule(),
     workers: opts.workers ?? 3,
     pluginConfig: opts.config ?? pluginConfig(),
-    clusters: { [CLUSTER]: `127.0.0.1:${port}` },
+    clusters: { [CLUSTER]: opts.endpoints ?? `127.0.0.1:${port}` },
     node: {
       metadata: { NAME: opts.pod ?? "reviews-7d9f-abcde", NAMESPACE: "default", WORKLOAD_NAME: "reviews" },
     },
@@ -130,7 +137,7 @@ export interface Totals {
   latencyCount: number;
 }
 
-export function controllerTotals(server: TelemetryServer, variant: string): Totals {
+export function controllerTotals(server: Pick<TelemetryServer, "reader">, variant: string): Totals {
   const out: Totals = {
     requests: 0,
     failures: 0,
