@@ -9,6 +9,8 @@ import {
   compatibleBet,
   createBet,
   increment,
+  incrementCap,
+  MAX_ODDS_RATIO,
   observeBet,
   PER_EVENT_BETS,
   perEventLogFactor,
@@ -23,7 +25,9 @@ const BLOCK = 10_000;
 describe("increment", () => {
   it.each([
     ["above", 1, 10, 0.1, 0], // share 10% at null 10%
-    ["above", 10, 10, 0.1, 9], // everything on the canary: (1 − q)/q
+    ["above", 3, 10, 0.1, 2], // 3× the share: paid in full
+    ["above", 10, 10, 0.1, 10 / 1.9 - 1], // everything on the canary: paid as odds ratio 10, not (1 − q)/q = 9
+    ["above", 50, 100, 0.01, 10 / 1.09 - 1], // one canary pod's burst at 1% weight: not 49
     ["above", 0, 10, 0.1, -1], // nothing on the canary: the floor
     ["below", 0, 10, 0.1, 0.1 / 0.9],
     ["below", 10, 10, 0.1, -1],
@@ -38,6 +42,38 @@ describe("increment", () => {
   ])("no information: num %d, den %d, null mass %d", (num, den, mass) => {
     expect(increment("above", num, den, mass)).toBeUndefined();
   });
+});
+
+describe("bounded influence (above)", () => {
+  it.each([0.001, 0.01, 0.1, 0.5, 0.9])(
+    "at q=%d a share with odds ratio ≤ MAX_ODDS_RATIO is paid in full",
+    (q) => {
+      for (const odds of [1, 2, 5, MAX_ODDS_RATIO]) {
+        const r = (odds * q) / (1 + (odds - 1) * q);
+        expect(increment("above", r * 1e6, 1e6, q * 1e6)).toBeCloseTo((r - q) / q, 9);
+        expect(incrementCap(q, odds)).toBeCloseTo((r - q) / q, 12);
+      }
+      const all = increment("above", 1e6, 1e6, q * 1e6);
+      expect(all).toBeCloseTo(incrementCap(q, MAX_ODDS_RATIO), 12);
+      expect(all).toBeLessThan((1 - q) / q);
+    },
+  );
+
+  it.each([
+    { q: 0.01, share: 0.5 }, // 20% failures on the canary's one pod vs 0.2% on stable's ten
+    { q: 0.01, share: 1 },
+    { q: 0.05, share: 1 },
+  ])(
+    "one burst straddling two blocks at share $q (canary share $share) stays below 1/α = 100",
+    ({ q, share }) => {
+      let s = createBet("above", BLOCK, 3);
+      for (let b = 0; b < 6; b++) s = feed(s, b, 0, 0, q); // quiet: no failures anywhere
+      s = feed(s, 6, share * 40, 40, q);
+      s = feed(s, 7, share * 40, 40, q);
+      s = feed(s, 8, 0, 0, q);
+      expect(betEValue(s)).toBeLessThan(100);
+    },
+  );
 });
 
 describe("startWeight", () => {
