@@ -160,6 +160,44 @@ describe("validity under clustered nulls (A/A)", () => {
   );
 });
 
+describe("validity when a pod's burst straddles blocks (A/A, dependent blocks)", () => {
+  /**
+   * One canary pod and ten stable pods, each failing 0.2% of its requests and, about every 10
+   * minutes, 20% for ~10 s (the pod-burst traffic model). Windows of 1 s, blocks of 10 s: a burst
+   * that starts late in one block carries on into the next, so blocks are not independent.
+   */
+  function burstRun(rng: () => number, q: number, rps: number, seconds: number): boolean {
+    const burstLeft = new Array<number>(11).fill(0);
+    let s = createBet("above", BLOCK, 3);
+    for (let t = 0; t < seconds; t++) {
+      let num = 0;
+      let den = 0;
+      burstLeft.forEach((left, pod) => {
+        const left2 = left <= 0 && rng() < 1 / 600 ? -10 * Math.log(1 - rng()) : left;
+        const requests = Math.round(pod === 0 ? rps * q : (rps * (1 - q)) / 10);
+        const failed = binomial(rng, requests, left2 > 0 ? 0.2 : 0.002);
+        den += failed;
+        if (pod === 0) num += failed;
+        burstLeft[pod] = left2 - 1;
+      });
+      s = observeBet(s, { startMs: t * 1000, num, den, q });
+      if (betEValue(s) >= 100) return true;
+    }
+    return false;
+  }
+
+  it.each([
+    { q: 0.01, rps: 300, seconds: 180 }, // a 3-minute 1% step (uncapped: 21/400)
+    { q: 0.01, rps: 50, seconds: 600 }, // (uncapped: 46/400)
+  ])("canary share $q, $rps rps, $seconds s: rejects at most ~α", ({ q, rps, seconds }) => {
+    const rng = mulberry32(5);
+    let hits = 0;
+    for (let run = 0; run < 400; run++) if (burstRun(rng, q, rps, seconds)) hits++;
+    // binomial(400, 1%) 99.9% quantile
+    expect(hits).toBeLessThanOrEqual(11);
+  });
+});
+
 describe("late onsets", () => {
   /** Blocks until rejection when the canary takes `lift`× its share from block `onset` on. */
   function delay(onset: number, seed: number): number {
