@@ -9,7 +9,10 @@
  * events. The increment is normalised so that it is ≥ −1:
  *   above (null "share ≤ Q"):  Z_b = (r_b − Q_b) / Q_b          ∈ [−1, (1 − Q_b)/Q_b]
  *   below (null "share ≥ Q"):  Z_b = (Q_b − r_b) / (1 − Q_b)    ∈ [−1, Q_b/(1 − Q_b)]
- * so for any bet λ ∈ [0, 1] chosen before the block, Π (1 + λ·Z_b) is a non-negative
+ * The above increment is also capped at what a share with 10× the null's odds would pay
+ * (MAX_ODDS_RATIO): capping from above only lowers its conditional mean, and a cluster that outlives
+ * a block (a pod's burst over two blocks) can pay no more than a 10× effect per block.
+ * So for any bet λ ∈ [0, 1] chosen before the block, Π (1 + λ·Z_b) is a non-negative
  * supermartingale (Waudby-Smith & Ramdas 2024, betting). We mix over a grid of fixed bets and one
  * predictable plug-in bet whose size comes from the mean and variance of past blocks (aGRAPA), so
  * the variance is estimated from the data rather than assumed binomial. The mixture's weights
@@ -49,6 +52,12 @@ export const PER_EVENT_BETS = [0.6, 0.3, 0.12, 0.05];
 const PER_EVENT_WEIGHTS = [0.25, 0.25, 0.25, 0.25];
 /** Per event, windows stand in for blocks in the bookkeeping (alignment and restarts). */
 const EVENT_WINDOW_MS = 1000;
+/**
+ * Bounded influence: an "above" block pays at most what a block with MAX_ODDS_RATIO × the null's
+ * odds would (docs/statistics.md, "Bounded influence"). One burst on one canary pod at 1% weight
+ * otherwise pays as much as a 100× fault; effects up to this size are paid in full.
+ */
+export const MAX_ODDS_RATIO = 10;
 /** Largest plug-in bet. */
 const MAX_PLUG_IN = 0.9;
 /** Weight of a past block in the plug-in's running mean and variance, against the prior. */
@@ -129,6 +138,14 @@ function logAddExp(a: number, b: number): number {
   return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
 }
 
+/**
+ * The most an "above" block may pay: the increment of a share whose odds are `odds` × the null's,
+ * r = k·Q / (1 + (k − 1)·Q), i.e. Z = k / (1 + (k − 1)·Q) − 1.
+ */
+export function incrementCap(q: number, odds: number): number {
+  return odds / (1 + (odds - 1) * q) - 1;
+}
+
 /** The increment of a closed block, ≥ −1; undefined when the block carries no information. */
 export function increment(
   direction: Direction,
@@ -140,7 +157,7 @@ export function increment(
   const q = nullMass / den;
   if (!(q > 0 && q < 1)) return undefined;
   const r = Math.min(1, Math.max(0, num / den));
-  return direction === "above" ? (r - q) / q : (q - r) / (1 - q);
+  return direction === "above" ? Math.min((r - q) / q, incrementCap(q, MAX_ODDS_RATIO)) : (q - r) / (1 - q);
 }
 
 function plugInBet(p: BetState["plugIn"]): number {

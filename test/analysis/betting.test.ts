@@ -9,6 +9,8 @@ import {
   compatibleBet,
   createBet,
   increment,
+  incrementCap,
+  MAX_ODDS_RATIO,
   observeBet,
   PER_EVENT_BETS,
   perEventLogFactor,
@@ -23,7 +25,9 @@ const BLOCK = 10_000;
 describe("increment", () => {
   it.each([
     ["above", 1, 10, 0.1, 0], // share 10% at null 10%
-    ["above", 10, 10, 0.1, 9], // everything on the canary: (1 − q)/q
+    ["above", 3, 10, 0.1, 2], // 3× the share: paid in full
+    ["above", 10, 10, 0.1, 10 / 1.9 - 1], // everything on the canary: paid as odds ratio 10, not (1 − q)/q = 9
+    ["above", 50, 100, 0.01, 10 / 1.09 - 1], // one canary pod's burst at 1% weight: not 49
     ["above", 0, 10, 0.1, -1], // nothing on the canary: the floor
     ["below", 0, 10, 0.1, 0.1 / 0.9],
     ["below", 10, 10, 0.1, -1],
@@ -38,6 +42,38 @@ describe("increment", () => {
   ])("no information: num %d, den %d, null mass %d", (num, den, mass) => {
     expect(increment("above", num, den, mass)).toBeUndefined();
   });
+});
+
+describe("bounded influence (above)", () => {
+  it.each([0.001, 0.01, 0.1, 0.5, 0.9])(
+    "at q=%d a share with odds ratio ≤ MAX_ODDS_RATIO is paid in full",
+    (q) => {
+      for (const odds of [1, 2, 5, MAX_ODDS_RATIO]) {
+        const r = (odds * q) / (1 + (odds - 1) * q);
+        expect(increment("above", r * 1e6, 1e6, q * 1e6)).toBeCloseTo((r - q) / q, 9);
+        expect(incrementCap(q, odds)).toBeCloseTo((r - q) / q, 12);
+      }
+      const all = increment("above", 1e6, 1e6, q * 1e6);
+      expect(all).toBeCloseTo(incrementCap(q, MAX_ODDS_RATIO), 12);
+      expect(all).toBeLessThan((1 - q) / q);
+    },
+  );
+
+  it.each([
+    { q: 0.01, share: 0.5 }, // 20% failures on the canary's one pod vs 0.2% on stable's ten
+    { q: 0.01, share: 1 },
+    { q: 0.05, share: 1 },
+  ])(
+    "one burst straddling two blocks at share $q (canary share $share) stays below 1/α = 100",
+    ({ q, share }) => {
+      let s = createBet("above", BLOCK, 3);
+      for (let b = 0; b < 6; b++) s = feed(s, b, 0, 0, q); // quiet: no failures anywhere
+      s = feed(s, 6, share * 40, 40, q);
+      s = feed(s, 7, share * 40, 40, q);
+      s = feed(s, 8, 0, 0, q);
+      expect(betEValue(s)).toBeLessThan(100);
+    },
+  );
 });
 
 describe("startWeight", () => {
@@ -122,6 +158,44 @@ describe("validity under clustered nulls (A/A)", () => {
       expect(perEvent).toBeGreaterThan(4 * betting + 20);
     },
   );
+});
+
+describe("validity when a pod's burst straddles blocks (A/A, dependent blocks)", () => {
+  /**
+   * One canary pod and ten stable pods, each failing 0.2% of its requests and, about every 10
+   * minutes, 20% for ~10 s (the pod-burst traffic model). Windows of 1 s, blocks of 10 s: a burst
+   * that starts late in one block carries on into the next, so blocks are not independent.
+   */
+  function burstRun(rng: () => number, q: number, rps: number, seconds: number): boolean {
+    const burstLeft = new Array<number>(11).fill(0);
+    let s = createBet("above", BLOCK, 3);
+    for (let t = 0; t < seconds; t++) {
+      let num = 0;
+      let den = 0;
+      burstLeft.forEach((left, pod) => {
+        const left2 = left <= 0 && rng() < 1 / 600 ? -10 * Math.log(1 - rng()) : left;
+        const requests = Math.round(pod === 0 ? rps * q : (rps * (1 - q)) / 10);
+        const failed = binomial(rng, requests, left2 > 0 ? 0.2 : 0.002);
+        den += failed;
+        if (pod === 0) num += failed;
+        burstLeft[pod] = left2 - 1;
+      });
+      s = observeBet(s, { startMs: t * 1000, num, den, q });
+      if (betEValue(s) >= 100) return true;
+    }
+    return false;
+  }
+
+  it.each([
+    { q: 0.01, rps: 300, seconds: 180 }, // a 3-minute 1% step (uncapped: 21/400)
+    { q: 0.01, rps: 50, seconds: 600 }, // (uncapped: 46/400)
+  ])("canary share $q, $rps rps, $seconds s: rejects at most ~α", ({ q, rps, seconds }) => {
+    const rng = mulberry32(5);
+    let hits = 0;
+    for (let run = 0; run < 400; run++) if (burstRun(rng, q, rps, seconds)) hits++;
+    // binomial(400, 1%) 99.9% quantile
+    expect(hits).toBeLessThanOrEqual(11);
+  });
 });
 
 describe("late onsets", () => {
