@@ -39,7 +39,11 @@ function seedOf(model: string, i: number): number {
 }
 
 /** `runs` A/A rollouts of a model through the controller's analysis. */
-export function aaStudy(model: TrafficModel, runs: number, schedule: Schedule = AA_SCHEDULE): AaResult {
+export function aaStudy(
+  model: TrafficModel,
+  runs: number,
+  schedule: Schedule = model.schedule ?? AA_SCHEDULE,
+): AaResult {
   const spec = rolloutSpec(model.checks, schedule);
   const flagger = { ...FLAGGER_LIKE, ...(model.flaggerP99Ms ? { maxP99Ms: model.flaggerP99Ms } : {}) };
   let rollbacks = 0;
