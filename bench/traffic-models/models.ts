@@ -23,8 +23,6 @@ export interface TrafficModel {
   checks: AnalysisCheck[];
   /** Flagger-style p99 ceiling for latency models, ms. */
   flaggerP99Ms?: number;
-  /** The A/A rollout, when not AA_SCHEDULE (e.g. the longer steps a slow check is given). */
-  schedule?: Schedule;
 }
 
 function logUniform(draw: () => number, lo: number, hi: number): number {
@@ -170,11 +168,18 @@ export const MODELS: TrafficModel[] = [
     checks: [TOKENS_TAIL_CHECK],
   },
   {
-    name: "sticky-heavy-users-mean-10m",
-    about: "as sticky-heavy-users-mean, with 10-minute steps (the mean test needs ~10 min to decide)",
-    world: (d) => heavyTokenUsers(d),
-    checks: [TOKENS_MEAN_CHECK],
-    schedule: { warmupSeconds: 120, weights: [0.01, 0.05, 0.1, 0.25, 0.5], stepSeconds: 600 },
+    name: "gc-latency-busy",
+    about:
+      "sticky-slow-users without the slow users (2,000 users alike, 100–1,500 rps, GC pauses): its control",
+    world: (d) => ({
+      rps: logUniform(d, 100, 1500),
+      baseFailure: 0.002,
+      stablePods: 10,
+      users: { count: 2000, badShare: 0, badFailure: 0 },
+      latency: LATENCY,
+    }),
+    checks: [P99_CHECK],
+    flaggerP99Ms: 500,
   },
 ];
 

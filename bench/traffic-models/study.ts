@@ -45,7 +45,7 @@ function seedOf(model: string, i: number): number {
 export function aaStudy(
   model: TrafficModel,
   runs: number,
-  schedule: Schedule = model.schedule ?? AA_SCHEDULE,
+  schedule: Schedule = AA_SCHEDULE,
   firstRun = 0,
 ): AaResult {
   const spec = rolloutSpec(model.checks, schedule);
