@@ -44,6 +44,17 @@ export const TOKENS_TAIL_CHECK: AnalysisCheck = {
   metric: { name: TOKENS, maxRatio: 1.2 },
 };
 
+/** 2,000 sticky users alike at 100–1,500 rps, with GC-paused log-normal latency. */
+function busyStickyLatency(d: () => number): WorldSpec {
+  return {
+    rps: logUniform(d, 100, 1500),
+    baseFailure: 0.002,
+    stablePods: 10,
+    users: { count: 2000, badShare: 0, badFailure: 0 },
+    latency: LATENCY,
+  };
+}
+
 /** Sticky users with log-normal answer lengths (median 300 tokens, σ 0.8), a few asking for far longer ones. */
 function heavyTokenUsers(d: () => number): WorldSpec {
   return {
@@ -144,12 +155,8 @@ export const MODELS: TrafficModel[] = [
     about:
       "2,000 sticky users at 100–1,500 rps, 1–5% of them 2–8x slower (big accounts), GC pauses; p99 ≤ 1.2 × stable",
     world: (d) => ({
-      rps: logUniform(d, 100, 1500),
-      baseFailure: 0.002,
-      stablePods: 10,
-      users: { count: 2000, badShare: 0, badFailure: 0 },
+      ...busyStickyLatency(d),
       userClasses: [{ share: logUniform(d, 0.01, 0.05), latencyFactor: logUniform(d, 2, 8) }],
-      latency: LATENCY,
     }),
     checks: [P99_CHECK],
     flaggerP99Ms: 500,
@@ -171,13 +178,7 @@ export const MODELS: TrafficModel[] = [
     name: "gc-latency-busy",
     about:
       "sticky-slow-users without the slow users (2,000 users alike, 100–1,500 rps, GC pauses): its control",
-    world: (d) => ({
-      rps: logUniform(d, 100, 1500),
-      baseFailure: 0.002,
-      stablePods: 10,
-      users: { count: 2000, badShare: 0, badFailure: 0 },
-      latency: LATENCY,
-    }),
+    world: busyStickyLatency,
     checks: [P99_CHECK],
     flaggerP99Ms: 500,
   },
