@@ -15,8 +15,9 @@ export const ALPHA = 0.01;
 function sizes(ctx: BenchContext): { aaRuns: number; detectRuns: number; models: typeof MODELS } {
   if (ctx.mode === "full") return { aaRuns: 1000, detectRuns: 100, models: MODELS };
   if (ctx.mode === "quick") return { aaRuns: 20, detectRuns: 5, models: MODELS };
-  // smoke: structure only, the cheap models
-  return { aaRuns: 3, detectRuns: 2, models: MODELS.filter((m) => !m.world(() => 0.5).latency) };
+  // smoke: structure only, the cheap models (no per-request latency or metric draws)
+  const cheap = (w: ReturnType<(typeof MODELS)[number]["world"]>) => !w.latency && !w.metric;
+  return { aaRuns: 3, detectRuns: 2, models: MODELS.filter((m) => cheap(m.world(() => 0.5))) };
 }
 
 function aaEntries(r: AaResult): BenchEntry[] {

@@ -31,6 +31,42 @@ function logUniform(draw: () => number, lo: number, hi: number): number {
 
 const LATENCY = { medianMs: 40, sigma: 0.6, gcPerPodPerSecond: 0.02, gcMs: 400, gcShare: 0.3 };
 
+/** Tokens per answer: the response metric of the heavy-user models. */
+const TOKENS = "llm-total-tokens";
+/** Tokens mean per request at most 1.2 × stable's on the same traffic. */
+export const TOKENS_MEAN_CHECK: AnalysisCheck = {
+  name: "tokens-mean",
+  metric: { name: TOKENS, maxMeanRatio: 1.2 },
+};
+/** Tokens per request: the canary's above 1.2 × stable's pre-step mean against stable's above it. */
+export const TOKENS_TAIL_CHECK: AnalysisCheck = {
+  name: "tokens-tail",
+  metric: { name: TOKENS, maxRatio: 1.2 },
+};
+
+/** 2,000 sticky users alike at 100–1,500 rps, with GC-paused log-normal latency. */
+function busyStickyLatency(d: () => number): WorldSpec {
+  return {
+    rps: logUniform(d, 100, 1500),
+    baseFailure: 0.002,
+    stablePods: 10,
+    users: { count: 2000, badShare: 0, badFailure: 0 },
+    latency: LATENCY,
+  };
+}
+
+/** Sticky users with log-normal answer lengths (median 300 tokens, σ 0.8), a few asking for far longer ones. */
+function heavyTokenUsers(d: () => number): WorldSpec {
+  return {
+    rps: logUniform(d, 20, 300),
+    baseFailure: 0.002,
+    stablePods: 10,
+    users: { count: 2000, badShare: 0, badFailure: 0 },
+    userClasses: [{ share: logUniform(d, 0.01, 0.05), metricFactor: logUniform(d, 3, 10) }],
+    metric: { name: TOKENS, median: 300, sigma: 0.8 },
+  };
+}
+
 /** The A/A models; every draw is from the run's own seed. */
 export const MODELS: TrafficModel[] = [
   {
@@ -112,6 +148,38 @@ export const MODELS: TrafficModel[] = [
       latency: LATENCY,
     }),
     checks: [FAILURE_CHECK, P99_CHECK, P50_CHECK],
+    flaggerP99Ms: 500,
+  },
+  {
+    name: "sticky-slow-users",
+    about:
+      "2,000 sticky users at 100–1,500 rps, 1–5% of them 2–8x slower (big accounts), GC pauses; p99 ≤ 1.2 × stable",
+    world: (d) => ({
+      ...busyStickyLatency(d),
+      userClasses: [{ share: logUniform(d, 0.01, 0.05), latencyFactor: logUniform(d, 2, 8) }],
+    }),
+    checks: [P99_CHECK],
+    flaggerP99Ms: 500,
+  },
+  {
+    name: "sticky-heavy-users-mean",
+    about:
+      "2,000 sticky users, 1–5% of them ask for 3–10x longer answers; tokens mean ≤ 1.2 × stable (maxMeanRatio)",
+    world: (d) => heavyTokenUsers(d),
+    checks: [TOKENS_MEAN_CHECK],
+  },
+  {
+    name: "sticky-heavy-users-tail",
+    about: "as sticky-heavy-users-mean; tokens per request vs 1.2 × stable's pre-step mean (metric maxRatio)",
+    world: (d) => heavyTokenUsers(d),
+    checks: [TOKENS_TAIL_CHECK],
+  },
+  {
+    name: "gc-latency-busy",
+    about:
+      "sticky-slow-users without the slow users (2,000 users alike, 100–1,500 rps, GC pauses): its control",
+    world: busyStickyLatency,
+    checks: [P99_CHECK],
     flaggerP99Ms: 500,
   },
 ];

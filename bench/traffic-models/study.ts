@@ -38,15 +38,23 @@ function seedOf(model: string, i: number): number {
   return (h ^ (i * 0x27d4eb2d)) >>> 0;
 }
 
-/** `runs` A/A rollouts of a model through the controller's analysis. */
-export function aaStudy(model: TrafficModel, runs: number, schedule: Schedule = AA_SCHEDULE): AaResult {
+/**
+ * `runs` A/A rollouts of a model through the controller's analysis, seeds `firstRun`.. on (so two
+ * processes can share a long study: runs 0..499 and 500..999 give the seeds of one run of 1,000).
+ */
+export function aaStudy(
+  model: TrafficModel,
+  runs: number,
+  schedule: Schedule = AA_SCHEDULE,
+  firstRun = 0,
+): AaResult {
   const spec = rolloutSpec(model.checks, schedule);
   const flagger = { ...FLAGGER_LIKE, ...(model.flaggerP99Ms ? { maxP99Ms: model.flaggerP99Ms } : {}) };
   let rollbacks = 0;
   let flagged = 0;
   let srm = 0;
   const byCheck: Record<string, number> = {};
-  for (let i = 0; i < runs; i++) {
+  for (let i = firstRun; i < firstRun + runs; i++) {
     const seed = seedOf(model.name, i);
     const world = model.world(mulberry32(seed ^ 0x5eed));
     const r = runRollout(world, seed, spec, schedule, flagger);

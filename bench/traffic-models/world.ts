@@ -12,6 +12,7 @@ import { binomial, mulberry32, normal, poisson, type Rng } from "../../controlle
 import { BUCKETS, stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
 import { REPORTER_GROUPS } from "../../controller/telemetry/reporter-groups.js";
+import type { MetricStats } from "../../controller/telemetry/types.js";
 import {
   emptyUserGroups,
   stickyUserGroup,
@@ -27,6 +28,30 @@ export interface UserModel {
   badShare: number;
   /** Failure probability of a bad user's request. */
   badFailure: number;
+}
+
+/**
+ * Sticky users who differ from the others in what their requests cost, not in whether they fail:
+ * a class of users (after the failure-prone ones, by user index) whose requests are slower, or whose
+ * responses carry more of the response metric (heavy users asking for long answers). A user keeps
+ * its class and, being sticky, its variant for the whole step.
+ */
+export interface UserClass {
+  /** Share of all users in the class. */
+  share: number;
+  /** Latency of the class's requests × this (default 1). */
+  latencyFactor?: number;
+  /** Metric value of the class's responses × this (default 1). */
+  metricFactor?: number;
+}
+
+/** A response metric per request (e.g. tokens per answer): log-normal around a median. */
+export interface MetricModel {
+  /** Metric name, as a check names it. */
+  name: string;
+  median: number;
+  /** Log-space spread of one response's value. */
+  sigma: number;
 }
 
 /** Clustered failures on single pods. */
@@ -88,6 +113,10 @@ export interface WorldSpec {
   shared?: SharedModel;
   latency?: LatencyModel;
   fault?: Fault;
+  /** Classes of sticky users with slower requests or heavier responses (needs `users`). */
+  userClasses?: UserClass[];
+  /** A response metric recorded per request (judged by metric checks). */
+  metric?: MetricModel;
 }
 
 /** Canary weight (0..1) from `atSecond` on. */
@@ -107,28 +136,49 @@ interface Load {
   requests: number;
   failure: number;
   userGroup?: number;
+  /** User class (index into WorldSpec.userClasses), when the requests are from one. */
+  userClass?: number;
 }
 
 interface PodState {
   burstLeft: number;
 }
 
-/** Users of each kind in each user group, per variant. */
-type UserCounts = Record<"stable" | "canary", { normal: number[]; bad: number[] }>;
+/** Users of each kind in each user group, per variant; classes[k][g]: users of userClasses[k]. */
+type UserCounts = Record<"stable" | "canary", { normal: number[]; bad: number[]; classes: number[][] }>;
+
+/** The class of user i: classes follow the bad users by index, in order. */
+function classOf(i: number, bad: number, count: number, classes: readonly UserClass[]): number | undefined {
+  let from = bad;
+  for (let k = 0; k < classes.length; k++) {
+    from += Math.round(count * classes[k]!.share);
+    if (i < from) return k;
+  }
+  return undefined;
+}
 
 /** Sticky share: which users the canary serves at a weight, and their user groups, by the filter's own hash. */
-function userShares(users: UserModel, cohort: string, weight: number): UserCounts {
+function userShares(
+  users: UserModel,
+  cohort: string,
+  weight: number,
+  classes: readonly UserClass[] = [],
+): UserCounts {
   const weightBp = Math.round(weight * BUCKETS);
   const bad = Math.round(users.count * users.badShare);
   const arm = () => ({
     normal: new Array<number>(USER_GROUPS).fill(0),
     bad: new Array<number>(USER_GROUPS).fill(0),
+    classes: classes.map(() => new Array<number>(USER_GROUPS).fill(0)),
   });
   const out = { stable: arm(), canary: arm() };
   for (let i = 0; i < users.count; i++) {
     const key = `user-${i}`;
     const variant = stickyBucket(cohort, key) < BUCKETS - weightBp ? "stable" : "canary";
-    out[variant][i < bad ? "bad" : "normal"][stickyUserGroup(cohort, key)]++;
+    const g = stickyUserGroup(cohort, key);
+    const k = i < bad ? undefined : classOf(i, bad, users.count, classes);
+    if (k !== undefined) out[variant].classes[k]![g]!++;
+    else out[variant][i < bad ? "bad" : "normal"][g]++;
   }
   return out;
 }
@@ -165,7 +215,7 @@ export class World {
       };
     }
     if (this.sharesAt?.weight !== weight) {
-      this.sharesAt = { weight, shares: userShares(u, this.cohort, weight) };
+      this.sharesAt = { weight, shares: userShares(u, this.cohort, weight, spec.userClasses) };
     }
     const s = this.sharesAt.shares;
     const perUser = spec.rps / u.count;
@@ -173,6 +223,12 @@ export class World {
       groups: s[v].normal.flatMap((normalUsers, g) => [
         { requests: poisson(rng, perUser * normalUsers), failure: spec.baseFailure, userGroup: g },
         { requests: poisson(rng, perUser * s[v].bad[g]!), failure: u.badFailure, userGroup: g },
+        ...s[v].classes.map((users, k) => ({
+          requests: poisson(rng, perUser * users[g]!),
+          failure: spec.baseFailure,
+          userGroup: g,
+          userClass: k,
+        })),
       ]),
     });
     return { stable: arm("stable"), canary: arm("canary") };
@@ -208,9 +264,9 @@ export class World {
     return weight <= 0 ? 0 : Math.max(1, Math.round((s * weight) / Math.max(0.05, 1 - weight)));
   }
 
-  private latencyUs(faulty: boolean, paused: boolean): number {
+  private latencyUs(faulty: boolean, paused: boolean, factor = 1): number {
     const l = this.spec.latency!;
-    let ms = l.medianMs * Math.exp(l.sigma * normal(this.rng));
+    let ms = factor * l.medianMs * Math.exp(l.sigma * normal(this.rng));
     if (paused && this.rng() < l.gcShare) ms += l.gcMs * (0.5 + this.rng());
     if (faulty) ms += this.spec.fault?.addLatencyMs ?? 0;
     return 1000 * ms;
@@ -254,6 +310,8 @@ export class World {
         requests: 0,
         failures: 0,
         userGroups: emptyUserGroups(),
+        /** Requests per user class (the last entry: users in none). */
+        byClass: new Array<number>((spec.userClasses?.length ?? 0) + 1).fill(0),
       }));
       for (let g = 0; g < groups.length; g++) {
         const n = i === reporters - 1 ? left[g] : binomial(rng, left[g], 1 / (reporters - i));
@@ -267,21 +325,47 @@ export class World {
           const failed = binomial(rng, k, prob);
           tallies[c].requests += k;
           tallies[c].failures += failed;
+          tallies[c].byClass[groups[g]!.userClass ?? tallies[c].byClass.length - 1]! += k;
           this.tallyUserGroups(tallies[c].userGroups, groups[g]!.userGroup, k, failed);
         }
       }
       const paused = spec.latency !== undefined && rng() < spec.latency.gcPerPodPerSecond;
-      tallies.forEach(({ requests, failures, userGroups }, client) => {
+      tallies.forEach(({ requests, failures, userGroups, byClass }, client) => {
         if (requests === 0) return;
         if (spec.retries && failures > 0) this.queueRetries(variant, failures);
         const latency = emptySketch();
-        if (spec.latency) for (let r = 0; r < requests; r++) record(latency, this.latencyUs(faulty, paused));
+        if (spec.latency) {
+          byClass.forEach((n, k) => {
+            const factor = spec.userClasses?.[k]?.latencyFactor ?? 1;
+            for (let r = 0; r < n; r++) record(latency, this.latencyUs(faulty, paused, factor));
+          });
+        }
         const at = t * 1000 + 500;
         const group = client % REPORTER_GROUPS;
-        const stats = { ...countStats(requests, failures, latency), userGroups };
+        const metrics = this.metricStats(byClass);
+        const stats = { ...countStats(requests, failures, latency, metrics), userGroups };
         this.windows.add(this.canaryId, variant, stats, at, group);
       });
     }
+  }
+
+  /** The response metric of requests counted per user class (none without a metric model). */
+  private metricStats(byClass: readonly number[]): Map<string, MetricStats> {
+    const m = this.spec.metric;
+    const out = new Map<string, MetricStats>();
+    if (!m) return out;
+    const stats: MetricStats = { count: 0, sum: 0, sketch: emptySketch() };
+    byClass.forEach((n, k) => {
+      const factor = this.spec.userClasses?.[k]?.metricFactor ?? 1;
+      for (let r = 0; r < n; r++) {
+        const v = Math.round(factor * m.median * Math.exp(m.sigma * normal(this.rng)));
+        stats.count++;
+        stats.sum += v;
+        record(stats.sketch, v);
+      }
+    });
+    out.set(m.name, stats);
+    return out;
   }
 
   /**
