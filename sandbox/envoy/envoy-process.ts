@@ -133,8 +133,8 @@ export async function startEnvoyProcess(opts: EnvoyProcessOptions): Promise<Envo
     const port = await until("the outbound listener", deadline, async () => {
       if (exited) throw failed();
       return firstListenerPort(await get("/listeners?format=json"));
-    }).catch((e) => {
-      throw failed() ?? e;
+    }).catch(async (e) => {
+      throw failed() ?? new Error(`${(e as Error).message} (${await listenerDiagnosis(get, logPath)})`);
     });
     const pid = Number(readFileSync(pidPath, "utf8").trim());
     return {
@@ -177,6 +177,17 @@ function logLines(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Why a listener never became active, for the error: this was seen once in CI after 60 s at low load, and
+ * the temporary directory with Envoy's log is gone by the time anyone reads the failure.
+ */
+async function listenerDiagnosis(get: (path: string) => Promise<string>, logPath: string): Promise<string> {
+  const stats = await get("/stats?filter=listener_manager%5C.(total_listeners|lds)")
+    .then((t) => t.trim().split("\n").join(", "))
+    .catch((e: Error) => `admin unreachable: ${e.message}`);
+  return `${stats}; log: ${tail(logPath) || "no warnings"}`;
 }
 
 function tail(path: string): string {
