@@ -39,19 +39,28 @@ afterAll(async () => {
   await world.close();
 });
 
-/** Requests driven so far (the ground truth), by variant. */
-const driven: Record<Variant, Totals> = {
-  stable: { requests: 0, failures: 0, status2xx: 0, status5xx: 0, statusNone: 0, latencyCount: 0 },
-  canary: { requests: 0, failures: 0, status2xx: 0, status5xx: 0, statusNone: 0, latencyCount: 0 },
-};
+function noTotals(): Record<Variant, Totals> {
+  const zero = (): Totals => ({
+    requests: 0,
+    failures: 0,
+    status2xx: 0,
+    status5xx: 0,
+    statusNone: 0,
+    latencyCount: 0,
+  });
+  return { stable: zero(), canary: zero() };
+}
 
-/** n requests per variant through `h`, every 5th answered 500. */
-function traffic(h: ProxyWasmHost, n: number): void {
+/** Requests driven so far (the ground truth), by variant. */
+const driven = noTotals();
+
+/** n requests per variant through `h`, every 5th answered 500, added to `truth`. */
+function traffic(h: ProxyWasmHost, n: number, truth = driven): void {
   for (const variant of VARIANTS) {
     for (let i = 0; i < n; i++) {
       const status = i % 5 === 0 ? 500 : 200;
       drive(h, i % h.workerCount, variant, status, 3_000_000);
-      const d = driven[variant];
+      const d = truth[variant];
       d.requests++;
       d.latencyCount++;
       if (status === 500) {
@@ -221,5 +230,70 @@ describe("leadership moves between two live replicas", () => {
       expect(s.droppedEntries).toEqual({});
     }
     console.log(JSON.stringify({ heldMs, driven: driven.stable.requests + driven.canary.requests }));
+  }, 90_000);
+
+  it("a Lease lost for less than streamGraceMs moves no filter, and the replica counts every request", async () => {
+    for (const h of hosts.splice(0)) await h.close();
+    for (const c of controllers.splice(0)) await c.close();
+    const GRACE_MS = 6000;
+    const c = await startControllerIn(world, {
+      leaderElection: true,
+      identity: "c",
+      leaseDurationSeconds: 30,
+      streamGraceMs: GRACE_MS,
+    });
+    controllers.push(c);
+    await giveLease("c");
+    await until("c to lead", async () => c.isLeader(), 10_000);
+    const d = await startControllerIn(world, {
+      leaderElection: true,
+      identity: "d",
+      leaseDurationSeconds: 30,
+      streamGraceMs: GRACE_MS,
+    });
+    controllers.push(d);
+    const endpoints = `127.0.0.1:${c.telemetryPort},127.0.0.1:${d.telemetryPort}`;
+    const mine: ProxyWasmHost[] = [];
+    for (let i = 0; i < 2; i++) mine.push(await newHost(0, { workers: 2, pod: `reviews-g${i}`, endpoints }));
+    hosts.push(...mine);
+    const truth = noTotals();
+    for (const h of mine) traffic(h, 20, truth);
+    await stepAllUntil(
+      mine,
+      c,
+      () =>
+        c.telemetryStats().streams === 2 && counted(c.telemetry).stable.requests === truth.stable.requests,
+      "every filter on C, and C counts all",
+    );
+    const closedBefore = mine.map(closedStreams);
+
+    // The blip: D holds the Lease for a moment (C's renewals failing), then C has it again.
+    await giveLease("d");
+    await until("d leads and c stopped", async () => d.isLeader() && !c.isLeader(), 10_000);
+    const lostAt = Date.now();
+    for (const h of mine) traffic(h, 10, truth);
+    await stepAll(mine, c);
+    await giveLease("c");
+    await until("c leads again", async () => c.isLeader() && !d.isLeader(), 10_000);
+    const awayMs = Date.now() - lostAt;
+    expect(awayMs, "the blip must be shorter than the grace for this test to mean anything").toBeLessThan(
+      GRACE_MS / 2,
+    );
+
+    // Past the end of the grace the lost lease would have drained C: nothing was ended, no filter
+    // went to D, and C counted every request, the blip's included.
+    for (const h of mine) traffic(h, 5, truth);
+    while (Date.now() < lostAt + GRACE_MS + 1000) await stepAll(mine, c);
+    await stepAllUntil(
+      mine,
+      c,
+      () => counted(c.telemetry).canary.requests === truth.canary.requests,
+      "C counts the rest",
+    );
+    expect(mine.map(closedStreams)).toEqual(closedBefore);
+    expect(c.telemetryStats().streams).toBe(2);
+    expect(d.telemetryStats().streams).toBe(0);
+    expect(counted(c.telemetry)).toEqual(truth);
+    expect(counted(d.telemetry)).toEqual(noTotals());
   }, 90_000);
 });
