@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "commander";
 import { type CanaryObject, getCanary, listCanaries, watchCanaries } from "../kube/canaries.js";
+import { positiveDurationOption } from "./duration-option.js";
 import { CliError, EXIT } from "./exit.js";
 import { formatStatus, formatSummary } from "./format-status.js";
 import {
@@ -24,6 +25,8 @@ interface StatusOptions extends KubeTargetOptions {
   output: StatusFormat;
   watch?: boolean;
   allNamespaces?: boolean;
+  /** With --watch: how long the API may stay unreachable before exit 5. */
+  lostAfter: string;
 }
 
 export function registerStatusCommand(cli: Command): void {
@@ -38,7 +41,9 @@ export function registerStatusCommand(cli: Command): void {
       "redraw on every change; with a name, exit when the rollout ends (exit 5 if the API is lost)",
     )
     .option("-A, --all-namespaces", "without a name: list the Canaries of all namespaces")
+    .option("--lost-after <duration>", "with --watch: exit 5 once the API is unreachable this long", "15s")
     .action(async (name: string | undefined, options: StatusOptions) => {
+      const lostAfterMs = positiveDurationOption("--lost-after", options.lostAfter);
       const target = kubeTarget(options);
       const namespace = options.allNamespaces && name === undefined ? undefined : target.namespace;
       const write = (text: string) => process.stdout.write(text);
@@ -52,7 +57,10 @@ export function registerStatusCommand(cli: Command): void {
       process.once("SIGTERM", onSignal);
       try {
         const redraw = process.stdout.isTTY === true;
-        await watchStatus(target, namespace, name, options.output, write, stop.signal, { redraw });
+        await watchStatus(target, namespace, name, options.output, write, stop.signal, {
+          redraw,
+          lostAfterMs,
+        });
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

@@ -10,6 +10,7 @@ import { TERMINAL_PHASES } from "../rollout/commands.js";
 import { parseDuration } from "../spec/durations.js";
 import { type CanaryStatus, PHASES, type Phase } from "../spec/schema.js";
 import { validateCanary } from "../spec/validate.js";
+import { positiveDurationOption } from "./duration-option.js";
 import { CliError, EXIT } from "./exit.js";
 import { addKubeOptions, type KubeTargetOptions, kubeTarget } from "./kube-target.js";
 import { pollCanary } from "./poll-canary.js";
@@ -17,6 +18,8 @@ import { pollCanary } from "./poll-canary.js";
 interface WaitOptions extends KubeTargetOptions {
   for: Phase;
   timeout: string;
+  /** How long the API may stay unreachable before exit 5. */
+  lostAfter: string;
 }
 
 export function registerWaitCommand(cli: Command): void {
@@ -27,14 +30,17 @@ export function registerWaitCommand(cli: Command): void {
     .argument("<canary>", "name of the Canary")
     .addOption(new Option("--for <phase>", "phase to wait for").choices(PHASES).default("Succeeded"))
     .option("--timeout <duration>", "give up after this long, e.g. 30m", "10m")
+    .option("--lost-after <duration>", "exit 5 once the API is unreachable this long", "15s")
     .action(async (name: string, options: WaitOptions) => {
       const timeout = parseDuration(options.timeout);
       if (!timeout.ok) throw new CliError(`--timeout: ${timeout.error}`, EXIT.usage);
+      const lostAfterMs = positiveDurationOption("--lost-after", options.lostAfter);
       const { kc, namespace } = kubeTarget(options);
       const what = `canary ${namespace}/${name}`;
       const ended = await pollCanary(kc, namespace, name, (c) => settled(c, options.for), {
         timeoutMs: timeout.ms,
         intervalMs: 1000,
+        lostAfterMs,
       });
       switch (ended.kind) {
         case "met": {

@@ -124,10 +124,13 @@ describe("a lost API connection", () => {
     const firstFrame = new Promise<void>((resolve) => {
       printed = resolve;
     });
-    const watching = runCliProcess(["status", "reviews", "--watch", "--kubeconfig", file], {
-      timeoutMs: 60_000,
-      onStdout: (out) => out.includes("Steps:") && printed(),
-    });
+    const watching = runCliProcess(
+      ["status", "reviews", "--watch", "--lost-after", "2s", "--kubeconfig", file],
+      {
+        timeoutMs: 60_000,
+        onStdout: (out) => out.includes("Steps:") && printed(),
+      },
+    );
     await firstFrame;
     await api.close();
     const run = await watching;
@@ -136,5 +139,17 @@ describe("a lost API connection", () => {
     expect(run.stdout).toContain("Name:      reviews");
     expect(run.stderr).toContain("watch interrupted");
     expect(run.stderr).toContain("lost the connection to the Kubernetes API");
+    expect(run.stderr).toContain("retrying for up to 2s");
   }, 60_000);
+
+  it("refuses a --lost-after that is not a positive duration, naming the flag and the value", async () => {
+    for (const [args, message] of [
+      [["status", "reviews", "--watch", "--lost-after", "soon"], '--lost-after: invalid duration "soon"'],
+      [["wait", "reviews", "--lost-after", "0"], '--lost-after: must be above 0, got "0"'],
+    ] as const) {
+      const run = await runCliProcess([...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+    }
+  });
 });
