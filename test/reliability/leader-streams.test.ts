@@ -14,6 +14,7 @@ import {
   CANARY,
   controllerTotals,
   drive,
+  emptyTotals,
   newHost,
   sharedState,
   step,
@@ -40,15 +41,7 @@ afterAll(async () => {
 });
 
 function noTotals(): Record<Variant, Totals> {
-  const zero = (): Totals => ({
-    requests: 0,
-    failures: 0,
-    status2xx: 0,
-    status5xx: 0,
-    statusNone: 0,
-    latencyCount: 0,
-  });
-  return { stable: zero(), canary: zero() };
+  return { stable: emptyTotals(), canary: emptyTotals() };
 }
 
 /** Requests driven so far (the ground truth), by variant. */

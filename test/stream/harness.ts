@@ -137,15 +137,13 @@ export interface Totals {
   latencyCount: number;
 }
 
+/** All counts zero. */
+export function emptyTotals(): Totals {
+  return { requests: 0, failures: 0, status2xx: 0, status5xx: 0, statusNone: 0, latencyCount: 0 };
+}
+
 export function controllerTotals(server: Pick<TelemetryServer, "reader">, variant: string): Totals {
-  const out: Totals = {
-    requests: 0,
-    failures: 0,
-    status2xx: 0,
-    status5xx: 0,
-    statusNone: 0,
-    latencyCount: 0,
-  };
+  const out = emptyTotals();
   for (const w of server.reader.series(CANARY, 0, Number.MAX_SAFE_INTEGER)) {
     const s: VariantStats | undefined = w.variants.get(variant);
     if (!s) continue;
