@@ -3,66 +3,30 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Directive,
-  DirectiveSchema,
-  type Report,
-} from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
-import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
+import { describe, expect, it } from "vitest";
+import { DirectiveSchema, type Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
+import { telemetryOverGrpc, until } from "./grpc-harness.js";
 import { makeReport } from "./fixtures.js";
-import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
+import { type RawConn, seriesTotal } from "./raw-client.js";
 
 const TOKEN = "s3cret";
-let server: TelemetryServer;
-let client: grpc.Client;
-const open: grpc.ClientDuplexStream<Buffer, Directive>[] = [];
-
-beforeAll(async () => {
-  server = await startTelemetryServer({
-    address: "127.0.0.1:0",
-    token: TOKEN,
-    isKnownCanary: (id) => id.startsWith("ns/"),
-    bounds: { maxMessageBytes: 16 * 1024 },
-  });
-  client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-});
-
-afterEach(() => {
-  for (const s of open.splice(0)) s.cancel();
-});
-
-afterAll(async () => {
-  client.close();
-  await server.close();
+const t = telemetryOverGrpc({
+  token: TOKEN,
+  isKnownCanary: (id) => id.startsWith("ns/"),
+  bounds: { maxMessageBytes: 16 * 1024 },
 });
 
 type Conn = RawConn;
 
 function connect(token: string | null = TOKEN): Conn {
-  const conn = connectRaw(client, token, 5000);
-  open.push(conn.stream);
-  return conn;
-}
-
-/** Polls `cond` every 10 ms, up to 5 s (a bound, not a performance assertion). */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return t.connect(token);
 }
 
 function total(canary: string, variant: string, field: "requests" | "failures" = "requests"): number {
-  return seriesTotal(server.reader, canary, variant, field);
+  return seriesTotal(t.server.reader, canary, variant, field);
 }
 
-async function sendAll(c: Conn, reports: Report[]): Promise<void> {
-  const before = server.stats().reports;
-  for (const r of reports) c.send(r);
-  await until(() => server.stats().reports >= before + reports.length, "reports to arrive");
-}
+const sendAll = (c: Conn, reports: Report[]) => t.sendAll(c, reports);
 
 describe("telemetry server", () => {
   it("totals equal the sum of deltas; duplicates and reorders add nothing", async () => {
@@ -75,7 +39,7 @@ describe("telemetry server", () => {
     await sendAll(a, [rep("a", 3, 50, 3)]);
     expect(total("ns/sum", "canary")).toBe(70 + 12);
     expect(total("ns/sum", "canary", "failures")).toBe(5 + 1);
-    expect(server.stats().ignored).toBeGreaterThanOrEqual(3);
+    expect(t.server.stats().ignored).toBeGreaterThanOrEqual(3);
   });
 
   it("a proxy restart (new instance id) loses and doubles nothing", async () => {
@@ -93,27 +57,27 @@ describe("telemetry server", () => {
     const first = connect();
     await sendAll(first, [rep(1, 10), rep(2, 20)]);
     first.stream.cancel();
-    await until(() => server.stats().streams === 0, "stream to close");
+    await until(() => t.server.stats().streams === 0, "stream to close");
     const second = connect();
     await sendAll(second, [rep(2, 20), rep(3, 33)]);
     expect(total("ns/drop", "canary")).toBe(33);
   });
 
   it("sends the directive on connect and on publish to every stream", async () => {
-    expect(server.publish(create(DirectiveSchema, { version: 10n }))).toBeUndefined();
+    expect(t.server.publish(create(DirectiveSchema, { version: 10n }))).toBeUndefined();
     const a = connect();
     const b = connect();
     await until(() => a.directives.length === 1 && b.directives.length === 1, "directive on connect");
-    expect(server.publish(create(DirectiveSchema, { version: 9n }))).toBeInstanceOf(Error);
+    expect(t.server.publish(create(DirectiveSchema, { version: 9n }))).toBeInstanceOf(Error);
     const d = create(DirectiveSchema, {
       version: 11n,
       routes: [{ host: "web", canary: "ns/web", variants: [{ name: "stable", weightBp: 10000 }] }],
     });
-    expect(server.publish(d)).toBeUndefined();
+    expect(t.server.publish(d)).toBeUndefined();
     await until(() => a.directives.length === 2 && b.directives.length === 2, "published directive");
     expect(a.directives.map((x) => x.version)).toEqual([10n, 11n]);
     expect(b.directives[1]!.routes[0]!.canary).toBe("ns/web");
-    await until(() => server.stats().streams === 2, "stream count");
+    await until(() => t.server.stats().streams === 2, "stream count");
   });
 
   const bad: [string, () => Report | Uint8Array, string][] = [
@@ -139,12 +103,12 @@ describe("telemetry server", () => {
   it.each(bad)("%s: INVALID_ARGUMENT, while another stream keeps working", async (_name, build, reason) => {
     const good = connect();
     const evil = connect();
-    const rejectedBefore = server.stats().rejected[reason] ?? 0;
+    const rejectedBefore = t.server.stats().rejected[reason] ?? 0;
     evil.send(build());
     const st = await evil.status;
     expect(st.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(st.metadata.get("x-meshcanary-reason")).toEqual([reason]);
-    expect(server.stats().rejected[reason]).toBe(rejectedBefore + 1);
+    expect(t.server.stats().rejected[reason]).toBe(rejectedBefore + 1);
     const canary = `ns/alive-${reason}`;
     await sendAll(good, [
       makeReport({ pod: "g", instance: reason, seq: 1, totals: [{ canary, requests: 3 }] }),
@@ -164,14 +128,14 @@ describe("telemetry server", () => {
           { canary: "ns/bw-other", requests: other },
         ],
       });
-    const before = server.stats().droppedEntries;
+    const before = t.server.stats().droppedEntries;
     await sendAll(c, [rep(1, 10, 1), rep(2, 4, 3), rep(3, 12, 6)]);
     expect(total("ns/bw", "canary")).toBe(12);
     expect(total("ns/bw-other", "canary")).toBe(6);
-    const after = server.stats().droppedEntries;
+    const after = t.server.stats().droppedEntries;
     expect(after.counter_backwards! - (before.counter_backwards ?? 0)).toBe(1);
     expect(after.unknown_canary! - (before.unknown_canary ?? 0)).toBe(3);
-    expect(server.stats().streams).toBeGreaterThanOrEqual(1);
+    expect(t.server.stats().streams).toBeGreaterThanOrEqual(1);
   });
 
   it.each([
@@ -186,6 +150,6 @@ describe("telemetry server", () => {
   it("tracks each reporter's routing version", async () => {
     const c = connect();
     await sendAll(c, [makeReport({ pod: "rv", seq: 1, routingVersion: 11, totals: [] })]);
-    expect(server.reader.routingVersions().get("ns/rv")).toBe(11);
+    expect(t.server.reader.routingVersions().get("ns/rv")).toBe(11);
   });
 });

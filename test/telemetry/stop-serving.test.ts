@@ -6,46 +6,20 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DirectiveSchema, type Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
-import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
+import { telemetryOverGrpc, until } from "./grpc-harness.js";
 import { makeReport } from "./fixtures.js";
-import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
+import { type RawConn, seriesTotal } from "./raw-client.js";
 
-let server: TelemetryServer;
-let client: grpc.Client;
 let serving = true;
-const open: RawConn[] = [];
-
-beforeAll(async () => {
-  server = await startTelemetryServer({
-    address: "127.0.0.1:0",
-    isKnownCanary: (id) => id.startsWith("ns/"),
-    serving: () => serving,
-  });
-  client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-});
+const t = telemetryOverGrpc({ isKnownCanary: (id) => id.startsWith("ns/"), serving: () => serving });
 afterEach(() => {
-  for (const c of open.splice(0)) c.stream.cancel();
   serving = true;
-});
-afterAll(async () => {
-  client.close();
-  await server.close();
 });
 
 function connect(): RawConn {
-  const c = connectRaw(client, null, 10_000);
-  open.push(c);
-  return c;
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return t.connect(null, 10_000);
 }
 
 const report = (pod: string, seq: number, requests: number, baseline?: number) =>
@@ -55,7 +29,7 @@ const report = (pod: string, seq: number, requests: number, baseline?: number) =
     totals: [{ canary: "ns/app", requests }],
     ...(baseline === undefined ? {} : { baseline: [{ canary: "ns/app", requests: baseline }] }),
   });
-const counted = () => seriesTotal(server.reader, "ns/app", "canary");
+const counted = () => seriesTotal(t.server.reader, "ns/app", "canary");
 
 /** A new stream sending `reports`; resolves once the count reached `total`, and stayed there. */
 async function streamCounted(reports: Report[], total: number): Promise<RawConn> {
@@ -70,7 +44,7 @@ async function streamCounted(reports: Report[], total: number): Promise<RawConn>
 /** This replica stops serving, refuses `stream`'s next Report (`refused`) uncounted, and serves again. */
 async function awayAndBack(stream: RawConn, refused: Report): Promise<void> {
   serving = false;
-  server.stopServing();
+  t.server.stopServing();
   const before = counted();
   stream.send(refused);
   expect((await stream.status).code).toBe(grpc.status.UNAVAILABLE);
@@ -88,12 +62,12 @@ describe("stopServing", () => {
     await new Promise((r) => setTimeout(r, 100));
     silent.send(report("silent", 2, 6));
     await until(() => counted() === before + 16, "both streams counted");
-    expect(server.stats().streams).toBe(2);
+    expect(t.server.stats().streams).toBe(2);
 
     serving = false;
-    expect(server.stopServing()).toBe(2);
+    expect(t.server.stopServing()).toBe(2);
     // A pass still running on the ex-leader publishes: no drained stream gets it.
-    expect(server.publish(create(DirectiveSchema, { version: 7n }))).toBeUndefined();
+    expect(t.server.publish(create(DirectiveSchema, { version: 7n }))).toBeUndefined();
     talker.send(report("talker", 2, 25));
     const ended = await talker.status;
     expect(ended).toMatchObject({ code: grpc.status.UNAVAILABLE, details: "not the leader; reconnect" });
@@ -102,7 +76,7 @@ describe("stopServing", () => {
     const startedMs = Date.now();
     expect((await silent.status).code).toBe(grpc.status.UNAVAILABLE);
     expect(Date.now() - startedMs).toBeLessThan(5_000);
-    expect(server.stats().streams).toBe(0);
+    expect(t.server.stats().streams).toBe(0);
     expect(counted()).toBe(before + 16);
     expect([...talker.directives, ...silent.directives].map((d) => d.version)).not.toContain(7n);
   });
@@ -113,7 +87,7 @@ describe("stopServing", () => {
     await awayAndBack(first, report("mover", 3, 14));
     // Another replica led meanwhile and counted the reporter up to 20 (the baseline it confirmed).
     await streamCounted([report("mover", 7, 26, 20), report("mover", 8, 30)], before + 12 + 10);
-    expect(server.stats().streams).toBe(1);
+    expect(t.server.stats().streams).toBe(1);
   });
 
   it("counts a returning reporter from the totals held here when its baseline is this replica's own", async () => {
@@ -130,12 +104,12 @@ describe("stopServing", () => {
     // A third time, and a reconnect while away: refused at its first report, which the filter
     // took as delivered too.
     serving = false;
-    server.stopServing();
+    t.server.stopServing();
     const retry = connect();
     retry.send(report("stayer", 7, 24, 21));
     expect((await retry.status).code).toBe(grpc.status.UNAVAILABLE);
     // Leadership came and went again before the filter got back: what was refused still counts as refused.
-    server.stopServing();
+    t.server.stopServing();
     serving = true;
     await streamCounted([report("stayer", 8, 25, 24)], before + 25);
   });
@@ -145,6 +119,6 @@ describe("stopServing", () => {
     const c = connect();
     c.send(report("late", 1, 3));
     expect(await c.status).toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(server.stats().refusedStreams.not_serving).toBeGreaterThan(0);
+    expect(t.server.stats().refusedStreams.not_serving).toBeGreaterThan(0);
   });
 });

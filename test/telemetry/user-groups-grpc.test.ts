@@ -3,53 +3,25 @@
  * deltas, each bad group entry dropped and counted while the entry's other groups and the Report's
  * other entries count, and Reports from filters without groups accepted as before.
  */
-import * as grpc from "@grpc/grpc-js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Directive, Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
-import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
+import { describe, expect, it } from "vitest";
+import type { Report } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
+import { telemetryOverGrpc } from "./grpc-harness.js";
 import { makeReport } from "./fixtures.js";
-import { connectRaw, type RawConn, seriesTotal } from "./raw-client.js";
+import { type RawConn, seriesTotal } from "./raw-client.js";
 
 const TOKEN = "s3cret";
-let server: TelemetryServer;
-let client: grpc.Client;
-const open: grpc.ClientDuplexStream<Buffer, Directive>[] = [];
-
-beforeAll(async () => {
-  server = await startTelemetryServer({
-    address: "127.0.0.1:0",
-    token: TOKEN,
-    isKnownCanary: (id) => id.startsWith("ns/"),
-  });
-  client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.cancel();
-});
-afterAll(async () => {
-  client.close();
-  await server.close();
-});
+const t = telemetryOverGrpc({ token: TOKEN, isKnownCanary: (id) => id.startsWith("ns/") });
 
 function connect(): RawConn {
-  const conn = connectRaw(client, TOKEN, 5000);
-  open.push(conn.stream);
-  return conn;
+  return t.connect(TOKEN);
 }
 
-async function sendAll(c: RawConn, reports: Report[]): Promise<void> {
-  const before = server.stats().reports;
-  for (const r of reports) c.send(r);
-  for (let i = 0; i < 500 && server.stats().reports < before + reports.length; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  expect(server.stats().reports).toBeGreaterThanOrEqual(before + reports.length);
-}
+const sendAll = (c: RawConn, reports: Report[]) => t.sendAll(c, reports);
 
 /** Requests and failures per user group of a (canary, variant) summed over its windows. */
 function groupsOf(canary: string, variant: string): { requests: number[]; failures: number[] } | undefined {
   let out: { requests: number[]; failures: number[] } | undefined;
-  for (const w of server.reader.series(canary, 0, Number.MAX_SAFE_INTEGER)) {
+  for (const w of t.server.reader.series(canary, 0, Number.MAX_SAFE_INTEGER)) {
     const g = w.variants.get(variant)?.userGroups;
     if (!g) continue;
     out ??= { requests: g.requests.map(() => 0), failures: g.failures.map(() => 0) };
@@ -102,12 +74,12 @@ describe("user-group tallies over gRPC", () => {
     const g = groupsOf("ns/ug", "canary")!;
     expect([g.requests[0], g.requests[5], g.requests[31]]).toEqual([8, 2, 5]);
     expect([g.failures[0], g.failures[5], g.failures[31]]).toEqual([1, 1, 1]);
-    expect(seriesTotal(server.reader, "ns/ug", "canary", "requests")).toBe(15);
+    expect(seriesTotal(t.server.reader, "ns/ug", "canary", "requests")).toBe(15);
   });
 
   it("drops a bad group entry and counts it; the entry's other groups and the report's other entries count", async () => {
     const c = connect();
-    const before = { ...server.stats().droppedEntries };
+    const before = { ...t.server.stats().droppedEntries };
     await sendAll(c, [
       makeReport({
         pod: "ug-2",
@@ -152,8 +124,8 @@ describe("user-group tallies over gRPC", () => {
     expect(canary.requests.slice(0, 8)).toEqual([0, 5, 7, 0, 0, 0, 0, 3]);
     expect(canary.failures.slice(0, 8)).toEqual([0, 0, 1, 0, 0, 0, 0, 1]);
     expect(groupsOf("ns/ug-bad", "stable")!.requests[3]).toBe(9);
-    expect(seriesTotal(server.reader, "ns/ug-bad", "canary", "requests")).toBe(20);
-    const after = server.stats().droppedEntries;
+    expect(seriesTotal(t.server.reader, "ns/ug-bad", "canary", "requests")).toBe(20);
+    const after = t.server.stats().droppedEntries;
     const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
     expect(delta("bad_user_group")).toBe(2);
     expect(delta("counter_backwards")).toBe(1);
@@ -166,7 +138,7 @@ describe("user-group tallies over gRPC", () => {
       makeReport({ pod: "ug-3", seq: 1, totals: [{ canary: "ns/ug-old", requests: 7, failures: 1 }] }),
       makeReport({ pod: "ug-3", seq: 2, totals: [{ canary: "ns/ug-old", requests: 9, failures: 1 }] }),
     ]);
-    expect(seriesTotal(server.reader, "ns/ug-old", "canary", "requests")).toBe(9);
+    expect(seriesTotal(t.server.reader, "ns/ug-old", "canary", "requests")).toBe(9);
     expect(groupsOf("ns/ug-old", "canary")).toBeUndefined();
   });
 });
