@@ -15,6 +15,11 @@ export const USER_GROUPS = 32;
 export interface UserGroupStats {
   requests: number[];
   failures: number[];
+  /**
+   * Per latency threshold in whole µs (analysis/slow-thresholds.ts), the requests slower than it
+   * per user group; absent when the filter was asked for none.
+   */
+  slow?: Map<number, number[]>;
 }
 
 export function emptyUserGroups(): UserGroupStats {
@@ -29,6 +34,12 @@ export function addUserGroups(target: UserGroupStats, delta: UserGroupStats): vo
   for (let g = 0; g < USER_GROUPS; g++) {
     target.requests[g]! += delta.requests[g] ?? 0;
     target.failures[g]! += delta.failures[g] ?? 0;
+  }
+  for (const [us, counts] of delta.slow ?? []) {
+    target.slow ??= new Map();
+    const into = target.slow.get(us) ?? new Array<number>(USER_GROUPS).fill(0);
+    for (let g = 0; g < USER_GROUPS; g++) into[g]! += counts[g] ?? 0;
+    target.slow.set(us, into);
   }
 }
 
