@@ -4,6 +4,7 @@
  * analysis checks (`metric.name`) may use like spec.metrics entries.
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { HEADER_PATTERN, Obj } from "./schema-builders.js";
 
 /** Metric names the filter reports for a route with `llm` (filter/llm-tally.ts). */
 export const LLM_METRICS = [
@@ -17,12 +18,6 @@ export const LLM_METRICS = [
   "llm-schema-failures",
   "llm-unparsed",
 ] as const;
-
-const HEADER_PATTERN = "^[a-z0-9!#$%&'*+.^_`|~-]+$";
-
-function Obj<T extends Parameters<typeof Type.Object>[0]>(properties: T, description: string) {
-  return Type.Object(properties, { description, additionalProperties: false });
-}
 
 const Price = Obj(
   {

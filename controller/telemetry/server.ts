@@ -115,38 +115,15 @@ function endStream(call: grpc.ServerDuplexStream<Incoming, Directive>, end: Stre
 }
 
 /**
- * Ends a refused stream at its first message, handed to `drained` (a filter sends a report as soon
- * as its stream opens), or after DRAIN_MIN_MS without one. Should the filter take that report as
- * delivered before the end reaches it, the controller can recognise it when the filter comes back.
- * No Directive goes out on it.
+ * From now on the stream ends at its next message (handed to onDrained, not onReport) or after
+ * `waitMs` of silence, and gets no further Directive.
  */
-function refuseAtFirstMessage(
-  call: grpc.ServerDuplexStream<Incoming, Directive>,
-  end: StreamEnd,
-  drained: (msg: Incoming) => void,
-): void {
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    endStream(call, end);
-  };
-  const timer = setTimeout(finish, DRAIN_MIN_MS);
-  timer.unref();
-  call.on("data", (msg: Incoming) => {
-    if (done) return;
-    drained(msg);
-    finish();
-  });
-  call.on("end", finish);
-  const gone = () => {
-    done = true;
-    clearTimeout(timer);
-  };
-  call.on("cancelled", gone);
-  call.on("error", gone);
-  call.on("close", gone);
+function startDraining(s: OpenStream, end: StreamEnd, waitMs: number): void {
+  s.draining = end;
+  // A pass still running on a replica that stopped leading may publish a stale table.
+  s.unsubscribe();
+  s.timer = setTimeout(() => s.end(end), waitMs);
+  s.timer.unref();
 }
 
 /** Binds and starts the Connect service. */
@@ -176,15 +153,27 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       return;
     }
     const refused = opts.admit?.();
-    if (refused) {
-      opts.onRefused?.("not_serving", call.getPeer());
-      refuseAtFirstMessage(call, refused, (msg) => opts.onDrained?.(msg, identity));
-      return;
-    }
+    if (refused) opts.onRefused?.("not_serving", call.getPeer());
+    serve(call, identity, refused ?? undefined);
+  };
+  /**
+   * An admitted stream gets Directives and its reports go to onReport until it is drained. A
+   * refused one is drained from its start, uncounted: it ends at its first message (a filter sends
+   * a report as soon as its stream opens; should it take that report as delivered, the controller
+   * recognises it when the filter comes back) or after DRAIN_MIN_MS, and ends with its status even
+   * when the filter half-closes first.
+   */
+  const serve = (
+    call: grpc.ServerDuplexStream<Incoming, Directive>,
+    identity: StreamIdentity,
+    refused: StreamEnd | undefined,
+  ) => {
     let closed = false;
-    const unsubscribe = opts.directives.subscribe((d) => {
-      if (!closed) call.write(d);
-    });
+    const unsubscribe = refused
+      ? () => {}
+      : opts.directives.subscribe((d) => {
+          if (!closed) call.write(d);
+        });
     const close = () => {
       if (closed) return;
       closed = true;
@@ -201,7 +190,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
         endStream(call, e);
       },
     };
-    open.add(stream);
+    if (refused) startDraining(stream, refused, DRAIN_MIN_MS);
+    else open.add(stream);
     const peer = call.getPeer();
     call.on("data", (msg: Incoming) => {
       if (closed) return;
@@ -216,10 +206,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       if (end) stream.end(end);
     });
     call.on("end", () => {
-      if (!closed) {
-        close();
-        call.end();
-      }
+      if (closed) return;
+      if (refused) return stream.end(refused);
+      close();
+      call.end();
     });
     call.on("cancelled", close);
     call.on("error", close);
@@ -235,14 +225,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     port,
     streams: () => open.size,
     drain: (end) => {
-      for (const s of open) {
-        if (s.draining) continue;
-        s.draining = end;
-        // A pass still running on a replica that stopped leading may publish a stale table.
-        s.unsubscribe();
-        s.timer = setTimeout(() => s.end(end), drainWaitMs(s));
-        s.timer.unref();
-      }
+      for (const s of open) if (!s.draining) startDraining(s, end, drainWaitMs(s));
       return open.size;
     },
     close: () =>

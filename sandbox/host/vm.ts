@@ -1,15 +1,18 @@
 // One VM instance (an Envoy worker thread's copy of the plugin): instantiation, start,
-// root/stream contexts, guest calls with trap handling, and async callback delivery.
+// root/stream contexts, guest calls with trap handling, and the queue that delivers async
+// callbacks outside guest calls. The import object is assembled in module-imports.ts, the
+// restricted-callback rule in host-call-guard.ts, callout answers in callout-delivery.ts.
 import type * as grpc from "@grpc/grpc-js";
 import { LogLevel } from "./abi.js";
+import { deliverGrpcEvent, deliverHttpCallResult } from "./callout-delivery.js";
 import type { HostClock } from "./clock.js";
 import type { Context, RootContext, StreamContext } from "./contexts.js";
 import { envFunctions } from "./env-imports.js";
-import { type GrpcEvent, GrpcCallouts } from "./grpc.js";
-import { HeaderMap } from "./header-map.js";
-import { type HttpCallResult, HttpCallouts } from "./http-call.js";
-import { WASI_MODULES } from "./import-table.js";
-import { MAX_MEMORY_PAGES } from "./memory-cap.js";
+import { GrpcCallouts } from "./grpc.js";
+import type { HeaderMap } from "./header-map.js";
+import { type AnyFn, guardHostFunctions, Restriction } from "./host-call-guard.js";
+import { HttpCallouts } from "./http-call.js";
+import { instanceImports } from "./module-imports.js";
 import { GuestMemory } from "./memory.js";
 import { type StatsStore, VmMetrics } from "./metrics.js";
 import type { PropertyEnv } from "./properties.js";
@@ -39,34 +42,6 @@ export interface VmEnv {
   notifyQueue(receiver: QueueReceiver, token: number): void;
 }
 
-/** Restriction while a guest call runs outside any proxy context. */
-export enum Restriction {
-  None = 0,
-  StartSection = 1,
-  Initialize = 2,
-  Malloc = 3,
-}
-
-const INITIALIZE_ALLOWED = new Set([
-  "proxy_log",
-  "fd_write",
-  "args_sizes_get",
-  "args_get",
-  "environ_sizes_get",
-  "environ_get",
-  "fd_prestat_get",
-  "fd_prestat_dir_name",
-  "clock_time_get",
-  "random_get",
-  "fd_fdstat_get",
-  "fd_fdstat_set_flags",
-  "poll_oneoff",
-  "sched_yield",
-]);
-const MALLOC_ALLOWED = new Set(["proxy_log", "fd_write", "clock_time_get", "poll_oneoff"]);
-
-// biome-ignore lint/suspicious/noExplicitAny: wasm exports/imports are untyped at this boundary
-type AnyFn = (...args: any[]) => any;
 /** A host function with up to 12 arguments (the widest proxy-wasm import). */
 export type HostFn = (...args: never[]) => number | undefined;
 
@@ -108,10 +83,10 @@ export class Vm {
   ) {
     this.metrics = new VmMetrics(env.stats);
     this.grpc = new GrpcCallouts(env.clusters, env.grpcClients, (root, ev) =>
-      this.enqueue(() => this.onGrpcEvent(root, ev)),
+      this.enqueue(() => deliverGrpcEvent(this, root, ev)),
     );
     this.http = new HttpCallouts(env.clusters, (root, res) =>
-      this.enqueue(() => this.onHttpCallResult(root, res)),
+      this.enqueue(() => deliverHttpCallResult(this, root, res)),
     );
   }
 
@@ -187,8 +162,9 @@ export class Vm {
   }
 
   private buildImports(): WebAssembly.Imports {
-    const env = this.guard(envFunctions(this));
-    const wasi = this.guard(
+    const observe = this.env.onHostCall;
+    const env = guardHostFunctions(envFunctions(this), this, observe);
+    const wasi = guardHostFunctions(
       wasiFunctions({
         memory: () => this.mem,
         log: (level, message) => this.env.log(level, this.worker, message),
@@ -196,53 +172,12 @@ export class Vm {
         realtimeNs: () => this.env.clock.realtimeNs(),
         monotonicNs: () => this.streamMonotonicNs(),
       }),
+      this,
+      observe,
     );
-    const imports: Record<string, Record<string, WebAssembly.ImportValue>> = { env };
-    for (const m of WASI_MODULES) imports[m] = wasi;
-    for (const imp of this.env.info.imports) {
-      if (imp.kind === "memory") {
-        // Envoy's 1 GiB cap (memory-cap.ts); an import asking for more than that at start fails anyway.
-        const max =
-          imp.limits.min <= MAX_MEMORY_PAGES
-            ? Math.min(imp.limits.max ?? MAX_MEMORY_PAGES, MAX_MEMORY_PAGES)
-            : imp.limits.max;
-        this.importedMemory = new WebAssembly.Memory({ initial: imp.limits.min, maximum: max });
-        imports[imp.module] = { ...imports[imp.module], [imp.name]: this.importedMemory };
-      } else if (imp.kind === "table") {
-        const table = new WebAssembly.Table({
-          element: "anyfunc",
-          initial: imp.limits.min,
-          maximum: imp.limits.max,
-        });
-        imports[imp.module] = { ...imports[imp.module], [imp.name]: table };
-      }
-    }
+    const { imports, importedMemory } = instanceImports(this.env.info, env, wasi);
+    this.importedMemory = importedMemory;
     return imports;
-  }
-
-  /** Wraps host functions with the restricted-callback check, without per-call allocation. */
-  private guard(fns: Record<string, HostFn>): Record<string, AnyFn> {
-    const out: Record<string, AnyFn> = {};
-    const observe = this.env.onHostCall;
-    for (const [name, fn] of Object.entries(fns)) {
-      const f = fn as AnyFn;
-      out[name] = (a, b, c, d, e, g, h, i, j, k, l, m) => {
-        observe?.(name);
-        if (this.restriction !== Restriction.None) this.checkRestriction(name);
-        return f(a, b, c, d, e, g, h, i, j, k, l, m);
-      };
-    }
-    return out;
-  }
-
-  private checkRestriction(name: string): void {
-    const allowed =
-      this.restriction === Restriction.Initialize
-        ? INITIALIZE_ALLOWED.has(name)
-        : this.restriction === Restriction.Malloc
-          ? MALLOC_ALLOWED.has(name)
-          : false;
-    if (!allowed) throw new Error(`restricted_callback: ${name} is not allowed here`);
   }
 
   has(name: string): boolean {
@@ -398,46 +333,6 @@ export class Vm {
     return this.pending.length > 0;
   }
 
-  private onGrpcEvent(rootId: number, ev: GrpcEvent): void {
-    const root = this.contexts.get(rootId);
-    if (root?.kind !== "root") return;
-    if (ev.kind === "initial_metadata" || ev.kind === "trailing_metadata") {
-      const type = ev.kind === "initial_metadata" ? 4 : 5;
-      this.calloutMaps[type] = mapOf(ev.metadata);
-      const name =
-        type === 4 ? "proxy_on_grpc_receive_initial_metadata" : "proxy_on_grpc_receive_trailing_metadata";
-      this.invoke(name, rootId, ev.token, ev.metadata.length);
-      this.calloutMaps[type] = undefined;
-    } else if (ev.kind === "message") {
-      this.calloutBuffer = { type: 5, bytes: ev.message };
-      this.invoke("proxy_on_grpc_receive", rootId, ev.token, ev.message.length);
-      this.calloutBuffer = undefined;
-    } else {
-      root.status = { code: ev.status, message: ev.message };
-      this.invoke("proxy_on_grpc_close", rootId, ev.token, ev.status);
-    }
-  }
-
-  private onHttpCallResult(rootId: number, res: HttpCallResult): void {
-    const root = this.contexts.get(rootId);
-    if (root?.kind !== "root") return;
-    this.calloutMaps[6] = mapOf(res.headers);
-    this.calloutMaps[7] = mapOf(res.trailers);
-    this.calloutBuffer = { type: 4, bytes: res.body };
-    root.status = { code: 0, message: "" };
-    this.invoke(
-      "proxy_on_http_call_response",
-      rootId,
-      res.token,
-      res.headers.length,
-      res.body.length,
-      res.trailers.length,
-    );
-    this.calloutMaps[6] = undefined;
-    this.calloutMaps[7] = undefined;
-    this.calloutBuffer = undefined;
-  }
-
   /** Force-closes everything: roots get on_done/on_delete, callouts are cancelled. */
   shutdown(): void {
     this.grpc.cancelAll();
@@ -446,10 +341,6 @@ export class Vm {
     for (const c of [...this.contexts.values()]) if (c.kind === "root") this.retireRoot(c.id, true);
     this.pending.length = 0;
   }
-}
-
-function mapOf(pairs: Array<[string, string]>): HeaderMap {
-  return new HeaderMap(pairs.map(([k, v]) => [k, v]));
 }
 
 /** "Uncaught RuntimeError: unreachable" as V8 reports a trap. */

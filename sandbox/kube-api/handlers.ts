@@ -7,7 +7,8 @@ import { jsonPatch, mergePatch } from "./patch.js";
 import { apiVersionOf } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector, type Selector } from "./selectors.js";
 import { badRequest, failure, success } from "./status.js";
-import type { DeletePreconditions, ObjectStore, Target } from "./store.js";
+import type { ObjectStore, Target } from "./store.js";
+import type { DeletePreconditions } from "./write-rules.js";
 import type { RequestAttributes, UserInfo } from "./rbac.js";
 import type { ApiStatus, KubeObject, Result } from "./types.js";
 

@@ -189,6 +189,16 @@ export function resourceKey(group: string, plural: string): string {
   return `${group}/${plural}`;
 }
 
+/** A resource's name in API messages: "plural.group", or just "plural" for the core group. */
+export function resourceName(type: ResourceType): string {
+  return type.group === "" ? type.plural : `${type.plural}.${type.group}`;
+}
+
+/** Whether the type is CustomResourceDefinition, whose objects make new resources served. */
+export function isCrdType(type: ResourceType): boolean {
+  return type.group === "apiextensions.k8s.io" && type.plural === "customresourcedefinitions";
+}
+
 /** "group/version", or just "version" for the core group. */
 export function apiVersionOf(group: string, version: string): string {
   return group === "" ? version : `${group}/${version}`;

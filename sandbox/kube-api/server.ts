@@ -111,7 +111,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApiSe
     snapshot,
   );
   if (dataDir && !snapshot) saveSnapshot(dataDir, store.snapshot());
-  const detachExpirer = faults.attachExpirer(() => store.expireHistory());
+  const detachExpirer = faults.attachExpirer(() => store.changes.expire());
   const watches = new Set<WatchSession>();
   const requestCounts = new Map<string, number>();
   let address = "";

@@ -1,27 +1,34 @@
 /**
- * The object store behind the API: objects by (resource, namespace, name), a global monotonic
- * resourceVersion, a bounded history of changes for watch resume, and the write semantics of the
- * Kubernetes API server (optimistic concurrency, generation, status subresource, finalizers).
- * Synchronous and in memory; every operation returns a Result instead of throwing.
+ * The object store behind the API: objects by (resource, namespace, name) and the operations of
+ * the Kubernetes API server on them (create, replace, delete with finalizers, cascading removal of
+ * a namespace's or a CRD's objects, CRDs registering their resources), plus snapshot and restore.
+ * What a write may change lives in write-rules.ts; resourceVersions, history and watch fan-out in
+ * change-log.ts. Synchronous and in memory; every operation returns a Result instead of throwing.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { ChangeLog } from "./change-log.js";
 import { applyDefaults } from "./defaults.js";
-import { apiVersionOf, ResourceRegistry, resourceFromCrd, resourceKey } from "./resources.js";
-import type { Selector } from "./selectors.js";
-import { pruneUnknown, schemaErrors } from "./schema.js";
 import {
-  alreadyExists,
-  badRequest,
-  conflict,
-  err,
-  gone,
-  invalid,
-  invalidFields,
-  notFound,
-  ok,
-} from "./status.js";
-import type { ApiStatus, ChangeEvent, KubeObject, Result, ResourceType } from "./types.js";
+  apiVersionOf,
+  isCrdType,
+  ResourceRegistry,
+  resourceFromCrd,
+  resourceKey,
+  resourceName,
+} from "./resources.js";
+import type { Selector } from "./selectors.js";
+import { alreadyExists, badRequest, err, invalid, notFound, ok } from "./status.js";
+import type { ChangeEvent, KubeObject, Result, ResourceType } from "./types.js";
 import { checkBody, nameProblem } from "./validate.js";
+import {
+  type DeletePreconditions,
+  deletePreconditionProblem,
+  mainUpdate,
+  resourceVersionProblem,
+  sameContent,
+  schemaProblem,
+  statusUpdate,
+} from "./write-rules.js";
 
 /** Store tuning. */
 export interface StoreOptions {
@@ -44,20 +51,12 @@ export interface Target {
   namespace?: string;
 }
 
-/** Preconditions a DELETE may carry (DeleteOptions.preconditions). */
-export interface DeletePreconditions {
-  uid?: string;
-  resourceVersion?: string;
-}
-
 /** Deletion outcome: the object is gone, or only marked (finalizers pending). */
 export interface Deleted {
   object: KubeObject;
   finalized: boolean;
 }
 
-const CONFLICT_WHY =
-  "the object has been modified; please apply your changes to the latest version and try again";
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 function timestamp(): string {
@@ -68,40 +67,15 @@ function itemKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ""}/${name}`;
 }
 
-function jsonEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Everything but metadata (and status when it has its own endpoint): what a generation tracks. */
-function specPart(type: ResourceType, obj: KubeObject): Record<string, unknown> {
-  const { metadata: _m, status, apiVersion: _a, kind: _k, ...rest } = obj;
-  return type.statusSubresource ? rest : { ...rest, status };
-}
-
-/** Same object apart from resourceVersion (a no-op write changes nothing, as in Kubernetes). */
-function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => ({
-    ...o,
-    apiVersion: undefined,
-    metadata: { ...o.metadata, resourceVersion: undefined },
-  });
-  return jsonEqual(strip(a), strip(b));
-}
-
 export class ObjectStore {
   readonly registry = new ResourceRegistry();
-  private rv = 0;
-  /** Watches may resume from any resourceVersion >= floor. */
-  private floor = 0;
+  /** resourceVersions, the history watches resume from, and the watches' subscriptions. */
+  readonly changes: ChangeLog;
   private readonly objects = new Map<string, Map<string, KubeObject>>();
-  private readonly history: ChangeEvent[] = [];
-  private readonly listeners = new Set<(ev: ChangeEvent) => void>();
-  private readonly expiryListeners = new Set<() => void>();
-  private readonly historyLimit: number;
   private readonly onChange: () => void;
 
   constructor(opts: StoreOptions = {}, snapshot?: StoreSnapshot) {
-    this.historyLimit = opts.historyLimit ?? 1000;
+    this.changes = new ChangeLog(opts.historyLimit ?? 1000);
     this.onChange = () => {};
     if (snapshot) this.restore(snapshot);
     else for (const ns of DEFAULT_NAMESPACES) this.seedNamespace(ns);
@@ -110,7 +84,7 @@ export class ObjectStore {
 
   /** Current (latest) resourceVersion. */
   resourceVersion(): number {
-    return this.rv;
+    return this.changes.resourceVersion();
   }
 
   snapshot(): StoreSnapshot {
@@ -118,12 +92,12 @@ export class ObjectStore {
     for (const [resource, items] of this.objects) {
       for (const object of items.values()) objects.push({ resource, object });
     }
-    return { resourceVersion: this.rv, objects };
+    return { resourceVersion: this.resourceVersion(), objects };
   }
 
   get(t: Target, name: string): Result<KubeObject> {
     const obj = this.items(t.type).get(itemKey(t.namespace, name));
-    return obj ? ok(obj) : err(notFound(this.resourceName(t.type), name));
+    return obj ? ok(obj) : err(notFound(resourceName(t.type), name));
   }
 
   /** Objects of the type in the namespace (all namespaces when t.namespace is undefined), sorted by namespace/name. */
@@ -147,7 +121,7 @@ export class ObjectStore {
     const obj = structuredClone(body) as KubeObject;
     obj.metadata ??= {};
     const meta = obj.metadata;
-    const resource = this.resourceName(t.type);
+    const resource = resourceName(t.type);
     if (!meta.name && meta.generateName)
       meta.name = meta.generateName + randomBytes(3).toString("hex").slice(0, 5);
     const name = meta.name ?? "";
@@ -155,7 +129,7 @@ export class ObjectStore {
       return err(invalid(resource, name, "metadata.name", name, "name or generateName is required"));
     const bad = nameProblem(t.type, name);
     if (bad) return err(invalid(resource, name, "metadata.name", name, bad));
-    const nsProblem = this.checkNamespace(t, meta.namespace);
+    const nsProblem = this.namespaceProblem(t, meta.namespace);
     if (nsProblem) return err(nsProblem);
     if (this.items(t.type).has(itemKey(t.namespace, name))) return err(alreadyExists(resource, name));
     obj.apiVersion = apiVersionOf(t.type.group, t.version);
@@ -168,8 +142,8 @@ export class ObjectStore {
     delete meta.deletionTimestamp;
     if (t.type.statusSubresource) delete obj.status;
     applyDefaults(t.type, obj);
-    const schemaProblem = this.conform(t, obj, strict);
-    if (schemaProblem) return err(schemaProblem);
+    const schemaInvalid = schemaProblem(t.type, t.version, obj, strict);
+    if (schemaInvalid) return err(schemaInvalid);
     const crdProblem = this.registerIfCrd(t.type, obj);
     if (crdProblem) return err(crdProblem);
     return ok(this.commit("ADDED", t.type, obj));
@@ -195,14 +169,13 @@ export class ObjectStore {
         badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`),
       );
     }
-    const precondition = this.checkResourceVersion(t.type, stored, incoming.metadata?.resourceVersion);
+    const precondition = resourceVersionProblem(t.type, stored, incoming.metadata?.resourceVersion);
     if (precondition) return err(precondition);
-    const next =
-      mode === "status" ? this.statusUpdate(stored, incoming) : this.mainUpdate(t, stored, incoming);
-    const schemaProblem = this.conform(t, next, strict);
-    if (schemaProblem) return err(schemaProblem);
+    const next = mode === "status" ? statusUpdate(stored, incoming) : mainUpdate(t.type, stored, incoming);
+    const schemaInvalid = schemaProblem(t.type, t.version, next, strict);
+    if (schemaInvalid) return err(schemaInvalid);
     if (sameContent(next, stored)) return ok(stored);
-    if (t.type.plural === "customresourcedefinitions" && t.type.group === "apiextensions.k8s.io") {
+    if (isCrdType(t.type)) {
       const crdProblem = this.registerIfCrd(t.type, next);
       if (crdProblem) return err(crdProblem);
     }
@@ -217,22 +190,8 @@ export class ObjectStore {
     const current = this.get(t, name);
     if (!current.ok) return current;
     const stored = current.value;
-    const resource = this.resourceName(t.type);
-    if (preconditions.uid !== undefined && preconditions.uid !== stored.metadata.uid) {
-      return err(
-        conflict(
-          resource,
-          name,
-          `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${stored.metadata.uid}`,
-        ),
-      );
-    }
-    if (
-      preconditions.resourceVersion !== undefined &&
-      preconditions.resourceVersion !== stored.metadata.resourceVersion
-    ) {
-      return err(conflict(resource, name, CONFLICT_WHY));
-    }
+    const precondition = deletePreconditionProblem(t.type, stored, preconditions);
+    if (precondition) return err(precondition);
     if ((stored.metadata.finalizers ?? []).length > 0) {
       if (stored.metadata.deletionTimestamp) return ok({ object: stored, finalized: false });
       const marked = structuredClone(stored);
@@ -241,33 +200,6 @@ export class ObjectStore {
       return ok({ object: this.commit("MODIFIED", t.type, marked), finalized: false });
     }
     return ok({ object: this.removeNow(t.type, stored), finalized: true });
-  }
-
-  /** Changes since resourceVersion `from` (exclusive), or 410 Gone when history no longer reaches back that far. */
-  changesSince(from: number): Result<ChangeEvent[]> {
-    if (from < this.floor) {
-      return err(gone(`too old resource version: ${from} (${this.floor})`));
-    }
-    return ok(this.history.filter((ev) => ev.resourceVersion > from));
-  }
-
-  /** Registers a listener for every committed change; returns the unsubscribe function. */
-  subscribe(listener: (ev: ChangeEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Registers a listener for forced watch expiry; returns the unsubscribe function. */
-  onExpire(listener: () => void): () => void {
-    this.expiryListeners.add(listener);
-    return () => this.expiryListeners.delete(listener);
-  }
-
-  /** Forgets the change history: open watches end with 410 Gone and older resourceVersions can no longer resume. */
-  expireHistory(): void {
-    this.history.length = 0;
-    this.floor = this.rv;
-    for (const l of [...this.expiryListeners]) l();
   }
 
   private items(type: ResourceType): Map<string, KubeObject> {
@@ -280,28 +212,7 @@ export class ObjectStore {
     return m;
   }
 
-  private resourceName(type: ResourceType): string {
-    return type.group === "" ? type.plural : `${type.plural}.${type.group}`;
-  }
-
-  /** Prunes (or, strict, refuses) undeclared fields and checks a custom resource against its schema. */
-  private conform(t: Target, obj: KubeObject, strict: boolean): ApiStatus | undefined {
-    const schema = t.type.schemas?.[t.version];
-    if (!schema) return undefined;
-    const unknown = pruneUnknown(obj, schema);
-    if (strict && unknown.length > 0) {
-      const fields = unknown.map((f) => `unknown field "${f}"`).join(", ");
-      const kind = t.type.kind;
-      return badRequest(
-        `${kind} in version "${t.version}" cannot be handled as a ${kind}: strict decoding error: ${fields}`,
-      );
-    }
-    const errors = schemaErrors(obj, schema);
-    if (errors.length === 0) return undefined;
-    return invalidFields(t.type.kind, t.type.group, obj.metadata.name ?? "", errors);
-  }
-
-  private checkNamespace(t: Target, bodyNamespace: string | undefined) {
+  private namespaceProblem(t: Target, bodyNamespace: string | undefined) {
     if (!t.type.namespaced) return undefined;
     if (bodyNamespace !== undefined && bodyNamespace !== "" && bodyNamespace !== t.namespace) {
       return badRequest(
@@ -315,64 +226,10 @@ export class ObjectStore {
     return undefined;
   }
 
-  private checkResourceVersion(type: ResourceType, stored: KubeObject, sent: string | undefined) {
-    const name = stored.metadata.name!;
-    if (sent === undefined || sent === "") {
-      if (type.allowUnconditionalUpdate) return undefined;
-      return invalid(
-        this.resourceName(type),
-        name,
-        "metadata.resourceVersion",
-        0,
-        "must be specified for an update",
-      );
-    }
-    if (sent !== stored.metadata.resourceVersion)
-      return conflict(this.resourceName(type), name, CONFLICT_WHY);
-    return undefined;
-  }
-
-  private mainUpdate(t: Target, stored: KubeObject, incoming: KubeObject): KubeObject {
-    const next = structuredClone(incoming);
-    const sent = next.metadata ?? {};
-    next.apiVersion = stored.apiVersion;
-    next.kind = t.type.kind;
-    next.metadata = {
-      ...sent,
-      name: stored.metadata.name,
-      uid: stored.metadata.uid,
-      creationTimestamp: stored.metadata.creationTimestamp,
-      resourceVersion: stored.metadata.resourceVersion,
-      generation: stored.metadata.generation,
-    };
-    if (stored.metadata.namespace !== undefined) next.metadata.namespace = stored.metadata.namespace;
-    else delete next.metadata.namespace;
-    if (stored.metadata.deletionTimestamp)
-      next.metadata.deletionTimestamp = stored.metadata.deletionTimestamp;
-    else delete next.metadata.deletionTimestamp;
-    applyDefaults(t.type, next);
-    if (t.type.statusSubresource) {
-      // The main endpoint ignores .status when the type has a /status subresource.
-      if (stored.status === undefined) delete next.status;
-      else next.status = structuredClone(stored.status);
-    }
-    if (!jsonEqual(specPart(t.type, next), specPart(t.type, stored))) {
-      next.metadata.generation = (stored.metadata.generation ?? 0) + 1;
-    }
-    return next;
-  }
-
-  private statusUpdate(stored: KubeObject, incoming: KubeObject): KubeObject {
-    const next = structuredClone(stored);
-    if (incoming.status === undefined) delete next.status;
-    else next.status = structuredClone(incoming.status);
-    return next;
-  }
-
   /** Removes the object (and what depends on it: a namespace's objects, a CRD's resources). */
   private removeNow(type: ResourceType, obj: KubeObject): KubeObject {
     if (type.group === "" && type.plural === "namespaces") this.removeNamespaceContents(obj.metadata.name!);
-    if (type.group === "apiextensions.k8s.io" && type.plural === "customresourcedefinitions") {
+    if (isCrdType(type)) {
       const served = resourceFromCrd(obj);
       if (typeof served !== "string") {
         for (const item of [...this.items(served).values()]) this.removeNow(served, item);
@@ -395,17 +252,16 @@ export class ObjectStore {
 
   /** A CRD makes its resource served; returns an Invalid status when the CRD is malformed. */
   private registerIfCrd(type: ResourceType, obj: KubeObject) {
-    if (!(type.group === "apiextensions.k8s.io" && type.plural === "customresourcedefinitions"))
-      return undefined;
+    if (!isCrdType(type)) return undefined;
     const served = resourceFromCrd(obj);
     if (typeof served === "string") {
       const [field, ...why] = served.split(": ");
-      return invalid(this.resourceName(type), obj.metadata.name ?? "", field!, obj, why.join(": "));
+      return invalid(resourceName(type), obj.metadata.name ?? "", field!, obj, why.join(": "));
     }
     const existing = this.registry.byKey(resourceKey(served.group, served.plural));
     if (existing && !existing.custom) {
       return invalid(
-        this.resourceName(type),
+        resourceName(type),
         obj.metadata.name ?? "",
         "spec.group",
         served.group,
@@ -416,7 +272,7 @@ export class ObjectStore {
     return undefined;
   }
 
-  /** Assigns the next resourceVersion, stores (unless removing), records history and notifies. */
+  /** Assigns the next resourceVersion, stores (unless removing), and hands the change to the log. */
   private commit(
     type: ChangeEvent["type"],
     resource: ResourceType,
@@ -427,22 +283,17 @@ export class ObjectStore {
       type === "MODIFIED"
         ? this.items(resource).get(itemKey(obj.metadata.namespace, obj.metadata.name!))
         : undefined;
-    this.rv += 1;
-    obj.metadata.resourceVersion = String(this.rv);
+    const resourceVersion = this.changes.next();
+    obj.metadata.resourceVersion = String(resourceVersion);
     if (store) this.items(resource).set(itemKey(obj.metadata.namespace, obj.metadata.name!), obj);
     const ev: ChangeEvent = {
       type,
       resource: resourceKey(resource.group, resource.plural),
-      resourceVersion: this.rv,
+      resourceVersion,
       object: obj,
       previous,
     };
-    this.history.push(ev);
-    if (this.history.length > this.historyLimit) {
-      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
-      this.floor = dropped[dropped.length - 1]!.resourceVersion;
-    }
-    for (const l of [...this.listeners]) l(ev);
+    this.changes.publish(ev);
     this.onChange();
     return obj;
   }
@@ -465,7 +316,6 @@ export class ObjectStore {
       if (!type) continue;
       this.items(type).set(itemKey(object.metadata.namespace, object.metadata.name!), object);
     }
-    this.rv = snapshot.resourceVersion;
-    this.floor = this.rv;
+    this.changes.restoreAt(snapshot.resourceVersion);
   }
 }

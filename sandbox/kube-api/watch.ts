@@ -101,7 +101,7 @@ export function startWatch(store: ObjectStore, params: WatchParams, res: ServerR
   if (rv === undefined || rv === "" || rv === "0") {
     for (const obj of store.list(target, params.selector)) send({ type: "ADDED", object: present(obj) });
   } else {
-    const replay = store.changesSince(Number(rv));
+    const replay = store.changes.changesSince(Number(rv));
     if (!replay.ok) {
       send({ type: "ERROR", object: replay.error });
       session.end();
@@ -109,9 +109,9 @@ export function startWatch(store: ObjectStore, params: WatchParams, res: ServerR
     }
     for (const change of replay.value) sendChange(change);
   }
-  cleanups.push(store.subscribe(sendChange));
+  cleanups.push(store.changes.subscribe(sendChange));
   cleanups.push(
-    store.onExpire(() => {
+    store.changes.onExpire(() => {
       send({
         type: "ERROR",
         object: gone("watch expired: the requested resource version is no longer retained"),

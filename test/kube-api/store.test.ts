@@ -62,9 +62,9 @@ describe("ObjectStore", () => {
     const { store, cm } = setup(2);
     const start = store.resourceVersion();
     for (const name of ["a", "b", "c"]) value(store.create(cm, { metadata: { name } }));
-    const old = store.changesSince(start);
+    const old = store.changes.changesSince(start);
     expect(old.ok ? "ok" : old.error.code).toBe(410);
-    const recent = value(store.changesSince(start + 1));
+    const recent = value(store.changes.changesSince(start + 1));
     expect(recent.map((e) => e.object.metadata.name)).toEqual(["b", "c"]);
   });
 

@@ -121,4 +121,17 @@ describe("stopServing", () => {
     expect(await c.status).toMatchObject({ code: grpc.status.UNAVAILABLE });
     expect(t.server.stats().refusedStreams.not_serving).toBeGreaterThan(0);
   });
+
+  it("ends a refused stream that sends nothing after the 1-s floor, and one half-closed first, both UNAVAILABLE", async () => {
+    serving = false;
+    const silent = connect();
+    const startedMs = Date.now();
+    const halfClosed = connect();
+    halfClosed.stream.end();
+    expect(await halfClosed.status).toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(await silent.status).toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - startedMs).toBeLessThan(5_000);
+    expect(t.server.stats().streams).toBe(0);
+  });
 });
