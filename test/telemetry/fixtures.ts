@@ -181,6 +181,8 @@ export interface TotalsSpec {
   tokens?: number[];
   /** Cumulative [group, requests, failures] per user group. */
   userGroups?: Array<[number, number, number]>;
+  /** Cumulative [threshold µs, counts per group] of slow requests. */
+  slow?: Array<[number, number[]]>;
 }
 
 function protoSketch(values: number[]): Sketch {
@@ -236,6 +238,7 @@ function wireTotals(t: TotalsSpec): MessageInitShape<typeof VariantTotalsSchema>
       requests: BigInt(requests),
       failures: BigInt(failures),
     })),
+    slow: (t.slow ?? []).map(([us, byGroup]) => ({ thresholdUs: BigInt(us), byGroup: byGroup.map(BigInt) })),
     metrics: t.tokens
       ? [
           {
