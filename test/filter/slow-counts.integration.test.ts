@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { stickyUserGroup, USER_GROUPS } from "../../controller/telemetry/user-groups.js";
-import { type ClockSource, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
+import { loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { filterWasm } from "./filter-wasm.js";
+import { latencyClock } from "../helpers/latency-clock.js";
 
 const CANARY_WEIGHT = 5000;
 const THRESHOLDS = [
@@ -44,20 +45,6 @@ afterAll(async () => {
   for (const h of hosts) await h.close();
 });
 
-/** A frozen clock the test moves by each request's latency. */
-function testClock(): ClockSource & { elapse(ns: number): void } {
-  const real = BigInt(Date.now()) * 1_000_000n;
-  const mono = process.hrtime.bigint();
-  let extra = 0n;
-  return {
-    realtimeNs: () => real + extra,
-    monotonicNs: () => mono + extra,
-    elapse(ns) {
-      extra += BigInt(ns);
-    },
-  };
-}
-
 /** Per "variant threshold", the per-group slow counts in the proxy's shared totals. */
 function stateSlow(host: ProxyWasmHost): Map<string, number[]> {
   const out = new Map<string, number[]>();
@@ -77,7 +64,7 @@ function stateSlow(host: ProxyWasmHost): Map<string, number[]> {
 
 describe("slow counts per user group", () => {
   it("counts each variant's requests above each of its thresholds in the user's group", async () => {
-    const clock = testClock();
+    const clock = latencyClock();
     const h = await loadHost({
       module: wasm,
       workers: 2,
@@ -155,7 +142,12 @@ describe("slow counts per user group", () => {
     for (const [slow, error] of cases) {
       const logged = h.logs.length;
       expect(h.configure(config(slow)).ok, error).toBe(false);
-      expect(h.logs.slice(logged).map((l) => l.message).join("\n")).toContain(error);
+      expect(
+        h.logs
+          .slice(logged)
+          .map((l) => l.message)
+          .join("\n"),
+      ).toContain(error);
     }
   });
 });

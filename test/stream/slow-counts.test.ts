@@ -10,7 +10,7 @@ import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
 import { stickyUserGroup, USER_GROUPS } from "../../controller/telemetry/user-groups.js";
-import type { ClockSource, ProxyWasmHost } from "../../sandbox/host/index.js";
+import type { ProxyWasmHost } from "../../sandbox/host/index.js";
 import {
   CANARY,
   CLUSTER,
@@ -21,6 +21,7 @@ import {
   step,
   stepUntil,
 } from "./harness.js";
+import { type LatencyClock, latencyClock } from "../helpers/latency-clock.js";
 
 const HOST = "reviews.default.svc.cluster.local";
 const CANARY_BP = 3000;
@@ -33,20 +34,6 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) await h.close();
   for (const s of servers.splice(0)) await s.close();
 });
-
-/** A frozen clock the test moves by each request's latency (the filter times routing to on_log). */
-function testClock(): ClockSource & { elapse(ns: number): void } {
-  const real = BigInt(Date.now()) * 1_000_000n;
-  const mono = process.hrtime.bigint();
-  let extra = 0n;
-  return {
-    realtimeNs: () => real + extra,
-    monotonicNs: () => mono + extra,
-    elapse(ns) {
-      extra += BigInt(ns);
-    },
-  };
-}
 
 function config(): string {
   return JSON.stringify({
@@ -90,7 +77,7 @@ function publish(server: TelemetryServer, version: number, thresholds: Threshold
 
 interface World {
   host: ProxyWasmHost;
-  clock: ReturnType<typeof testClock>;
+  clock: LatencyClock;
   /** Expected slow counts per "variant threshold", per group. */
   expected: Map<string, number[]>;
 }
@@ -159,7 +146,7 @@ describe("slow counts per user group, filter to controller windows", () => {
   it("counts exactly the sticky requests above their variant's threshold, per group; pinned ones in none", async () => {
     const server = await startServer();
     servers.push(server);
-    const clock = testClock();
+    const clock = latencyClock();
     const host = await newHost(server.port, { workers: 2, config: config(), clock });
     hosts.push(host);
     const w: World = { host, clock, expected: new Map() };
@@ -216,7 +203,7 @@ describe("slow counts per user group, filter to controller windows", () => {
   it("prunes a threshold that left the table; back again it starts from 0; a restarted controller counts totals − baseline", async () => {
     let server = await startServer();
     servers.push(server);
-    const clock = testClock();
+    const clock = latencyClock();
     const host = await newHost(server.port, { workers: 2, config: config(), clock });
     hosts.push(host);
     const w: World = { host, clock, expected: new Map() };
