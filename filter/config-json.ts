@@ -5,7 +5,7 @@ import { ConfigResult, ControllerConfig, DEFAULT_INTERVAL_MS, FilterConfig } fro
 import { buildTable } from "./config-table";
 import { JsonKind, JsonValue, formatNumber, parseJson, quote } from "./json";
 import { readLlm } from "./llm-config";
-import { PinData, ResponseMetricData, RouteData, StickyData, VariantData } from "./wire";
+import { PinData, ResponseMetricData, RouteData, SlowThresholdData, StickyData, VariantData } from "./wire";
 
 /** Reads plugin configuration JSON into plain data, collecting every problem with its path. */
 export class Reader {
@@ -115,7 +115,28 @@ function readRoute(r: Reader, o: JsonValue, p: string): RouteData {
     }
   }
   d.llm = readLlm(r, o, p);
+  readSlowThresholds(r, o, p, d);
   return d;
+}
+
+/** `slowThresholds: [{variant, thresholdUs}]` (the Directive's Route.slow_thresholds). */
+function readSlowThresholds(r: Reader, o: JsonValue, p: string, d: RouteData): void {
+  const list = r.arr(o, "slowThresholds", p);
+  if (list == null) return;
+  for (let i = 0; i < list.items.length; i++) {
+    const sp = p + ".slowThresholds[" + i.toString() + "]";
+    const v = list.items[i];
+    if (v.kind != JsonKind.Object) {
+      r.problem(sp, "must be an object, got " + v.describe());
+      continue;
+    }
+    const t = new SlowThresholdData();
+    const variant = r.str(v, "variant", sp, true);
+    if (variant != null) t.variant = variant;
+    if (v.get("thresholdUs") == null) r.problem(sp + ".thresholdUs", "is required");
+    t.thresholdUs = <u64>r.int(v, "thresholdUs", sp, 1, 9007199254740991, 1);
+    d.slowThresholds.push(t);
+  }
 }
 
 function readVariants(r: Reader, o: JsonValue, p: string, d: RouteData): void {

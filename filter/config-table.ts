@@ -5,6 +5,7 @@ import { DEFAULT_PIN_COOKIE, DEFAULT_PIN_HEADER, MAX_METRICS, MAX_ROUTES, MAX_VA
 import { quote } from "./json";
 import { buildLlm } from "./llm-config";
 import { isMarker } from "./marker";
+import { buildSlowThresholds } from "./slow-counts";
 import { DirectiveData, ResponseMetricData, RouteData, VariantData } from "./wire";
 
 /**
@@ -34,11 +35,14 @@ export function buildTable(routes: Array<RouteData>, version: u64, perRoute: boo
     const p = "routes[" + i.toString() + "]";
     const before = errors.length;
     const route = buildRoute(routes[i], p, errors);
+    // Thresholds only steer counting: in a Directive a bad one is left out, not its route.
+    const ignored = buildSlowThresholds(routes[i], route, p, perRoute ? result.ignored : errors);
     const names = claimableNames(table, route, routes[i].aliases, p, errors);
     if (perRoute && errors.length > before) {
       result.dropped++;
       continue;
     }
+    result.ignoredSlow += ignored;
     table.routes.push(route);
     for (let k = 0; k < names.length; k++) table.byName.set(names[k], route);
   }

@@ -67,6 +67,10 @@ export class Route {
   failureCodes: Array<u32> = [];
   /** LLM response-body metrics (docs/llm.md); null = the body is not scanned. */
   llm: LlmConfig | null = null;
+  /** Latency thresholds tallied per user group (filter/slow-counts.ts): variant index, µs, ns. */
+  slowVariants: Array<i32> = [];
+  slowUs: Array<u64> = [];
+  slowNs: Array<u64> = [];
   /** Cumulative tallies per variant (bound by bindTotals; shared across reconfigurations). */
   totals: Array<VariantTotalsData> = [];
   /** Envoy counter ids per variant (0 = not defined), set by the host adapter. */
@@ -146,6 +150,10 @@ export class TableResult {
   errors: Array<string> = [];
   /** Routes left out of `table` (per-route validation only): their problems are in `errors`. */
   dropped: i32 = 0;
+  /** Slow thresholds left out of their routes (per-route validation only; filter/slow-counts.ts). */
+  ignoredSlow: i32 = 0;
+  /** Their problems, each with its field path. */
+  ignored: Array<string> = [];
 }
 
 /** `:authority` → host: port stripped (also for `[v6]:port`), lower-cased. */

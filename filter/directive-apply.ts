@@ -86,6 +86,11 @@ export function acceptDirective(bytes: ArrayBuffer, fromStream: bool): void {
     countFilterEvent("directive_routes_rejected", <u64>result.dropped);
     log(LOG_WARN, "meshcanary: directive routes left out: " + result.errors.join("; "));
   }
+  // Counted by the worker the stream delivered it to, once per proxy (its siblings apply the same).
+  if (result.ignoredSlow > 0 && fromStream) {
+    countFilterEvent("slow_thresholds_ignored", <u64>result.ignoredSlow);
+    log(LOG_WARN, "meshcanary: directive slow thresholds left out: " + result.ignored.join("; "));
+  }
   if (d.version <= appliedVersion()) {
     log(LOG_DEBUG, "meshcanary: directive version " + d.version.toString() + " is not newer; ignored");
     return;

@@ -2,6 +2,7 @@
 // report"), and clearing the deltas once they are stored. Pure AssemblyScript.
 
 import { addToBucket, saturatingAdd } from "./sketch";
+import { addSlow, clearSlow } from "./slow-counts";
 import { addUserGroups, clearUserGroups } from "./user-groups";
 import { CounterEntry, MetricTotalsData, SketchData, VariantTotalsData } from "./wire";
 
@@ -54,6 +55,7 @@ function addTotals(t: VariantTotalsData, d: VariantTotalsData): void {
   t.responseBytes += d.responseBytes;
   mergeSketch(t.latencyUs, d.latencyUs);
   addUserGroups(t, d);
+  addSlow(t, d);
   for (let i = 0; i < d.metrics.length; i++) {
     const dm = d.metrics[i];
     if (dm.count == 0 && dm.sketch.count == 0) continue;
@@ -85,6 +87,7 @@ export function clearTotals(t: VariantTotalsData): void {
   t.responseBytes = 0;
   clearSketch(t.latencyUs);
   clearUserGroups(t);
+  clearSlow(t);
   for (let i = 0; i < t.metrics.length; i++) {
     const m = t.metrics[i];
     m.count = 0;

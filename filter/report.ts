@@ -3,6 +3,7 @@
 // Field numbers below are the proto's; keep them in step with it.
 import { readLlmMetrics, writeLlmMetrics } from "./llm-wire";
 import { Reader, WIRE_LEN, WIRE_VARINT, Writer } from "./protobuf";
+import { readSlowThreshold, readSlowTotals, writeSlowThresholds, writeSlowTotals } from "./slow-wire";
 import { setUserGroup } from "./user-groups";
 import {
   CounterEntry,
@@ -71,6 +72,7 @@ function writeTotals(w: Writer, field: u32, t: VariantTotalsData): void {
     w.uint64Field(3, unchecked(t.groupFailures[g]));
     w.end();
   }
+  writeSlowTotals(w, 15, t);
   w.end();
 }
 
@@ -157,6 +159,7 @@ function writeRoute(w: Writer, r: RouteData): void {
   w.stringField(10, r.marker);
   const llm = r.llm;
   if (llm != null) writeLlmMetrics(w, 11, llm);
+  writeSlowThresholds(w, 12, r);
   w.end();
 }
 
@@ -222,6 +225,7 @@ function readTotals(r: Reader): VariantTotalsData {
     else if (f == 13 && r.expect(WIRE_LEN)) {
       if (r.room(t.metrics.length)) t.metrics.push(readMetric(r));
     } else if (f == 14 && r.expect(WIRE_LEN)) readUserGroup(r, t);
+    else if (f == 15 && r.expect(WIRE_LEN)) readSlowTotals(r, t);
     else r.skip();
   }
   r.leave(outer);
@@ -355,7 +359,9 @@ function readRoute(r: Reader): RouteData {
     } else if (f == 9) r.repeatedUint32(rt.failureCodes);
     else if (f == 10) rt.marker = r.str();
     else if (f == 11 && r.expect(WIRE_LEN)) rt.llm = readLlmMetrics(r);
-    else r.skip();
+    else if (f == 12 && r.expect(WIRE_LEN)) {
+      if (r.room(rt.slowThresholds.length)) rt.slowThresholds.push(readSlowThreshold(r));
+    } else r.skip();
   }
   r.leave(outer);
   return rt;

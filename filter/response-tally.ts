@@ -8,6 +8,7 @@ import { streamState } from "./contexts";
 import { incrementCounter } from "./envoy-counters";
 import { getHeader, getIntProperty, monotonicNs } from "./host-io";
 import { llmLog, llmResponseBody, llmResponseHeaders } from "./llm-host";
+import { tallySlow } from "./slow-counts";
 import { Outcome, parseMetricValue, tallyOutcome } from "./tally";
 import { tallyUserGroup } from "./user-groups";
 
@@ -56,6 +57,7 @@ export function onLog(ctx: u32): void {
   }
   const failed = tallyOutcome(route.totals[stream.variant], route, o);
   tallyUserGroup(route.totals[stream.variant], stream.userGroup, failed);
+  if (route.slowUs.length > 0) tallySlow(route.totals[stream.variant], route, stream.variant, o.durationNs, stream.userGroup);
   if (stream.llm != null) llmLog(route.totals[stream.variant], stream.llm!, o.code);
   if (stream.variant < route.requestCounters.length) incrementCounter(route.requestCounters[stream.variant]);
   if (failed && stream.variant < route.failureCounters.length) incrementCounter(route.failureCounters[stream.variant]);

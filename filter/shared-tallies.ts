@@ -5,6 +5,7 @@
 import { CAS_MISMATCH, LOG_WARN, NOT_FOUND, OK, getShared, log, nowMs, randomHex, setShared } from "./host-io";
 import { addCounter, clearTotals, isEmptyTotals, mergeTotals, sameCounts } from "./merge";
 import { FLAG_DELIVERED, ProxyState, decodeProxyState, encodeProxyState, newProxyState, nextSeq } from "./proxy-state";
+import { pruneSlow } from "./slow-counts";
 import { CounterEntry, ReportData, VariantTotalsData } from "./wire";
 
 /** Shared-data key of the proxy state. */
@@ -93,6 +94,7 @@ export function takeReport(routed: Set<string> | null): ReportData | null {
     if (!r.ok) return null;
     const state = r.state != null ? r.state! : freshState();
     if (routed != null && state.delivered()) forgetDelivered(state.report, routed);
+    pruneSlow(state.report);
     state.report.seq = nextSeq(state);
     const res = setShared(STATE_KEY, encodeProxyState(state), r.cas);
     if (res == OK) return state.report;

@@ -2,6 +2,7 @@
 
 import { RoutingTable } from "./config";
 import { LLM_METRICS } from "./llm-tally";
+import { bindSlow } from "./slow-counts";
 import { MetricTotalsData, VariantTotalsData } from "./wire";
 
 /**
@@ -25,6 +26,7 @@ export function bindTotals(table: RoutingTable, registry: Map<string, VariantTot
       }
       for (let m = 0; m < route.metricNames.length; m++) ensureMetric(t, route.metricNames[m]);
       if (route.llm != null) for (let m = 0; m < LLM_METRICS.length; m++) ensureMetric(t, LLM_METRICS[m]);
+      bindSlow(route, v, t);
       route.totals.push(t);
     }
   }

@@ -7,6 +7,7 @@ import { RoutingTable } from "./config";
 import { addCounter, forgetUnrouted } from "./merge";
 import { reporterRouted } from "./reporter";
 import { flushTallies } from "./shared-tallies";
+import { slowRouted } from "./slow-counts";
 import { bindTotals } from "./totals-binding";
 import { CounterEntry, VariantTotalsData } from "./wire";
 
@@ -28,6 +29,7 @@ export function setRouted(table: RoutingTable): void {
   for (let i = 0; i < table.routes.length; i++) canaries.add(table.routes[i].canary);
   routed = canaries;
   reporterRouted(canaries);
+  slowRouted(table);
 }
 
 /** Adds `value` to health counter `key` of the next report (e.g. directive_rejected). */

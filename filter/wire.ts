@@ -38,6 +38,15 @@ export class VariantTotalsData {
   /** Per user group (filter/user-groups.ts): empty, or USER_GROUPS counts each. */
   groupRequests: Array<u64> = new Array<u64>();
   groupFailures: Array<u64> = new Array<u64>();
+  /** Per latency threshold of the route (filter/slow-counts.ts), the requests slower than it per group. */
+  slow: Array<SlowTotalsData> = new Array<SlowTotalsData>();
+}
+
+/** Requests slower than one threshold, per user group (proto SlowTotals). */
+export class SlowTotalsData {
+  thresholdUs: u64 = 0;
+  /** USER_GROUPS counts, index = group. */
+  byGroup: Array<u64> = new Array<u64>(32);
 }
 
 export class ReporterData {
@@ -121,6 +130,13 @@ export class RouteData {
   marker: string = "";
   /** Null: the response body is not scanned. */
   llm: LlmData | null = null;
+  slowThresholds: Array<SlowThresholdData> = new Array<SlowThresholdData>();
+}
+
+/** A latency threshold to tally per user group for one variant (proto SlowThreshold). */
+export class SlowThresholdData {
+  variant: string = "";
+  thresholdUs: u64 = 0;
 }
 
 export class DirectiveData {

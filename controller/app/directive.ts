@@ -6,6 +6,8 @@ import { create } from "@bufbuild/protobuf";
 import { type Directive, DirectiveSchema } from "../gen/meshcanary/v1/telemetry_pb.js";
 import { desiredRouting } from "../rollout/status.js";
 import { llmMetricsOf } from "./llm-directive.js";
+import { slowThresholdsFor, stepSlowThresholds } from "./slow-directive.js";
+import { SHADOW_VARIANT } from "./variant-names.js";
 import type { RolloutState } from "../rollout/types.js";
 import type { SpecWithDefaults } from "../spec/defaults.js";
 
@@ -22,11 +24,13 @@ export function routeTable(sources: readonly RouteSource[]) {
   return [...sources]
     .sort((a, b) => a.canaryId.localeCompare(b.canaryId))
     .flatMap(({ canaryId, spec, state }) => {
-      const route = {
+      const slow = stepSlowThresholds(spec, state);
+      const variants = desiredRouting(state).variants as { name: string; weightBp: number }[];
+      const base = {
         host: spec.host,
         aliases: [] as string[],
         canary: canaryId,
-        variants: desiredRouting(state).variants as { name: string; weightBp: number }[],
+        variants,
         pin: { header: spec.pins.header, cookie: spec.pins.cookie, requireToken: spec.pins.requireToken },
         sticky: { header: spec.sticky?.header ?? "", cookie: spec.sticky?.cookie ?? "" },
         cohort: spec.cohort ?? canaryId,
@@ -35,12 +39,21 @@ export function routeTable(sources: readonly RouteSource[]) {
         marker: state.marker ?? "",
         ...(spec.llm ? { llm: llmMetricsOf(spec.llm) } : {}),
       };
-      return desiredRouting(state).mirrorBp > 0 ? [route, shadowRoute(route)] : [route];
+      const route = { ...base, ...withSlow(slowThresholdsFor(slow, variants)) };
+      if (desiredRouting(state).mirrorBp === 0) return [route];
+      // The receiving side tallies the mirrored copies as SHADOW_VARIANT: the compared variant's thresholds.
+      const shadow = {
+        ...shadowRoute(base),
+        ...withSlow(slowThresholdsFor(slow, [{ name: SHADOW_VARIANT }])),
+      };
+      return [route, shadow];
     });
 }
 
-/** Variant name of the mirrored copies, as tallied on the receiving side. */
-export const SHADOW_VARIANT = "shadow";
+/** A route's slowThresholds member, absent when it has none (tables without them stay as they were). */
+function withSlow(slowThresholds: { variant: string; thresholdUs: number }[]) {
+  return slowThresholds.length > 0 ? { slowThresholds } : {};
+}
 
 /**
  * The route the shadow's receiving side tallies mirrored copies under: Envoy sends them with the
@@ -71,6 +84,10 @@ export function buildDirective(version: number, table: RouteTable): Directive {
     routes: table.map((r) => ({
       ...r,
       variants: r.variants.map((v) => ({ name: v.name, weightBp: v.weightBp })),
+      slowThresholds: (r.slowThresholds ?? []).map((t) => ({
+        variant: t.variant,
+        thresholdUs: BigInt(t.thresholdUs),
+      })),
     })),
   });
 }

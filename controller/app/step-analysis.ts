@@ -13,7 +13,7 @@ import type { RolloutState } from "../rollout/types.js";
 import type { TelemetryReader } from "../telemetry/types.js";
 import { toAnalysisChecks, toRolloutAnalysis } from "./analysis-checks.js";
 import { type StepSeries, windowsIn } from "./step-series.js";
-import { SHADOW_VARIANT } from "./directive.js";
+import { CANARY, comparedVariant, STABLE } from "./variant-names.js";
 import type { AnalysisResult } from "../rollout/types.js";
 
 export const WINDOW_MS = 1000;
@@ -25,14 +25,7 @@ export const BASELINE_MS = 5 * 60 * 1000;
  */
 export const IN_STEP_BASELINE_MS = 10_000;
 
-/** Variant names the filter writes; fixed by the rollout module. */
-export const STABLE = "stable";
-export const CANARY = "canary";
-
-/** The variant compared with stable at the state's step: the mirrored copies at a shadow step. */
-export function comparedVariant(state: RolloutState): string {
-  return mirrorBpOf(state) > 0 ? SHADOW_VARIANT : CANARY;
-}
+export { CANARY, comparedVariant, STABLE } from "./variant-names.js";
 
 /** Steps whose analysis can end the rollout, for the split of alpha (blue-green's switch is one). */
 function analysedSteps(state: RolloutState): number {

@@ -29,6 +29,7 @@ import {
   type LastUserGroups,
   overwriteUserGroups,
 } from "./user-groups-ingest.js";
+import { addSlowDeltas, checkSlow, type LastSlow, overwriteSlow } from "./slow-groups-ingest.js";
 import { emptyStats } from "./windows.js";
 
 /** The change of one (canary, variant) since the reporter's previous accepted Report. */
@@ -84,6 +85,8 @@ interface LastTotals {
   metrics: Map<string, LastMetric>;
   /** Per-user-group counts, once an entry carried them. */
   userGroups?: LastUserGroups;
+  /** Per-threshold slow counts per user group, while the entry carries them. */
+  slow?: LastSlow;
 }
 
 interface InstanceState {
@@ -399,9 +402,7 @@ function advanceKnown(
     }
     const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
     const v = known ? implausibleChange(t, last) : null;
-    const groupDrops = v
-      ? []
-      : checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!).dropped;
+    const groupDrops = v ? [] : groupViolations(t, last);
     for (const d of v ? [v] : groupDrops) {
       rejected ??= [];
       const i = report.totals.indexOf(t);
@@ -418,6 +419,14 @@ function advanceKnown(
   }
   forgetUnseen(prev.totals, report.seq);
   return rejected ?? NO_VIOLATIONS;
+}
+
+/** The user-group and slow-count entries of `t` that are dropped, with their violations. */
+function groupViolations(t: VariantTotals, last: LastTotals): Violation[] {
+  const groups = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!).dropped;
+  if (t.slow.length === 0) return groups;
+  const slow = checkSlow(t, last.userGroups, last.counters[0]!, last.slow).dropped;
+  return slow.length === 0 ? groups : [...groups, ...slow];
 }
 
 /** Marks the known entries the Report carries, usable or dropped. */
@@ -590,6 +599,9 @@ function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void 
     const check = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
     addUserGroupDeltas(into, t, last.userGroups, check);
   }
+  if (t.slow.length > 0) {
+    addSlowDeltas(into, t, last.slow, checkSlow(t, last.userGroups, last.counters[0]!, last.slow));
+  }
 }
 
 /** Never written: the "before" of a metric sketch seen for the first time. */
@@ -622,10 +634,14 @@ function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: La
 
 /** last := t, reusing last's arrays (their length only changes when the bucket set does). */
 function overwrite(last: LastTotals, t: VariantTotals): void {
+  // Checked against the last user groups and requests, before they take t's.
+  const slow =
+    t.slow.length > 0 || last.slow ? checkSlow(t, last.userGroups, last.counters[0]!, last.slow) : null;
   if (t.userGroups.length > 0) {
     const check = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
     last.userGroups = overwriteUserGroups(last.userGroups, t, check);
   }
+  if (slow) last.slow = overwriteSlow(last.slow, t, slow);
   for (let j = 0; j < COUNTERS.length; j++) last.counters[j] = Number(t[COUNTERS[j]![0]]);
   overwriteSketch(last.latencyUs, t.latencyUs);
   for (const m of t.metrics) {

@@ -9,6 +9,8 @@ import {
   ResponseMetricData,
   RouteData,
   SketchData,
+  SlowThresholdData,
+  SlowTotalsData,
   VariantData,
   VariantTotalsData,
 } from "../wire";
@@ -74,6 +76,15 @@ function totalsEntry(n: i32, i: i32): VariantTotalsData {
     m.sum = <f64>(n + i) * 1.5;
     m.sketch = sketch(n, i + 1);
     t.metrics.push(m);
+    // Slow counts: one threshold with trailing groups at zero, one with none slower.
+    const slow = new SlowTotalsData();
+    slow.thresholdUs = <u64>(n + 1) * 1000;
+    slow.byGroup[0] = <u64>n;
+    slow.byGroup[5] = <u64>(i + 1);
+    t.slow.push(slow);
+    const none = new SlowTotalsData();
+    none.thresholdUs = 0x20000000000000 - 1;
+    t.slow.push(none);
   }
   return t;
 }
@@ -131,6 +142,10 @@ export function buildDirective(n: i32): ArrayBuffer {
       rt.metrics.push(m);
       rt.failureCodes.push(429);
       rt.failureCodes.push(<u32>(400 + i));
+      const slow = new SlowThresholdData();
+      slow.variant = "canary";
+      slow.thresholdUs = <u64>(n + 1) * 1500;
+      rt.slowThresholds.push(slow);
     }
     d.routes.push(rt);
   }

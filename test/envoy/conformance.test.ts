@@ -5,8 +5,10 @@ import { connect } from "node:http2";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { subtract } from "../../controller/telemetry/sketch.js";
+import { stickyUserGroup, USER_GROUPS } from "../../controller/telemetry/user-groups.js";
 import type { DataPlaneKind } from "../../sandbox/data-plane.js";
 import {
+  CANARY,
   describeEachPlane,
   HOST,
   INTERVAL_MS,
@@ -51,6 +53,26 @@ function grpcCall(port: number, headers: Record<string, string>): Promise<Record
     });
     stream.end();
   });
+}
+
+const zeros = () => new Array<number>(USER_GROUPS).fill(0);
+const slowKey = (variant: string, us: number) => `${variant} ${us}`;
+
+/** Per "variant threshold", the controller's slow counts per user group over every window. */
+function slowCounts(w: World): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const win of w.server.reader.series(CANARY, 0, Number.MAX_SAFE_INTEGER)) {
+    for (const [variant, stats] of win.variants) {
+      for (const [us, counts] of stats.userGroups?.slow ?? []) {
+        const into = out.get(slowKey(variant, us)) ?? zeros();
+        counts.forEach((n, g) => {
+          into[g]! += n;
+        });
+        out.set(slowKey(variant, us), into);
+      }
+    }
+  }
+  return out;
 }
 
 function variantSeen(w: World, upstream: "v1" | "v2" | "other"): (string | string[] | undefined)[] {
@@ -216,6 +238,60 @@ describeEachPlane("filter conformance", (kind: DataPlaneKind) => {
       expect(filterMs, `p${q * 100}`).toBeGreaterThanOrEqual(delay * 0.99);
       expect(filterMs, `p${q * 100}`).toBeLessThanOrEqual(clientMs * 1.01 + 1);
     }
+  });
+
+  it("counts per user group the sticky requests slower than their variant's Directive threshold; pinned ones in none", async () => {
+    // Margins of 150 ms around each threshold: a loaded machine's Envoy must not move a request across.
+    const thresholds = [
+      { variant: "stable", thresholdUs: 150_000 },
+      { variant: "canary", thresholdUs: 400_000 },
+    ];
+    await w.setCanaryWeight(1000, { slowThresholds: thresholds });
+    const expected = new Map(thresholds.map((t) => [slowKey(t.variant, t.thresholdUs), zeros()]));
+    // 16 users on the canary and 32 on stable, with the groups the controller computes.
+    const users: { key: string; variant: string; group: number }[] = [];
+    const wanted = new Map([
+      ["stable", 32],
+      ["canary", 16],
+    ]);
+    for (let u = 0; [...wanted.values()].some((n) => n > 0); u++) {
+      const key = `slow-user-${u}`;
+      const variant = stickyBucket("conformance", key) >= 9000 ? "canary" : "stable";
+      if (wanted.get(variant)! <= 0) continue;
+      wanted.set(variant, wanted.get(variant)! - 1);
+      users.push({ key, variant, group: stickyUserGroup("conformance", key) });
+    }
+    const plan: Record<string, string>[] = [];
+    users.forEach((user, u) => {
+      // 0 ms: under both; 250 ms: over stable's only; 550 ms: over both.
+      for (const delay of [0, u % 2 ? 250 : 0, u % 3 === 0 ? 550 : 0]) {
+        plan.push({ "x-user-id": user.key, "x-test-delay-ms": String(delay) });
+        for (const t of thresholds) {
+          if (t.variant === user.variant && delay * 1000 > t.thresholdUs)
+            expected.get(slowKey(t.variant, t.thresholdUs))![user.group]!++;
+        }
+      }
+    });
+    // Pinned: not randomised, in no group, however slow.
+    for (let i = 0; i < 6; i++) plan.push({ "x-meshcanary-pin": "canary", "x-test-delay-ms": "550" });
+    // Eight at a time (a burst of 150 would queue in the proxy and make fast requests slow), the
+    // slowest last so that a batch waits for no slower request than its own.
+    plan.sort((a, b) => Number(a["x-test-delay-ms"]) - Number(b["x-test-delay-ms"]));
+    for (let i = 0; i < plan.length; i += 8) {
+      const replies = await Promise.all(plan.slice(i, i + 8).map((h) => send(w.plane, h)));
+      for (const r of replies) expect(r.status).toBe(200);
+    }
+    const total = (m: Map<string, number[]>) => [...m.values()].flat().reduce((a, b) => a + b, 0);
+    await waitFor(() => total(slowCounts(w)) >= total(expected), "the slow counts at the controller", 10_000);
+    await sleep(INTERVAL_MS + 200);
+    expect(slowCounts(w)).toEqual(expected);
+    for (const [key, counts] of expected)
+      expect(
+        counts.some((n) => n > 0),
+        key,
+      ).toBe(true);
+    // Back to a table without thresholds for the scenarios after this one.
+    w.publishCanaryWeight(1000);
   });
 
   it("answers a gRPC request whose upstream is gone with :status 200 + grpc-status 14, tallied as a failure", async () => {

@@ -170,12 +170,17 @@ export interface World {
   server: TelemetryServer;
   up: { v1: Upstream; v2: Upstream; other: Upstream };
   /** Sends a Directive with these canary weights (basis points); resolves once the proxy applies it. */
-  setCanaryWeight(bp: number): Promise<void>;
+  setCanaryWeight(bp: number, extra?: RouteExtra): Promise<void>;
   /** Sends such a Directive and resolves at once (the caller watches the traffic). */
   publishCanaryWeight(bp: number): void;
   /** Replaces the telemetry server (a controller restart on the same port). */
   restartServer(): Promise<TelemetryServer>;
   close(): Promise<void>;
+}
+
+/** Directive route fields beyond the weights. */
+export interface RouteExtra {
+  slowThresholds?: { variant: string; thresholdUs: number }[];
 }
 
 export interface WorldOptions {
@@ -221,12 +226,16 @@ export async function startWorld(kind: DataPlaneKind, opts: WorldOptions = {}): 
     workers: opts.workers ?? 2,
   });
   let version = 0;
-  const publish = (bp: number) => {
+  const publish = (bp: number, extra: RouteExtra = {}) => {
     version++;
     const r = route(bp);
     const variants = r.variants.map((v) => ({ name: v.name, weightBp: v.weight }));
+    const slowThresholds = (extra.slowThresholds ?? []).map((t) => ({
+      variant: t.variant,
+      thresholdUs: BigInt(t.thresholdUs),
+    }));
     const err = server.publish(
-      create(DirectiveSchema, { version: BigInt(version), routes: [{ ...r, variants }] }),
+      create(DirectiveSchema, { version: BigInt(version), routes: [{ ...r, variants, slowThresholds }] }),
     );
     if (err) throw err;
   };
@@ -238,8 +247,8 @@ export async function startWorld(kind: DataPlaneKind, opts: WorldOptions = {}): 
     },
     up,
     publishCanaryWeight: publish,
-    async setCanaryWeight(bp) {
-      publish(bp);
+    async setCanaryWeight(bp, extra) {
+      publish(bp, extra);
       await waitFor(
         () => [...server.reader.routingVersions().values()].some((v) => v >= version),
         `routing version ${version}`,

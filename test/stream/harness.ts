@@ -5,7 +5,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { type Report, ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
 import type { VariantStats } from "../../controller/telemetry/types.js";
-import { loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
+import { type ClockSource, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { filterWasm } from "../filter/filter-wasm.js";
 
 export const CANARY = "default/reviews";
@@ -72,6 +72,8 @@ export async function newHost(
     env?: Record<string, string>;
     /** The controller cluster's endpoints instead of `port`, e.g. "127.0.0.1:1,127.0.0.1:2". */
     endpoints?: string;
+    /** The host clock (default: frozen, moved by advance()). */
+    clock?: ClockSource;
   } = {},
 ): Promise<ProxyWasmHost> {
   return loadHost({
@@ -84,6 +86,7 @@ export async function newHost(
     },
     env: opts.env,
     timers: "manual",
+    clock: opts.clock,
   });
 }
 

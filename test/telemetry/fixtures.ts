@@ -119,6 +119,13 @@ function totalsEntry(n: number, i: number): MessageInitShape<typeof VariantTotal
             },
           ]
         : [],
+    slow:
+      i % 2 === 1
+        ? [
+            { thresholdUs: BigInt(n + 1) * 1000n, byGroup: [BigInt(n), 0n, 0n, 0n, 0n, BigInt(i + 1)] },
+            { thresholdUs: 2n ** 53n - 1n, byGroup: [] },
+          ]
+        : [],
   };
 }
 
@@ -162,6 +169,7 @@ export function buildDirective(n: number): Directive {
       cohort: `cohort-${n}`,
       metrics: i > 0 ? [{ name: "tokens", header: "x-llm-total-tokens" }] : [],
       failureCodes: i > 0 ? [429, 400 + i] : [],
+      slowThresholds: i > 0 ? [{ variant: "canary", thresholdUs: BigInt(n + 1) * 1500n }] : [],
     });
   }
   return create(DirectiveSchema, {
@@ -181,6 +189,8 @@ export interface TotalsSpec {
   tokens?: number[];
   /** Cumulative [group, requests, failures] per user group. */
   userGroups?: Array<[number, number, number]>;
+  /** Cumulative [threshold µs, counts per group] of slow requests. */
+  slow?: Array<[number, number[]]>;
 }
 
 function protoSketch(values: number[]): Sketch {
@@ -236,6 +246,7 @@ function wireTotals(t: TotalsSpec): MessageInitShape<typeof VariantTotalsSchema>
       requests: BigInt(requests),
       failures: BigInt(failures),
     })),
+    slow: (t.slow ?? []).map(([us, byGroup]) => ({ thresholdUs: BigInt(us), byGroup: byGroup.map(BigInt) })),
     metrics: t.tokens
       ? [
           {

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meshcanary/v1/telemetry.proto.
  */
 export const file_meshcanary_v1_telemetry: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tZXNoY2FuYXJ5L3YxL3RlbGVtZXRyeS5wcm90bxINbWVzaGNhbmFyeS52MSKFAQoIUmVwb3J0ZXISCwoDcG9kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIQCgh3b3JrbG9hZBgDIAEoCRITCgtpbnN0YW5jZV9pZBgEIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYBSABKAMSFgoOZmlsdGVyX3ZlcnNpb24YBiABKAkitQIKBlJlcG9ydBIpCghyZXBvcnRlchgBIAEoCzIXLm1lc2hjYW5hcnkudjEuUmVwb3J0ZXISCwoDc2VxGAIgASgEEhQKDHNlbnRfdW5peF9tcxgDIAEoAxIsCgZ0b3RhbHMYBCADKAsyHC5tZXNoY2FuYXJ5LnYxLlZhcmlhbnRUb3RhbHMSFwoPcm91dGluZ192ZXJzaW9uGAUgASgEEjUKCGNvdW50ZXJzGAYgAygLMiMubWVzaGNhbmFyeS52MS5SZXBvcnQuQ291bnRlcnNFbnRyeRIuCghiYXNlbGluZRgHIAMoCzIcLm1lc2hjYW5hcnkudjEuVmFyaWFudFRvdGFscxovCg1Db3VudGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEi8wIKDVZhcmlhbnRUb3RhbHMSDgoGY2FuYXJ5GAEgASgJEg8KB3ZhcmlhbnQYAiABKAkSEAoIcmVxdWVzdHMYAyABKAQSEwoLc3RhdHVzX25vbmUYBCABKAQSEgoKc3RhdHVzXzF4eBgFIAEoBBISCgpzdGF0dXNfMnh4GAYgASgEEhIKCnN0YXR1c18zeHgYByABKAQSEgoKc3RhdHVzXzR4eBgIIAEoBBISCgpzdGF0dXNfNXh4GAkgASgEEhAKCGZhaWx1cmVzGAogASgEEikKCmxhdGVuY3lfdXMYCyABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaBIWCg5yZXNwb25zZV9ieXRlcxgMIAEoBBIsCgdtZXRyaWNzGA0gAygLMhsubWVzaGNhbmFyeS52MS5NZXRyaWNUb3RhbHMSMwoLdXNlcl9ncm91cHMYDiADKAsyHi5tZXNoY2FuYXJ5LnYxLlVzZXJHcm91cFRvdGFscyJECg9Vc2VyR3JvdXBUb3RhbHMSDQoFZ3JvdXAYASABKA0SEAoIcmVxdWVzdHMYAiABKAQSEAoIZmFpbHVyZXMYAyABKAQiWQoGU2tldGNoEg0KBWNvdW50GAEgASgEEhIKCnplcm9fY291bnQYAiABKAQSCwoDc3VtGAMgASgBEg8KB2luZGV4ZXMYBCADKBESDgoGY291bnRzGAUgAygEIl8KDE1ldHJpY1RvdGFscxIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgEEgsKA3N1bRgDIAEoARIlCgZza2V0Y2gYBCABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaCJeCglEaXJlY3RpdmUSDwoHdmVyc2lvbhgBIAEoBBIkCgZyb3V0ZXMYAiADKAsyFC5tZXNoY2FuYXJ5LnYxLlJvdXRlEhoKEnJlcG9ydF9pbnRlcnZhbF9tcxgDIAEoDSK3AgoFUm91dGUSDAoEaG9zdBgBIAEoCRIPCgdhbGlhc2VzGAIgAygJEg4KBmNhbmFyeRgDIAEoCRIoCgh2YXJpYW50cxgEIAMoCzIWLm1lc2hjYW5hcnkudjEuVmFyaWFudBIfCgNwaW4YBSABKAsyEi5tZXNoY2FuYXJ5LnYxLlBpbhIlCgZzdGlja3kYBiABKAsyFS5tZXNoY2FuYXJ5LnYxLlN0aWNreRIOCgZjb2hvcnQYByABKAkSLgoHbWV0cmljcxgIIAMoCzIdLm1lc2hjYW5hcnkudjEuUmVzcG9uc2VNZXRyaWMSFQoNZmFpbHVyZV9jb2RlcxgJIAMoDRIOCgZtYXJrZXIYCiABKAkSJgoDbGxtGAsgASgLMhkubWVzaGNhbmFyeS52MS5MbG1NZXRyaWNzIioKB1ZhcmlhbnQSDAoEbmFtZRgBIAEoCRIRCgl3ZWlnaHRfYnAYAiABKA0iPAoDUGluEg4KBmhlYWRlchgBIAEoCRIOCgZjb29raWUYAiABKAkSFQoNcmVxdWlyZV90b2tlbhgDIAEoCCIoCgZTdGlja3kSDgoGaGVhZGVyGAEgASgJEg4KBmNvb2tpZRgCIAEoCSIuCg5SZXNwb25zZU1ldHJpYxIMCgRuYW1lGAEgASgJEg4KBmhlYWRlchgCIAEoCSKiAgoKTGxtTWV0cmljcxIWCg5tYXhfYm9keV9ieXRlcxgBIAEoDRIXCg9ndWFyZHJhaWxfY29kZXMYAiADKA0SGAoQZ3VhcmRyYWlsX2hlYWRlchgDIAEoCRIeChZndWFyZHJhaWxfaGVhZGVyX3ZhbHVlGAQgASgJEhcKD2d1YXJkcmFpbF9maWVsZBgFIAEoCRIYChBndWFyZHJhaWxfdmFsdWVzGAYgAygJEjIKDXNjaGVtYV90YXJnZXQYByABKA4yGy5tZXNoY2FuYXJ5LnYxLlNjaGVtYVRhcmdldBIXCg9zY2hlbWFfcmVxdWlyZWQYCCADKAkSKQoGcHJpY2VzGAkgAygLMhkubWVzaGNhbmFyeS52MS5Nb2RlbFByaWNlIlcKCk1vZGVsUHJpY2USDQoFbW9kZWwYASABKAkSGgoScHJvbXB0X3Blcl9taWxsaW9uGAIgASgBEh4KFmNvbXBsZXRpb25fcGVyX21pbGxpb24YAyABKAEqXQoMU2NoZW1hVGFyZ2V0EhYKElNDSEVNQV9UQVJHRVRfTk9ORRAAEhoKFlNDSEVNQV9UQVJHRVRfUkVTUE9OU0UQARIZChVTQ0hFTUFfVEFSR0VUX0NPTlRFTlQQAjJLCglUZWxlbWV0cnkSPgoHQ29ubmVjdBIVLm1lc2hjYW5hcnkudjEuUmVwb3J0GhgubWVzaGNhbmFyeS52MS5EaXJlY3RpdmUoATABYgZwcm90bzM");
+  fileDesc("Ch1tZXNoY2FuYXJ5L3YxL3RlbGVtZXRyeS5wcm90bxINbWVzaGNhbmFyeS52MSKFAQoIUmVwb3J0ZXISCwoDcG9kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIQCgh3b3JrbG9hZBgDIAEoCRITCgtpbnN0YW5jZV9pZBgEIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYBSABKAMSFgoOZmlsdGVyX3ZlcnNpb24YBiABKAkitQIKBlJlcG9ydBIpCghyZXBvcnRlchgBIAEoCzIXLm1lc2hjYW5hcnkudjEuUmVwb3J0ZXISCwoDc2VxGAIgASgEEhQKDHNlbnRfdW5peF9tcxgDIAEoAxIsCgZ0b3RhbHMYBCADKAsyHC5tZXNoY2FuYXJ5LnYxLlZhcmlhbnRUb3RhbHMSFwoPcm91dGluZ192ZXJzaW9uGAUgASgEEjUKCGNvdW50ZXJzGAYgAygLMiMubWVzaGNhbmFyeS52MS5SZXBvcnQuQ291bnRlcnNFbnRyeRIuCghiYXNlbGluZRgHIAMoCzIcLm1lc2hjYW5hcnkudjEuVmFyaWFudFRvdGFscxovCg1Db3VudGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEinAMKDVZhcmlhbnRUb3RhbHMSDgoGY2FuYXJ5GAEgASgJEg8KB3ZhcmlhbnQYAiABKAkSEAoIcmVxdWVzdHMYAyABKAQSEwoLc3RhdHVzX25vbmUYBCABKAQSEgoKc3RhdHVzXzF4eBgFIAEoBBISCgpzdGF0dXNfMnh4GAYgASgEEhIKCnN0YXR1c18zeHgYByABKAQSEgoKc3RhdHVzXzR4eBgIIAEoBBISCgpzdGF0dXNfNXh4GAkgASgEEhAKCGZhaWx1cmVzGAogASgEEikKCmxhdGVuY3lfdXMYCyABKAsyFS5tZXNoY2FuYXJ5LnYxLlNrZXRjaBIWCg5yZXNwb25zZV9ieXRlcxgMIAEoBBIsCgdtZXRyaWNzGA0gAygLMhsubWVzaGNhbmFyeS52MS5NZXRyaWNUb3RhbHMSMwoLdXNlcl9ncm91cHMYDiADKAsyHi5tZXNoY2FuYXJ5LnYxLlVzZXJHcm91cFRvdGFscxInCgRzbG93GA8gAygLMhkubWVzaGNhbmFyeS52MS5TbG93VG90YWxzIjQKClNsb3dUb3RhbHMSFAoMdGhyZXNob2xkX3VzGAEgASgEEhAKCGJ5X2dyb3VwGAIgAygEIkQKD1VzZXJHcm91cFRvdGFscxINCgVncm91cBgBIAEoDRIQCghyZXF1ZXN0cxgCIAEoBBIQCghmYWlsdXJlcxgDIAEoBCJZCgZTa2V0Y2gSDQoFY291bnQYASABKAQSEgoKemVyb19jb3VudBgCIAEoBBILCgNzdW0YAyABKAESDwoHaW5kZXhlcxgEIAMoERIOCgZjb3VudHMYBSADKAQiXwoMTWV0cmljVG90YWxzEgwKBG5hbWUYASABKAkSDQoFY291bnQYAiABKAQSCwoDc3VtGAMgASgBEiUKBnNrZXRjaBgEIAEoCzIVLm1lc2hjYW5hcnkudjEuU2tldGNoIl4KCURpcmVjdGl2ZRIPCgd2ZXJzaW9uGAEgASgEEiQKBnJvdXRlcxgCIAMoCzIULm1lc2hjYW5hcnkudjEuUm91dGUSGgoScmVwb3J0X2ludGVydmFsX21zGAMgASgNIu4CCgVSb3V0ZRIMCgRob3N0GAEgASgJEg8KB2FsaWFzZXMYAiADKAkSDgoGY2FuYXJ5GAMgASgJEigKCHZhcmlhbnRzGAQgAygLMhYubWVzaGNhbmFyeS52MS5WYXJpYW50Eh8KA3BpbhgFIAEoCzISLm1lc2hjYW5hcnkudjEuUGluEiUKBnN0aWNreRgGIAEoCzIVLm1lc2hjYW5hcnkudjEuU3RpY2t5Eg4KBmNvaG9ydBgHIAEoCRIuCgdtZXRyaWNzGAggAygLMh0ubWVzaGNhbmFyeS52MS5SZXNwb25zZU1ldHJpYxIVCg1mYWlsdXJlX2NvZGVzGAkgAygNEg4KBm1hcmtlchgKIAEoCRImCgNsbG0YCyABKAsyGS5tZXNoY2FuYXJ5LnYxLkxsbU1ldHJpY3MSNQoPc2xvd190aHJlc2hvbGRzGAwgAygLMhwubWVzaGNhbmFyeS52MS5TbG93VGhyZXNob2xkIjYKDVNsb3dUaHJlc2hvbGQSDwoHdmFyaWFudBgBIAEoCRIUCgx0aHJlc2hvbGRfdXMYAiABKAQiKgoHVmFyaWFudBIMCgRuYW1lGAEgASgJEhEKCXdlaWdodF9icBgCIAEoDSI8CgNQaW4SDgoGaGVhZGVyGAEgASgJEg4KBmNvb2tpZRgCIAEoCRIVCg1yZXF1aXJlX3Rva2VuGAMgASgIIigKBlN0aWNreRIOCgZoZWFkZXIYASABKAkSDgoGY29va2llGAIgASgJIi4KDlJlc3BvbnNlTWV0cmljEgwKBG5hbWUYASABKAkSDgoGaGVhZGVyGAIgASgJIqICCgpMbG1NZXRyaWNzEhYKDm1heF9ib2R5X2J5dGVzGAEgASgNEhcKD2d1YXJkcmFpbF9jb2RlcxgCIAMoDRIYChBndWFyZHJhaWxfaGVhZGVyGAMgASgJEh4KFmd1YXJkcmFpbF9oZWFkZXJfdmFsdWUYBCABKAkSFwoPZ3VhcmRyYWlsX2ZpZWxkGAUgASgJEhgKEGd1YXJkcmFpbF92YWx1ZXMYBiADKAkSMgoNc2NoZW1hX3RhcmdldBgHIAEoDjIbLm1lc2hjYW5hcnkudjEuU2NoZW1hVGFyZ2V0EhcKD3NjaGVtYV9yZXF1aXJlZBgIIAMoCRIpCgZwcmljZXMYCSADKAsyGS5tZXNoY2FuYXJ5LnYxLk1vZGVsUHJpY2UiVwoKTW9kZWxQcmljZRINCgVtb2RlbBgBIAEoCRIaChJwcm9tcHRfcGVyX21pbGxpb24YAiABKAESHgoWY29tcGxldGlvbl9wZXJfbWlsbGlvbhgDIAEoASpdCgxTY2hlbWFUYXJnZXQSFgoSU0NIRU1BX1RBUkdFVF9OT05FEAASGgoWU0NIRU1BX1RBUkdFVF9SRVNQT05TRRABEhkKFVNDSEVNQV9UQVJHRVRfQ09OVEVOVBACMksKCVRlbGVtZXRyeRI+CgdDb25uZWN0EhUubWVzaGNhbmFyeS52MS5SZXBvcnQaGC5tZXNoY2FuYXJ5LnYxLkRpcmVjdGl2ZSgBMAFiBnByb3RvMw");
 
 /**
  * Who is reporting. One reporter per proxy (workers share one report).
@@ -226,6 +226,14 @@ export type VariantTotals = Message<"meshcanary.v1.VariantTotals"> & {
    * @generated from field: repeated meshcanary.v1.UserGroupTotals user_groups = 14;
    */
   userGroups: UserGroupTotals[];
+
+  /**
+   * Per latency threshold the Directive installed for this variant (Route.slow_thresholds), the
+   * requests slower than it per user group; at most 8 entries.
+   *
+   * @generated from field: repeated meshcanary.v1.SlowTotals slow = 15;
+   */
+  slow: SlowTotals[];
 };
 
 /**
@@ -234,6 +242,36 @@ export type VariantTotals = Message<"meshcanary.v1.VariantTotals"> & {
  */
 export const VariantTotalsSchema: GenMessage<VariantTotals> = /*@__PURE__*/
   messageDesc(file_meshcanary_v1_telemetry, 2);
+
+/**
+ * Cumulative count per user group of one variant's requests slower than one threshold, since the
+ * threshold was installed in this instance (a threshold removed from the table drops its entry; one
+ * installed again starts from 0). Pinned requests are in no group, as in user_groups.
+ *
+ * @generated from message meshcanary.v1.SlowTotals
+ */
+export type SlowTotals = Message<"meshcanary.v1.SlowTotals"> & {
+  /**
+   * The threshold in whole microseconds (> 0): a request counts when its latency is above it.
+   *
+   * @generated from field: uint64 threshold_us = 1;
+   */
+  thresholdUs: bigint;
+
+  /**
+   * Count per group, index = group 0..31 (packed; trailing zeros may be omitted).
+   *
+   * @generated from field: repeated uint64 by_group = 2;
+   */
+  byGroup: bigint[];
+};
+
+/**
+ * Describes the message meshcanary.v1.SlowTotals.
+ * Use `create(SlowTotalsSchema)` to create a new message.
+ */
+export const SlowTotalsSchema: GenMessage<SlowTotals> = /*@__PURE__*/
+  messageDesc(file_meshcanary_v1_telemetry, 3);
 
 /**
  * Cumulative tallies of one user group: the top 5 bits of the mixed sticky hash, or, for requests
@@ -265,7 +303,7 @@ export type UserGroupTotals = Message<"meshcanary.v1.UserGroupTotals"> & {
  * Use `create(UserGroupTotalsSchema)` to create a new message.
  */
 export const UserGroupTotalsSchema: GenMessage<UserGroupTotals> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 3);
+  messageDesc(file_meshcanary_v1_telemetry, 4);
 
 /**
  * Mergeable log-bucketed sketch (DDSketch-style): bucket i holds values v with
@@ -315,7 +353,7 @@ export type Sketch = Message<"meshcanary.v1.Sketch"> & {
  * Use `create(SketchSchema)` to create a new message.
  */
 export const SketchSchema: GenMessage<Sketch> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 4);
+  messageDesc(file_meshcanary_v1_telemetry, 5);
 
 /**
  * One numeric response metric (name from the route configuration).
@@ -353,7 +391,7 @@ export type MetricTotals = Message<"meshcanary.v1.MetricTotals"> & {
  * Use `create(MetricTotalsSchema)` to create a new message.
  */
 export const MetricTotalsSchema: GenMessage<MetricTotals> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 5);
+  messageDesc(file_meshcanary_v1_telemetry, 6);
 
 /**
  * The routing table, controller -> filters. Replaces the previous table when its version is higher.
@@ -386,7 +424,7 @@ export type Directive = Message<"meshcanary.v1.Directive"> & {
  * Use `create(DirectiveSchema)` to create a new message.
  */
 export const DirectiveSchema: GenMessage<Directive> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 6);
+  messageDesc(file_meshcanary_v1_telemetry, 7);
 
 /**
  * How to split traffic for one host.
@@ -467,6 +505,14 @@ export type Route = Message<"meshcanary.v1.Route"> & {
    * @generated from field: meshcanary.v1.LlmMetrics llm = 11;
    */
   llm?: LlmMetrics | undefined;
+
+  /**
+   * Latency thresholds whose exceedances the filter tallies per user group (VariantTotals.slow);
+   * at most 8, the rest ignored. Empty: none tallied.
+   *
+   * @generated from field: repeated meshcanary.v1.SlowThreshold slow_thresholds = 12;
+   */
+  slowThresholds: SlowThreshold[];
 };
 
 /**
@@ -474,7 +520,35 @@ export type Route = Message<"meshcanary.v1.Route"> & {
  * Use `create(RouteSchema)` to create a new message.
  */
 export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 7);
+  messageDesc(file_meshcanary_v1_telemetry, 8);
+
+/**
+ * Tally per user group this variant's requests slower than threshold_us.
+ *
+ * @generated from message meshcanary.v1.SlowThreshold
+ */
+export type SlowThreshold = Message<"meshcanary.v1.SlowThreshold"> & {
+  /**
+   * Variant whose requests are counted.
+   *
+   * @generated from field: string variant = 1;
+   */
+  variant: string;
+
+  /**
+   * Threshold in whole microseconds (> 0).
+   *
+   * @generated from field: uint64 threshold_us = 2;
+   */
+  thresholdUs: bigint;
+};
+
+/**
+ * Describes the message meshcanary.v1.SlowThreshold.
+ * Use `create(SlowThresholdSchema)` to create a new message.
+ */
+export const SlowThresholdSchema: GenMessage<SlowThreshold> = /*@__PURE__*/
+  messageDesc(file_meshcanary_v1_telemetry, 9);
 
 /**
  * @generated from message meshcanary.v1.Variant
@@ -498,7 +572,7 @@ export type Variant = Message<"meshcanary.v1.Variant"> & {
  * Use `create(VariantSchema)` to create a new message.
  */
 export const VariantSchema: GenMessage<Variant> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 8);
+  messageDesc(file_meshcanary_v1_telemetry, 10);
 
 /**
  * @generated from message meshcanary.v1.Pin
@@ -531,7 +605,7 @@ export type Pin = Message<"meshcanary.v1.Pin"> & {
  * Use `create(PinSchema)` to create a new message.
  */
 export const PinSchema: GenMessage<Pin> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 9);
+  messageDesc(file_meshcanary_v1_telemetry, 11);
 
 /**
  * @generated from message meshcanary.v1.Sticky
@@ -557,7 +631,7 @@ export type Sticky = Message<"meshcanary.v1.Sticky"> & {
  * Use `create(StickySchema)` to create a new message.
  */
 export const StickySchema: GenMessage<Sticky> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 10);
+  messageDesc(file_meshcanary_v1_telemetry, 12);
 
 /**
  * @generated from message meshcanary.v1.ResponseMetric
@@ -583,7 +657,7 @@ export type ResponseMetric = Message<"meshcanary.v1.ResponseMetric"> & {
  * Use `create(ResponseMetricSchema)` to create a new message.
  */
 export const ResponseMetricSchema: GenMessage<ResponseMetric> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 11);
+  messageDesc(file_meshcanary_v1_telemetry, 13);
 
 /**
  * Response-body metrics of an OpenAI/Anthropic-compatible model server, tallied as MetricTotals
@@ -658,7 +732,7 @@ export type LlmMetrics = Message<"meshcanary.v1.LlmMetrics"> & {
  * Use `create(LlmMetricsSchema)` to create a new message.
  */
 export const LlmMetricsSchema: GenMessage<LlmMetrics> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 12);
+  messageDesc(file_meshcanary_v1_telemetry, 14);
 
 /**
  * Prices of one model per million tokens; the cost metric is in millionths of this currency.
@@ -689,7 +763,7 @@ export type ModelPrice = Message<"meshcanary.v1.ModelPrice"> & {
  * Use `create(ModelPriceSchema)` to create a new message.
  */
 export const ModelPriceSchema: GenMessage<ModelPrice> = /*@__PURE__*/
-  messageDesc(file_meshcanary_v1_telemetry, 13);
+  messageDesc(file_meshcanary_v1_telemetry, 15);
 
 /**
  * Where the output-schema check applies.
