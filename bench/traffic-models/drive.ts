@@ -7,7 +7,10 @@
  * false rollbacks. Beside it, a Flagger-style rule on the same windows.
  */
 
-import { analyseStep, CANARY } from "../../controller/app/step-analysis.js";
+import type { AnalysisState } from "../../controller/analysis/analyze.js";
+import { slowThresholds } from "../../controller/analysis/slow-thresholds.js";
+import { toAnalysisChecks } from "../../controller/app/analysis-checks.js";
+import { analyseStep, CANARY, STABLE } from "../../controller/app/step-analysis.js";
 import { planRollout } from "../../controller/rollout/plan.js";
 import type { RolloutState } from "../../controller/rollout/types.js";
 import { type SpecWithDefaults, withDefaults } from "../../controller/spec/defaults.js";
@@ -115,6 +118,20 @@ function stepState(spec: SpecWithDefaults, index: number, weight: number, startM
   };
 }
 
+/**
+ * The latency thresholds the controller's directive asks the filter to count per user group, from
+ * the step's baselines as the analysis keeps them; they reach the filter from the next second on
+ * (the step's first second is counted at the previous step's thresholds, or none).
+ */
+function thresholdsOf(spec: SpecWithDefaults, state: RolloutState) {
+  const baselines = (state.analysisState as AnalysisState | undefined)?.baselines;
+  return slowThresholds(
+    toAnalysisChecks(spec.analysis.checks),
+    { stable: STABLE, canary: CANARY },
+    baselines,
+  );
+}
+
 /** One rollout of `world` under `schedule`, judged every second by the controller's analysis. */
 export function runRollout(
   worldSpec: WorldSpec,
@@ -151,6 +168,7 @@ export function runRollout(
     const r = analyseStep(reader, world.canaryId, spec, state, (t + 1) * 1000);
     if (!r) continue;
     if (r.state !== undefined) state = { ...state, analysisState: r.state };
+    world.setSlowThresholds(thresholdsOf(spec, state));
     if (r.sampleRatioMismatch) out.sampleRatioMismatch = true;
     if (r.verdict === "fail") {
       out.failAt = since;

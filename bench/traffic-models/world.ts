@@ -9,17 +9,14 @@
  */
 
 import { binomial, mulberry32, normal, poisson, type Rng } from "../../controller/analysis/simulate.js";
-import { BUCKETS, stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { emptySketch, record } from "../../controller/telemetry/sketch.js";
 import { REPORTER_GROUPS } from "../../controller/telemetry/reporter-groups.js";
 import type { MetricStats } from "../../controller/telemetry/types.js";
-import {
-  emptyUserGroups,
-  stickyUserGroup,
-  USER_GROUPS,
-  type UserGroupStats,
-} from "../../controller/telemetry/user-groups.js";
+import { emptyUserGroups, USER_GROUPS, type UserGroupStats } from "../../controller/telemetry/user-groups.js";
 import { countStats, Windows } from "../../controller/telemetry/windows.js";
+import type { SlowThreshold } from "../../controller/analysis/slow-thresholds.js";
+import { drawLatencies, type Segment } from "./slow-tally.js";
+import { userShares } from "./user-shares.js";
 
 /** Users, when requests come from a fixed population with sticky assignment. */
 export interface UserModel {
@@ -144,45 +141,6 @@ interface PodState {
   burstLeft: number;
 }
 
-/** Users of each kind in each user group, per variant; classes[k][g]: users of userClasses[k]. */
-type UserCounts = Record<"stable" | "canary", { normal: number[]; bad: number[]; classes: number[][] }>;
-
-/** The class of user i: classes follow the bad users by index, in order. */
-function classOf(i: number, bad: number, count: number, classes: readonly UserClass[]): number | undefined {
-  let from = bad;
-  for (let k = 0; k < classes.length; k++) {
-    from += Math.round(count * classes[k]!.share);
-    if (i < from) return k;
-  }
-  return undefined;
-}
-
-/** Sticky share: which users the canary serves at a weight, and their user groups, by the filter's own hash. */
-function userShares(
-  users: UserModel,
-  cohort: string,
-  weight: number,
-  classes: readonly UserClass[] = [],
-): UserCounts {
-  const weightBp = Math.round(weight * BUCKETS);
-  const bad = Math.round(users.count * users.badShare);
-  const arm = () => ({
-    normal: new Array<number>(USER_GROUPS).fill(0),
-    bad: new Array<number>(USER_GROUPS).fill(0),
-    classes: classes.map(() => new Array<number>(USER_GROUPS).fill(0)),
-  });
-  const out = { stable: arm(), canary: arm() };
-  for (let i = 0; i < users.count; i++) {
-    const key = `user-${i}`;
-    const variant = stickyBucket(cohort, key) < BUCKETS - weightBp ? "stable" : "canary";
-    const g = stickyUserGroup(cohort, key);
-    const k = i < bad ? undefined : classOf(i, bad, users.count, classes);
-    if (k !== undefined) out[variant].classes[k]![g]!++;
-    else out[variant][i < bad ? "bad" : "normal"][g]++;
-  }
-  return out;
-}
-
 /** The world over time; `step(t, weight)` adds second t's tallies to `windows`. */
 export class World {
   private readonly rng: Rng;
@@ -192,6 +150,8 @@ export class World {
   private readonly retryQueue = { stable: 0, canary: 0 };
   private sharesAt?: { weight: number; shares: ReturnType<typeof userShares> };
   private readonly cohort: string;
+  /** The latency thresholds the filter counts per user group (the controller's directive). */
+  private slow: readonly SlowThreshold[] = [];
 
   constructor(
     private readonly spec: WorldSpec,
@@ -201,6 +161,11 @@ export class World {
   ) {
     this.rng = mulberry32(seed);
     this.cohort = `cohort-${seed}`;
+  }
+
+  /** The thresholds in force from the next second on, as a new directive reaching the filter. */
+  setSlowThresholds(thresholds: readonly SlowThreshold[]): void {
+    this.slow = thresholds;
   }
 
   private loads(weight: number): { stable: ArmLoad; canary: ArmLoad } {
@@ -310,8 +275,8 @@ export class World {
         requests: 0,
         failures: 0,
         userGroups: emptyUserGroups(),
-        /** Requests per user class (the last entry: users in none). */
-        byClass: new Array<number>((spec.userClasses?.length ?? 0) + 1).fill(0),
+        /** Requests per user class (the last entry: users in none) in the order tallied, with their groups. */
+        segments: Array.from({ length: (spec.userClasses?.length ?? 0) + 1 }, (): Segment[] => []),
       }));
       for (let g = 0; g < groups.length; g++) {
         const n = i === reporters - 1 ? left[g] : binomial(rng, left[g], 1 / (reporters - i));
@@ -325,24 +290,31 @@ export class World {
           const failed = binomial(rng, k, prob);
           tallies[c].requests += k;
           tallies[c].failures += failed;
-          tallies[c].byClass[groups[g]!.userClass ?? tallies[c].byClass.length - 1]! += k;
+          const cls = groups[g]!.userClass ?? tallies[c].segments.length - 1;
+          tallies[c].segments[cls]!.push({
+            requests: k,
+            userGroup: groups[g]!.userGroup,
+            from: this.requestCounter,
+          });
           this.tallyUserGroups(tallies[c].userGroups, groups[g]!.userGroup, k, failed);
         }
       }
       const paused = spec.latency !== undefined && rng() < spec.latency.gcPerPodPerSecond;
-      tallies.forEach(({ requests, failures, userGroups, byClass }, client) => {
+      const slowUs = this.slow.filter((s) => s.variant === variant).map((s) => s.thresholdUs);
+      tallies.forEach(({ requests, failures, userGroups, segments }, client) => {
         if (requests === 0) return;
         if (spec.retries && failures > 0) this.queueRetries(variant, failures);
         const latency = emptySketch();
         if (spec.latency) {
-          byClass.forEach((n, k) => {
-            const factor = spec.userClasses?.[k]?.latencyFactor ?? 1;
-            for (let r = 0; r < n; r++) record(latency, this.latencyUs(faulty, paused, factor));
-          });
+          const factor = (k: number) => spec.userClasses?.[k]?.latencyFactor ?? 1;
+          const slow = drawLatencies(segments, slowUs, latency, (k) =>
+            this.latencyUs(faulty, paused, factor(k)),
+          );
+          if (slow) userGroups.slow = slow;
         }
         const at = t * 1000 + 500;
         const group = client % REPORTER_GROUPS;
-        const metrics = this.metricStats(byClass);
+        const metrics = this.metricStats(segments.map((segs) => segs.reduce((n, x) => n + x.requests, 0)));
         const stats = { ...countStats(requests, failures, latency, metrics), userGroups };
         this.windows.add(this.canaryId, variant, stats, at, group);
       });

@@ -11,7 +11,9 @@
  *   with stable: with T0 = stable's q-quantile measured before the step, the canary's requests slower
  *   than r·T0 against stable's slower than T0, count test at θ0 = 1. If the canary is stable slowed
  *   down by at most r, its tail above r·T0 is no heavier than stable's above T0, and a slowdown of
- *   both arms alike (shared dependency) cancels out.
+ *   both arms alike (shared dependency) cancels out. Like the failure-rate comparisons it fails only
+ *   when the user-group test on the filter's per-group counts above those two thresholds agrees
+ *   (user-group-comparison.ts `slowGroups`): sticky slow users are a persistent offset.
  * - metricPerRequest: the same construction as the latency ratio on a response metric's sketch with
  *   T0 = stable's mean per request before the step (e.g. tokens ≤ 1.5 × stable).
  *   With `quantile`, T0 is stable's quantile of the metric before the step instead (e.g. p95 time
@@ -41,7 +43,7 @@ import type {
 } from "./checks.js";
 import { metricQuantileKey, quantileKey } from "./checks.js";
 import type { Condition } from "./conditions.js";
-import { failureGroups, type UserGroupComparison } from "./user-group-comparison.js";
+import { failureGroups, slowGroups, type UserGroupComparison } from "./user-group-comparison.js";
 
 /** The canary and stable stats of a window (either may be missing). */
 interface Arms {
@@ -132,11 +134,13 @@ function tailComparison(
   t0: number,
   ratio: number,
   sketchOf: (s: VariantStats) => { count: number; sketch: Parameters<typeof countAbove>[0] } | undefined,
+  userGroups?: UserGroupComparison,
 ): Condition {
   return {
     type: "comparison",
     label,
     theta0: 1,
+    ...(userGroups ? { userGroups } : {}),
     extract: (w) => {
       const { canary, stable } = arms(w, v);
       const c = canary && sketchOf(canary);
@@ -174,7 +178,7 @@ function latencyConditions(c: LatencyCheck, v: Variants, b: Baselines): Conditio
     const label = `p${100 * c.quantile} vs ${c.maxRatio}x stable`;
     out.push(
       t0 !== undefined && t0 > 0
-        ? tailComparison(label, v, t0, c.maxRatio, latency)
+        ? tailComparison(label, v, t0, c.maxRatio, latency, slowGroups(v, c.maxRatio * t0, t0))
         : {
             type: "unavailable",
             label,

@@ -19,7 +19,7 @@ export interface ComparisonCondition {
   label: string;
   theta0: number;
   extract: (w: WindowPoint) => CountWindow | undefined;
-  /** Failure comparisons: per-user-group failures and the weight, for the user-group test. */
+  /** Per-user-group events (failures, or requests above a latency threshold) and the weight, for the user-group test. */
   userGroups?: UserGroupComparison;
 }
 

@@ -7,10 +7,11 @@
  * test decides alone, as before.
  */
 
-import type { WindowPoint } from "../telemetry/types.js";
+import type { VariantStats, WindowPoint } from "../telemetry/types.js";
 import type { Variants } from "./checks.js";
 import type { ComparisonState } from "./comparison-condition.js";
 import { nullShare } from "./condition-tests.js";
+import { thresholdKeyUs } from "./slow-thresholds.js";
 import type { Condition } from "./conditions.js";
 import {
   createGroupTest,
@@ -37,6 +38,32 @@ export function failureGroups(v: Variants): UserGroupComparison {
       if (!canary && !stable) return undefined;
       const none = { requests: [], failures: [] };
       return { startMs: w.startMs, canary: canary ?? none, stable: stable ?? none };
+    },
+  };
+}
+
+/**
+ * The requests slower than each arm's threshold per user group, for a latency ratio comparison:
+ * the canary's above r·T0 (`canaryUs`) against stable's above T0 (`stableUs`), as the filter tallies
+ * them for the thresholds the directive sent (slow-thresholds.ts). A window is used only when each arm
+ * either has counts at exactly its threshold or served no requests (none to count): windows from
+ * before the thresholds were installed, or still counted at the previous step's, are left to the
+ * block test. Which windows qualify depends on time and installation, not on which users a variant
+ * serves, so the test stays valid on the windows it keeps.
+ */
+export function slowGroups(v: Variants, canaryUs: number, stableUs: number): UserGroupComparison {
+  const counts = (s: VariantStats | undefined, us: number): number[] | undefined | null => {
+    if (!s || s.requests === 0) return null;
+    return s.userGroups?.slow?.get(thresholdKeyUs(us));
+  };
+  return {
+    extract: (w) => {
+      const canary = counts(w.variants.get(v.canary), canaryUs);
+      const stable = counts(w.variants.get(v.stable), stableUs);
+      if (canary === undefined || stable === undefined || (canary === null && stable === null))
+        return undefined;
+      const arm = (c: number[] | null) => ({ requests: [], failures: c ?? [] });
+      return { startMs: w.startMs, canary: arm(canary), stable: arm(stable) };
     },
   };
 }

@@ -49,7 +49,10 @@ export interface GroupTestState {
   recent: { canary: number[]; total: number[] }[];
 }
 
-/** One window's failures per user group of each arm. */
+/**
+ * One window's events per user group of each arm, in `failures`: the failures, or for a latency
+ * ratio comparison the requests above the arm's threshold (user-group-comparison.ts `slowGroups`).
+ */
 export interface GroupWindow {
   startMs: number;
   canary: UserGroupStats;

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { World, type WorldSpec } from "../../bench/traffic-models/world.js";
 import { BUCKETS, stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { countAbove, quantile } from "../../controller/telemetry/sketch.js";
+import { stickyUserGroup } from "../../controller/telemetry/user-groups.js";
 
 const USERS = 2000;
 const RPS = 400;
@@ -68,4 +69,63 @@ describe("traffic world: user classes", () => {
       expect(ordinaryMedianMs).toBeLessThan(12.5);
     }
   });
+});
+
+/** User groups holding class users on `variant` at `weight`. */
+function classGroups(variant: "stable" | "canary", weight: number): Set<number> {
+  const cut = BUCKETS - Math.round(weight * BUCKETS);
+  const out = new Set<number>();
+  for (let i = 0; i < USERS * 0.02; i++) {
+    const key = `user-${i}`;
+    const onCanary = stickyBucket(`cohort-${SEED}`, key) >= cut;
+    if (onCanary === (variant === "canary")) out.add(stickyUserGroup(`cohort-${SEED}`, key));
+  }
+  return out;
+}
+
+describe("traffic world: slow counts per user group (the filter's tally for the directive's thresholds)", () => {
+  const weight = 0.25;
+  const first = { stable: 1_000_000, canary: 1_200_000 };
+  const second = { stable: 900_000, canary: 1_080_000 };
+  const thresholds = (t: typeof first) => [
+    { variant: "stable", thresholdUs: t.stable },
+    { variant: "canary", thresholdUs: t.canary },
+  ];
+  const world = new World(spec, SEED);
+  for (let t = 0; t < 120; t++) {
+    if (t === 10) world.setSlowThresholds(thresholds(first));
+    if (t === 60) world.setSlowThresholds(thresholds(second));
+    world.step(t, weight);
+  }
+  const points = world.windows.series(world.canaryId, 0, 120 * 1000);
+
+  it("none before thresholds are installed, then each arm's at exactly its own threshold", () => {
+    for (const p of points) {
+      for (const variant of ["stable", "canary"] as const) {
+        const keys = [...(p.variants.get(variant)?.userGroups?.slow?.keys() ?? [])];
+        const t = p.startMs / 1000;
+        expect(keys).toEqual(t < 10 ? [] : [(t < 60 ? first : second)[variant]]);
+      }
+    }
+  });
+
+  it.each(["stable", "canary"] as const)(
+    "%s: a window's counts are its class users' requests, in their user groups only",
+    (variant) => {
+      const groups = classGroups(variant, weight);
+      let total = 0;
+      for (const p of points.filter((x) => x.startMs >= 10_000)) {
+        const s = p.variants.get(variant)!;
+        const [counts] = [...s.userGroups!.slow!.values()];
+        const sum = counts!.reduce((a, b) => a + b, 0);
+        // Class requests are ~10 s, the others ~10 ms: the sketch separates them exactly.
+        expect(sum).toBe(countAbove(s.latencyUs, 1_000_000));
+        counts!.forEach((n, g) => {
+          if (n > 0) expect(groups.has(g)).toBe(true);
+        });
+        total += sum;
+      }
+      expect(total).toBeGreaterThan(0);
+    },
+  );
 });
