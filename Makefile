@@ -95,13 +95,15 @@ build/tools/helm:
 	    || echo "WARNING: helm $(HELM_VERSION) could not be built; the chart test renders nothing"; \
 	else echo "NOTE: no Go toolchain; helm not built, the chart's templates will not be rendered"; fi
 
-# Two passes (vitest.config.ts): the light files two at a time, then the heavy ones (real Envoy,
-# live traffic, kube-apiserver, Chromium, benchmarks) one at a time; both run even if the first fails.
+# Three passes (vitest.config.ts): the light files two at a time; the heavy ones (real Envoy, live
+# traffic, kube-apiserver, Chromium) two at a time; then the benchmarks, the heap bound and the
+# sandbox dashboard (SOLO) one at a time. All three run even if one fails.
 # `npx vitest run` alone runs every file one at a time.
 test-only:
 	MESHCANARY_TEST_GROUP=light $(NPX) vitest run; light=$$?; \
 	MESHCANARY_TEST_GROUP=heavy $(NPX) vitest run; heavy=$$?; \
-	[ $$light -eq 0 ] && [ $$heavy -eq 0 ]
+	MESHCANARY_TEST_GROUP=solo $(NPX) vitest run; solo=$$?; \
+	[ $$light -eq 0 ] && [ $$heavy -eq 0 ] && [ $$solo -eq 0 ]
 
 # The suites that run the filter in real Envoy, again on the oldest supported Envoy. The host
 # behaviours a version change could alter are in the conformance-style suites; the end-to-end
