@@ -109,8 +109,9 @@ test-only:
 # behaviours a version change could alter are in the conformance-style suites; the end-to-end
 # release strategies (*.e2e) exercise the controller and take minutes, so they run on the newest only.
 # Only the [envoy] blocks: the TypeScript sidecar's ([sandbox]) do not depend on the Envoy version.
+# Two files at a time, as in the main run's heavy pass (they mostly wait on Envoy and timers).
 test-envoy-oldest: build envoy
-	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) MESHCANARY_PLANES=envoy $(NPX) vitest run test/envoy --exclude 'test/envoy/*.e2e.test.ts'
+	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) MESHCANARY_PLANES=envoy $(NPX) vitest run test/envoy --exclude 'test/envoy/*.e2e.test.ts' --maxWorkers=2
 
 # The mesh-shaped end-to-end suite (issue 13): 100 Canaries created and deleted through real Envoy
 # (CANARIES=16 for a short run). Alone, after the main run: see test/mesh-e2e/mesh.test.ts.

@@ -3,8 +3,8 @@ import { defineConfig } from "vitest/config";
 /**
  * Files that run real data planes (Envoy, the sandbox sidecar) under live traffic, a kube-apiserver,
  * Chromium or the benchmarks, or measure the heap: kept apart from the light files. Most of their
- * time is spent waiting for live traffic's evidence and timers, not computing (the whole list used
- * 285 s of CPU in a 466 s run two at a time), so they run two at a time, except SOLO.
+ * time is spent waiting for live traffic's evidence and timers, not computing (two at a time, each
+ * file took about as long as alone), so they run two at a time, except SOLO.
  */
 export const HEAVY = [
   "test/envoy/**",
