@@ -95,20 +95,23 @@ build/tools/helm:
 	    || echo "WARNING: helm $(HELM_VERSION) could not be built; the chart test renders nothing"; \
 	else echo "NOTE: no Go toolchain; helm not built, the chart's templates will not be rendered"; fi
 
-# Two passes (vitest.config.ts): the light files two at a time, then the heavy ones (real Envoy,
-# live traffic, kube-apiserver, Chromium, benchmarks) one at a time; both run even if the first fails.
+# Three passes (vitest.config.ts): the light files two at a time; the heavy ones (real Envoy, live
+# traffic, kube-apiserver, Chromium) two at a time; then the benchmarks, the heap bound and the
+# sandbox dashboard (SOLO) one at a time. All three run even if one fails.
 # `npx vitest run` alone runs every file one at a time.
 test-only:
 	MESHCANARY_TEST_GROUP=light $(NPX) vitest run; light=$$?; \
 	MESHCANARY_TEST_GROUP=heavy $(NPX) vitest run; heavy=$$?; \
-	[ $$light -eq 0 ] && [ $$heavy -eq 0 ]
+	MESHCANARY_TEST_GROUP=solo $(NPX) vitest run; solo=$$?; \
+	[ $$light -eq 0 ] && [ $$heavy -eq 0 ] && [ $$solo -eq 0 ]
 
 # The suites that run the filter in real Envoy, again on the oldest supported Envoy. The host
 # behaviours a version change could alter are in the conformance-style suites; the end-to-end
 # release strategies (*.e2e) exercise the controller and take minutes, so they run on the newest only.
 # Only the [envoy] blocks: the TypeScript sidecar's ([sandbox]) do not depend on the Envoy version.
+# Two files at a time, as in the main run's heavy pass (they mostly wait on Envoy and timers).
 test-envoy-oldest: build envoy
-	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) MESHCANARY_PLANES=envoy $(NPX) vitest run test/envoy --exclude 'test/envoy/*.e2e.test.ts'
+	MESHCANARY_ENVOY_VERSION=$(ENVOY_OLDEST) MESHCANARY_PLANES=envoy $(NPX) vitest run test/envoy --exclude 'test/envoy/*.e2e.test.ts' --maxWorkers=2
 
 # The mesh-shaped end-to-end suite (issue 13): 100 Canaries created and deleted through real Envoy
 # (CANARIES=16 for a short run). Alone, after the main run: see test/mesh-e2e/mesh.test.ts.

@@ -122,7 +122,10 @@ export async function startEnvoyProcess(opts: EnvoyProcessOptions): Promise<Envo
     const adminUrl = await until("the admin address", deadline, async () => {
       const err = failed();
       if (err) throw err;
-      return existsSync(adminPath) ? `http://${readFileSync(adminPath, "utf8").trim()}` : undefined;
+      // Envoy creates the file before it writes the address (an ofstream flushed when closed): a
+      // read in between finds it empty, and that empty address would be polled until the deadline.
+      const address = existsSync(adminPath) ? readFileSync(adminPath, "utf8").trim() : "";
+      return /^\S+:\d+$/.test(address) ? `http://${address}` : undefined;
     }).catch((e) => {
       throw failed() ?? e;
     });
