@@ -212,7 +212,7 @@ export class Ingest {
     const reported = seedBaseline(report, entries);
     const totals = reported ?? new Map<string, Map<string, LastTotals>>();
     const counts = reported !== null || restart || report.seq === 1n;
-    advanceAll(totals, entries.totals, counts ? into : null);
+    const rejected = advanceAll(report, totals, entries.totals, counts ? into : null);
     let byPod = this.pods.get(rep.namespace);
     if (!byPod) {
       byPod = new Map();
@@ -230,7 +230,7 @@ export class Ingest {
       retired,
       pending: !counts && entries.droppedKeys.length > 0 ? new Set(entries.droppedKeys) : null,
     });
-    return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts, dropped: [] };
+    return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts, dropped: rejected };
   }
 
   /** Routing version each reporter ("namespace/pod") heard from at or after `seenSinceMs` last reported. */
@@ -402,15 +402,10 @@ function advanceKnown(
     }
     const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
     const v = known ? implausibleChange(t, last) : null;
-    const groupDrops = v ? [] : groupViolations(t, last);
-    for (const d of v ? [v] : groupDrops) {
+    const drops = v ? [v] : groupViolations(t, last);
+    if (drops.length > 0) {
       rejected ??= [];
-      const i = report.totals.indexOf(t);
-      rejected.push({
-        ...d,
-        field: `totals[${i}].${d.field}`,
-        value: `${t.canary} ${t.variant}: ${d.value}`,
-      });
+      rejected.push(...named(report, t, drops));
     }
     if (v) continue;
     if (changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
@@ -419,6 +414,16 @@ function advanceKnown(
   }
   forgetUnseen(prev.totals, report.seq);
   return rejected ?? NO_VIOLATIONS;
+}
+
+/** Violations of the totals entry `t`, named by its place in the Report and its canary and variant. */
+function named(report: Report, t: VariantTotals, drops: readonly Violation[]): Violation[] {
+  const i = report.totals.indexOf(t);
+  return drops.map((d) => ({
+    ...d,
+    field: `totals[${i}].${d.field}`,
+    value: `${t.canary} ${t.variant}: ${d.value}`,
+  }));
 }
 
 /** The user-group and slow-count entries of `t` that are dropped, with their violations. */
@@ -459,18 +464,27 @@ function collect(deltas: VariantDelta[]): DeltaTarget {
 
 /**
  * Adds each entry's change into `into` (none for a baseline: null) and moves its last totals to
- * `totals`, which are known not to go backwards.
+ * `totals`, which are known not to go backwards. Returns the user-group and slow-count entries
+ * dropped on the way (addDelta and overwrite leave them out), so a first report's are named too.
  */
 function advanceAll(
+  report: Report,
   state: Map<string, Map<string, LastTotals>>,
   totals: VariantTotals[],
   into: DeltaTarget | null,
-): void {
+): Violation[] {
+  let rejected: Violation[] | null = null;
   for (const t of totals) {
     const last = lastTotals(state, t.canary, t.variant);
+    const drops = groupViolations(t, last);
+    if (drops.length > 0) {
+      rejected ??= [];
+      rejected.push(...named(report, t, drops));
+    }
     if (into && changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
     overwrite(last, t);
   }
+  return rejected ?? NO_VIOLATIONS;
 }
 
 /** The entry for (canary, variant), created at zero on first sight. */

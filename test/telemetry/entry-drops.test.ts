@@ -84,6 +84,37 @@ describe("dropped entries", () => {
       ]),
     );
   });
+
+  it("an instance's first report names its bad user-group and slow entries, and counts the rest", () => {
+    known.add("ns/web");
+    const c = counter();
+    const bad: TotalsSpec = {
+      canary: "ns/web",
+      variant: "stable",
+      requests: 10,
+      failures: 2,
+      userGroups: [
+        [0, 6, 1],
+        [40, 4, 1], // no such group
+      ],
+      slow: [
+        [0, [1]], // threshold 0
+        [150_000, [9]], // more slow requests than group 0's 6
+      ],
+    };
+    const res = c.apply(makeReport({ seq: 1, totals: [web(5), bad] }));
+    expect(res.dropped.map((v) => `${v.reason} ${v.field} ${v.value}`)).toEqual([
+      "bad_user_group totals[1].user_groups[1].group ns/web stable: 40",
+      "bad_slow_threshold totals[1].slow[0].threshold_us ns/web stable: 0",
+      "impossible_counts totals[1].slow[1].by_group ns/web stable: threshold 150000 group 0: +9 slow > +6 requests",
+    ]);
+    expect(c.counted).toEqual(
+      new Map([
+        ["ns/web canary", 5],
+        ["ns/web stable", 10],
+      ]),
+    );
+  });
 });
 
 describe("hostile but finite sums", () => {
