@@ -28,8 +28,15 @@ import {
   checkUserGroups,
   type LastUserGroups,
   overwriteUserGroups,
+  type UserGroupCheck,
 } from "./user-groups-ingest.js";
-import { addSlowDeltas, checkSlow, type LastSlow, overwriteSlow } from "./slow-groups-ingest.js";
+import {
+  addSlowDeltas,
+  checkSlow,
+  type LastSlow,
+  overwriteSlow,
+  type SlowCheck,
+} from "./slow-groups-ingest.js";
 import { emptyStats } from "./windows.js";
 
 /** The change of one (canary, variant) since the reporter's previous accepted Report. */
@@ -402,15 +409,12 @@ function advanceKnown(
     }
     const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
     const v = known ? implausibleChange(t, last) : null;
-    const drops = v ? [v] : groupViolations(t, last);
+    const drops = v ? named(report, t, [v]) : advanceEntry(report, t, last, into);
     if (drops.length > 0) {
       rejected ??= [];
-      rejected.push(...named(report, t, drops));
+      rejected.push(...drops);
     }
-    if (v) continue;
-    if (changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
-    overwrite(last, t);
-    last.seenSeq = report.seq;
+    if (!v) last.seenSeq = report.seq;
   }
   forgetUnseen(prev.totals, report.seq);
   return rejected ?? NO_VIOLATIONS;
@@ -426,12 +430,34 @@ function named(report: Report, t: VariantTotals, drops: readonly Violation[]): V
   }));
 }
 
-/** The user-group and slow-count entries of `t` that are dropped, with their violations. */
-function groupViolations(t: VariantTotals, last: LastTotals): Violation[] {
-  const groups = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!).dropped;
-  if (t.slow.length === 0) return groups;
-  const slow = checkSlow(t, last.userGroups, last.counters[0]!, last.slow).dropped;
-  return slow.length === 0 ? groups : [...groups, ...slow];
+/**
+ * Counts one totals entry: its change into `into` (none for a baseline: null), then its last
+ * totals take it. Returns its user-group and slow-count entries that were left out, named.
+ */
+function advanceEntry(
+  report: Report,
+  t: VariantTotals,
+  last: LastTotals,
+  into: DeltaTarget | null,
+): Violation[] {
+  const checks = checkGroups(t, last);
+  if (into && changed(t, last)) addDelta(into(t.canary, t.variant), t, last, checks);
+  overwrite(last, t, checks);
+  const { groups, slow } = checks;
+  if (groups.dropped.length === 0 && slow.dropped.length === 0) return NO_VIOLATIONS;
+  return named(report, t, [...groups.dropped, ...slow.dropped]);
+}
+
+/** The checks of an entry's user-group and slow-count entries, against the last totals (before they take `t`'s). */
+interface GroupChecks {
+  groups: UserGroupCheck;
+  slow: SlowCheck;
+}
+
+/** Made once per entry: delta, overwrite and the violations all use the same checks. */
+function checkGroups(t: VariantTotals, last: LastTotals): GroupChecks {
+  const groups = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
+  return { groups, slow: checkSlow(t, last.userGroups, groups, last.slow) };
 }
 
 /** Marks the known entries the Report carries, usable or dropped. */
@@ -465,7 +491,7 @@ function collect(deltas: VariantDelta[]): DeltaTarget {
 /**
  * Adds each entry's change into `into` (none for a baseline: null) and moves its last totals to
  * `totals`, which are known not to go backwards. Returns the user-group and slow-count entries
- * dropped on the way (addDelta and overwrite leave them out), so a first report's are named too.
+ * left out on the way, so a first report's are named too.
  */
 function advanceAll(
   report: Report,
@@ -475,14 +501,11 @@ function advanceAll(
 ): Violation[] {
   let rejected: Violation[] | null = null;
   for (const t of totals) {
-    const last = lastTotals(state, t.canary, t.variant);
-    const drops = groupViolations(t, last);
+    const drops = advanceEntry(report, t, lastTotals(state, t.canary, t.variant), into);
     if (drops.length > 0) {
       rejected ??= [];
-      rejected.push(...named(report, t, drops));
+      rejected.push(...drops);
     }
-    if (into && changed(t, last)) addDelta(into(t.canary, t.variant), t, last);
-    overwrite(last, t);
   }
   return rejected ?? NO_VIOLATIONS;
 }
@@ -590,7 +613,7 @@ function changed(t: VariantTotals, last: LastTotals): boolean {
 }
 
 /** into += t - last (only changed buckets and metrics are touched). */
-function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void {
+function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals, checks: GroupChecks): void {
   for (let j = 0; j < COUNTERS.length; j++) {
     const k = COUNTERS[j]![0];
     into[k] += Number(t[k]) - last.counters[j]!;
@@ -609,13 +632,8 @@ function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals): void 
     stats.sum = saturatingAdd(stats.sum, m.sum - (before?.sum ?? 0));
     addSketchDelta(stats.sketch, m.sketch, before?.sketch ?? ZERO_SKETCH);
   }
-  if (t.userGroups.length > 0) {
-    const check = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
-    addUserGroupDeltas(into, t, last.userGroups, check);
-  }
-  if (t.slow.length > 0) {
-    addSlowDeltas(into, t, last.slow, checkSlow(t, last.userGroups, last.counters[0]!, last.slow));
-  }
+  if (t.userGroups.length > 0) addUserGroupDeltas(into, t, last.userGroups, checks.groups);
+  if (t.slow.length > 0) addSlowDeltas(into, t, last.slow, checks.slow);
 }
 
 /** Never written: the "before" of a metric sketch seen for the first time. */
@@ -646,16 +664,13 @@ function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: La
   }
 }
 
-/** last := t, reusing last's arrays (their length only changes when the bucket set does). */
-function overwrite(last: LastTotals, t: VariantTotals): void {
-  // Checked against the last user groups and requests, before they take t's.
-  const slow =
-    t.slow.length > 0 || last.slow ? checkSlow(t, last.userGroups, last.counters[0]!, last.slow) : null;
-  if (t.userGroups.length > 0) {
-    const check = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
-    last.userGroups = overwriteUserGroups(last.userGroups, t, check);
-  }
-  if (slow) last.slow = overwriteSlow(last.slow, t, slow);
+/**
+ * last := t, reusing last's arrays (their length only changes when the bucket set does). `checks`
+ * are made against `last` before it takes t's counts (the default does so too).
+ */
+function overwrite(last: LastTotals, t: VariantTotals, checks: GroupChecks = checkGroups(t, last)): void {
+  if (t.userGroups.length > 0) last.userGroups = overwriteUserGroups(last.userGroups, t, checks.groups);
+  if (t.slow.length > 0 || last.slow) last.slow = overwriteSlow(last.slow, t, checks.slow);
   for (let j = 0; j < COUNTERS.length; j++) last.counters[j] = Number(t[COUNTERS[j]![0]]);
   overwriteSketch(last.latencyUs, t.latencyUs);
   for (const m of t.metrics) {

@@ -12,7 +12,7 @@ import { MAX_SLOW_THRESHOLDS } from "../analysis/slow-thresholds.js";
 import type { Violation } from "./bounds.js";
 import type { VariantStats } from "./types.js";
 import { emptyUserGroups, USER_GROUPS } from "./user-groups.js";
-import { checkUserGroups, type LastUserGroups, type UserGroupCheck } from "./user-groups-ingest.js";
+import { hasBit, type LastUserGroups, type UserGroupCheck } from "./user-groups-ingest.js";
 
 /** Per threshold (µs), the cumulative per-group counts as last received. */
 export type LastSlow = Map<number, number[]>;
@@ -32,13 +32,14 @@ function violation(reason: string, i: number, field: string, value: string): Vio
 /**
  * Checks `t`'s slow counts against the last ones: a threshold of 0 or above 2^53, a repeated
  * threshold, more than 32 groups, a count beyond 2^53, a count going backwards, or a group's count
- * growing more than that group's requests did (as the usable user-group entries say) each drop
- * their threshold entry with the reason; more than 8 entries drop them all.
+ * growing more than that group's requests did (as the usable user-group entries say: `groups`, the
+ * entry's checkUserGroups) each drop their threshold entry with the reason; more than 8 entries
+ * drop them all.
  */
 export function checkSlow(
   t: VariantTotals,
   lastGroups: LastUserGroups | undefined,
-  lastRequests: number,
+  groups: UserGroupCheck,
   last: LastSlow | undefined,
 ): SlowCheck {
   if (t.slow.length === 0) return NONE;
@@ -46,7 +47,7 @@ export function checkSlow(
     const value = `${t.slow.length} entries (at most ${MAX_SLOW_THRESHOLDS})`;
     return { usable: 0, dropped: [{ reason: "bad_slow_threshold", field: "slow", value }] };
   }
-  const grown = groupGrowth(t, lastGroups, lastRequests);
+  const grown = groupGrowth(t, lastGroups, groups);
   let usable = 0;
   const dropped: Violation[] = [];
   t.slow.forEach((e, i) => {
@@ -109,20 +110,15 @@ function slowProblem(
 function groupGrowth(
   t: VariantTotals,
   lastGroups: LastUserGroups | undefined,
-  lastRequests: number,
+  check: UserGroupCheck,
 ): number[] {
   const grown = new Array<number>(USER_GROUPS).fill(0);
-  const check: UserGroupCheck = checkUserGroups(t, lastGroups, Number(t.requests) - lastRequests);
   for (const e of t.userGroups) {
     const g = e.group;
-    if (g >= USER_GROUPS || Math.floor(check.usable / 2 ** g) % 2 !== 1 || grown[g]! > 0) continue;
+    if (g >= USER_GROUPS || !hasBit(check.usable, g) || grown[g]! > 0) continue;
     grown[g] = Number(e.requests) - (lastGroups?.requests[g] ?? 0);
   }
   return grown;
-}
-
-function isUsable(check: SlowCheck, i: number): boolean {
-  return Math.floor(check.usable / 2 ** i) % 2 === 1;
 }
 
 /**
@@ -136,7 +132,7 @@ export function addSlowDeltas(
   check: SlowCheck,
 ): void {
   t.slow.forEach((e, i) => {
-    if (!isUsable(check, i)) return;
+    if (!hasBit(check.usable, i)) return;
     const us = Number(e.thresholdUs);
     const before = last?.get(us);
     into.userGroups ??= emptyUserGroups();
@@ -166,7 +162,7 @@ export function overwriteSlow(
   const out: LastSlow = new Map();
   t.slow.forEach((e, i) => {
     const us = Number(e.thresholdUs);
-    if (isUsable(check, i)) {
+    if (hasBit(check.usable, i)) {
       const counts = new Array<number>(USER_GROUPS).fill(0);
       for (let g = 0; g < e.byGroup.length; g++) counts[g] = Number(e.byGroup[g]);
       out.set(us, counts);

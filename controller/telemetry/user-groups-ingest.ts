@@ -58,7 +58,8 @@ export function checkUserGroups(
   return { usable, dropped };
 }
 
-function hasBit(mask: number, g: number): boolean {
+/** Whether bit `g` of a usable-entries mask is set (masks go past 2^31, so no bitwise operators). */
+export function hasBit(mask: number, g: number): boolean {
   return Math.floor(mask / 2 ** g) % 2 === 1;
 }
 

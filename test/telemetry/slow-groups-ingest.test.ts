@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { VariantTotalsSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { addSlowDeltas, checkSlow, overwriteSlow } from "../../controller/telemetry/slow-groups-ingest.js";
 import { emptyUserGroups, USER_GROUPS } from "../../controller/telemetry/user-groups.js";
+import { checkUserGroups } from "../../controller/telemetry/user-groups-ingest.js";
 import { emptyStats } from "../../controller/telemetry/windows.js";
 
 /** An entry whose groups 0 and 1 have 10 requests each (last: 5 each), with these slow counts. */
@@ -27,6 +28,10 @@ function lastGroups() {
   g.requests[1] = 5;
   return g;
 }
+
+/** checkSlow as ingest makes it: with the entry's user-group check against 10 requests before. */
+const slowCheck = (t: ReturnType<typeof entry>, last: Map<number, number[]> | undefined) =>
+  checkSlow(t, lastGroups(), checkUserGroups(t, lastGroups(), Number(t.requests) - 10), last);
 
 const padded = (xs: number[]) => [...xs, ...new Array<number>(USER_GROUPS - xs.length).fill(0)];
 const lastSlow = () => new Map([[50_000, padded([2, 2])]]);
@@ -89,14 +94,14 @@ describe("checkSlow", () => {
       ["bad_slow_threshold slow[1].threshold_us 50000 repeated"],
     ],
   ] as [string, Array<[bigint, bigint[]]>, number[], string[]][])("%s", (_name, slow, usable, dropped) => {
-    const check = checkSlow(entry(slow), lastGroups(), 10, lastSlow());
+    const check = slowCheck(entry(slow), lastSlow());
     expect(slow.map((_, i) => i).filter((i) => Math.floor(check.usable / 2 ** i) % 2 === 1)).toEqual(usable);
     expect(check.dropped.map((v) => `${v.reason} ${v.field} ${v.value}`)).toEqual(dropped);
   });
 
   it("drops every entry past 8 thresholds with one violation", () => {
     const nine = Array.from({ length: 9 }, (_, i) => [BigInt(1000 * (i + 1)), [1n]] as [bigint, bigint[]]);
-    const check = checkSlow(entry(nine), lastGroups(), 10, undefined);
+    const check = slowCheck(entry(nine), undefined);
     expect(check.usable).toBe(0);
     expect(check.dropped).toEqual([
       { reason: "bad_slow_threshold", field: "slow", value: "9 entries (at most 8)" },
@@ -111,7 +116,7 @@ describe("checkSlow", () => {
       [90_000n, []], // new, none slower: present with zeros
     ]);
     const before = new Map([...lastSlow(), [120_000, padded([1])]]);
-    const check = checkSlow(t, lastGroups(), 10, before);
+    const check = slowCheck(t, before);
     const into = emptyStats();
     addSlowDeltas(into, t, before, check);
     expect([...(into.userGroups?.slow?.keys() ?? [])]).toEqual([70_000, 90_000]);
@@ -120,6 +125,6 @@ describe("checkSlow", () => {
     const after = overwriteSlow(before, t, check)!;
     expect([...after.keys()].sort()).toEqual([50_000, 70_000, 90_000]);
     expect(after.get(50_000)).toEqual(padded([2, 2]));
-    expect(overwriteSlow(after, entry([]), checkSlow(entry([]), lastGroups(), 10, after))).toBeUndefined();
+    expect(overwriteSlow(after, entry([]), slowCheck(entry([]), after))).toBeUndefined();
   });
 });
