@@ -198,6 +198,23 @@ export async function until<T>(
   }
 }
 
+/** Waits until the canary's Events include every reason: the controller records an Event after the
+ * status write it belongs to, so a test that has just seen the status may list Events too early. */
+export async function eventsInclude<A extends WorldApi>(
+  world: World<A>,
+  canary: string,
+  reasons: string[],
+): Promise<void> {
+  await until(
+    `Events ${reasons.join(", ")} for ${canary}`,
+    async () => {
+      const seen = new Set((await world.events(canary)).map((e: Json) => e.reason as string));
+      return reasons.every((r) => seen.has(r));
+    },
+    10_000,
+  );
+}
+
 /** Weights (percent) of the VirtualService's target route by subset. */
 export function targetWeights(vs: Json): Record<string, number> {
   const http = vs.spec.http as Json[];

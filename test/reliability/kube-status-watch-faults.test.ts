@@ -6,7 +6,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningController } from "../../controller/app/controller.js";
 import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
-import { healthySpec, NS, startWorld, targetWeights, until, type World } from "../controller/harness.js";
+import {
+  eventsInclude,
+  healthySpec,
+  NS,
+  startWorld,
+  targetWeights,
+  until,
+  type World,
+} from "../controller/harness.js";
 import { expectEachStepOnce, phaseOf, startControllerIn } from "./helpers.js";
 
 let world: World;
@@ -76,6 +84,7 @@ describe("status and watch faults", () => {
       expect(c.status.lastCommand).toBe(command);
     }
     expect(targetWeights(await world.vs("ratings"))).toEqual({ v2: 100 });
+    await eventsInclude(world, "watched", ["Succeeded"]);
     const reasons = (await world.events("watched")).map((e) => `${e.reason}x${e.count ?? 1}`);
     expect(reasons).toEqual(expect.arrayContaining(["Pausedx1", "Promotingx1", "Succeededx1"]));
   }, 30_000);
