@@ -1,11 +1,11 @@
 // The real build/meshcanary.wasm through the sandbox proxy-wasm host (Envoy-faithful), end to end:
 // routing decisions, header hygiene, configuration handling, tallies, Envoy counters, robustness.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Headers, ProxyWasmHost } from "../../sandbox/host/index.js";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
-import { filterWasm } from "./filter-wasm.js";
+import { filterHosts } from "./filter-hosts.js";
 
 const HOST = "reviews.default.svc.cluster.local";
 const VARIANT = "x-meshcanary-variant";
@@ -57,13 +57,10 @@ function rng(seed: number): () => number {
   };
 }
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
+const startHost = filterHosts();
 
-async function newHost(config: string, workers = 2): Promise<ProxyWasmHost> {
-  const host = await loadHost({ module: wasm, workers, pluginConfig: config, timers: "manual" });
-  hosts.push(host);
-  return host;
+function newHost(config: string, workers = 2): Promise<ProxyWasmHost> {
+  return startHost({ workers, pluginConfig: config });
 }
 
 function get(host: ProxyWasmHost, headers: Headers, status: number | undefined = 200) {
@@ -73,13 +70,6 @@ function get(host: ProxyWasmHost, headers: Headers, status: number | undefined =
     durationNs: 1_000_000,
   });
 }
-
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
 
 describe("decision", () => {
   let host: ProxyWasmHost;

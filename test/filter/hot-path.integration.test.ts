@@ -1,10 +1,10 @@
 // The per-request shortcuts of filter/request-routing.ts, filter/contexts.ts and filter/abi/memory.ts
 // through the real build/meshcanary.wasm: the cached `:authority` → route lookup, the static slot for
 // host-returned values (and the heap fallback for large ones), and reused per-stream states.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
-import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
-import { filterWasm } from "./filter-wasm.js";
+import type { Headers, ProxyWasmHost } from "../../sandbox/host/index.js";
+import { filterHosts } from "./filter-hosts.js";
 
 const HOST = "reviews.default.svc.cluster.local";
 const VARIANT = "x-meshcanary-variant";
@@ -26,13 +26,10 @@ function config(host: string, canaryWeight: number): string {
   });
 }
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
+const startHost = filterHosts();
 
-async function newHost(pluginConfig: string): Promise<ProxyWasmHost> {
-  const host = await loadHost({ module: wasm, workers: 1, pluginConfig, timers: "manual" });
-  hosts.push(host);
-  return host;
+function newHost(pluginConfig: string): Promise<ProxyWasmHost> {
+  return startHost({ workers: 1, pluginConfig });
 }
 
 function variantOf(host: ProxyWasmHost, headers: Headers): string[] {
@@ -43,13 +40,6 @@ function variantOf(host: ProxyWasmHost, headers: Headers): string[] {
 function requests(host: ProxyWasmHost, variant: string): number {
   return host.metrics().get(REQUESTS + variant)?.value ?? 0;
 }
-
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
 
 describe("cached :authority lookup", () => {
   it("follows every reconfiguration for a repeated authority", async () => {

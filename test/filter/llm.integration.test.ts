@@ -2,11 +2,11 @@
 // response bodies chunk by chunk as Envoy's encodeData does. Every figure is exact: token sums,
 // cost, bytes, time to first byte under the manual clock, guardrail and schema counts.
 import { fromBinary } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { completionEvents, completionJson, type ModelAnswer } from "../../sandbox/apps/mock-model.js";
-import { loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
-import { filterWasm } from "./filter-wasm.js";
+import type { ProxyWasmHost } from "../../sandbox/host/index.js";
+import { filterHosts } from "./filter-hosts.js";
 
 const HOST = "model.default.svc.cluster.local";
 const MODEL = "mock-1";
@@ -43,19 +43,10 @@ function config(llm: object = LLM): string {
   });
 }
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
+const startHost = filterHosts();
 
-async function newHost(cfg = config()): Promise<ProxyWasmHost> {
-  const host = await loadHost({ module: wasm, workers: 1, pluginConfig: cfg, timers: "manual" });
-  hosts.push(host);
-  return host;
+function newHost(cfg = config()): Promise<ProxyWasmHost> {
+  return startHost({ workers: 1, pluginConfig: cfg });
 }
 
 interface Response {

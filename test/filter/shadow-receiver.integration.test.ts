@@ -2,9 +2,9 @@
 // decided and tallied only where `shadowReceiver: true` (the canary pods' inbound side), which in
 // turn leaves every other route alone; a caller's filter ignores shadow authorities, so nobody can
 // pass ordinary requests off as mirrored copies, and a live request is never counted twice.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
-import { filterWasm } from "./filter-wasm.js";
+import { describe, expect, it } from "vitest";
+import type { Headers, ProxyWasmHost } from "../../sandbox/host/index.js";
+import { filterHosts } from "./filter-hosts.js";
 
 const HOST = "reviews.default.svc.cluster.local";
 const VARIANT = "x-meshcanary-variant";
@@ -34,19 +34,10 @@ function config(receiver: boolean | string | undefined): string {
   });
 }
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
+const startHost = filterHosts();
 
-async function host(receiver: boolean | undefined): Promise<ProxyWasmHost> {
-  const h = await loadHost({ module: wasm, workers: 1, pluginConfig: config(receiver), timers: "manual" });
-  hosts.push(h);
-  return h;
+function host(receiver: boolean | undefined): Promise<ProxyWasmHost> {
+  return startHost({ workers: 1, pluginConfig: config(receiver) });
 }
 
 function send(h: ProxyWasmHost, authority: string): Headers {

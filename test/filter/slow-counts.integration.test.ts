@@ -4,12 +4,12 @@
 // requests count in no group, a request exactly at the threshold is not slower. A configuration with
 // a bad threshold is refused naming the field.
 import { fromBinary } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { stickyUserGroup, USER_GROUPS } from "../../controller/telemetry/user-groups.js";
-import { loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
-import { filterWasm } from "./filter-wasm.js";
+import type { ProxyWasmHost } from "../../sandbox/host/index.js";
+import { filterHosts } from "./filter-hosts.js";
 import { latencyClock } from "../helpers/latency-clock.js";
 
 const CANARY_WEIGHT = 5000;
@@ -36,14 +36,7 @@ function config(slowThresholds: unknown): string {
   });
 }
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
+const startHost = filterHosts();
 
 /** Per "variant threshold", the per-group slow counts in the proxy's shared totals. */
 function stateSlow(host: ProxyWasmHost): Map<string, number[]> {
@@ -65,14 +58,7 @@ function stateSlow(host: ProxyWasmHost): Map<string, number[]> {
 describe("slow counts per user group", () => {
   it("counts each variant's requests above each of its thresholds in the user's group", async () => {
     const clock = latencyClock();
-    const h = await loadHost({
-      module: wasm,
-      workers: 2,
-      pluginConfig: config(THRESHOLDS),
-      timers: "manual",
-      clock,
-    });
-    hosts.push(h);
+    const h = await startHost({ workers: 2, pluginConfig: config(THRESHOLDS), clock });
     const expected = new Map(
       THRESHOLDS.map((t) => [`${t.variant} ${t.thresholdUs}`, new Array(USER_GROUPS).fill(0)]),
     );
@@ -110,13 +96,7 @@ describe("slow counts per user group", () => {
   });
 
   it("refuses a configuration with a bad threshold, naming the field", async () => {
-    const h = await loadHost({
-      module: wasm,
-      workers: 1,
-      pluginConfig: config(THRESHOLDS),
-      timers: "manual",
-    });
-    hosts.push(h);
+    const h = await startHost({ workers: 1, pluginConfig: config(THRESHOLDS) });
     const cases: [unknown, string][] = [
       [
         [{ variant: "nope", thresholdUs: 10 }],

@@ -3,12 +3,12 @@
 // land in the group the controller computes from the same hash, unkeyed requests are spread by
 // counter, pinned requests are in no group, and the groups add up to the variant's totals.
 import { fromBinary } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import { stickyUserGroup, USER_GROUPS } from "../../controller/telemetry/user-groups.js";
-import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
-import { filterWasm } from "./filter-wasm.js";
+import type { Headers, ProxyWasmHost } from "../../sandbox/host/index.js";
+import { filterHosts } from "./filter-hosts.js";
 
 const CANARY_WEIGHT = 3000;
 const CONFIG = JSON.stringify({
@@ -25,21 +25,11 @@ const CONFIG = JSON.stringify({
   ],
 });
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
+const startHost = filterHosts();
 
-async function newHost(): Promise<ProxyWasmHost> {
-  const host = await loadHost({ module: wasm, workers: 2, pluginConfig: CONFIG, timers: "manual" });
-  hosts.push(host);
-  return host;
+function newHost(): Promise<ProxyWasmHost> {
+  return startHost({ workers: 2, pluginConfig: CONFIG });
 }
-
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
 
 interface Groups {
   requests: number[];

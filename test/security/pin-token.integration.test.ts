@@ -3,8 +3,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../controller/cli/main.js";
 import { issuePinToken } from "../../controller/security/pin-token.js";
-import { type Headers, loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
-import { filterWasm } from "../filter/filter-wasm.js";
+import type { Headers, ProxyWasmHost } from "../../sandbox/host/index.js";
+import { filterHosts } from "../filter/filter-hosts.js";
 
 const SECRET = "integration-secret-0123456789";
 const SECRET_ENV = "MESHCANARY_PIN_SECRET";
@@ -43,14 +43,11 @@ function token(variant: string, ttlSeconds: number, secret = SECRET, now = NOW, 
   return r.token;
 }
 
-let wasm: Uint8Array;
-const hosts: ProxyWasmHost[] = [];
+const startHost = filterHosts();
 
-async function newHost(config: string, env: Record<string, string> = { [SECRET_ENV]: SECRET }) {
+function newHost(config: string, env: Record<string, string> = { [SECRET_ENV]: SECRET }) {
   const clock = { realtimeNs: () => BigInt(NOW) * 1_000_000_000n, monotonicNs: () => 0n };
-  const host = await loadHost({ module: wasm, pluginConfig: config, env, timers: "manual", clock });
-  hosts.push(host);
-  return host;
+  return startHost({ pluginConfig: config, env, clock });
 }
 
 function variantFor(host: ProxyWasmHost, extra: Headers): string[] {
@@ -64,13 +61,6 @@ function variantFor(host: ProxyWasmHost, extra: Headers): string[] {
 function counter(host: ProxyWasmHost, name: string): number | undefined {
   return host.metrics().get(name)?.value;
 }
-
-beforeAll(() => {
-  wasm = filterWasm();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-});
 
 describe("requireToken routes", () => {
   let host: ProxyWasmHost;
@@ -239,14 +229,7 @@ describe("meshcanary pin-token", () => {
     expect(stderr.join("")).toContain(`curl -H 'x-meshcanary-pin: ${printed}' http://${SCOPE.host}/`);
     expect(stdout.join("") + stderr.join("")).not.toContain(SECRET);
     const clock = { realtimeNs: () => BigInt(now) * 1_000_000_000n, monotonicNs: () => 0n };
-    const host = await loadHost({
-      module: wasm,
-      pluginConfig: pluginConfig(),
-      env: { [SECRET_ENV]: SECRET },
-      timers: "manual",
-      clock,
-    });
-    hosts.push(host);
+    const host = await startHost({ pluginConfig: pluginConfig(), env: { [SECRET_ENV]: SECRET }, clock });
     expect(variantFor(host, [["x-meshcanary-pin", printed]])).toEqual(["canary"]);
   });
 
