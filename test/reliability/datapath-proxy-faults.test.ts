@@ -11,6 +11,7 @@ import { type ClockSource, loadHost, type ProxyWasmHost } from "../../sandbox/ho
 import { filterWasm } from "../filter/filter-wasm.js";
 import {
   CLUSTER,
+  closedAfterEach,
   newHost,
   pluginConfig,
   sharedState,
@@ -27,7 +28,6 @@ import {
   driveRound,
   expectComplete,
   noWorkerFailed,
-  closedAfterEach,
 } from "./datapath-traffic.js";
 
 const { hosts, servers, relays } = closedAfterEach();

@@ -6,7 +6,7 @@
  * the path is back. Latency with/without the fault is printed as a ratio, not asserted.
  */
 import { describe, expect, it } from "vitest";
-import { newHost, startServer, step, stepUntil, waitFor } from "../stream/harness.js";
+import { closedAfterEach, newHost, startServer, step, stepUntil, waitFor } from "../stream/harness.js";
 import { FaultRelay } from "../../sandbox/fault-relay.js";
 import {
   allTo,
@@ -16,7 +16,6 @@ import {
   driveRound,
   expectComplete,
   noWorkerFailed,
-  closedAfterEach,
 } from "./datapath-traffic.js";
 
 const { hosts, servers, relays } = closedAfterEach();

@@ -1,10 +1,9 @@
 // Traffic and checks shared by the data-path reliability suites: unpinned requests through the
 // real filter recording what it chose, and the comparison of driven totals with the controller's.
 import { create } from "@bufbuild/protobuf";
-import { afterEach, expect } from "vitest";
+import { expect } from "vitest";
 import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
-import type { FaultRelay } from "../../sandbox/fault-relay.js";
 import type { ProxyWasmHost } from "../../sandbox/host/index.js";
 import { controllerTotals, type Totals } from "../stream/harness.js";
 
@@ -86,22 +85,4 @@ export function allTo(version: bigint, variant: "stable" | "canary") {
       },
     ],
   });
-}
-
-/** What a data-path test opened, to push onto; all of it is closed after each test. */
-export interface Opened {
-  hosts: ProxyWasmHost[];
-  servers: TelemetryServer[];
-  relays: FaultRelay[];
-}
-
-/** Registers the afterEach that closes what each test opened (hosts, then servers, then relays). */
-export function closedAfterEach(): Opened {
-  const opened: Opened = { hosts: [], servers: [], relays: [] };
-  afterEach(async () => {
-    for (const h of opened.hosts.splice(0)) await h.close();
-    for (const s of opened.servers.splice(0)) await s.close();
-    for (const r of opened.relays.splice(0)) await r.close();
-  });
-  return opened;
 }

@@ -1,7 +1,9 @@
 // Shared pieces of the stream tests: the real filter in the sandbox host, the real telemetry server,
-// a TCP relay that can drop connections, and bounded waits (no fixed sleeps as assertions).
+// a TCP relay that can drop connections, bounded waits (no fixed sleeps as assertions), and the
+// afterEach that closes what a test opened.
 import { createServer, type Server, type Socket, connect } from "node:net";
 import { fromBinary } from "@bufbuild/protobuf";
+import { afterEach } from "vitest";
 import { type Report, ReportSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
 import type { VariantStats } from "../../controller/telemetry/types.js";
@@ -219,4 +221,23 @@ export async function freePort(): Promise<number> {
   const port = typeof addr === "object" && addr ? addr.port : 0;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** What a test opened, to push onto; all of it is closed after each test. */
+export interface Opened {
+  hosts: ProxyWasmHost[];
+  servers: TelemetryServer[];
+  /** Relays in front of the controller: Relay above, or sandbox/fault-relay's FaultRelay. */
+  relays: { close(): Promise<void> }[];
+}
+
+/** Registers the afterEach that closes what each test opened (hosts, then servers, then relays). */
+export function closedAfterEach(): Opened {
+  const opened: Opened = { hosts: [], servers: [], relays: [] };
+  afterEach(async () => {
+    for (const h of opened.hosts.splice(0)) await h.close();
+    for (const s of opened.servers.splice(0)) await s.close();
+    for (const r of opened.relays.splice(0)) await r.close();
+  });
+  return opened;
 }

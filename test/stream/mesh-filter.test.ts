@@ -4,19 +4,14 @@
 // flat under unlimited churn; an unusable pin header falls back to the pin cookie; a request never
 // copies the whole routing table out of shared data to check its version.
 import { create } from "@bufbuild/protobuf";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
-import { startTelemetryServer, type TelemetryServer } from "../../controller/telemetry/index.js";
+import { startTelemetryServer } from "../../controller/telemetry/index.js";
 import { loadHost, type ProxyWasmHost } from "../../sandbox/host/index.js";
 import { filterWasm } from "../filter/filter-wasm.js";
-import { CLUSTER, INTERVAL_MS, sharedState, step, stepUntil, waitFor } from "./harness.js";
+import { CLUSTER, closedAfterEach, INTERVAL_MS, sharedState, step, stepUntil, waitFor } from "./harness.js";
 
-const hosts: ProxyWasmHost[] = [];
-const servers: TelemetryServer[] = [];
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { hosts, servers } = closedAfterEach();
 
 async function setup(routes: unknown[], workers = 2) {
   const server = await startTelemetryServer({ address: "127.0.0.1:0", isKnownCanary: () => true });

@@ -2,10 +2,11 @@
 // (the first report on the new stream carries the baseline the old controller had), a controller
 // that is down at start, and an unknown cluster. Traffic is never affected, and the
 // cumulative totals arrive without loss or double counting once the controller is reachable.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
 import type { ProxyWasmHost } from "../../sandbox/host/index.js";
 import {
+  closedAfterEach,
   controllerTotals,
   freePort,
   newHost,
@@ -17,15 +18,7 @@ import {
   stepUntil,
 } from "./harness.js";
 
-const hosts: ProxyWasmHost[] = [];
-const servers: TelemetryServer[] = [];
-const relays: Relay[] = [];
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await s.close();
-  for (const r of relays.splice(0)) await r.close();
-});
+const { hosts, servers, relays } = closedAfterEach();
 
 /** n requests pinned to stable spread over the workers; every worker still sets the variant header. */
 function driveStable(h: ProxyWasmHost, n: number): void {

@@ -2,11 +2,12 @@
 // one reporter per proxy, exact totals, routing changes reaching every worker, the lease moving
 // when its holder stops, and a proxy restart.
 import { create } from "@bufbuild/protobuf";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
 import type { ProxyWasmHost } from "../../sandbox/host/index.js";
 import {
+  closedAfterEach,
   controllerTotals,
   drive,
   newHost,
@@ -19,8 +20,7 @@ import {
   waitFor,
 } from "./harness.js";
 
-const hosts: ProxyWasmHost[] = [];
-const servers: TelemetryServer[] = [];
+const { hosts, servers } = closedAfterEach();
 
 async function setup(workers = 3, token?: string, env?: Record<string, string>, config?: string) {
   const server = await startServer(0, token);
@@ -29,15 +29,6 @@ async function setup(workers = 3, token?: string, env?: Record<string, string>, 
   hosts.push(host);
   return { server, host };
 }
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await s.close();
-});
-afterAll(async () => {
-  for (const h of hosts) await h.close();
-  for (const s of servers) await s.close();
-});
 
 /** Drives a fixed mix over all workers; returns the expected per-variant counts. */
 function driveMix(h: ProxyWasmHost, n: number, offset = 0) {

@@ -5,7 +5,7 @@
 // pruned from the proxy's totals and starts from 0 when it comes back; after a controller restart
 // the first report's baseline lets the new controller count only what it had not.
 import { create } from "@bufbuild/protobuf";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DirectiveSchema } from "../../controller/gen/meshcanary/v1/telemetry_pb.js";
 import { stickyBucket } from "../../controller/mesh/sticky-hash.js";
 import type { TelemetryServer } from "../../controller/telemetry/index.js";
@@ -14,6 +14,7 @@ import type { ProxyWasmHost } from "../../sandbox/host/index.js";
 import {
   CANARY,
   CLUSTER,
+  closedAfterEach,
   INTERVAL_MS,
   newHost,
   sharedState,
@@ -28,12 +29,7 @@ const CANARY_BP = 3000;
 const STABLE_US = 40_000;
 const CANARY_US = 60_000;
 
-const hosts: ProxyWasmHost[] = [];
-const servers: TelemetryServer[] = [];
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { hosts, servers } = closedAfterEach();
 
 function config(): string {
   return JSON.stringify({
