@@ -10,7 +10,10 @@ import type { GroupChecks } from "./entry-checks.js";
 import { type LastSlow, overwriteSlow } from "./slow-groups-ingest.js";
 import { type LastUserGroups, overwriteUserGroups } from "./user-groups-ingest.js";
 
-/** Fields of VariantTotals summed as counters, with their proto names (for rejections). */
+/**
+ * Fields of VariantTotals summed as counters, with their proto names (for rejections; bounds.ts
+ * checks the same list). Requests and failures first: LastTotals.counters is read by position.
+ */
 export const COUNTERS = [
   ["requests", "requests"],
   ["failures", "failures"],
