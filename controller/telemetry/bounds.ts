@@ -7,6 +7,7 @@
  * report: a client-side filter reports for every service it calls, the ingress gateway for all.
  */
 import type { Report, Sketch, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
+import { COUNTERS } from "./last-totals.js";
 
 /** Limits and policy applied to every Report. */
 export interface BoundsConfig {
@@ -133,19 +134,6 @@ function checkCounters(counters: Report["counters"], cfg: BoundsConfig): Violati
 function tooLong(field: string, value: string): Violation {
   return violation("string_too_long", field, `${value.slice(0, 64)}… (${value.length} chars)`);
 }
-
-/** Counters of a VariantTotals with their proto names (for field paths). */
-const COUNTERS = [
-  ["requests", "requests"],
-  ["statusNone", "status_none"],
-  ["status1xx", "status_1xx"],
-  ["status2xx", "status_2xx"],
-  ["status3xx", "status_3xx"],
-  ["status4xx", "status_4xx"],
-  ["status5xx", "status_5xx"],
-  ["failures", "failures"],
-  ["responseBytes", "response_bytes"],
-] as const;
 
 /**
  * totals[i] against the bounds (fields relative to the entry). Duplicates and variants per canary

@@ -14,30 +14,17 @@
  *   the baseline, so history is never counted twice.
  * A known instance's `baseline` is ignored: this controller already holds its last totals; except
  * after this controller stopped leading, when a baseline ahead of them was counted by another.
- *
- * Memory: this runs for every Report of every proxy (10,000/s at scale), so the last totals are kept
- * as plain numbers and overwritten in place, never by holding on to the decoded message: a Report
- * kept for a second outlives the young generation and turns into old-space garbage.
  */
-import type { Report, Sketch as WireSketch, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
+import type { Report, VariantTotals } from "../gen/meshcanary/v1/telemetry_pb.js";
+import { advanceAll, advanceKnown, type DeltaTarget } from "./advance.js";
 import type { DroppedEntry, Violation } from "./bounds.js";
-import { addToBucket, emptySketch, type Sketch, saturatingAdd } from "./sketch.js";
+import { changed, checkGroups, implausibleChange } from "./entry-checks.js";
+import { lastTotals, overwrite, type TotalsByEntry, ZERO_TOTALS } from "./last-totals.js";
+import { allEntries, type Entries, entryKey, usableEntries } from "./report-entries.js";
 import type { VariantStats } from "./types.js";
-import {
-  addUserGroupDeltas,
-  checkUserGroups,
-  type LastUserGroups,
-  overwriteUserGroups,
-  type UserGroupCheck,
-} from "./user-groups-ingest.js";
-import {
-  addSlowDeltas,
-  checkSlow,
-  type LastSlow,
-  overwriteSlow,
-  type SlowCheck,
-} from "./slow-groups-ingest.js";
 import { emptyStats } from "./windows.js";
+
+export type { DeltaTarget } from "./advance.js";
 
 /** The change of one (canary, variant) since the reporter's previous accepted Report. */
 export interface VariantDelta {
@@ -45,12 +32,6 @@ export interface VariantDelta {
   variant: string;
   stats: VariantStats;
 }
-
-/**
- * Where the change of a (canary, variant) goes: the stats object it is added into (e.g. the current
- * window's). Lets a caller aggregate without a delta object being built per entry per Report.
- */
-export type DeltaTarget = (canary: string, variant: string) => VariantStats;
 
 export type IngestResult =
   | {
@@ -64,37 +45,10 @@ export type IngestResult =
       /** Entries this step dropped (e.g. counters going backwards); the Report's other entries were used. */
       dropped: Violation[];
     }
-  | { kind: "ignored"; reporter: string; reason: "duplicate" | "stale_instance" | "instance_takeover" };
+  | { kind: "ignored"; reporter: string; reason: IgnoredReason };
 
-/** A cumulative sketch as last received: parallel ascending indexes and counts, as numbers. */
-interface LastSketch {
-  count: number;
-  zeroCount: number;
-  sum: number;
-  indexes: number[];
-  counts: number[];
-}
-
-/** Cumulative totals of one custom metric as last received. */
-interface LastMetric {
-  count: number;
-  sum: number;
-  sketch: LastSketch;
-}
-
-/** Cumulative totals of one (canary, variant) as last received, updated in place. */
-interface LastTotals {
-  /** seq of the last Report that carried this entry (usable or not). */
-  seenSeq: bigint;
-  /** In COUNTERS order. */
-  counters: number[];
-  latencyUs: LastSketch;
-  metrics: Map<string, LastMetric>;
-  /** Per-user-group counts, once an entry carried them. */
-  userGroups?: LastUserGroups;
-  /** Per-threshold slow counts per user group, while the entry carries them. */
-  slow?: LastSlow;
-}
+/** Why a Report was not counted: seen already, from a replaced instance, or not its sender's to send. */
+type IgnoredReason = "duplicate" | "stale_instance" | "instance_takeover";
 
 interface InstanceState {
   /** "namespace/pod", built once per instance rather than per Report. */
@@ -111,7 +65,7 @@ interface InstanceState {
    * filter drops a canary that left its routing table once its last totals were delivered, and
    * counts it from zero should it come back.
    */
-  totals: Map<string, Map<string, LastTotals>>;
+  totals: TotalsByEntry;
   /** Instance ids of this pod that were replaced by a restart (a few, newest last). */
   retired: string[];
   /**
@@ -151,93 +105,65 @@ export class Ingest {
     principal = "",
   ): IngestResult {
     const deltas: VariantDelta[] = [];
-    const into = target ?? collect(deltas);
-    const rep = report.reporter!;
     const entries = dropped.length === 0 ? allEntries(report) : usableEntries(report, dropped);
+    const a: Arrival = { report, entries, nowMs, into: target ?? collect(deltas), deltas, principal };
+    const rep = report.reporter!;
     const prev = this.pods.get(rep.namespace)?.get(rep.pod);
-    if (!prev) {
-      const key = `${rep.namespace}/${rep.pod}`;
-      return this.firstSighting(key, report, entries, nowMs, false, [], into, deltas, principal);
-    }
-    if (prev.principal !== principal)
-      return { kind: "ignored", reporter: prev.key, reason: "instance_takeover" };
-    if (prev.instanceId !== rep.instanceId) {
-      // An earlier start time marks a straggler from an older instance, unless this is the new
-      // instance's first report: then the proxy's clock stepped back across the restart.
-      const older = Number(rep.startTimeUnixMs) < prev.startTimeMs && report.seq !== 1n;
-      if (prev.retired.includes(rep.instanceId) || older) {
-        return { kind: "ignored", reporter: prev.key, reason: "stale_instance" };
-      }
-      const retired = [...prev.retired, prev.instanceId].slice(-RETIRED_KEPT);
-      return this.firstSighting(prev.key, report, entries, nowMs, true, retired, into, deltas, principal);
-    }
-    if (report.seq <= prev.seq) return { kind: "ignored", reporter: prev.key, reason: "duplicate" };
-    if (prev.returning) {
-      prev.returning = false;
-      const ahead = baselineAhead(prev, entries.baseline);
-      prev.refused = null;
-      if (ahead && seedBaseline(report, entries) !== null) {
-        return this.firstSighting(
-          prev.key,
-          report,
-          entries,
-          nowMs,
-          false,
-          prev.retired,
-          into,
-          deltas,
-          principal,
-        );
-      }
-    }
-    const rejected = advanceKnown(prev, report, entries.totals, into);
-    prev.seq = report.seq;
-    prev.lastSeenMs = nowMs;
-    prev.routingVersion = Number(report.routingVersion);
-    return {
-      kind: "accepted",
-      reporter: prev.key,
-      deltas,
-      restart: false,
-      baseline: false,
-      dropped: rejected,
-    };
+    if (!prev) return this.firstSighting(`${rep.namespace}/${rep.pod}`, a, false, []);
+    if (prev.principal !== principal) return ignored(prev, "instance_takeover");
+    if (prev.instanceId !== rep.instanceId) return this.newInstance(prev, a);
+    if (report.seq <= prev.seq) return ignored(prev, "duplicate");
+    if (prev.returning && endReturning(prev, a)) return this.firstSighting(prev.key, a, false, prev.retired);
+    return advanceInstance(prev, a);
   }
 
-  private firstSighting(
-    key: string,
-    report: Report,
-    entries: Entries,
-    nowMs: number,
-    restart: boolean,
-    retired: string[],
-    into: DeltaTarget,
-    deltas: VariantDelta[],
-    principal: string,
-  ): IngestResult {
+  /** A known pod reporting with another instance id: a restart, or a straggler of an older instance. */
+  private newInstance(prev: InstanceState, a: Arrival): IngestResult {
+    const rep = a.report.reporter!;
+    // An earlier start time marks a straggler from an older instance, unless this is the new
+    // instance's first report: then the proxy's clock stepped back across the restart.
+    const older = Number(rep.startTimeUnixMs) < prev.startTimeMs && a.report.seq !== 1n;
+    if (prev.retired.includes(rep.instanceId) || older) return ignored(prev, "stale_instance");
+    const retired = [...prev.retired, prev.instanceId].slice(-RETIRED_KEPT);
+    return this.firstSighting(prev.key, a, true, retired);
+  }
+
+  private firstSighting(key: string, a: Arrival, restart: boolean, retired: string[]): IngestResult {
+    const { report, entries } = a;
     const rep = report.reporter!;
     const reported = seedBaseline(report, entries);
-    const totals = reported ?? new Map<string, Map<string, LastTotals>>();
+    const totals: TotalsByEntry = reported ?? new Map();
     const counts = reported !== null || restart || report.seq === 1n;
-    const rejected = advanceAll(report, totals, entries.totals, counts ? into : null);
-    let byPod = this.pods.get(rep.namespace);
-    if (!byPod) {
-      byPod = new Map();
-      this.pods.set(rep.namespace, byPod);
-    }
-    byPod.set(rep.pod, {
+    const rejected = advanceAll(report, totals, entries.totals, counts ? a.into : null);
+    this.podsIn(rep.namespace).set(rep.pod, {
       key,
-      principal,
+      principal: a.principal,
       instanceId: rep.instanceId,
       startTimeMs: Number(rep.startTimeUnixMs),
       seq: report.seq,
-      lastSeenMs: nowMs,
+      lastSeenMs: a.nowMs,
       routingVersion: Number(report.routingVersion),
       totals,
       retired,
       pending: !counts && entries.droppedKeys.length > 0 ? new Set(entries.droppedKeys) : null,
     });
-    return { kind: "accepted", reporter: key, deltas, restart, baseline: !counts, dropped: rejected };
+    return {
+      kind: "accepted",
+      reporter: key,
+      deltas: a.deltas,
+      restart,
+      baseline: !counts,
+      dropped: rejected,
+    };
+  }
+
+  private podsIn(namespace: string): Map<string, InstanceState> {
+    let byPod = this.pods.get(namespace);
+    if (!byPod) {
+      byPod = new Map();
+      this.pods.set(namespace, byPod);
+    }
+    return byPod;
   }
 
   /** Routing version each reporter ("namespace/pod") heard from at or after `seenSinceMs` last reported. */
@@ -307,21 +233,65 @@ export class Ingest {
   }
 }
 
+/** One Report as `apply` received it, handed on whole to the step that counts it. */
+interface Arrival {
+  report: Report;
+  entries: Entries;
+  nowMs: number;
+  into: DeltaTarget;
+  /** Filled through `into` when `apply` was given no DeltaTarget. */
+  deltas: VariantDelta[];
+  principal: string;
+}
+
+function ignored(prev: InstanceState, reason: IgnoredReason): IngestResult {
+  return { kind: "ignored", reporter: prev.key, reason };
+}
+
+/** A known instance's next Report: its entries advance from the totals held for it. */
+function advanceInstance(prev: InstanceState, a: Arrival): IngestResult {
+  const rejected = advanceKnown(prev.totals, prev.pending, a.report, a.entries.totals, a.into);
+  prev.seq = a.report.seq;
+  prev.lastSeenMs = a.nowMs;
+  prev.routingVersion = Number(a.report.routingVersion);
+  return {
+    kind: "accepted",
+    reporter: prev.key,
+    deltas: a.deltas,
+    restart: false,
+    baseline: false,
+    dropped: rejected,
+  };
+}
+
+/**
+ * Ends a returning instance's time away with the first Report of its new stream. True when that
+ * stream's baseline was counted by another controller and is usable: the instance is then seen
+ * afresh from it.
+ */
+function endReturning(prev: InstanceState, a: Arrival): boolean {
+  prev.returning = false;
+  const ahead = baselineAhead(prev, a.entries.baseline);
+  prev.refused = null;
+  return ahead && seedBaseline(a.report, a.entries) !== null;
+}
+
 /**
  * The Report's `baseline` as last totals to count `totals` from, or null when there is none or it is
  * unusable: an entry above the totals (or absent from them while non-zero) would make deltas negative.
  * Presence is checked against every entry of the Report, so a dropped totals entry keeps its
  * baseline and is later counted from it. Runs once per instance, so it may allocate.
  */
-function seedBaseline(report: Report, entries: Entries): Map<string, Map<string, LastTotals>> | null {
+function seedBaseline(report: Report, entries: Entries): TotalsByEntry | null {
   if (entries.baseline.length === 0) return null;
-  const state = new Map<string, Map<string, LastTotals>>();
+  const state: TotalsByEntry = new Map();
   for (const b of entries.baseline) {
     if (!report.totals.some((t) => t.canary === b.canary && t.variant === b.variant)) {
       if (changed(b, ZERO_TOTALS)) return null;
       continue;
     }
-    overwrite(lastTotals(state, b.canary, b.variant), b);
+    const last = lastTotals(state, b.canary, b.variant);
+    overwrite(last, b, checkGroups(b, last));
   }
   for (const t of entries.totals) {
     const last = state.get(t.canary)?.get(t.variant);
@@ -347,138 +317,6 @@ function baselineAhead(prev: InstanceState, baseline: VariantTotals[]): boolean 
   return false;
 }
 
-/** The entries of a Report that are used, and the keys of its dropped totals entries. */
-interface Entries {
-  totals: VariantTotals[];
-  baseline: VariantTotals[];
-  droppedKeys: readonly string[];
-}
-
-function allEntries(report: Report): Entries {
-  return { totals: report.totals, baseline: report.baseline, droppedKeys: NO_KEYS };
-}
-
-const NO_KEYS: readonly string[] = Object.freeze([]);
-
-/**
- * The Report without its dropped entries. A baseline entry of an unknown canary goes alone (its
- * totals entry is unknown too); any other broken baseline entry makes the whole baseline unusable,
- * since counting its key from zero would count history twice.
- */
-function usableEntries(report: Report, dropped: readonly DroppedEntry[]): Entries {
-  const skip = new Set<number>();
-  const skipBaseline = new Set<number>();
-  let baselineBroken = false;
-  for (const d of dropped) {
-    if (d.list === "totals") skip.add(d.index);
-    else if (d.violation.reason === "unknown_canary") skipBaseline.add(d.index);
-    else baselineBroken = true;
-  }
-  const droppedKeys = [...skip].map((i) => entryKey(report.totals[i]!));
-  return {
-    totals: report.totals.filter((_, i) => !skip.has(i)),
-    baseline: baselineBroken ? [] : report.baseline.filter((_, i) => !skipBaseline.has(i)),
-    droppedKeys,
-  };
-}
-
-function entryKey(t: VariantTotals): string {
-  return `${t.canary}\n${t.variant}`;
-}
-
-/**
- * Advances a known instance's totals entry by entry; an entry whose change is impossible is left at
- * its last totals and returned as a violation, the others are counted.
- */
-function advanceKnown(
-  prev: InstanceState,
-  report: Report,
-  totals: VariantTotals[],
-  into: DeltaTarget,
-): Violation[] {
-  let rejected: Violation[] | null = null;
-  markSeen(prev.totals, report);
-  for (const t of totals) {
-    const known = prev.totals.get(t.canary)?.get(t.variant);
-    if (!known && prev.pending?.delete(entryKey(t))) {
-      // First usable totals of an entry dropped while this instance was being baselined.
-      const seeded = lastTotals(prev.totals, t.canary, t.variant);
-      overwrite(seeded, t);
-      seeded.seenSeq = report.seq;
-      continue;
-    }
-    const last = known ?? lastTotals(prev.totals, t.canary, t.variant);
-    const v = known ? implausibleChange(t, last) : null;
-    const drops = v ? named(report, t, [v]) : advanceEntry(report, t, last, into);
-    if (drops.length > 0) {
-      rejected ??= [];
-      rejected.push(...drops);
-    }
-    if (!v) last.seenSeq = report.seq;
-  }
-  forgetUnseen(prev.totals, report.seq);
-  return rejected ?? NO_VIOLATIONS;
-}
-
-/** Violations of the totals entry `t`, named by its place in the Report and its canary and variant. */
-function named(report: Report, t: VariantTotals, drops: readonly Violation[]): Violation[] {
-  const i = report.totals.indexOf(t);
-  return drops.map((d) => ({
-    ...d,
-    field: `totals[${i}].${d.field}`,
-    value: `${t.canary} ${t.variant}: ${d.value}`,
-  }));
-}
-
-/**
- * Counts one totals entry: its change into `into` (none for a baseline: null), then its last
- * totals take it. Returns its user-group and slow-count entries that were left out, named.
- */
-function advanceEntry(
-  report: Report,
-  t: VariantTotals,
-  last: LastTotals,
-  into: DeltaTarget | null,
-): Violation[] {
-  const checks = checkGroups(t, last);
-  if (into && changed(t, last)) addDelta(into(t.canary, t.variant), t, last, checks);
-  overwrite(last, t, checks);
-  const { groups, slow } = checks;
-  if (groups.dropped.length === 0 && slow.dropped.length === 0) return NO_VIOLATIONS;
-  return named(report, t, [...groups.dropped, ...slow.dropped]);
-}
-
-/** The checks of an entry's user-group and slow-count entries, against the last totals (before they take `t`'s). */
-interface GroupChecks {
-  groups: UserGroupCheck;
-  slow: SlowCheck;
-}
-
-/** Made once per entry: delta, overwrite and the violations all use the same checks. */
-function checkGroups(t: VariantTotals, last: LastTotals): GroupChecks {
-  const groups = checkUserGroups(t, last.userGroups, Number(t.requests) - last.counters[0]!);
-  return { groups, slow: checkSlow(t, last.userGroups, groups, last.slow) };
-}
-
-/** Marks the known entries the Report carries, usable or dropped. */
-function markSeen(state: Map<string, Map<string, LastTotals>>, report: Report): void {
-  for (const t of report.totals) {
-    const last = state.get(t.canary)?.get(t.variant);
-    if (last) last.seenSeq = report.seq;
-  }
-}
-
-/** Deletes the entries the Report with `seq` did not carry. */
-function forgetUnseen(state: Map<string, Map<string, LastTotals>>, seq: bigint): void {
-  for (const [canary, byVariant] of state) {
-    for (const [variant, last] of byVariant) if (last.seenSeq !== seq) byVariant.delete(variant);
-    if (byVariant.size === 0) state.delete(canary);
-  }
-}
-
-/** Shared, never written: no entry dropped. */
-const NO_VIOLATIONS: Violation[] = [];
-
 /** A DeltaTarget that hands out a fresh stats object per change and lists it in `deltas`. */
 function collect(deltas: VariantDelta[]): DeltaTarget {
   return (canary, variant) => {
@@ -486,221 +324,4 @@ function collect(deltas: VariantDelta[]): DeltaTarget {
     deltas.push({ canary, variant, stats });
     return stats;
   };
-}
-
-/**
- * Adds each entry's change into `into` (none for a baseline: null) and moves its last totals to
- * `totals`, which are known not to go backwards. Returns the user-group and slow-count entries
- * left out on the way, so a first report's are named too.
- */
-function advanceAll(
-  report: Report,
-  state: Map<string, Map<string, LastTotals>>,
-  totals: VariantTotals[],
-  into: DeltaTarget | null,
-): Violation[] {
-  let rejected: Violation[] | null = null;
-  for (const t of totals) {
-    const drops = advanceEntry(report, t, lastTotals(state, t.canary, t.variant), into);
-    if (drops.length > 0) {
-      rejected ??= [];
-      rejected.push(...drops);
-    }
-  }
-  return rejected ?? NO_VIOLATIONS;
-}
-
-/** The entry for (canary, variant), created at zero on first sight. */
-function lastTotals(
-  state: Map<string, Map<string, LastTotals>>,
-  canary: string,
-  variant: string,
-): LastTotals {
-  let byVariant = state.get(canary);
-  if (!byVariant) {
-    byVariant = new Map();
-    state.set(canary, byVariant);
-  }
-  let last = byVariant.get(variant);
-  if (!last) {
-    last = { seenSeq: 0n, counters: COUNTERS.map(() => 0), latencyUs: zeroSketch(), metrics: new Map() };
-    byVariant.set(variant, last);
-  }
-  return last;
-}
-
-function zeroSketch(): LastSketch {
-  return { count: 0, zeroCount: 0, sum: 0, indexes: [], counts: [] };
-}
-
-/** Fields of VariantTotals summed as counters, with their proto names (for rejections). */
-const COUNTERS = [
-  ["requests", "requests"],
-  ["failures", "failures"],
-  ["statusNone", "status_none"],
-  ["status1xx", "status_1xx"],
-  ["status2xx", "status_2xx"],
-  ["status3xx", "status_3xx"],
-  ["status4xx", "status_4xx"],
-  ["status5xx", "status_5xx"],
-  ["responseBytes", "response_bytes"],
-] as const;
-
-/**
- * Why the change from `last` to `t` cannot come from one proxy instance, or null: a cumulative count
- * going backwards (reason counter_backwards, field = its proto name), more failures (or latencies,
- * or metric values) than requests in the change (impossible_counts).
- *
- * A sum is no counter: the filter saturates it at ±MAX_VALUE, so a hostile upstream's values can
- * swing it from +MAX to -MAX between two reports, a change no double holds. Its change is added
- * saturated too (addDelta); dropping the entry instead lost its requests for as long as the swing
- * held (test/mesh-e2e: 20 reports of c-000 in a row).
- */
-function implausibleChange(t: VariantTotals, last: LastTotals): Violation | null {
-  for (let j = 0; j < COUNTERS.length; j++) {
-    if (Number(t[COUNTERS[j]![0]]) < last.counters[j]!) return change("counter_backwards", COUNTERS[j]![1]);
-  }
-  if (sketchBackwards(t.latencyUs, last.latencyUs)) return change("counter_backwards", "latency_us");
-  for (const m of t.metrics) {
-    const before = last.metrics.get(m.name);
-    if (before && (Number(m.count) < before.count || sketchBackwards(m.sketch, before.sketch))) {
-      return change("counter_backwards", `metrics[${m.name}]`);
-    }
-  }
-  for (const name of last.metrics.keys()) {
-    if (!t.metrics.some((m) => m.name === name)) return change("counter_backwards", `metrics[${name}]`);
-  }
-  const requests = Number(t.requests) - last.counters[0]!;
-  if (Number(t.failures) - last.counters[1]! > requests) return change("impossible_counts", "failures");
-  if (Number(t.latencyUs?.count ?? 0n) - last.latencyUs.count > requests) {
-    return change("impossible_counts", "latency_us.count");
-  }
-  for (const m of t.metrics) {
-    const before = last.metrics.get(m.name);
-    if (Number(m.count) - (before?.count ?? 0) > requests)
-      return change("impossible_counts", `metrics[${m.name}]`);
-  }
-  return null;
-}
-
-function change(reason: string, field: string): Violation {
-  return { reason, field, value: "" };
-}
-
-/** Whether any count of `later` is below `earlier`'s, including a bucket that disappeared. */
-function sketchBackwards(later: WireSketch | undefined, earlier: LastSketch): boolean {
-  if (!later) return earlier.count > 0;
-  if (Number(later.count) < earlier.count || Number(later.zeroCount) < earlier.zeroCount) return true;
-  const li = later.indexes;
-  const ei = earlier.indexes;
-  let j = 0;
-  for (let i = 0; i < li.length; i++) {
-    for (; j < ei.length && ei[j]! < li[i]!; j++) if (earlier.counts[j]! > 0) return true;
-    if (j < ei.length && ei[j] === li[i] && Number(later.counts[i]) < earlier.counts[j++]!) return true;
-  }
-  for (; j < ei.length; j++) if (earlier.counts[j]! > 0) return true;
-  return false;
-}
-
-/** Whether `t` counts anything `last` does not: no delta object is built for an idle entry. */
-function changed(t: VariantTotals, last: LastTotals): boolean {
-  for (let j = 0; j < COUNTERS.length; j++) {
-    if (Number(t[COUNTERS[j]![0]]) !== last.counters[j]) return true;
-  }
-  if (Number(t.latencyUs?.count ?? 0n) !== last.latencyUs.count) return true;
-  for (const m of t.metrics) if (Number(m.count) !== (last.metrics.get(m.name)?.count ?? 0)) return true;
-  return false;
-}
-
-/** into += t - last (only changed buckets and metrics are touched). */
-function addDelta(into: VariantStats, t: VariantTotals, last: LastTotals, checks: GroupChecks): void {
-  for (let j = 0; j < COUNTERS.length; j++) {
-    const k = COUNTERS[j]![0];
-    into[k] += Number(t[k]) - last.counters[j]!;
-  }
-  addSketchDelta(into.latencyUs, t.latencyUs, last.latencyUs);
-  for (const m of t.metrics) {
-    const before = last.metrics.get(m.name);
-    const count = Number(m.count) - (before?.count ?? 0);
-    if (count <= 0) continue;
-    let stats = into.metrics.get(m.name);
-    if (!stats) {
-      stats = { count: 0, sum: 0, sketch: emptySketch() };
-      into.metrics.set(m.name, stats);
-    }
-    stats.count += count;
-    stats.sum = saturatingAdd(stats.sum, m.sum - (before?.sum ?? 0));
-    addSketchDelta(stats.sketch, m.sketch, before?.sketch ?? ZERO_SKETCH);
-  }
-  if (t.userGroups.length > 0) addUserGroupDeltas(into, t, last.userGroups, checks.groups);
-  if (t.slow.length > 0) addSlowDeltas(into, t, last.slow, checks.slow);
-}
-
-/** Never written: the "before" of a metric sketch seen for the first time. */
-const ZERO_SKETCH: LastSketch = Object.freeze(zeroSketch());
-
-/** Never written: all-zero last totals (a baseline entry equal to it needs no totals entry). */
-const ZERO_TOTALS: LastTotals = Object.freeze({
-  seenSeq: 0n,
-  counters: COUNTERS.map(() => 0),
-  latencyUs: ZERO_SKETCH,
-  metrics: new Map<string, LastMetric>(),
-});
-
-/** into += later - earlier, by one merge walk over the ascending indexes (not going backwards: checked). */
-function addSketchDelta(into: Sketch, later: WireSketch | undefined, earlier: LastSketch): void {
-  if (!later) return;
-  into.count += Number(later.count) - earlier.count;
-  into.zeroCount += Number(later.zeroCount) - earlier.zeroCount;
-  into.sum = saturatingAdd(into.sum, later.sum - earlier.sum);
-  const ei = earlier.indexes;
-  let j = 0;
-  for (let i = 0; i < later.indexes.length; i++) {
-    const index = later.indexes[i]!;
-    while (j < ei.length && ei[j]! < index) j++;
-    const before = j < ei.length && ei[j] === index ? earlier.counts[j++]! : 0;
-    const d = Number(later.counts[i]) - before;
-    if (d > 0) addToBucket(into, index, d);
-  }
-}
-
-/**
- * last := t, reusing last's arrays (their length only changes when the bucket set does). `checks`
- * are made against `last` before it takes t's counts (the default does so too).
- */
-function overwrite(last: LastTotals, t: VariantTotals, checks: GroupChecks = checkGroups(t, last)): void {
-  if (t.userGroups.length > 0) last.userGroups = overwriteUserGroups(last.userGroups, t, checks.groups);
-  if (t.slow.length > 0 || last.slow) last.slow = overwriteSlow(last.slow, t, checks.slow);
-  for (let j = 0; j < COUNTERS.length; j++) last.counters[j] = Number(t[COUNTERS[j]![0]]);
-  overwriteSketch(last.latencyUs, t.latencyUs);
-  for (const m of t.metrics) {
-    let lm = last.metrics.get(m.name);
-    if (!lm) {
-      lm = { count: 0, sum: 0, sketch: zeroSketch() };
-      last.metrics.set(m.name, lm);
-    }
-    lm.count = Number(m.count);
-    lm.sum = m.sum;
-    overwriteSketch(lm.sketch, m.sketch);
-  }
-}
-
-function overwriteSketch(last: LastSketch, wire: WireSketch | undefined): void {
-  if (!wire) {
-    Object.assign(last, zeroSketch());
-    return;
-  }
-  last.count = Number(wire.count);
-  last.zeroCount = Number(wire.zeroCount);
-  last.sum = wire.sum;
-  if (last.indexes.length !== wire.indexes.length) {
-    // Copies, so the decoded message is not kept alive.
-    last.indexes = wire.indexes.slice();
-    last.counts = wire.counts.map(Number);
-    return;
-  }
-  for (let i = 0; i < wire.indexes.length; i++) {
-    last.indexes[i] = wire.indexes[i]!;
-    last.counts[i] = Number(wire.counts[i]);
-  }
 }
