@@ -5,38 +5,18 @@
  * baseline, not as a burst of traffic.
  */
 import type { ChildProcess } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningController } from "../../controller/app/controller.js";
-import type { ReporterSim } from "../../sandbox/reporter-sim.js";
-import { NS, startWorld, until, type World } from "../controller/harness.js";
+import { describe, expect, it } from "vitest";
+import { NS, until } from "../controller/harness.js";
 import { startControllerProcess } from "../helpers/controller-process.js";
-import {
-  createResumeCanary,
-  expectResumedOnce,
-  startControllerIn,
-  startResumeReporter,
-  phaseOf,
-} from "./helpers.js";
+import { createResumeCanary, expectResumedOnce, phaseOf } from "./helpers.js";
+import { resumeSuite } from "./resume-suite.js";
 
 const LEASE = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/meshcanary-controller`;
-let world: World;
-let sim: ReporterSim | undefined;
-let child: ChildProcess | undefined;
-const controllers: RunningController[] = [];
-
-beforeAll(async () => {
-  world = await startWorld(["reviews"]);
-});
-afterAll(async () => {
-  sim?.close();
-  child?.kill("SIGKILL");
-  for (const c of controllers) await c.close();
-  await world.close();
-});
+const suite = resumeSuite();
 
 /** Starts the CLI controller as its own process; resolves with its telemetry port once it leads. */
 async function startLeadingProcess(identity: string): Promise<{ proc: ChildProcess; port: number }> {
-  const p = await startControllerProcess(world.api.kubeconfig(), {
+  const p = await startControllerProcess(suite.world.api.kubeconfig(), {
     identity,
     namespace: NS,
     leaseNamespace: NS,
@@ -47,17 +27,18 @@ async function startLeadingProcess(identity: string): Promise<{ proc: ChildProce
 
 describe("leader process killed", () => {
   it("the second replica takes over after the held lease expires and resumes at the same step", async () => {
+    const { world } = suite;
     const killed = await startLeadingProcess("killed");
-    child = killed.proc;
-    const b = await startControllerIn(world, { leaderElection: true, identity: "b" });
-    controllers.push(b);
+    const child = killed.proc;
+    suite.processes.push(child);
+    const b = await suite.controller({ leaderElection: true, identity: "b" });
     await createResumeCanary(world, "killed");
-    sim = startResumeReporter("killed", [`127.0.0.1:${killed.port}`, `127.0.0.1:${b.telemetryPort}`]);
+    const sim = suite.reporter("killed", [`127.0.0.1:${killed.port}`, `127.0.0.1:${b.telemetryPort}`]);
     await phaseOf(world, "killed", "Progressing", 1);
     expect(b.isLeader()).toBe(false);
 
     child.kill("SIGKILL");
-    await new Promise((r) => child?.once("exit", r));
+    await new Promise((r) => child.once("exit", r));
     // Nothing released the lease: b has to wait for it to expire.
     expect((await world.req("GET", LEASE)).body.spec.holderIdentity).toBe("killed");
     const sentBefore = sim.sent();

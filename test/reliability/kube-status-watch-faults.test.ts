@@ -3,50 +3,21 @@
  * subresource (a Warning Event names the failure, the rollout keeps going, status catches up with
  * every step once), and watch expiry (410 Gone: the informer relists and commands still arrive).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RunningController } from "../../controller/app/controller.js";
-import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
-import {
-  eventsInclude,
-  healthySpec,
-  NS,
-  startWorld,
-  targetWeights,
-  until,
-  type World,
-} from "../controller/harness.js";
-import { expectEachStepOnce, phaseOf, startControllerIn } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { eventsInclude, healthySpec, targetWeights, until } from "../controller/harness.js";
+import { expectEachStepOnce, phaseOf } from "./helpers.js";
+import { kubeFaultSuite } from "./kube-fault-suite.js";
 
-let world: World;
-let controller: RunningController;
-const sims: ReporterSim[] = [];
-
-beforeAll(async () => {
-  world = await startWorld(["reviews", "ratings"]);
-  controller = await startControllerIn(world, {
-    kubeRetry: { attempts: 3, baseDelayMs: 50, timeoutMs: 1000 },
-  });
-});
-afterEach(() => world.api.faults.clear());
-afterAll(async () => {
-  for (const s of sims) s.close();
-  await controller.close();
-  await world.close();
-});
+const suite = kubeFaultSuite(["reviews", "ratings"]);
 
 describe("status and watch faults", () => {
   it("status writes failing with 500: a Warning Event says so, the rollout goes on, status catches up", async () => {
+    const { world } = suite;
     await world.createCanary(
       "statusful",
       healthySpec([10, 50], { analysis: { minStepDuration: "2s", minRequests: 50 } }),
     );
-    const reporter = startReporterSim({
-      address: `127.0.0.1:${controller.telemetryPort}`,
-      canary: `${NS}/statusful`,
-      rps: 20_000,
-      failureRate: { stable: 0.002, canary: 0.002 },
-    });
-    sims.push(reporter);
+    const reporter = suite.reporter("statusful");
     await phaseOf(world, "statusful", "Progressing", 0);
     world.api.faults.failNext({
       method: "PATCH",
@@ -69,6 +40,7 @@ describe("status and watch faults", () => {
   }, 30_000);
 
   it("watch expiry (410 Gone): the informer relists and the controller keeps acting on changes", async () => {
+    const { world } = suite;
     const spec = healthySpec([10, 50], { host: "ratings", virtualService: { name: "ratings" } });
     await world.createCanary("watched", { ...spec, analysis: { minStepDuration: "60s" } });
     await phaseOf(world, "watched", "Progressing", 0);

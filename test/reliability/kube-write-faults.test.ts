@@ -5,48 +5,13 @@
  * writer's edits survive, the failure is named in a status condition, and the rollout resumes when
  * the API recovers, entering every step once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RunningController } from "../../controller/app/controller.js";
-import { type ReporterSim, startReporterSim } from "../../sandbox/reporter-sim.js";
-import {
-  healthySpec,
-  type Json,
-  NS,
-  startWorld,
-  targetWeights,
-  until,
-  type World,
-} from "../controller/harness.js";
-import { expectEachStepOnce, phaseOf, startControllerIn } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { healthySpec, type Json, NS, targetWeights, until } from "../controller/harness.js";
+import { expectEachStepOnce, phaseOf } from "./helpers.js";
+import { kubeFaultSuite } from "./kube-fault-suite.js";
 
 const VS_PATH = `/apis/networking.istio.io/v1/namespaces/${NS}/virtualservices`;
-let world: World;
-let controller: RunningController;
-const sims: ReporterSim[] = [];
-
-beforeAll(async () => {
-  world = await startWorld(["reviews", "ratings", "details"]);
-  controller = await startControllerIn(world, {
-    kubeRetry: { attempts: 3, baseDelayMs: 50, timeoutMs: 1000 },
-  });
-});
-afterEach(() => world.api.faults.clear());
-afterAll(async () => {
-  for (const s of sims) s.close();
-  await controller.close();
-  await world.close();
-});
-
-function sim(canary: string): void {
-  sims.push(
-    startReporterSim({
-      address: `127.0.0.1:${controller.telemetryPort}`,
-      canary: `${NS}/${canary}`,
-      rps: 20_000,
-      failureRate: { stable: 0.002, canary: 0.002 },
-    }),
-  );
-}
+const suite = kubeFaultSuite(["reviews", "ratings", "details"]);
 
 const spec = (host: string) =>
   healthySpec([10, 50], {
@@ -57,6 +22,7 @@ const spec = (host: string) =>
 
 describe("VirtualService write faults", () => {
   it("409s while another writer edits a different route: its edits survive, the rollout progresses", async () => {
+    const { world } = suite;
     const vs = await world.vs("reviews");
     vs.spec.http.unshift({
       name: "admin",
@@ -84,7 +50,7 @@ describe("VirtualService write faults", () => {
     })();
 
     await world.createCanary("conflicted", spec("reviews"));
-    sim("conflicted");
+    suite.reporter("conflicted");
     await phaseOf(world, "conflicted", "Progressing", 0);
     // Injected conflicts on top of the real ones, for whoever writes next.
     world.api.faults.failNext({ method: "PUT", path: /\/virtualservices\/reviews$/, status: 409, times: 6 });
@@ -103,8 +69,9 @@ describe("VirtualService write faults", () => {
   }, 30_000);
 
   it("500s beyond the retries: the condition names the failure, the step waits, then resumes once", async () => {
+    const { world } = suite;
     await world.createCanary("failing", spec("ratings"));
-    sim("failing");
+    suite.reporter("failing");
     await phaseOf(world, "failing", "Progressing", 0);
     world.api.faults.failNext({
       method: "PUT",
@@ -131,8 +98,9 @@ describe("VirtualService write faults", () => {
   }, 30_000);
 
   it("a write that hangs is abandoned at the per-attempt deadline and retried; the loop never stalls", async () => {
+    const { world } = suite;
     await world.createCanary("hanging", spec("details"));
-    sim("hanging");
+    suite.reporter("hanging");
     await phaseOf(world, "hanging", "Progressing", 0);
     // Held 30 s at the API against a 1 s deadline: without the deadline the one reconcile loop (every
     // canary's) would wait out the hold and the rollout could not finish within the bound below.

@@ -4,46 +4,26 @@
  * resumes at the same step, nothing is promoted twice, and the new controller takes the totals it
  * sees first as a baseline, not as a burst of traffic.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningController } from "../../controller/app/controller.js";
-import type { ReporterSim } from "../../sandbox/reporter-sim.js";
-import { NS, startWorld, until, type World } from "../controller/harness.js";
-import {
-  createResumeCanary,
-  expectResumedOnce,
-  requestsPerWindow,
-  startControllerIn,
-  startResumeReporter,
-  phaseOf,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { NS, until } from "../controller/harness.js";
+import { createResumeCanary, expectResumedOnce, phaseOf, requestsPerWindow } from "./helpers.js";
+import { resumeSuite } from "./resume-suite.js";
 
-let world: World;
-let sim: ReporterSim | undefined;
-const controllers: RunningController[] = [];
-
-beforeAll(async () => {
-  world = await startWorld(["reviews"]);
-});
-afterAll(async () => {
-  sim?.close();
-  for (const c of controllers) await c.close();
-  await world.close();
-});
+const suite = resumeSuite();
 
 describe("controller restart mid-step", () => {
   it("resumes at the same step, promotes once, and continues tallies from cumulative totals", async () => {
+    const { world } = suite;
     await createResumeCanary(world, "restart");
-    const first = await startControllerIn(world);
-    controllers.push(first);
+    const first = await suite.controller();
     const port = first.telemetryPort;
-    sim = startResumeReporter("restart", [`127.0.0.1:${port}`]);
+    const sim = suite.reporter("restart", [`127.0.0.1:${port}`]);
     await phaseOf(world, "restart", "Progressing", 1);
     await first.close();
     const sentBeforeRestart = sim.sent();
-    const second = await startControllerIn(world, { port });
-    controllers.push(second);
+    const second = await suite.controller({ port });
 
-    await until("the reporter to reconnect to the new controller", async () => sim!.connections() >= 2);
+    await until("the reporter to reconnect to the new controller", async () => sim.connections() >= 2);
     await expectResumedOnce(world, "restart", second, sentBeforeRestart);
 
     // The same reporter instance kept counting: its totals before the restart are history, not traffic.
