@@ -1,7 +1,8 @@
 /**
  * Canary against stable on bad events, null "canary rate ≤ θ0 × stable rate": fails by block
  * betting on the canary's share of them (and, when user-group tallies come, the user-group test
- * too), passes by the count e-process at θ1 = PASS_MARGIN × θ0.
+ * too, even if the block test has fallen back since it crossed in the step), passes by the count
+ * e-process at θ1 = PASS_MARGIN × θ0.
  */
 
 import type { WindowPoint } from "../telemetry/types.js";
@@ -10,7 +11,14 @@ import { bet, freshPass, PASS_MARGIN, relativeStep } from "./condition-tests.js"
 import type { ConditionResult } from "./conditions.js";
 import { type CountTestState, type CountWindow, eValue } from "./eprocess.js";
 import { fmtE } from "./reason-format.js";
-import { userGroupStep, userGroupVerdict, type UserGroupComparison } from "./user-group-comparison.js";
+import {
+  type BlockPeak,
+  latchedReason,
+  peakOf,
+  type UserGroupComparison,
+  userGroupStep,
+  userGroupVerdict,
+} from "./user-group-comparison.js";
 import { type GroupTestState, settleGroupTest } from "./user-group-test.js";
 
 /** Canary vs stable on bad events; null "canary rate ≤ θ0 × stable rate". */
@@ -35,6 +43,8 @@ export interface ComparisonState {
   stableTrials: number;
   /** The user-group test (user-group-test.ts), once a window carried group tallies. */
   groups?: GroupTestState;
+  /** The block test's highest e-value in this step, kept for a later user-group rejection. */
+  blockPeak?: BlockPeak;
 }
 
 /** A fresh comparison: no events, fresh tests. */
@@ -67,13 +77,19 @@ export function observeComparison(
     stableEvents: s.stableEvents + cw.stableEvents,
     stableTrials: s.stableTrials + cw.stableRequests,
   };
-  return { ...next, ...relativeStep(s, cw, w.startMs, s.theta0), ...userGroupStep(c.userGroups, s, w) };
+  const stepped = {
+    ...next,
+    ...relativeStep(s, cw, w.startMs, s.theta0),
+    ...userGroupStep(c.userGroups, s, w),
+  };
+  return { ...stepped, blockPeak: peakOf(s.blockPeak, stepped.fail) };
 }
 
 /** The state once every window before `nowMs` has been seen: closes finished blocks. */
 export function settleComparison(s: ComparisonState, nowMs: number): ComparisonState {
   const groups = s.groups && settleGroupTest(s.groups, nowMs);
-  return { ...s, fail: settleBet(s.fail, nowMs), ...(groups ? { groups } : {}) };
+  const fail = settleBet(s.fail, nowMs);
+  return { ...s, fail, blockPeak: peakOf(s.blockPeak, fail), ...(groups ? { groups } : {}) };
 }
 
 function ratioOf(s: ComparisonState): number | undefined {
@@ -82,22 +98,33 @@ function ratioOf(s: ComparisonState): number | undefined {
     : undefined;
 }
 
-/** The comparison's verdict: fail (also by the user-group test when it has tallies), pass, or not yet. */
+/**
+ * The comparison's verdict: fail (also by the user-group test when it has tallies, once the block
+ * test has crossed in this step, now or earlier), pass, or not yet.
+ */
 export function judgeComparison(c: ComparisonCondition, s: ComparisonState, alpha: number): ConditionResult {
   const observed = `canary ${s.canaryEvents}/${s.canaryTrials}, stable ${s.stableEvents}/${s.stableTrials}`;
   const eFail = betEValue(s.fail);
   const ePass = eValue(s.pass);
   const base = { value: ratioOf(s), threshold: c.theta0, eValue: eFail };
   const limit = fmtE(1 / alpha);
+  const worse = `${c.label}: canary worse than ${c.theta0}x stable`;
   if (eFail >= 1 / alpha) {
-    const reason = `${c.label}: canary worse than ${c.theta0}x stable (e=${fmtE(eFail)} >= ${limit}; ${observed})`;
-    const groups = userGroupVerdict(s.groups, alpha, reason);
-    return { verdict: groups.verdict, reason: groups.reason, ...base };
+    const groups = userGroupVerdict(s.groups, alpha, `${worse} (e=${fmtE(eFail)} >= ${limit}; ${observed})`);
+    return { ...groups, ...base };
   }
+  const peak = s.blockPeak;
+  const latched =
+    s.groups &&
+    peak &&
+    peak.e >= 1 / alpha &&
+    userGroupVerdict(s.groups, alpha, `${worse} (${latchedReason(peak, eFail, limit)}; ${observed})`);
+  if (latched && latched.verdict === "fail") return { ...latched, ...base };
   if (ePass >= 1 / alpha) {
     const reason = `${c.label}: canary below ${c.theta0 * PASS_MARGIN}x stable (e=${fmtE(ePass)} >= ${limit}; ${observed})`;
     return { verdict: "pass", reason, ...base };
   }
+  if (latched) return { ...latched, ...base };
   const reason = `${c.label}: not enough evidence yet (fail e=${fmtE(eFail)}, pass e=${fmtE(ePass)} of ${limit}; ${observed})`;
   return { verdict: "inconclusive", reason, ...base };
 }

@@ -5,12 +5,21 @@
  * one of the two is valid, the false-rollback rate is at most α, since both rejecting is contained in
  * each one rejecting. Without group tallies (filters from before them, or no weight known) the block
  * test decides alone, as before.
+ * Once the block test has crossed 1/α in a step, the crossing is kept for the rest of the step (the
+ * latch, as the block test's peak): a later user-group rejection fails the comparison even if the
+ * block e-process has fallen back meanwhile, as it can while sticky users slow the group test down.
+ * The rule then fails only if the block test ever crossed in the step and the group test ever
+ * rejected in it, each at most α likely under the null its own argument covers (Ville; Markov for
+ * the non-decreasing look sum), so the bound above holds as before (docs/statistics.md, "The block
+ * crossing is latched within a step").
  */
 
 import type { VariantStats, WindowPoint } from "../telemetry/types.js";
+import { type BetState, betEValue } from "./betting.js";
 import type { Variants } from "./checks.js";
 import type { ComparisonState } from "./comparison-condition.js";
 import { nullShare } from "./condition-tests.js";
+import { fmtE } from "./reason-format.js";
 import { thresholdKeyUs } from "./slow-thresholds.js";
 import type { Condition } from "./conditions.js";
 import {
@@ -88,6 +97,29 @@ export function userGroupStep(
   if (!gw) return {};
   const groups = s.groups ?? createGroupTest(nullShare(s.theta0, ug.weight));
   return { groups: observeGroupTest(groups, gw) };
+}
+
+/**
+ * The highest e-value a comparison's block test has reached in the step, and after how many blocks:
+ * taken after every window and settle, so after every block that closes, whatever the evaluation
+ * cadence (a resumed controller keeps the same peak as one that never stopped).
+ */
+export interface BlockPeak {
+  /** The block e-value at its highest. */
+  e: number;
+  /** Blocks closed when it was reached. */
+  blocks: number;
+}
+
+/** The peak after the block test's state `fail`: the previous one unless `fail`'s e-value is higher. */
+export function peakOf(previous: BlockPeak | undefined, fail: BetState): BlockPeak {
+  const e = betEValue(fail);
+  return previous && previous.e >= e ? previous : { e, blocks: fail.blocks };
+}
+
+/** The part of a fail or hold reason that says the block test crossed earlier in the step. */
+export function latchedReason(peak: BlockPeak, eNow: number, limit: string): string {
+  return `the block test crossed earlier in the step: e=${fmtE(peak.e)} >= ${limit} after ${peak.blocks} block(s), now e=${fmtE(eNow)}`;
 }
 
 /** The verdict once the block test has crossed 1/α: fail only if the user-group test agrees. */
