@@ -12,18 +12,19 @@ import { MAX_SLOW_THRESHOLDS } from "../analysis/slow-thresholds.js";
 import type { Violation } from "./bounds.js";
 import type { VariantStats } from "./types.js";
 import { emptyUserGroups, USER_GROUPS } from "./user-groups.js";
-import { hasBit, type LastUserGroups, type UserGroupCheck } from "./user-groups-ingest.js";
+import {
+  type EntryCheck,
+  hasBit,
+  type LastUserGroups,
+  NO_ENTRIES,
+  type UserGroupCheck,
+} from "./user-groups-ingest.js";
 
 /** Per threshold (µs), the cumulative per-group counts as last received. */
 export type LastSlow = Map<number, number[]>;
 
 /** The usable entries of `slow` (bit i: entry i) and the others' violations. */
-export interface SlowCheck {
-  usable: number;
-  dropped: Violation[];
-}
-
-const NONE: SlowCheck = Object.freeze({ usable: 0, dropped: [] as Violation[] });
+export type SlowCheck = EntryCheck;
 
 function violation(reason: string, i: number, field: string, value: string): Violation {
   return { reason, field: `slow[${i}].${field}`, value };
@@ -42,7 +43,7 @@ export function checkSlow(
   groups: UserGroupCheck,
   last: LastSlow | undefined,
 ): SlowCheck {
-  if (t.slow.length === 0) return NONE;
+  if (t.slow.length === 0) return NO_ENTRIES;
   if (t.slow.length > MAX_SLOW_THRESHOLDS) {
     const value = `${t.slow.length} entries (at most ${MAX_SLOW_THRESHOLDS})`;
     return { usable: 0, dropped: [{ reason: "bad_slow_threshold", field: "slow", value }] };

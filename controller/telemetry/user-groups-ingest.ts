@@ -13,13 +13,17 @@ import { emptyUserGroups, USER_GROUPS, type UserGroupStats } from "./user-groups
 /** Cumulative per-group requests and failures as last received. */
 export type LastUserGroups = UserGroupStats;
 
-/** The usable group entries of one totals entry (bit g: the first entry of group g), and the others' violations. */
-export interface UserGroupCheck {
+/** Which entries of a repeated field are usable (a bitmask), and the others' violations. */
+export interface EntryCheck {
   usable: number;
   dropped: Violation[];
 }
 
-const NONE: UserGroupCheck = Object.freeze({ usable: 0, dropped: [] as Violation[] });
+/** The check of a field with no entries. */
+export const NO_ENTRIES: EntryCheck = Object.freeze({ usable: 0, dropped: [] as Violation[] });
+
+/** The usable group entries of one totals entry (bit g: the first entry of group g), and the others' violations. */
+export type UserGroupCheck = EntryCheck;
 
 function violation(reason: string, i: number, field: string, value: string): Violation {
   return { reason, field: `user_groups[${i}].${field}`, value };
@@ -36,7 +40,7 @@ export function checkUserGroups(
   last: LastUserGroups | undefined,
   requestsDelta: number,
 ): UserGroupCheck {
-  if (t.userGroups.length === 0) return NONE;
+  if (t.userGroups.length === 0) return NO_ENTRIES;
   if (t.userGroups.length > USER_GROUPS) {
     // One violation, not one per entry: a hostile peer's thousands of entries cost one log line.
     const v = {
